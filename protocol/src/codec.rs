@@ -1,0 +1,360 @@
+//! Frame encoding and decoding, limits, and length-delimited streams.
+//!
+//! [`decode_with`] never panics and never recurses on input: every structure is either flat or of
+//! fixed depth, and trees are checked by the iterative [`crate::dom::validate_tree`]. Errors say
+//! whether a frame is *invalid* (close the connection: the peer is broken or hostile) or *too large*
+//! (close it with a size reason: the page is bigger than this server accepts).
+
+use crate::PROTOCOL_VERSION;
+use crate::dom::{Insert, MutationBatch, NodeData, Snapshot, TreeError, validate_tree};
+use crate::message::{Message, SheetOp, SheetState, tags};
+use crate::names::NameTable;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Decode limits. The defaults suit a large real page; servers may lower them by configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest frame accepted, in bytes.
+    pub max_frame_bytes: usize,
+    /// Most nodes in one snapshot or mutation batch (all subtrees together).
+    pub max_nodes: usize,
+    /// Deepest tree accepted.
+    pub max_depth: usize,
+    /// Longest single string (text node, attribute value, CSS rule), in bytes.
+    pub max_string_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_frame_bytes: 16 * 1024 * 1024,
+            max_nodes: 1_000_000,
+            max_depth: 2_048,
+            max_string_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// Why a frame could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The frame has no bytes at all.
+    #[error("empty frame")]
+    Empty,
+    /// The version byte is not one this build speaks.
+    #[error("unsupported protocol version {0} (this build speaks {PROTOCOL_VERSION})")]
+    UnsupportedVersion(u8),
+    /// The bytes do not form a valid message.
+    #[error("invalid frame: {0}")]
+    Invalid(String),
+    /// A limit was exceeded.
+    #[error("frame too large: {what} is {actual}, limit {limit}")]
+    TooLarge {
+        /// What exceeded its limit (`frame`, `nodes`, `depth`, `string`).
+        what: &'static str,
+        /// The limit.
+        limit: usize,
+        /// The size seen (for depth: the limit + 1, since the walk stops there).
+        actual: usize,
+    },
+}
+
+impl DecodeError {
+    /// True for [`DecodeError::TooLarge`]: the peer is not broken, the content is too big.
+    pub fn is_too_large(&self) -> bool {
+        matches!(self, DecodeError::TooLarge { .. })
+    }
+}
+
+fn encode_body<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    // Serializing into a Vec cannot fail for our types (no maps with non-string keys, no
+    // unsupported serde features); an error here is a programming error in this crate.
+    let bytes = postcard::to_extend(value, std::mem::take(out))
+        .expect("postcard serialization of protocol types is infallible");
+    *out = bytes;
+}
+
+/// Encodes one message as a complete frame (version, tag, body).
+pub fn encode(msg: &Message) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16);
+    out.push(PROTOCOL_VERSION);
+    encode_body(&mut out, &msg.tag());
+    match msg {
+        Message::Hello(m) => encode_body(&mut out, m),
+        Message::Welcome(m) => encode_body(&mut out, m),
+        Message::Session(m) => encode_body(&mut out, m),
+        Message::Snapshot(m) => encode_body(&mut out, m.as_ref()),
+        Message::Mutations(m) => encode_body(&mut out, m),
+        Message::Form(m) => encode_body(&mut out, m),
+        Message::Scroll(m) => encode_body(&mut out, m),
+        Message::Viewport(m) => encode_body(&mut out, m),
+        Message::Pointer(m) => encode_body(&mut out, m),
+        Message::Click(m) => encode_body(&mut out, m),
+        Message::Pseudo(m) => encode_body(&mut out, m),
+        Message::Sheet(m) => encode_body(&mut out, m),
+        Message::Navigation(m) => encode_body(&mut out, m),
+        Message::Mode(m) => encode_body(&mut out, m),
+        Message::Action(m) => encode_body(&mut out, m),
+        Message::Refused(m) => encode_body(&mut out, m),
+        Message::Ping(m) | Message::Pong(m) => encode_body(&mut out, m),
+        Message::Error(m) => encode_body(&mut out, m),
+        Message::RequestSnapshot | Message::Leave => {}
+        Message::Media(m) => encode_body(&mut out, m),
+        Message::Canvas(m) => encode_body(&mut out, m),
+        Message::Selection(m) => encode_body(&mut out, m),
+        Message::Controller(m) => encode_body(&mut out, m),
+        Message::Unknown { body, .. } => out.extend_from_slice(body),
+    }
+    out
+}
+
+/// Decodes a frame with the default [`Limits`].
+pub fn decode(frame: &[u8]) -> Result<Message, DecodeError> {
+    decode_with(frame, &Limits::default())
+}
+
+/// Reads a frame's version and tag without decoding the body: the relay uses it to route frames
+/// it forwards untouched. Returns the tag and the body slice.
+pub fn peek_tag(frame: &[u8]) -> Result<(u32, &[u8]), DecodeError> {
+    let (&version, rest) = frame.split_first().ok_or(DecodeError::Empty)?;
+    if version != PROTOCOL_VERSION {
+        return Err(DecodeError::UnsupportedVersion(version));
+    }
+    postcard::take_from_bytes::<u32>(rest).map_err(|e| DecodeError::Invalid(format!("tag: {e}")))
+}
+
+fn body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, DecodeError> {
+    // Trailing bytes are allowed on purpose: newer peers may append fields.
+    postcard::take_from_bytes::<T>(bytes)
+        .map(|(v, _rest)| v)
+        .map_err(|e| DecodeError::Invalid(format!("{what}: {e}")))
+}
+
+/// Decodes and validates one frame.
+pub fn decode_with(frame: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
+    if frame.len() > limits.max_frame_bytes {
+        return Err(DecodeError::TooLarge {
+            what: "frame",
+            limit: limits.max_frame_bytes,
+            actual: frame.len(),
+        });
+    }
+    let (tag, b) = peek_tag(frame)?;
+    let msg = match tag {
+        tags::HELLO => Message::Hello(body(b, "hello")?),
+        tags::WELCOME => Message::Welcome(body(b, "welcome")?),
+        tags::SESSION => Message::Session(body(b, "session event")?),
+        tags::SNAPSHOT => Message::Snapshot(Box::new(body(b, "snapshot")?)),
+        tags::MUTATIONS => Message::Mutations(body(b, "mutations")?),
+        tags::FORM => Message::Form(body(b, "form")?),
+        tags::SCROLL => Message::Scroll(body(b, "scroll")?),
+        tags::VIEWPORT => Message::Viewport(body(b, "viewport")?),
+        tags::POINTER => Message::Pointer(body(b, "pointer")?),
+        tags::CLICK => Message::Click(body(b, "click")?),
+        tags::PSEUDO => Message::Pseudo(body(b, "pseudo")?),
+        tags::SHEET => Message::Sheet(body(b, "sheet")?),
+        tags::NAVIGATION => Message::Navigation(body(b, "navigation")?),
+        tags::MODE => Message::Mode(body(b, "mode")?),
+        tags::ACTION => Message::Action(body(b, "action")?),
+        tags::REFUSED => Message::Refused(body(b, "refused")?),
+        tags::PING => Message::Ping(body(b, "ping")?),
+        tags::PONG => Message::Pong(body(b, "pong")?),
+        tags::ERROR => Message::Error(body(b, "error")?),
+        tags::REQUEST_SNAPSHOT => Message::RequestSnapshot,
+        tags::LEAVE => Message::Leave,
+        tags::MEDIA => Message::Media(body(b, "media")?),
+        tags::CANVAS => Message::Canvas(body(b, "canvas")?),
+        tags::SELECTION => Message::Selection(body(b, "selection")?),
+        tags::CONTROLLER => Message::Controller(body(b, "controller")?),
+        tag => Message::Unknown {
+            tag,
+            body: b.to_vec(),
+        },
+    };
+    validate(&msg, limits)?;
+    Ok(msg)
+}
+
+fn check_str(s: &str, limits: &Limits) -> Result<(), DecodeError> {
+    if s.len() > limits.max_string_bytes {
+        return Err(DecodeError::TooLarge {
+            what: "string",
+            limit: limits.max_string_bytes,
+            actual: s.len(),
+        });
+    }
+    Ok(())
+}
+
+fn tree_error(e: TreeError, limits: &Limits) -> DecodeError {
+    match e {
+        TreeError::TooDeep(_) => DecodeError::TooLarge {
+            what: "depth",
+            limit: limits.max_depth,
+            actual: limits.max_depth + 1,
+        },
+        other => DecodeError::Invalid(other.to_string()),
+    }
+}
+
+struct NodeBudget<'a> {
+    limits: &'a Limits,
+    used: usize,
+}
+
+impl NodeBudget<'_> {
+    fn tree(
+        &mut self,
+        nodes: &[crate::dom::NodeRecord],
+        first_id: u32,
+        names: &NameTable,
+    ) -> Result<(), DecodeError> {
+        self.used += nodes.len();
+        if self.used > self.limits.max_nodes {
+            return Err(DecodeError::TooLarge {
+                what: "nodes",
+                limit: self.limits.max_nodes,
+                actual: self.used,
+            });
+        }
+        validate_tree(nodes, first_id, names, self.limits.max_depth)
+            .map_err(|e| tree_error(e, self.limits))?;
+        for rec in nodes {
+            match &rec.data {
+                NodeData::Element { attrs, .. } => {
+                    for a in attrs {
+                        check_str(&a.value, self.limits)?;
+                    }
+                }
+                NodeData::Text(s) | NodeData::Comment(s) => check_str(s, self.limits)?,
+                NodeData::Document { url } => check_str(url, self.limits)?,
+                NodeData::Doctype { .. } | NodeData::ShadowRoot { .. } => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_sheet(sheet: &SheetState, limits: &Limits) -> Result<(), DecodeError> {
+    sheet.rules.iter().try_for_each(|r| check_str(r, limits))
+}
+
+fn validate(msg: &Message, limits: &Limits) -> Result<(), DecodeError> {
+    let mut budget = NodeBudget { limits, used: 0 };
+    match msg {
+        Message::Snapshot(s) => validate_snapshot(s, &mut budget),
+        Message::Mutations(m) => validate_mutations(m, &mut budget),
+        Message::Sheet(SheetOp::Set(s)) => check_sheet(s, limits),
+        Message::Sheet(SheetOp::Insert { rule, .. }) => check_str(rule, limits),
+        _ => Ok(()),
+    }
+}
+
+fn validate_snapshot(s: &Snapshot, budget: &mut NodeBudget<'_>) -> Result<(), DecodeError> {
+    budget.tree(&s.nodes, s.first_id, &s.names)?;
+    if !matches!(s.nodes[0].data, NodeData::Document { .. }) {
+        return Err(DecodeError::Invalid(
+            "snapshot root is not a document".into(),
+        ));
+    }
+    for sheet in &s.sheets {
+        check_sheet(sheet, budget.limits)?;
+    }
+    Ok(())
+}
+
+fn validate_mutations(m: &MutationBatch, budget: &mut NodeBudget<'_>) -> Result<(), DecodeError> {
+    for insert in &m.inserts {
+        if let Insert::New(sub) = insert {
+            budget.tree(&sub.nodes, sub.first_id, &m.names)?;
+        }
+    }
+    for a in &m.attrs {
+        if !m.names.contains(a.name) {
+            return Err(DecodeError::Invalid(format!(
+                "attribute name id {} is not in the dictionary or the batch's table",
+                a.name.0
+            )));
+        }
+        if let Some(v) = &a.value {
+            check_str(v, budget.limits)?;
+        }
+    }
+    for t in &m.texts {
+        check_str(&t.text, budget.limits)?;
+    }
+    Ok(())
+}
+
+/// Encodes `msg` with a varint length prefix, for byte streams and storage.
+pub fn encode_delimited(msg: &Message) -> Vec<u8> {
+    let frame = encode(msg);
+    let mut out = postcard::to_stdvec(&(frame.len() as u64)).expect("u64 always encodes");
+    out.extend_from_slice(&frame);
+    out
+}
+
+/// Reads a length prefix: `Ok(Some((frame_len, prefix_len)))`, `Ok(None)` when more bytes are
+/// needed, or an error when the prefix is malformed or announces a frame over the limit.
+pub fn decode_delimited_len(
+    buf: &[u8],
+    limits: &Limits,
+) -> Result<Option<(usize, usize)>, DecodeError> {
+    match postcard::take_from_bytes::<u64>(buf) {
+        Ok((len, rest)) => {
+            let len = usize::try_from(len).unwrap_or(usize::MAX);
+            if len > limits.max_frame_bytes {
+                return Err(DecodeError::TooLarge {
+                    what: "frame",
+                    limit: limits.max_frame_bytes,
+                    actual: len,
+                });
+            }
+            Ok(Some((len, buf.len() - rest.len())))
+        }
+        Err(postcard::Error::DeserializeUnexpectedEnd) => Ok(None),
+        Err(e) => Err(DecodeError::Invalid(format!("length prefix: {e}"))),
+    }
+}
+
+/// Incremental reader for length-delimited frames: feed bytes as they arrive, take whole messages
+/// out. Tells "need more bytes" (`Ok(None)`) from "invalid".
+#[derive(Debug, Default)]
+pub struct FrameReader {
+    buf: Vec<u8>,
+    limits: Limits,
+}
+
+impl FrameReader {
+    /// A reader with the given limits.
+    pub fn new(limits: Limits) -> Self {
+        FrameReader {
+            buf: Vec::new(),
+            limits,
+        }
+    }
+
+    /// Appends received bytes.
+    pub fn extend(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+    }
+
+    /// The next whole message, `Ok(None)` if more bytes are needed.
+    pub fn next_message(&mut self) -> Result<Option<Message>, DecodeError> {
+        let Some((len, prefix)) = decode_delimited_len(&self.buf, &self.limits)? else {
+            return Ok(None);
+        };
+        if self.buf.len() < prefix + len {
+            return Ok(None);
+        }
+        let msg = decode_with(&self.buf[prefix..prefix + len], &self.limits);
+        self.buf.drain(..prefix + len);
+        msg.map(Some)
+    }
+
+    /// Bytes buffered but not yet consumed.
+    pub fn buffered(&self) -> usize {
+        self.buf.len()
+    }
+}

@@ -1,0 +1,67 @@
+//! The Cobrowse wire format: the one contract between the customer client (`client-wasm`), the
+//! agent renderer (`agent-ui`) and the relay `server`. None of them defines wire types of its own.
+//!
+//! This crate owns message types, their binary encoding, versioning and decode limits. It must not
+//! touch I/O, async runtimes, the DOM or wasm bindings: it is plain Rust so that it builds and is
+//! tested natively (`cargo test -p cobrowse-protocol`) and fuzzed (`protocol/fuzz`).
+//!
+//! # Frame layout
+//!
+//! One WebSocket binary message carries one frame:
+//!
+//! ```text
+//! [version: u8] [tag: varint u32] [body: postcard encoding of the variant's payload]
+//! ```
+//!
+//! * `version` is [`PROTOCOL_VERSION`]. A peer refuses frames of another version with
+//!   [`DecodeError::UnsupportedVersion`] instead of guessing.
+//! * `tag` picks the message kind ([`Message::tag`]). A tag this build does not know decodes to
+//!   [`Message::Unknown`] with the raw body, so older peers (and the relay) keep working when newer
+//!   peers add messages.
+//! * The body is the rest of the frame. Decoders ignore bytes after the payload they know, so a later
+//!   revision may append fields at the end of a payload without a version bump.
+//!
+//! For byte streams and storage, [`encode_delimited`] / [`FrameReader`] add a varint length prefix.
+//!
+//! # Why postcard
+//!
+//! postcard gives compact, well-specified, serde-driven encoding: LEB128 varints for every integer,
+//! zigzag for signed ones, length-prefixed strings and sequences, one varint per enum discriminant.
+//! It is small, `no_std`-capable (so it costs little in the wasm bundles), widely used and stable
+//! (its wire format is frozen for 1.x). Hand-rolled varints would be more code to fuzz for no gain.
+//! We keep the *top-level* tag outside postcard so that unknown messages can be skipped.
+//!
+//! # Interned names
+//!
+//! Tag and attribute names are [`Name`]s: small integers that refer either to a static dictionary
+//! of common HTML/SVG names (one byte on the wire) or to a per-message table of other names
+//! ([`NameTable`]). Tables are per message, not per connection, so the relay can store and replay
+//! any frame to a late-joining agent without connection state.
+//!
+//! # Layout
+//!
+//! * [`names`] — the static name dictionary and per-message [`NameTable`].
+//! * [`dom`] — DOM node records, snapshots, mutation batches and the flat-tree validator.
+//! * [`message`] — every message the product exchanges, and small enums they share.
+//! * [`codec`] — frame encode/decode, limits, length-delimited streams, typed errors.
+
+pub mod codec;
+pub mod dom;
+pub mod message;
+pub mod names;
+
+pub use codec::{
+    DecodeError, FrameReader, Limits, decode, decode_delimited_len, decode_with, encode,
+    encode_delimited, peek_tag,
+};
+pub use dom::{
+    AddedSubtree, AttrChange, Attribute, FormState, FormValue, Insert, MutationBatch, Namespace,
+    NodeData, NodeId, NodeRecord, ScrollPosition, ScrollTarget, Snapshot, TextChange, TreeError,
+    validate_tree, walk_tree,
+};
+pub use message::*;
+pub use names::{Name, NameTable, STATIC_NAMES};
+
+/// The version byte every frame starts with. Bump it only for changes that older peers cannot
+/// skip (a changed payload layout); additions use new tags or appended fields instead.
+pub const PROTOCOL_VERSION: u8 = 1;

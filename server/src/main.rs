@@ -1,0 +1,2 @@
+//! Cobrowse server binary.
+fn main() {}
