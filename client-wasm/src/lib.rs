@@ -1,1 +1,6 @@
-//! Placeholder; filled by the live-path work.
+//! Placeholder lib while modules land.
+#![deny(clippy::unwrap_used)]
+pub mod capture;
+pub mod coalesce;
+pub mod mask;
+pub mod mirror;

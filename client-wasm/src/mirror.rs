@@ -1,0 +1,256 @@
+//! The id mirror: which wire id each captured node has, and the replica's shape as the agent
+//! last saw it.
+//!
+//! Ids are handed out sequentially ([`IdMirror::assign`]) because the protocol makes them implicit
+//! in pre-order (`first_id + i`). Besides node ↔ id, the mirror keeps the *replica's* parent and
+//! children of every id. The coalescer needs that shape: a node moved out of a subtree that is
+//! removed in the same batch is gone from the replica once the removal is applied, so it must be
+//! re-sent instead of moved; and removing a subtree must forget exactly the ids the agent drops.
+//!
+//! Node → id lookup is a [`NodeKeys`] store: a `HashMap` in native tests, a JS `WeakMap` in the
+//! browser (so the mirror never keeps a detached DOM node alive through that direction).
+
+use cobrowse_protocol::NodeId;
+use std::collections::HashMap;
+use std::hash::Hash;
+
+/// Node → id lookup. The browser side implements it with a JS `WeakMap`.
+pub trait NodeKeys<N> {
+    /// The id stored for `node`.
+    fn get(&self, node: &N) -> Option<NodeId>;
+    /// Stores `id` for `node`, replacing any previous id.
+    fn set(&mut self, node: &N, id: NodeId);
+    /// Forgets `node`.
+    fn delete(&mut self, node: &N);
+    /// Forgets every node.
+    fn clear(&mut self);
+}
+
+/// [`NodeKeys`] over a `HashMap`, for native tests and any hashable node handle.
+#[derive(Debug, Default)]
+pub struct HashKeys<N: Hash + Eq + Clone>(HashMap<N, NodeId>);
+
+impl<N: Hash + Eq + Clone> NodeKeys<N> for HashKeys<N> {
+    fn get(&self, node: &N) -> Option<NodeId> {
+        self.0.get(node).copied()
+    }
+    fn set(&mut self, node: &N, id: NodeId) {
+        self.0.insert(node.clone(), id);
+    }
+    fn delete(&mut self, node: &N) {
+        self.0.remove(node);
+    }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+#[derive(Debug)]
+struct Entry<N> {
+    node: N,
+    parent: Option<NodeId>,
+    children: Vec<NodeId>,
+}
+
+/// Bidirectional node ↔ id map plus the replica's tree shape.
+///
+/// Invariant: every id in `entries` is a node the agent's replica holds, and its `parent` /
+/// `children` are the replica's, not necessarily the live DOM's (the two differ while a
+/// mutation batch is being coalesced).
+#[derive(Debug)]
+pub struct IdMirror<N, K: NodeKeys<N>> {
+    keys: K,
+    entries: HashMap<NodeId, Entry<N>>,
+    next_id: NodeId,
+}
+
+impl<N: Clone, K: NodeKeys<N>> IdMirror<N, K> {
+    /// An empty mirror using `keys` for node → id lookups. Ids start at 1 (0 stays unused so a
+    /// zero in a frame is recognisably wrong).
+    pub fn new(keys: K) -> Self {
+        IdMirror {
+            keys,
+            entries: HashMap::new(),
+            next_id: 1,
+        }
+    }
+
+    /// The id of `node`, if the replica holds it.
+    pub fn id(&self, node: &N) -> Option<NodeId> {
+        self.keys
+            .get(node)
+            .filter(|id| self.entries.contains_key(id))
+    }
+
+    /// The node with `id`.
+    pub fn node(&self, id: NodeId) -> Option<&N> {
+        self.entries.get(&id).map(|e| &e.node)
+    }
+
+    /// The replica parent of `id`.
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        self.entries.get(&id).and_then(|e| e.parent)
+    }
+
+    /// Number of ids held.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no id is held.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The id the next [`IdMirror::assign`] returns.
+    pub fn next_id(&self) -> NodeId {
+        self.next_id
+    }
+
+    /// Gives `node` the next sequential id under replica parent `parent` and returns it. A node
+    /// that had an id loses the old one (callers forget old subtrees first).
+    pub fn assign(&mut self, node: &N, parent: Option<NodeId>) -> NodeId {
+        let id = self.next_id;
+        // Wrapping at u32::MAX would take ~4 billion nodes in one page; restart rather than panic.
+        self.next_id = self.next_id.checked_add(1).unwrap_or(1);
+        self.keys.set(node, id);
+        self.entries.insert(
+            id,
+            Entry {
+                node: node.clone(),
+                parent,
+                children: Vec::new(),
+            },
+        );
+        if let Some(p) = parent.and_then(|p| self.entries.get_mut(&p)) {
+            p.children.push(id);
+        }
+        id
+    }
+
+    /// Moves `id` under replica parent `parent` (a `Move` insert was emitted).
+    pub fn reparent(&mut self, id: NodeId, parent: NodeId) {
+        self.detach(id);
+        if let Some(e) = self.entries.get_mut(&id) {
+            e.parent = Some(parent);
+        }
+        if let Some(p) = self.entries.get_mut(&parent) {
+            p.children.push(id);
+        }
+    }
+
+    fn detach(&mut self, id: NodeId) {
+        if let Some(old) = self.entries.get(&id).and_then(|e| e.parent)
+            && let Some(p) = self.entries.get_mut(&old)
+            && let Some(pos) = p.children.iter().position(|c| *c == id)
+        {
+            p.children.swap_remove(pos);
+        }
+    }
+
+    /// True when `id` or one of its replica ancestors satisfies `pred`.
+    pub fn any_ancestor_or_self(&self, id: NodeId, mut pred: impl FnMut(NodeId) -> bool) -> bool {
+        let mut cur = Some(id);
+        // The replica tree is acyclic by construction; the step bound guards against a bug
+        // turning into an endless loop on a customer's page.
+        let mut steps = self.entries.len() + 1;
+        while let Some(c) = cur {
+            if pred(c) {
+                return true;
+            }
+            steps = steps.saturating_sub(1);
+            if steps == 0 {
+                return false;
+            }
+            cur = self.parent(c);
+        }
+        false
+    }
+
+    /// Forgets `id` and its whole replica subtree (the agent removed it). Returns how many ids
+    /// were forgotten.
+    pub fn forget_subtree(&mut self, id: NodeId) -> usize {
+        self.detach(id);
+        let mut stack = vec![id];
+        let mut count = 0;
+        while let Some(cur) = stack.pop() {
+            if let Some(e) = self.entries.remove(&cur) {
+                if self.keys.get(&e.node) == Some(cur) {
+                    self.keys.delete(&e.node);
+                }
+                stack.extend(e.children);
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// Forgets everything (before a full snapshot renumbers the page).
+    pub fn clear(&mut self) {
+        self.keys.clear();
+        self.entries.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mirror() -> IdMirror<u32, HashKeys<u32>> {
+        IdMirror::new(HashKeys::default())
+    }
+
+    #[test]
+    fn ids_are_sequential_and_bidirectional() {
+        let mut m = mirror();
+        let a = m.assign(&100, None);
+        let b = m.assign(&200, Some(a));
+        assert_eq!((a, b), (1, 2));
+        assert_eq!(m.id(&200), Some(2));
+        assert_eq!(m.node(1), Some(&100));
+        assert_eq!(m.parent(b), Some(a));
+        assert_eq!(m.next_id(), 3);
+    }
+
+    #[test]
+    fn forgetting_a_subtree_drops_descendants_only() {
+        let mut m = mirror();
+        let root = m.assign(&0, None);
+        let a = m.assign(&1, Some(root));
+        let a1 = m.assign(&2, Some(a));
+        let _a11 = m.assign(&3, Some(a1));
+        let b = m.assign(&4, Some(root));
+        assert_eq!(m.forget_subtree(a), 3);
+        assert_eq!(m.id(&1), None);
+        assert_eq!(m.id(&3), None);
+        assert_eq!(m.id(&4), Some(b));
+        assert_eq!(m.len(), 2);
+    }
+
+    #[test]
+    fn reparent_moves_the_subtree_with_the_node() {
+        let mut m = mirror();
+        let root = m.assign(&0, None);
+        let a = m.assign(&1, Some(root));
+        let b = m.assign(&2, Some(root));
+        let c = m.assign(&3, Some(a));
+        m.reparent(c, b);
+        assert_eq!(m.parent(c), Some(b));
+        m.forget_subtree(a);
+        assert_eq!(m.id(&3), Some(c), "moved child survives its old parent");
+        m.forget_subtree(b);
+        assert_eq!(m.id(&3), None);
+    }
+
+    #[test]
+    fn reassigned_node_is_not_forgotten_through_its_old_id() {
+        let mut m = mirror();
+        let root = m.assign(&0, None);
+        let old = m.assign(&1, Some(root));
+        m.forget_subtree(old);
+        let new = m.assign(&1, Some(root));
+        assert_ne!(old, new);
+        assert_eq!(m.id(&1), Some(new));
+        assert!(m.any_ancestor_or_self(new, |id| id == root));
+    }
+}
