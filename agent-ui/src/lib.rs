@@ -1,1 +1,39 @@
-//! Placeholder; filled by the live-path work.
+//! Cobrowse agent side ("slave" renderer): joins a live session and renders a faithful,
+//! script-free replica of the customer's page, with both parties' pointers.
+//!
+//! The customer page is **untrusted replay data**: everything it sends passes through
+//! [`sanitize`] before it reaches the DOM, the replica frame is sandboxed without `allow-scripts`,
+//! and the agent page has a strict Content-Security-Policy. Nothing from the customer runs here.
+//!
+//! # Layout
+//!
+//! Pure modules over plain types, tested natively with `cargo test -p cobrowse-agent`:
+//! * [`sanitize`] — what the replica may contain (elements, attributes, URLs, CSS).
+//! * [`url`] — relative URL resolution against the customer's document, scheme checks.
+//! * [`replica`] — the replica model: id → node bookkeeping and the order page state is applied
+//!   in, over a [`replica::DomBackend`] trait.
+//! * [`viewport`] — scaling the customer-sized frame into the agent's area, pointer mapping.
+//! * [`params`] — page parameters (`#sid=`, `debug`, `nosidinput`, `agentId`, `auth`), reconnect
+//!   backoff, status texts.
+//! * [`log`] — debug logging switched on by `#debug=1`.
+//!
+//! Browser modules (wasm32 only), tested with `wasm-bindgen-test` in headless Chromium:
+//! * `web::dom` — the real [`replica::DomBackend`] over web-sys, in a sandboxed iframe.
+//! * `web::app` — the agent page: join flow, WebSocket, status, pointers, toolbar.
+//!
+//! Entry point: `start_agent()` (exported to JS), called by `www/slave.js`.
+
+#![deny(clippy::unwrap_used)]
+
+pub mod log;
+pub mod params;
+pub mod replica;
+pub mod sanitize;
+pub mod url;
+pub mod viewport;
+
+#[cfg(test)]
+mod memdom;
+
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,0 +1,194 @@
+//! The agent page's parameters and small policies: session number, debug flag, embedding options,
+//! reconnect backoff, and the texts the status line shows.
+//!
+//! Parameters come from the fragment (`#sid=123456789&debug=1`) and the query string (`?sid=…`);
+//! the fragment wins, because hosts that embed the page set it without reloading.
+
+use cobrowse_protocol::{EndReason, ErrorCode};
+
+/// What the page was opened with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageParams {
+    /// A valid 9-digit session number, if given.
+    pub sid: Option<String>,
+    /// `debug=1`: console logs.
+    pub debug: bool,
+    /// `nosidinput=1`: the host provides its own field; hide ours.
+    pub no_sid_input: bool,
+    /// `agentId=…`.
+    pub agent_id: Option<String>,
+    /// `auth=…`.
+    pub auth: Option<String>,
+}
+
+/// Normalises a typed session number: digits only (spaces and dashes people type are dropped),
+/// exactly nine of them.
+pub fn normalize_sid(raw: &str) -> Option<String> {
+    let digits: String = raw
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '\u{a0}'))
+        .collect();
+    (digits.len() == 9 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 3;
+                        continue;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn pairs(s: &str) -> impl Iterator<Item = (String, String)> + '_ {
+    s.split('&').filter(|p| !p.is_empty()).map(|p| {
+        let (k, v) = p.split_once('=').unwrap_or((p, ""));
+        (percent_decode(k), percent_decode(v))
+    })
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v, "1" | "true" | "yes" | "")
+}
+
+/// Parses `location.search` and `location.hash` (with or without their `?`/`#`).
+pub fn parse(search: &str, hash: &str) -> PageParams {
+    let mut p = PageParams::default();
+    let search = search.strip_prefix('?').unwrap_or(search);
+    let hash = hash.strip_prefix('#').unwrap_or(hash);
+    for (k, v) in pairs(search).chain(pairs(hash)) {
+        match k.as_str() {
+            "sid" => {
+                if let Some(s) = normalize_sid(&v) {
+                    p.sid = Some(s);
+                }
+            }
+            "debug" => p.debug = truthy(&v),
+            "nosidinput" => p.no_sid_input = truthy(&v),
+            "agentId" | "agentid" if !v.is_empty() => p.agent_id = Some(v),
+            "auth" if !v.is_empty() => p.auth = Some(v),
+            _ => {}
+        }
+    }
+    p
+}
+
+/// Reconnect delay for the `attempt`-th retry (0-based): 0.5 s doubling to a 15 s cap, with up to
+/// 25 % jitter from `jitter01` ∈ [0, 1) so a restarted server is not hit by every agent at once.
+pub fn backoff_ms(attempt: u32, jitter01: f64) -> u32 {
+    let base = 500u64.saturating_mul(1u64 << attempt.min(16)).min(15_000);
+    let j = if jitter01.is_finite() {
+        jitter01.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    (base as f64 * (1.0 + 0.25 * j)).round() as u32
+}
+
+/// The status line's text for a session end.
+pub fn end_reason_text(reason: &EndReason) -> String {
+    match reason {
+        EndReason::CustomerExit => "The customer ended the session.".into(),
+        EndReason::AgentExit => "You ended the session.".into(),
+        EndReason::ControllerStop => "The session was ended by the agent desktop.".into(),
+        EndReason::ApiStop => "The session was stopped.".into(),
+        EndReason::InactivityTimeout => "The session timed out.".into(),
+        EndReason::ConnectionLost => "The connection was lost for too long.".into(),
+        EndReason::ServerShutdown => "The server shut down.".into(),
+        EndReason::Other(s) => format!("The session ended: {s}"),
+    }
+}
+
+/// What an error frame means for the agent: the text, and whether retrying can help.
+pub fn error_text(code: ErrorCode) -> (&'static str, bool) {
+    match code {
+        ErrorCode::UnknownSession => ("No such session. Check the number.", false),
+        ErrorCode::SessionEnded => ("This session has ended.", false),
+        ErrorCode::Unauthorized => ("Not authorised to join this session.", false),
+        ErrorCode::RateLimited => ("Too many attempts. Wait a minute and try again.", false),
+        ErrorCode::AgentBusy => ("You are already in the maximum number of sessions.", false),
+        ErrorCode::OriginRefused => ("This page is not allowed to join.", false),
+        ErrorCode::UnsupportedVersion => ("The server speaks another protocol version.", false),
+        ErrorCode::ProtocolViolation | ErrorCode::BadFrame | ErrorCode::TooLarge => {
+            ("The connection failed (protocol error).", true)
+        }
+        ErrorCode::CustomerPresent | ErrorCode::Internal => ("Server error.", true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragment_and_query_forms_are_both_read() {
+        let p = parse("", "#sid=123456789&debug=1");
+        assert_eq!(p.sid.as_deref(), Some("123456789"));
+        assert!(p.debug && !p.no_sid_input);
+        let p = parse(
+            "?sid=123-456-789&nosidinput=1&agentId=jane%40desk&auth=t%2Bk",
+            "",
+        );
+        assert_eq!(p.sid.as_deref(), Some("123456789"));
+        assert!(p.no_sid_input);
+        assert_eq!(p.agent_id.as_deref(), Some("jane@desk"));
+        assert_eq!(p.auth.as_deref(), Some("t+k"));
+        // The fragment wins over the query.
+        let p = parse("?sid=111111111", "sid=222222222");
+        assert_eq!(p.sid.as_deref(), Some("222222222"));
+    }
+
+    #[test]
+    fn bad_session_numbers_are_refused() {
+        for bad in [
+            "12345678",
+            "1234567890",
+            "12345678x",
+            "",
+            "１２３４５６７８９",
+        ] {
+            assert_eq!(normalize_sid(bad), None, "{bad}");
+        }
+        assert_eq!(parse("?sid=abc", "").sid, None);
+        assert!(!parse("?debug=0", "").debug);
+        // Malformed escapes do not panic.
+        let p = parse("?agentId=%&auth=%zz&x=%4", "%");
+        assert_eq!(p.agent_id.as_deref(), Some("%"));
+        assert_eq!(p.auth.as_deref(), Some("%zz"));
+    }
+
+    #[test]
+    fn backoff_grows_to_a_cap_with_bounded_jitter() {
+        assert_eq!(backoff_ms(0, 0.0), 500);
+        assert_eq!(backoff_ms(1, 0.0), 1000);
+        assert_eq!(backoff_ms(3, 0.0), 4000);
+        assert_eq!(backoff_ms(10, 0.0), 15_000);
+        assert_eq!(backoff_ms(u32::MAX, 0.0), 15_000);
+        assert_eq!(backoff_ms(0, 1.0), 625);
+        assert_eq!(backoff_ms(0, f64::NAN), 500);
+    }
+
+    #[test]
+    fn end_and_error_texts() {
+        assert!(end_reason_text(&EndReason::CustomerExit).contains("customer"));
+        assert!(end_reason_text(&EndReason::Other("x".into())).ends_with("x"));
+        assert!(!error_text(ErrorCode::UnknownSession).1);
+        assert!(error_text(ErrorCode::Internal).1);
+    }
+}
