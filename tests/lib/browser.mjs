@@ -1,0 +1,82 @@
+// Debian's Chromium driven by playwright-core: one browser with a fresh profile per test file, the
+// customer and the agent as two pages of it. Browser console errors are kept for failure messages.
+
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+/** Chromium from Debian (`apt-get install chromium`); playwright's own browser downloads are never used. */
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+/** Flags for a quiet, offline, reproducible headless browser (playwright adds `--headless`). */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Both pages animate while in the background of one another; do not let Chromium throttle the
+  // one that is not in front.
+  '--disable-background-timer-throttling',
+  '--disable-renderer-backgrounding',
+  '--disable-backgrounding-occluded-windows',
+];
+
+/** Viewports: the agent's is larger, so the replica is shown at 1:1 and screenshots compare. */
+export const CUSTOMER_VIEWPORT = { width: 800, height: 600 };
+export const AGENT_VIEWPORT = { width: 1280, height: 900 };
+
+/**
+ * Launches Chromium with a fresh user-data dir and opens the two pages.
+ * Returns `{ context, customer, agent, newPage(), messages(), close() }`.
+ */
+export async function launchBrowser() {
+  if (!fs.existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} not found: run ./scripts/setup.sh test (installs Debian's chromium)`);
+  }
+  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-profile-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: CUSTOMER_VIEWPORT,
+    deviceScaleFactor: 1,
+  });
+  const messages = [];
+  const watch = (page, name) => {
+    page.on('console', (msg) => {
+      if (msg.type() === 'error' || msg.type() === 'warning') {
+        messages.push(`[${name} console.${msg.type()}] ${msg.text()}`);
+      }
+    });
+    page.on('pageerror', (err) => messages.push(`[${name} pageerror] ${err.message}`));
+    page.on('crash', () => messages.push(`[${name}] page crashed`));
+    return page;
+  };
+  const first = context.pages()[0] || (await context.newPage());
+  const customer = watch(first, 'customer');
+  const agent = watch(await context.newPage(), 'agent');
+  await agent.setViewportSize(AGENT_VIEWPORT);
+  let extra = 0;
+  return {
+    context,
+    customer,
+    agent,
+    /** Another page (e.g. a second agent), watched like the first two. */
+    async newPage(name = `page${++extra}`, viewport = AGENT_VIEWPORT) {
+      const page = watch(await context.newPage(), name);
+      await page.setViewportSize(viewport);
+      return page;
+    },
+    /** Console errors/warnings and page errors seen so far, oldest first. */
+    messages: () => messages.slice(),
+    async close() {
+      await context.close();
+      fs.rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}

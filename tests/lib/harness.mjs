@@ -1,0 +1,286 @@
+// The e2e harness: what a test case uses. A case calls `setupCase()` once per file, then drives the
+// customer and agent pages through the helpers below, which wait on observable state (DOM,
+// `Cobrowse.state()`, `<html data-cobrowse-state>`) and never on fixed delays. Selectors are the
+// contracts in ARCHITECTURE.md ("Selectors the end-to-end tests rely on").
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { PNG } from 'pngjs';
+import pixelmatch from 'pixelmatch';
+import { launchBrowser } from './browser.mjs';
+import { compareDom } from './dom.mjs';
+import { ROOT, assertBundleBuilt, startServer } from './server.mjs';
+
+export { compareDom } from './dom.mjs';
+export { ROOT } from './server.mjs';
+
+/** Default time for one awaited condition; the whole session of a case takes a few seconds. */
+export const WAIT_MS = Number(process.env.COBROWSE_E2E_WAIT_MS || 20_000);
+
+/** Customer UI selectors (client-wasm). */
+export const UI = {
+  start: '[data-cobrowse-ui="start"]',
+  confirmYes: '[data-cobrowse-ui="confirm-yes"]',
+  token: '[data-cobrowse-ui="token"]',
+  exit: '[data-cobrowse-ui="exit"]',
+  agentPointer: '[data-cobrowse-ui="agent-pointer"]',
+};
+
+/** Agent page selectors (agent-ui + www/slave.*). */
+export const AGENT = {
+  replica: '#cobrowse-replica',
+  status: '#cobrowse-status',
+  sid: '#cobrowse-sid',
+  join: '#cobrowse-join',
+  exit: '#cobrowse-exit',
+  customerPointer: '#cobrowse-customer-pointer',
+};
+
+/**
+ * Starts a server and a browser for one test file and returns the case context
+ * `{ server, browser, customer, agent, resultsDir, fail(message) , close() }`.
+ * `fail()` builds an Error that carries the browser console and the server log tail, which is what
+ * one needs to see why a case failed.
+ */
+export async function setupCase(name, { serverArgs = [] } = {}) {
+  assertBundleBuilt();
+  const server = await startServer({ extraArgs: serverArgs });
+  let browser;
+  try {
+    browser = await launchBrowser();
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  const resultsDir = path.join(ROOT, 'tests', 'results', name);
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const ctx = {
+    server,
+    browser,
+    customer: browser.customer,
+    agent: browser.agent,
+    resultsDir,
+    url: (p) => `${server.url}${p}`,
+    /** An Error whose message adds browser messages and the server's last log lines. */
+    fail(message) {
+      const console = browser.messages().slice(-30).join('\n') || '(none)';
+      const log = server.log().split('\n').slice(-40).join('\n');
+      return new Error(`${message}\n--- browser console (last 30) ---\n${console}\n--- server log (last 40 lines) ---\n${log}`);
+    },
+    async close() {
+      fs.writeFileSync(path.join(resultsDir, 'server.log'), server.log());
+      fs.writeFileSync(path.join(resultsDir, 'browser.log'), browser.messages().join('\n'));
+      await browser.close().catch(() => {});
+      await server.stop();
+    },
+  };
+  return ctx;
+}
+
+/** Waits for a condition in a page; on timeout throws `ctx.fail(what)`. */
+export async function waitIn(ctx, page, what, fn, arg, timeout = WAIT_MS) {
+  try {
+    // Interval polling, not rAF: the page not in front may get no animation frames.
+    await page.waitForFunction(fn, arg, { timeout, polling: 50 });
+  } catch (err) {
+    throw ctx.fail(`timed out after ${timeout} ms waiting for: ${what} (${err.message.split('\n')[0]})`);
+  }
+}
+
+/**
+ * Opens a customer page (a path under the server, e.g. `/cobrowse/demo/form.html`) and waits until
+ * the loader has put the co-browse button on it.
+ */
+export async function openCustomer(ctx, pagePath = '/cobrowse/demo/?still=1') {
+  await ctx.customer.goto(ctx.url(pagePath));
+  try {
+    await ctx.customer.locator(UI.start).first().waitFor({ state: 'visible', timeout: WAIT_MS });
+  } catch {
+    throw ctx.fail(`the co-browse button ${UI.start} did not appear on ${pagePath}`);
+  }
+}
+
+/** The customer's `window.Cobrowse.state()`, or null while the API is not there. */
+export async function customerState(page) {
+  return page.evaluate(() => (window.Cobrowse && typeof window.Cobrowse.state === 'function'
+    ? window.Cobrowse.state() : null));
+}
+
+/** Waits until the customer's `Cobrowse.state()` is `state` (idle | active | ended). */
+export async function waitForCustomerState(ctx, state, page = ctx.customer) {
+  await waitIn(ctx, page, `customer Cobrowse.state() === '${state}'`,
+    (s) => window.Cobrowse && typeof window.Cobrowse.state === 'function' && window.Cobrowse.state() === s,
+    state);
+}
+
+/** Waits until the agent page's `<html data-cobrowse-state>` is `state` (waiting | active | ended). */
+export async function waitForAgentState(ctx, state, page = ctx.agent) {
+  await waitIn(ctx, page, `agent <html data-cobrowse-state="${state}">`,
+    (s) => document.documentElement.dataset.cobrowseState === s, state);
+}
+
+/**
+ * Clicks the co-browse button like a customer (answering "yes" if the optional "are you on a call"
+ * dialog appears), then reads the 9-digit session number from the UI. Returns it as a string of
+ * digits (the UI may group them as "123 456 789").
+ */
+export async function startSession(ctx, page = ctx.customer) {
+  await page.locator(UI.start).first().click();
+  const token = page.locator(UI.token).first();
+  const confirm = page.locator(UI.confirmYes).first();
+  try {
+    await token.or(confirm).first().waitFor({ state: 'visible', timeout: WAIT_MS });
+  } catch {
+    throw ctx.fail(`after clicking ${UI.start}, neither ${UI.token} nor ${UI.confirmYes} appeared`);
+  }
+  if (await confirm.isVisible()) await confirm.click();
+  await waitIn(ctx, page, `nine digits in ${UI.token}`, (sel) => {
+    const find = (root) => {
+      const hit = root.querySelector(sel);
+      if (hit) return hit;
+      for (const el of root.querySelectorAll('*')) {
+        if (el.shadowRoot) {
+          const inner = find(el.shadowRoot);
+          if (inner) return inner;
+        }
+      }
+      return null;
+    };
+    const el = find(document);
+    return el && /^\d{9}$/.test((el.textContent || '').replace(/\D/g, ''));
+  }, UI.token);
+  const text = await token.textContent();
+  return text.replace(/\D/g, '');
+}
+
+/**
+ * Opens the agent page and joins `token`: `via: 'hash'` opens `slave.html#sid=<token>`,
+ * `via: 'input'` types the number into the page's input like an agent would. Waits until active.
+ */
+export async function joinAgent(ctx, token, { via = 'hash', page = ctx.agent } = {}) {
+  if (via === 'hash') {
+    await page.goto(ctx.url(`/cobrowse/slave.html#sid=${token}`));
+  } else {
+    await page.goto(ctx.url('/cobrowse/slave.html'));
+    try {
+      await page.locator(AGENT.sid).fill(token, { timeout: WAIT_MS });
+      await page.locator(AGENT.join).click({ timeout: WAIT_MS });
+    } catch (err) {
+      throw ctx.fail(`could not type the session number into ${AGENT.sid} / click ${AGENT.join}: ${err.message.split('\n')[0]}`);
+    }
+  }
+  await waitForAgentState(ctx, 'active', page);
+}
+
+/**
+ * Waits until the replica equals the customer's page (see dom.mjs for what "equal" means).
+ * Polls the comparison (each poll is a real read of both DOMs); on timeout throws with the
+ * differences of the last comparison. Returns the number of polls it took.
+ */
+export async function waitForReplica(ctx, { timeout = WAIT_MS, agent = ctx.agent, customer = ctx.customer } = {}) {
+  const deadline = Date.now() + timeout;
+  let last;
+  let polls = 0;
+  for (;;) {
+    polls += 1;
+    last = await compareDom(customer, agent);
+    if (last.equal) return polls;
+    if (Date.now() > deadline) break;
+    // Poll interval between two full comparisons (each reads both DOMs).
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw ctx.fail(`the replica did not match the customer's page within ${timeout} ms; ` +
+    `last differences:\n  ${last.diffs.join('\n  ')}`);
+}
+
+/**
+ * Screenshots the customer's viewport (our UI hidden) and the replica frame's content box at the
+ * same moment and returns `{ share, different, total, width, height, diffPath }`: the share of
+ * pixels that differ (pixelmatch, anti-aliasing tolerant). Throws if the sizes differ (then the
+ * replica is scaled or clipped, which a screenshot comparison cannot judge).
+ */
+export async function compareScreenshots(ctx, label = 'screen', { agent = ctx.agent, customer = ctx.customer } = {}) {
+  // Hide our own UI on the customer side with a style element that is itself ours (never captured).
+  await customer.evaluate(() => {
+    const style = document.createElement('style');
+    style.setAttribute('data-cobrowse-ui', 'e2e-hide');
+    style.textContent = '[data-cobrowse-ui]{visibility:hidden !important}';
+    document.head.appendChild(style);
+  });
+  // The agent page has a strict CSP (no inline styles), so hide its overlays through the CSSOM.
+  await agent.evaluate((sel) => {
+    for (const el of document.querySelectorAll(sel)) el.style.visibility = 'hidden';
+  }, `${AGENT.customerPointer}, [data-cobrowse-overlay]`);
+  try {
+    const clip = await agent.evaluate((sel) => {
+      const frame = document.querySelector(sel);
+      if (!frame) return null;
+      const r = frame.getBoundingClientRect();
+      return {
+        x: r.left + frame.clientLeft,
+        y: r.top + frame.clientTop,
+        width: frame.clientWidth,
+        height: frame.clientHeight,
+      };
+    }, AGENT.replica);
+    if (!clip) throw ctx.fail(`no ${AGENT.replica} to screenshot`);
+    const a = PNG.sync.read(await customer.screenshot());
+    const b = PNG.sync.read(await agent.screenshot({ clip }));
+    fs.writeFileSync(path.join(ctx.resultsDir, `${label}-customer.png`), PNG.sync.write(a));
+    fs.writeFileSync(path.join(ctx.resultsDir, `${label}-replica.png`), PNG.sync.write(b));
+    if (a.width !== b.width || a.height !== b.height) {
+      throw ctx.fail(`screenshot sizes differ: customer ${a.width}×${a.height}, ` +
+        `replica frame ${b.width}×${b.height} (is the replica scaled?)`);
+    }
+    const diff = new PNG({ width: a.width, height: a.height });
+    const different = pixelmatch(a.data, b.data, diff.data, a.width, a.height, { threshold: 0.1 });
+    const diffPath = path.join(ctx.resultsDir, `${label}-diff.png`);
+    fs.writeFileSync(diffPath, PNG.sync.write(diff));
+    const total = a.width * a.height;
+    return { share: different / total, different, total, width: a.width, height: a.height, diffPath };
+  } finally {
+    await customer.evaluate(() => document.querySelector('style[data-cobrowse-ui="e2e-hide"]')?.remove());
+    await agent.evaluate((sel) => {
+      for (const el of document.querySelectorAll(sel)) el.style.visibility = '';
+    }, `${AGENT.customerPointer}, [data-cobrowse-overlay]`);
+  }
+}
+
+/** `GET /cobrowse/rest/live/sessions/{token}` → `{ status, body }`. */
+export async function sessionInfo(ctx, token) {
+  const res = await fetch(ctx.url(`/cobrowse/rest/live/sessions/${token}`));
+  let body = null;
+  try {
+    body = await res.json();
+  } catch {
+    // not JSON
+  }
+  return { status: res.status, body };
+}
+
+/**
+ * Polls the REST session record until `predicate({status, body})` holds (the server is the other
+ * party that changes it, so there is no browser event to wait on). Returns the last answer.
+ */
+export async function waitForSessionInfo(ctx, token, what, predicate, timeout = WAIT_MS) {
+  const deadline = Date.now() + timeout;
+  let last;
+  for (;;) {
+    last = await sessionInfo(ctx, token);
+    if (predicate(last)) return last;
+    if (Date.now() > deadline) {
+      throw ctx.fail(`REST session ${token} never reached: ${what}; last answer ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A customer and an agent in one active session on `pagePath`, replica in sync. */
+export async function activeSession(ctx, pagePath, { via = 'hash' } = {}) {
+  await openCustomer(ctx, pagePath);
+  const token = await startSession(ctx);
+  await joinAgent(ctx, token, { via });
+  await waitForCustomerState(ctx, 'active');
+  await waitForReplica(ctx);
+  return token;
+}
