@@ -2,8 +2,9 @@
 //
 // Both sides are reduced to the same normal form in the browser, then diffed here. The normal form
 // is what the product promises to reproduce, minus what it promises NOT to reproduce:
-// - our own UI (`data-cobrowse-*` on the customer side; anything the renderer adds to the replica
-//   must carry a `data-cobrowse-*` attribute too) and all `data-cobrowse-*` attributes;
+// - our own UI (elements with `data-cobrowse-ui` on the customer side, and elements the renderer
+//   adds to the replica document, which carry `data-cobrowse-injected`), and every `data-cobrowse-*`
+//   attribute (e.g. node ids a renderer may keep);
 // - `<script>` and `<noscript>` elements, comments, whitespace-only text (the replica is script-free);
 // - inline event handler attributes, `javascript:` URLs, `srcdoc` (stripped by the safe renderer);
 // - URL attributes are compared resolved against the customer page's URL;
@@ -33,10 +34,7 @@ export function normaliseInBrowser({ which, baseUrl }) {
   const MATH_NS = 'http://www.w3.org/1998/Math/MathML';
   const passwords = [];
 
-  const isOurs = (el) => {
-    for (const a of el.attributes) if (a.name.startsWith('data-cobrowse')) return true;
-    return false;
-  };
+  const isOurs = (el) => el.hasAttribute('data-cobrowse-ui') || el.hasAttribute('data-cobrowse-injected');
   const tagOf = (el) => {
     const name = el.localName;
     if (el.namespaceURI === SVG_NS) return `svg:${name}`;
