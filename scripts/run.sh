@@ -25,5 +25,9 @@ mkdir -p "$data_dir"
 cd "$ROOT"
 log "customer demo: http://localhost:$port/cobrowse/demo/"
 log "agent page:    http://localhost:$port/cobrowse/slave.html"
-exec cargo run --release -p cobrowse-server -- \
-  --port "$port" --static-dir "$ROOT/www" --data-dir "$data_dir" "$@"
+# Static dir and data dir through the server's environment layer (COBROWSE_<OPTION>), so a config
+# file given with --config can still override everything else.
+export COBROWSE_STATIC_DIR="${COBROWSE_STATIC_DIR:-$ROOT/www}"
+export COBROWSE_STORAGE_TYPE="${COBROWSE_STORAGE_TYPE:-embedded}"
+export COBROWSE_STORAGE_DATA_DIR="${COBROWSE_STORAGE_DATA_DIR:-$data_dir}"
+exec cargo run --release -p cobrowse-server -- --port "$port" "$@"

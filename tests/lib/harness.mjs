@@ -38,13 +38,14 @@ export const AGENT = {
 
 /**
  * Starts a server and a browser for one test file and returns the case context
- * `{ server, browser, customer, agent, resultsDir, fail(message) , close() }`.
+ * `{ server, browser, customer, agent, resultsDir, url(path), fail(message), close() }`.
+ * `serverArgs` / `serverEnv` add server flags / `COBROWSE_…` settings (e.g. short timeouts).
  * `fail()` builds an Error that carries the browser console and the server log tail, which is what
  * one needs to see why a case failed.
  */
-export async function setupCase(name, { serverArgs = [] } = {}) {
+export async function setupCase(name, { serverArgs = [], serverEnv = {} } = {}) {
   assertBundleBuilt();
-  const server = await startServer({ extraArgs: serverArgs });
+  const server = await startServer({ extraArgs: serverArgs, env: serverEnv });
   let browser;
   try {
     browser = await launchBrowser();

@@ -63,17 +63,19 @@ export async function freePort() {
 }
 
 /**
- * Command-line arguments for the server. Kept in one place because the flag names are the server's
- * contract (server/README.md).
+ * The server's settings for one test run, as environment variables (the server's config layer
+ * derives them from option names: `storage.dataDir` → `COBROWSE_STORAGE_DATA_DIR`; see
+ * server/README.md). Environment rather than flags, so the harness does not depend on flag
+ * spelling; cases add their own options as extra environment or extra arguments.
  */
-export function serverArgs({ port, dataDir, staticDir, extra = [] }) {
-  return [
-    '--listen', '127.0.0.1',
-    '--port', String(port),
-    '--static-dir', staticDir,
-    '--data-dir', dataDir,
-    ...extra,
-  ];
+export function serverEnv({ port, dataDir, staticDir }) {
+  return {
+    COBROWSE_LISTEN: '127.0.0.1',
+    COBROWSE_PORT: String(port),
+    COBROWSE_STATIC_DIR: staticDir,
+    COBROWSE_STORAGE_TYPE: 'embedded',
+    COBROWSE_STORAGE_DATA_DIR: dataDir,
+  };
 }
 
 /**
@@ -81,14 +83,20 @@ export function serverArgs({ port, dataDir, staticDir, extra = [] }) {
  * Returns `{ url, port, dataDir, log(), stop() }`; `log()` is everything it printed so far.
  */
 export async function startServer({ extraArgs = [], env = {}, timeoutMs = 30_000 } = {}) {
+  // `extraArgs` are command-line flags for the server; `env` overrides serverEnv().
   const bin = serverBinary();
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-data-'));
-  const args = serverArgs({ port, dataDir, staticDir: path.join(ROOT, 'www'), extra: extraArgs });
+  const args = extraArgs;
   const output = [];
   const child = spawn(bin, args, {
     cwd: ROOT,
-    env: { RUST_LOG: 'info', ...process.env, ...env },
+    env: {
+      RUST_LOG: 'info',
+      ...process.env,
+      ...serverEnv({ port, dataDir, staticDir: path.join(ROOT, 'www') }),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const keep = (chunk) => {
