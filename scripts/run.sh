@@ -25,8 +25,8 @@ mkdir -p "$data_dir"
 cd "$ROOT"
 log "customer demo: http://localhost:$port/cobrowse/demo/"
 log "agent page:    http://localhost:$port/cobrowse/slave.html"
-# Static dir and data dir through the server's environment layer (COBROWSE_<OPTION>), so a config
-# file given with --config can still override everything else.
+# Static dir and data dir through the server's environment layer (COBROWSE_<OPTION>, which
+# overrides a --config file); flags passed to run.sh override both.
 export COBROWSE_STATIC_DIR="${COBROWSE_STATIC_DIR:-$ROOT/www}"
 export COBROWSE_STORAGE_TYPE="${COBROWSE_STORAGE_TYPE:-embedded}"
 export COBROWSE_STORAGE_DATA_DIR="${COBROWSE_STORAGE_DATA_DIR:-$data_dir}"
