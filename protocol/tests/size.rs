@@ -104,3 +104,35 @@ fn a_custom_tag_is_sent_once_per_message() {
         (custom - frame_len(page(0, "x-row")) - 2) as f64 / 1000.0
     );
 }
+
+/// Decoding allocates the whole message before limits on node counts apply, so the memory a frame
+/// can cost is bounded by `max_frame_bytes` times the worst ratio of in-memory size to wire size.
+/// The cheapest record on the wire is an empty text node (3 bytes: variant, empty string, no
+/// children); this test pins its in-memory size so that growth is a deliberate decision, and
+/// prints the ratio servers should budget for.
+#[test]
+fn worst_case_memory_per_wire_byte() {
+    use std::mem::size_of;
+    let record = size_of::<NodeRecord>();
+    let wire = encode(&Message::Mutations(MutationBatch {
+        inserts: vec![Insert::New(AddedSubtree {
+            parent: 1,
+            next_sibling: None,
+            first_id: 2,
+            nodes: vec![NodeRecord::new(NodeData::Text(String::new()), 0)],
+        })],
+        ..MutationBatch::default()
+    }));
+    // version, tag, empty table, no removes, 1 insert, New, parent, None, first_id, 1 node,
+    // then the record itself: Text (03), "" (00), 0 children (00); then no attrs, no texts.
+    assert_eq!(wire[wire.len() - 5..], [0x03, 0x00, 0x00, 0x00, 0x00]);
+    let ratio = record as f64 / 3.0;
+    println!(
+        "NodeRecord is {record} bytes in memory for 3 on the wire: up to {ratio:.0}x; a frame of \
+         max_frame_bytes = {} MiB may allocate ~{:.0} MiB (plus Vec growth) before the node limit \
+         refuses it",
+        Limits::default().max_frame_bytes >> 20,
+        (Limits::default().max_frame_bytes as f64 * ratio) / (1u64 << 20) as f64
+    );
+    assert!(record <= 80, "NodeRecord grew to {record} bytes");
+}
