@@ -19,11 +19,11 @@ export const WAIT_MS = Number(process.env.COBROWSE_E2E_WAIT_MS || 20_000);
 
 /** Customer UI selectors (client-wasm). */
 export const UI = {
-  start: '[data-cobrowse-ui="start"]',
-  confirmYes: '[data-cobrowse-ui="confirm-yes"]',
-  token: '[data-cobrowse-ui="token"]',
-  exit: '[data-cobrowse-ui="exit"]',
-  agentPointer: '[data-cobrowse-ui="agent-pointer"]',
+  start: '[data-cobrowse-action="start"]',
+  confirmYes: '[data-cobrowse-action="confirm-yes"]',
+  token: '[data-cobrowse-token]',
+  exit: '[data-cobrowse-action="exit"]',
+  agentPointer: '[data-cobrowse-pointer="agent"]',
 };
 
 /** Agent page selectors (agent-ui + www/slave.*). */
@@ -33,7 +33,7 @@ export const AGENT = {
   sid: '#cobrowse-sid',
   join: '#cobrowse-join',
   exit: '#cobrowse-exit',
-  customerPointer: '#cobrowse-customer-pointer',
+  customerPointer: '#cobrowse-pointer-customer',
 };
 
 /**
@@ -165,7 +165,11 @@ export async function joinAgent(ctx, token, { via = 'hash', page = ctx.agent } =
     await page.goto(ctx.url('/cobrowse/slave.html'));
     try {
       await page.locator(AGENT.sid).fill(token, { timeout: WAIT_MS });
-      await page.locator(AGENT.join).click({ timeout: WAIT_MS });
+      // `#cobrowse-join` is the form around the input, or a button: click its submit button.
+      const join = page.locator(AGENT.join);
+      const isForm = await join.evaluate((el) => el.tagName === 'FORM');
+      const submit = isForm ? join.locator('button[type="submit"], button:not([type]), input[type="submit"]').first() : join;
+      await submit.click({ timeout: WAIT_MS });
     } catch (err) {
       throw ctx.fail(`could not type the session number into ${AGENT.sid} / click ${AGENT.join}: ${err.message.split('\n')[0]}`);
     }
