@@ -60,7 +60,7 @@ pub use dom::{
     validate_tree, walk_tree,
 };
 pub use message::*;
-pub use names::{Name, NameTable, STATIC_NAMES};
+pub use names::{DYNAMIC_NAME_BASE, Name, NameTable, STATIC_NAMES};
 
 /// The version byte every frame starts with. Bump it only for changes that older peers cannot
 /// skip (a changed payload layout); additions use new tags or appended fields instead.

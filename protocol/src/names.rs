@@ -1,9 +1,13 @@
 //! Interned tag and attribute names.
 //!
 //! A [`Name`] is a varint on the wire. Ids below [`STATIC_NAMES`]`.len()` refer to the static
-//! dictionary (the most common names first, so most cost one byte); higher ids index the
-//! [`NameTable`] carried by the same message. The dictionary is part of the protocol version:
-//! entries may only be appended, never reordered or removed.
+//! dictionary (the most common names first, so most cost one byte); ids from
+//! [`DYNAMIC_NAME_BASE`] on index the [`NameTable`] carried by the same message; ids in between are
+//! invalid. The dynamic base is fixed (not "just after the dictionary") so that appending to the
+//! dictionary never changes what a dynamic id means: a peer that lacks a newer dictionary entry
+//! refuses the frame instead of silently resolving the id to a different name. Entries may only be
+//! appended, never reordered or removed; using appended entries still needs a protocol version bump,
+//! since older peers refuse them.
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -140,7 +144,7 @@ pub const STATIC_NAMES: &[&str] = &[
     "step",
     "pattern",
     "multiple",
-    // 120..: less common tags
+    // 121..: less common tags
     "picture",
     "source",
     "video",
@@ -313,6 +317,14 @@ pub const STATIC_NAMES: &[&str] = &[
     "data-testid",
 ];
 
+/// Id of the first dynamic name. Ids from here up to 16,383 cost two bytes, like the upper part of
+/// the dictionary; the dictionary may grow up to this size.
+pub const DYNAMIC_NAME_BASE: u32 = 1024;
+
+// The dictionary must end below the dynamic base, and dynamic ids should start at two bytes.
+const _: () = assert!(STATIC_NAMES.len() <= DYNAMIC_NAME_BASE as usize);
+const _: () = assert!(DYNAMIC_NAME_BASE < 16_384);
+
 fn static_index() -> &'static HashMap<&'static str, u32> {
     static INDEX: OnceLock<HashMap<&'static str, u32>> = OnceLock::new();
     INDEX.get_or_init(|| {
@@ -332,7 +344,7 @@ fn static_index() -> &'static HashMap<&'static str, u32> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct NameTable {
-    /// Names in the order they were interned; entry `i` has id `STATIC_NAMES.len() + i`.
+    /// Names in the order they were interned; entry `i` has id [`DYNAMIC_NAME_BASE`]` + i`.
     pub names: Vec<String>,
     #[serde(skip)]
     #[cfg_attr(feature = "arbitrary", arbitrary(default))]
@@ -368,27 +380,26 @@ impl NameTable {
                 .collect();
         }
         if let Some(&i) = self.lookup.get(name) {
-            return Name(STATIC_NAMES.len() as u32 + i);
+            return Name(DYNAMIC_NAME_BASE + i);
         }
         let i = self.names.len() as u32;
         self.names.push(name.to_owned());
         self.lookup.insert(name.to_owned(), i);
-        Name(STATIC_NAMES.len() as u32 + i)
+        Name(DYNAMIC_NAME_BASE + i)
     }
 
     /// The string for `name`, or `None` when the id is outside both dictionaries (a malformed
     /// frame; [`crate::decode`] rejects such frames before anyone resolves them).
     pub fn resolve(&self, name: Name) -> Option<&str> {
-        let id = name.0 as usize;
-        match STATIC_NAMES.get(id) {
-            Some(s) => Some(s),
-            None => self.names.get(id - STATIC_NAMES.len()).map(String::as_str),
+        match name.0.checked_sub(DYNAMIC_NAME_BASE) {
+            Some(i) => self.names.get(i as usize).map(String::as_str),
+            None => STATIC_NAMES.get(name.0 as usize).copied(),
         }
     }
 
     /// True when `name` resolves in this table.
     pub fn contains(&self, name: Name) -> bool {
-        (name.0 as usize) < STATIC_NAMES.len() + self.names.len()
+        self.resolve(name).is_some()
     }
 
     /// Number of dynamic (non-static) names.
@@ -429,6 +440,10 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t.resolve(b), Some("data-other"));
         assert_eq!(t.resolve(Name(a.0 + 5)), None);
+        // Between the dictionary and the dynamic base: nothing.
+        assert_eq!(t.resolve(Name(STATIC_NAMES.len() as u32)), None);
+        assert!(!t.contains(Name(DYNAMIC_NAME_BASE - 1)));
+        assert_eq!(a, Name(DYNAMIC_NAME_BASE));
     }
 
     #[test]
@@ -442,7 +457,9 @@ mod tests {
     }
 
     #[test]
-    fn static_dictionary_fits_two_bytes() {
-        assert!(STATIC_NAMES.len() < 16_384);
+    fn dynamic_ids_cost_two_bytes() {
+        let mut t = NameTable::new();
+        let id = t.intern("x-first");
+        assert_eq!(postcard::to_stdvec(&id).unwrap().len(), 2);
     }
 }

@@ -281,7 +281,8 @@ fn mutation_subtrees_are_validated() {
 #[test]
 fn strings_over_limit() {
     let limits = small_limits();
-    let cases: Vec<(&str, Box<dyn Fn(&str) -> Message>)> = vec![
+    type MakeMessage = Box<dyn Fn(&str) -> Message>;
+    let cases: Vec<(&str, MakeMessage)> = vec![
         ("text node", Box::new(|s| snapshot(vec![doc(1), text(s)]))),
         (
             "comment",
@@ -427,18 +428,24 @@ fn unknown_name_ids_are_invalid() {
     ]);
     assert!(is_invalid(&decode(&encode(&unknown_tag))));
 
-    // An attribute name one past the golden snapshot's table (which has one dynamic name).
-    let mut snap = golden_snapshot();
-    if let NodeData::Element { attrs, .. } = &mut snap.nodes[4].data {
-        attrs[0].name = Name(STATIC_NAMES.len() as u32 + 1);
+    // Attribute names around the golden snapshot's table (one dynamic name, id 1024): the gap
+    // between the dictionary and the dynamic base, and one past the table.
+    for bad in [
+        STATIC_NAMES.len() as u32,
+        DYNAMIC_NAME_BASE - 1,
+        DYNAMIC_NAME_BASE + 1,
+    ] {
+        let mut snap = golden_snapshot();
+        if let NodeData::Element { attrs, .. } = &mut snap.nodes[4].data {
+            attrs[0].name = Name(bad);
+        }
+        let r = decode(&encode(&Message::Snapshot(Box::new(snap))));
+        assert!(is_invalid(&r), "name {bad}: {r:?}");
     }
-    assert!(is_invalid(&decode(&encode(&Message::Snapshot(Box::new(
-        snap
-    ))))));
 
     // An attribute change naming an id outside the batch's table.
     let mut batch = golden_mutations();
-    batch.attrs[1].name = Name(STATIC_NAMES.len() as u32 + 1);
+    batch.attrs[1].name = Name(DYNAMIC_NAME_BASE + 1);
     assert!(is_invalid(&decode(&encode(&Message::Mutations(batch)))));
     // And a subtree's attribute.
     let mut batch = golden_mutations();

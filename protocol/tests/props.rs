@@ -65,8 +65,14 @@ fn repair_tree(nodes: &mut Vec<NodeRecord>, first_id: &mut u32, names: &NameTabl
 }
 
 fn repair_name(name: &mut Name, names: &NameTable) {
-    let known = (STATIC_NAMES.len() + names.len()) as u32;
-    name.0 %= known;
+    // Pick one of the valid ids: the dictionary, then the table from the dynamic base.
+    let statics = STATIC_NAMES.len() as u32;
+    let i = name.0 % (statics + names.len() as u32);
+    name.0 = if i < statics {
+        i
+    } else {
+        DYNAMIC_NAME_BASE + (i - statics)
+    };
 }
 
 fn repair_names(data: &mut NodeData, names: &NameTable) {

@@ -97,7 +97,7 @@ fn a_custom_tag_is_sent_once_per_message() {
     let div = frame_len(page(1000, "div"));
     let custom = frame_len(page(1000, "x-row"));
     // The table grows by "x-row" once (count 0 → 1, plus 1 + 5 bytes of string) and each record's
-    // tag id grows from 1 byte (0) to 2 bytes (290 = 0xa2 0x02).
+    // tag id grows from 1 byte (0) to 2 bytes (1024 = 0x80 0x08).
     assert_eq!(custom - div, 6 + 1000);
     println!(
         "1,000 <x-row class=\"row\">: frame {custom} bytes, {:.1} bytes per element record",

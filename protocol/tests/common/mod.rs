@@ -10,8 +10,8 @@
 //!   sequences are `<len varint> <items>`; an enum is `<variant index varint> <payload>`; structs
 //!   and tuples are their fields in order, with nothing between them.
 //! * Names: static dictionary ids (`div` 0, `path` 11, `svg` 12, `body` 48, `html` 50, `class` 59,
-//!   `id` 60, `d` 74, `viewBox` 76) cost one byte; the dictionary has 290 entries, so the first
-//!   dynamic name has id 290 = `a2 02` (290 = 2·128 + 34, 34 | 0x80 = 0xa2).
+//!   `id` 60, `d` 74, `viewBox` 76) cost one byte; dynamic names (the message's own table) start at
+//!   `DYNAMIC_NAME_BASE` = 1024 = `80 08` (1024 = 8·128 + 0: low group 0 | 0x80, then 8).
 //!
 //! The table also feeds `tests/fixtures/golden.json`, which JavaScript tests decode.
 
@@ -41,7 +41,10 @@ impl Golden {
 /// Parses hex with optional whitespace. Panics on a typo in the table (a test bug, not input).
 pub fn hex_to_bytes(hex: &str) -> Vec<u8> {
     let digits: Vec<u8> = hex.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    assert!(digits.len() % 2 == 0, "odd number of hex digits in {hex:?}");
+    assert!(
+        digits.len().is_multiple_of(2),
+        "odd number of hex digits in {hex:?}"
+    );
     digits
         .chunks(2)
         .map(|pair| {
@@ -80,7 +83,7 @@ pub mod ids {
     pub const D: Name = Name(74);
     pub const VIEW_BOX: Name = Name(76);
     /// The first dynamic name of a message's table.
-    pub const FIRST_DYNAMIC: Name = Name(290);
+    pub const FIRST_DYNAMIC: Name = Name(1024);
 }
 
 /// The page used by the snapshot case: SVG, a custom element (dynamic name), a shadow root,
@@ -268,14 +271,14 @@ pub fn golden_table() -> Vec<Golden> {
             msg: Message::Snapshot(Box::new(golden_snapshot())),
             hex: concat!(
                 "01 04",                                // version, tag 4 (Snapshot)
-                " 01 09 6d792d776964676574",            // names: ["my-widget"] → id 290
+                " 01 09 6d792d776964676574",            // names: ["my-widget"] → id 1024
                 " 01",                                  // first_id 1
                 " 0a",                                  // 10 node records:
                 " 00 09 687474703a2f2f782f 02",         // 1 Document{url "http://x/"}, 2 children
                 " 01 04 68746d6c 00 00 00",             // 2 Doctype{"html", "", ""}, 0 children
                 " 02 32 00 00 01", // 3 Element html(50) Html, no attrs, 1 child
                 " 02 30 00 00 02", // 4 Element body(48), 2 children
-                " 02 a202 00 01 3b 03 726f77 01", // 5 my-widget(290) class(59)="row", 1 child
+                " 02 8008 00 01 3b 03 726f77 01", // 5 my-widget(1024) class(59)="row", 1 child
                 " 05 01 01",       // 6 ShadowRoot{open}, 1 child
                 " 03 02 6869 00",  // 7 Text "hi"
                 " 02 0c 01 01 4c 07 30203020312031 02", // 8 svg(12) ns Svg viewBox(76)="0 0 1 1"
@@ -294,17 +297,17 @@ pub fn golden_table() -> Vec<Golden> {
             msg: Message::Mutations(golden_mutations()),
             hex: concat!(
                 "01 05",                                    // version, tag 5 (Mutations)
-                " 01 03 782d79",                            // names: ["x-y"] → id 290
+                " 01 03 782d79",                            // names: ["x-y"] → id 1024
                 " 02 07 c801",                              // removes: [7, 200]
                 " 02",                                      // 2 inserts:
                 " 00 02 01 09 ac02", // New: parent 2, next_sibling Some(9), first_id 300
                 " 02",               //   2 records:
-                " 02 a202 03 05 75726e3a78 01 3c 01 6b 01", //   x-y, Other("urn:x"), id(60)="k", 1 child
+                " 02 8008 03 05 75726e3a78 01 3c 01 6b 01", //   x-y, Other("urn:x"), id(60)="k", 1 child
                 " 03 01 74 00",                             //   Text "t"
                 " 01 08 02 00",      // Move: node 8, parent 2, next_sibling None
                 " 02",               // 2 attribute changes:
                 " 04 3b 01 02 6f6e", // node 4 class = Some("on")
-                " 04 a202 00",       // node 4 x-y removed
+                " 04 8008 00",       // node 4 x-y removed
                 " 01 06 03 6e6577",  // texts: [node 6 "new"]
             ),
         },
