@@ -367,7 +367,8 @@ pub(crate) mod testdom {
 
         pub fn set_text(&mut self, n: usize, t: &str) {
             let old = self.text(&n);
-            self.log.push(crate::coalesce::Record::Text { target: n, old });
+            self.log
+                .push(crate::coalesce::Record::Text { target: n, old });
             self.nodes[n].raw = RawNode::Text(t.into());
         }
     }

@@ -18,9 +18,7 @@
 //!   `oldValue`): set-then-removed becomes one removal, or nothing if it did not exist before;
 //! * removed subtrees' ids are forgotten, so the mirror holds exactly what the replica holds.
 
-use crate::capture::{
-    DomTree, SideState, captured_children, masks_text_under, serialize_subtree,
-};
+use crate::capture::{DomTree, SideState, captured_children, masks_text_under, serialize_subtree};
 use crate::mask::{MaskPolicy, mask_attribute, masked_text};
 use crate::mirror::{IdMirror, NodeKeys};
 use cobrowse_protocol::{
@@ -110,7 +108,8 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
 
     /// True when `id` or a replica ancestor is in `removes`.
     fn doomed(&self, id: NodeId, removes: &HashSet<NodeId>) -> bool {
-        self.mirror.any_ancestor_or_self(id, |a| removes.contains(&a))
+        self.mirror
+            .any_ancestor_or_self(id, |a| removes.contains(&a))
     }
 
     /// True when `id`'s replica copy dies with a *strict* ancestor in `removes`.
@@ -306,7 +305,13 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
         }
         for n in chain.into_iter().rev() {
             emitted.insert(dom.key(&n));
-            emit_insert(&mut pass, &mut batch.names, &mut batch.inserts, &mut side, &n);
+            emit_insert(
+                &mut pass,
+                &mut batch.names,
+                &mut batch.inserts,
+                &mut side,
+                &n,
+            );
         }
     }
 
@@ -459,7 +464,11 @@ mod tests {
 
         fn attach(&mut self, id: NodeId, parent: NodeId, next: Option<NodeId>) {
             if let Some(old) = self.parent.remove(&id) {
-                self.nodes.get_mut(&old).expect("old parent").2.retain(|c| *c != id);
+                self.nodes
+                    .get_mut(&old)
+                    .expect("old parent")
+                    .2
+                    .retain(|c| *c != id);
             }
             let kids = &mut self.nodes.get_mut(&parent).expect("insert parent exists").2;
             let pos = match next {
@@ -515,7 +524,12 @@ mod tests {
                 attrs.retain(|x| old_table.resolve(x.name) != Some(name.as_str()));
                 let mut rebuilt: Vec<(String, String)> = attrs
                     .iter()
-                    .map(|x| (old_table.resolve(x.name).expect("n").to_owned(), x.value.clone()))
+                    .map(|x| {
+                        (
+                            old_table.resolve(x.name).expect("n").to_owned(),
+                            x.value.clone(),
+                        )
+                    })
                     .collect();
                 if let Some(v) = &a.value {
                     rebuilt.push((name.clone(), v.clone()));
@@ -657,7 +671,11 @@ mod tests {
             let out = coalesce(&self.dom, &mut self.mirror, &DefaultPolicy, &records);
             self.replica.apply(&out.batch);
             assert_eq!(self.replica.render(), expected(&self.dom));
-            assert_eq!(self.mirror.len(), self.replica.nodes.len(), "mirror = replica");
+            assert_eq!(
+                self.mirror.len(),
+                self.replica.nodes.len(),
+                "mirror = replica"
+            );
             out.batch
         }
     }
@@ -679,15 +697,26 @@ mod tests {
     #[test]
     fn moved_nodes_keep_their_ids() {
         let mut f = fixture(5);
-        let ids: Vec<_> = f.items.iter().map(|i| f.mirror.id(i).expect("id")).collect();
+        let ids: Vec<_> = f
+            .items
+            .iter()
+            .map(|i| f.mirror.id(i).expect("id"))
+            .collect();
         // Reverse the list by re-appending each item.
         for li in f.items.clone().into_iter().rev() {
             f.dom.append(f.list, li);
         }
         let b = f.flush();
         assert!(b.removes.is_empty());
-        assert!(b.inserts.iter().all(|i| matches!(i, Insert::Move { .. })), "{b:?}");
-        let after: Vec<_> = f.items.iter().map(|i| f.mirror.id(i).expect("id")).collect();
+        assert!(
+            b.inserts.iter().all(|i| matches!(i, Insert::Move { .. })),
+            "{b:?}"
+        );
+        let after: Vec<_> = f
+            .items
+            .iter()
+            .map(|i| f.mirror.id(i).expect("id"))
+            .collect();
         assert_eq!(ids, after);
     }
 
@@ -698,7 +727,13 @@ mod tests {
         f.dom.append(f.body, li);
         let b = f.flush();
         assert_eq!(b.inserts.len(), 1);
-        assert!(matches!(b.inserts[0], Insert::Move { next_sibling: None, .. }));
+        assert!(matches!(
+            b.inserts[0],
+            Insert::Move {
+                next_sibling: None,
+                ..
+            }
+        ));
     }
 
     #[test]

@@ -126,7 +126,9 @@ impl Texts {
                 reason_server: t("Der Server wurde heruntergefahren."),
                 agent_busy: t("Der Mitarbeiter ist gerade in einer anderen Sitzung."),
                 error: t("Co-Browsing konnte nicht gestartet werden."),
-                write_request: t("Der Mitarbeiter möchte auf dieser Seite für Sie klicken und tippen. Erlauben?"),
+                write_request: t(
+                    "Der Mitarbeiter möchte auf dieser Seite für Sie klicken und tippen. Erlauben?",
+                ),
                 allow: t("Erlauben"),
                 deny: t("Ablehnen"),
             };

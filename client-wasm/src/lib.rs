@@ -1,5 +1,27 @@
-//! Placeholder lib while modules land.
+//! Cobrowse customer side, compiled to wasm: captures the customer's page (full snapshot, then
+//! coalesced MutationObserver deltas, form state, scroll, pointer, clicks, viewport), masks what
+//! must never leave the browser, relays it over the WebSocket, and shows the customer UI.
+//!
+//! The pure logic (id mirror, mutation coalescing, throttling, masking, backoff, config) takes
+//! plain Rust types and is tested natively with `cargo test -p cobrowse-client`; the [`web`]
+//! modules bind it to the DOM and are tested in headless Chromium with `wasm-bindgen-test`.
+//! Page scripts use the loader's `window.Cobrowse` or the npm package, which wrap
+//! [`web::client::CobrowseClient`].
+//!
+//! # Layout
+//!
+//! * [`mirror`] — node ↔ id mapping plus the replica's tree shape as the agent last saw it.
+//! * [`capture`] — the [`capture::DomTree`] abstraction and the subtree serializer.
+//! * [`coalesce`] — the net effect of one MutationObserver callback as one `MutationBatch`.
+//! * [`mask`] — masking policy hook and the always-on password rule.
+//! * [`throttle`] — animation-frame coalescing of scroll, pointer and resize events.
+//! * [`backoff`] — reconnect delays with jitter.
+//! * [`config`] — the site's configuration and localizable UI texts.
+//! * [`web`] — the browser side: [`web::dom`] (DomTree over `web_sys`), [`web::recorder`]
+//!   (observer and listeners), [`web::ui`] (customer UI), [`web::client`] (session, socket,
+//!   exported class).
 #![deny(clippy::unwrap_used)]
+
 pub mod backoff;
 pub mod capture;
 pub mod coalesce;
@@ -7,3 +29,6 @@ pub mod config;
 pub mod mask;
 pub mod mirror;
 pub mod throttle;
+pub mod web;
+
+pub use web::client::CobrowseClient;

@@ -1,0 +1,245 @@
+//! [`DomTree`] and [`NodeKeys`] over the real DOM (`web_sys::Node`).
+//!
+//! Node → id lookups use a JS `WeakMap`, so the mirror's reverse direction never keeps a removed
+//! node alive. A second `WeakMap` hands out per-node keys for the coalescer's sets (JS nodes are
+//! not hashable from Rust).
+
+use crate::capture::{DomTree, RawNode};
+use crate::mirror::NodeKeys;
+use cobrowse_protocol::{FormState, Namespace, NodeId};
+use js_sys::WeakMap;
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Document, DocumentType, Element, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement,
+    Node, ShadowRoot, ShadowRootMode,
+};
+
+/// The attribute that marks our own UI; such elements and their subtrees are never captured.
+pub const UI_ATTR: &str = "data-cobrowse-ui";
+
+/// Node → id store backed by a JS `WeakMap`.
+#[derive(Debug)]
+pub struct WeakKeys(WeakMap);
+
+impl Default for WeakKeys {
+    fn default() -> Self {
+        WeakKeys(WeakMap::new())
+    }
+}
+
+impl NodeKeys<Node> for WeakKeys {
+    fn get(&self, node: &Node) -> Option<NodeId> {
+        self.0.get(node.as_ref()).as_f64().map(|f| f as NodeId)
+    }
+    fn set(&mut self, node: &Node, id: NodeId) {
+        self.0.set(node.as_ref(), &f64::from(id).into());
+    }
+    fn delete(&mut self, node: &Node) {
+        self.0.delete(node.as_ref());
+    }
+    fn clear(&mut self) {
+        self.0 = WeakMap::new();
+    }
+}
+
+/// The live document, seen through [`DomTree`].
+#[derive(Debug)]
+pub struct WebDom {
+    document: Document,
+    root: Node,
+    keys: WeakMap,
+    next_key: Cell<u64>,
+    /// Open shadow roots met while listing children; the recorder observes them.
+    found_shadow_roots: RefCell<Vec<ShadowRoot>>,
+}
+
+impl WebDom {
+    /// A view of `document`.
+    pub fn new(document: Document) -> Self {
+        let root: Node = document.clone().into();
+        WebDom {
+            document,
+            root,
+            keys: WeakMap::new(),
+            next_key: Cell::new(1),
+            found_shadow_roots: RefCell::new(Vec::new()),
+        }
+    }
+
+    /// The document.
+    pub fn document(&self) -> &Document {
+        &self.document
+    }
+
+    /// The document as a node.
+    pub fn root(&self) -> &Node {
+        &self.root
+    }
+
+    /// Takes the open shadow roots found since the last call.
+    pub fn take_shadow_roots(&self) -> Vec<ShadowRoot> {
+        std::mem::take(&mut self.found_shadow_roots.borrow_mut())
+    }
+}
+
+fn element(node: &Node) -> Option<&Element> {
+    if node.node_type() == Node::ELEMENT_NODE {
+        node.dyn_ref::<Element>()
+    } else {
+        None
+    }
+}
+
+/// Live state of a form control, unmasked.
+pub fn control_state(node: &Node) -> Option<FormState> {
+    let el = element(node)?;
+    match el.local_name().as_str() {
+        "input" => {
+            let input = el.dyn_ref::<HtmlInputElement>()?;
+            match input.type_().to_ascii_lowercase().as_str() {
+                "checkbox" | "radio" => Some(FormState::Checked(input.checked())),
+                // A file input's value is a fake path; never useful, possibly revealing.
+                "file" => None,
+                _ => Some(FormState::Value(input.value())),
+            }
+        }
+        "textarea" => Some(FormState::Value(
+            el.dyn_ref::<HtmlTextAreaElement>()?.value(),
+        )),
+        "select" => {
+            let select = el.dyn_ref::<HtmlSelectElement>()?;
+            let options = select.options();
+            let selected = (0..options.length())
+                .filter(|i| {
+                    options
+                        .item(*i)
+                        .and_then(|o| o.dyn_into::<web_sys::HtmlOptionElement>().ok())
+                        .is_some_and(|o| o.selected())
+                })
+                .collect();
+            Some(FormState::Selected(selected))
+        }
+        _ => None,
+    }
+}
+
+impl DomTree for WebDom {
+    type Node = Node;
+
+    fn key(&self, node: &Node) -> u64 {
+        if let Some(k) = self.keys.get(node.as_ref()).as_f64() {
+            return k as u64;
+        }
+        let k = self.next_key.get();
+        self.next_key.set(k + 1);
+        self.keys.set(node.as_ref(), &(k as f64).into());
+        k
+    }
+
+    fn parent(&self, node: &Node) -> Option<Node> {
+        node.parent_node().or_else(|| {
+            if node.node_type() == Node::DOCUMENT_FRAGMENT_NODE {
+                node.dyn_ref::<ShadowRoot>().map(|s| s.host().into())
+            } else {
+                None
+            }
+        })
+    }
+
+    fn next_sibling(&self, node: &Node) -> Option<Node> {
+        node.next_sibling()
+    }
+
+    fn children(&self, node: &Node) -> Vec<Node> {
+        let mut out = Vec::new();
+        if let Some(el) = element(node)
+            && let Some(shadow) = el.shadow_root()
+        {
+            self.found_shadow_roots.borrow_mut().push(shadow.clone());
+            out.push(shadow.into());
+        }
+        let mut child = node.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            out.push(c);
+        }
+        out
+    }
+
+    fn is_root(&self, node: &Node) -> bool {
+        node.is_same_node(Some(&self.root))
+    }
+
+    fn is_excluded(&self, node: &Node) -> bool {
+        element(node).is_some_and(|e| e.has_attribute(UI_ATTR))
+    }
+
+    fn hides_children(&self, node: &Node) -> bool {
+        element(node).is_some_and(|e| e.local_name() == "script")
+    }
+
+    fn describe(&self, node: &Node) -> Option<RawNode> {
+        match node.node_type() {
+            Node::ELEMENT_NODE => {
+                let el = node.dyn_ref::<Element>()?;
+                let map = el.attributes();
+                let attrs = (0..map.length())
+                    .filter_map(|i| map.item(i))
+                    .map(|a| (a.name(), a.value()))
+                    .collect();
+                Some(RawNode::Element {
+                    tag: el.local_name(),
+                    ns: Namespace::from_uri(el.namespace_uri().as_deref()),
+                    attrs,
+                })
+            }
+            Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
+                Some(RawNode::Text(node.node_value().unwrap_or_default()))
+            }
+            Node::COMMENT_NODE => Some(RawNode::Comment(node.node_value().unwrap_or_default())),
+            Node::DOCUMENT_NODE => Some(RawNode::Document {
+                url: node
+                    .dyn_ref::<Document>()
+                    .and_then(|d| d.url().ok())
+                    .unwrap_or_default(),
+            }),
+            Node::DOCUMENT_TYPE_NODE => {
+                let dt = node.dyn_ref::<DocumentType>()?;
+                Some(RawNode::Doctype {
+                    name: dt.name(),
+                    public_id: dt.public_id(),
+                    system_id: dt.system_id(),
+                })
+            }
+            Node::DOCUMENT_FRAGMENT_NODE => {
+                let sr = node.dyn_ref::<ShadowRoot>()?;
+                Some(RawNode::ShadowRoot {
+                    open: sr.mode() == ShadowRootMode::Open,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn attribute(&self, node: &Node, name: &str) -> Option<String> {
+        element(node)?.get_attribute(name)
+    }
+
+    fn text(&self, node: &Node) -> Option<String> {
+        match node.node_type() {
+            Node::TEXT_NODE | Node::COMMENT_NODE | Node::CDATA_SECTION_NODE => node.node_value(),
+            _ => None,
+        }
+    }
+
+    fn form_state(&self, node: &Node) -> Option<FormState> {
+        control_state(node)
+    }
+
+    fn scroll(&self, node: &Node) -> Option<(i32, i32)> {
+        let el = element(node)?;
+        let (x, y) = (el.scroll_left(), el.scroll_top());
+        (x != 0 || y != 0).then_some((x, y))
+    }
+}

@@ -1,0 +1,527 @@
+//! The recorder: snapshot, MutationObserver deltas and page events of the customer's document,
+//! turned into protocol messages.
+//!
+//! # Who owns what
+//!
+//! [`Recorder`] owns every JS callback it registers: the MutationObserver closure, the
+//! animation-frame closure and the DOM event listeners (`gloo_events::EventListener` removes
+//! itself on drop). Dropping the recorder disconnects the observer, cancels a pending frame and
+//! removes every listener, so `stop()` leaves nothing running on the page.
+//!
+//! The callbacks share [`RecState`] through an `Rc<RefCell<…>>` and hand messages to the sink
+//! given at construction. They never borrow the client's own state, so a callback cannot collide
+//! with a client method that is running.
+
+use crate::capture::{DomTree, SideState, serialize_subtree};
+use crate::coalesce::{Record, coalesce};
+use crate::mask::{DefaultPolicy, MaskPolicy};
+use crate::mirror::IdMirror;
+use crate::throttle::FrameThrottle;
+use crate::web::dom::{UI_ATTR, WeakKeys, WebDom, control_state};
+use cobrowse_protocol::{
+    Click, FormState, FormValue, Message, NameTable, NavKind, Navigation, NodeData, Party, Pointer,
+    ScrollPosition, ScrollTarget, Snapshot, Viewport,
+};
+use gloo_events::{EventListener, EventListenerOptions};
+use js_sys::Array;
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{
+    Document, Element, Event, MouseEvent, MutationObserver, MutationObserverInit, MutationRecord,
+    Node, Window,
+};
+
+/// Where messages go (the client's connection).
+pub type Sink = Rc<dyn Fn(Message)>;
+
+/// What a throttled slot is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Scroll(ScrollTarget),
+    Pointer,
+    Viewport,
+}
+
+/// What a throttled slot carries.
+#[derive(Debug, Clone, Copy)]
+enum SlotValue {
+    Scroll(i32, i32),
+    Pointer(Option<(i32, i32)>),
+    Viewport(Viewport),
+}
+
+/// State shared by the recorder's callbacks.
+pub struct RecState {
+    window: Window,
+    dom: WebDom,
+    mirror: IdMirror<Node, WeakKeys>,
+    policy: Box<dyn MaskPolicy>,
+    throttle: FrameThrottle<Slot, SlotValue>,
+    raf_fn: Option<js_sys::Function>,
+    raf_id: Option<i32>,
+    observer: Option<MutationObserver>,
+    sink: Sink,
+    debug: bool,
+}
+
+/// Reads the customer's viewport.
+pub fn viewport(window: &Window) -> Viewport {
+    let num = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
+    Viewport {
+        width: num(window.inner_width()).max(0.0) as u32,
+        height: num(window.inner_height()).max(0.0) as u32,
+        dpr_centi: (window.device_pixel_ratio() * 100.0)
+            .round()
+            .clamp(0.0, 65_535.0) as u16,
+    }
+}
+
+fn observer_options() -> MutationObserverInit {
+    let o = MutationObserverInit::new();
+    o.set_child_list(true);
+    o.set_attributes(true);
+    o.set_attribute_old_value(true);
+    o.set_character_data(true);
+    o.set_character_data_old_value(true);
+    o.set_subtree(true);
+    o
+}
+
+/// The element an event really started on (inside open shadow roots too).
+fn event_origin(event: &Event) -> Option<Node> {
+    event
+        .composed_path()
+        .get(0)
+        .dyn_into::<Node>()
+        .ok()
+        .or_else(|| event.target().and_then(|t| t.dyn_into::<Node>().ok()))
+}
+
+/// True when the event concerns our own UI.
+fn from_our_ui(event: &Event) -> bool {
+    event
+        .target()
+        .and_then(|t| t.dyn_into::<Element>().ok())
+        .and_then(|e| e.closest(&format!("[{UI_ATTR}]")).ok().flatten())
+        .is_some()
+}
+
+impl RecState {
+    fn log(&self, what: &str) {
+        if self.debug {
+            web_sys::console::debug_1(&format!("[cobrowse] {what}").into());
+        }
+    }
+
+    fn observe_new_shadow_roots(&self) {
+        let Some(obs) = &self.observer else { return };
+        for root in self.dom.take_shadow_roots() {
+            if obs
+                .observe_with_options(root.as_ref(), &observer_options())
+                .is_err()
+            {
+                self.log("could not observe a shadow root");
+            }
+        }
+    }
+
+    /// A full snapshot of the document; renumbers every node.
+    pub fn snapshot(&mut self) -> Message {
+        // Records queued before now describe changes the snapshot already contains.
+        if let Some(obs) = &self.observer {
+            let _ = obs.take_records();
+        }
+        self.mirror.clear();
+        let mut names = NameTable::new();
+        let mut side = SideState::default();
+        let root = self.dom.root().clone();
+        let raw = self
+            .dom
+            .describe(&root)
+            .unwrap_or(crate::capture::RawNode::Document { url: String::new() });
+        let (first_id, nodes) = serialize_subtree(
+            &self.dom,
+            &mut self.mirror,
+            self.policy.as_ref(),
+            &mut names,
+            &root,
+            raw,
+            None,
+            false,
+            &mut side,
+        );
+        self.observe_new_shadow_roots();
+        let mut scroll = side.scroll;
+        let (sx, sy) = (
+            self.window.scroll_x().unwrap_or(0.0) as i32,
+            self.window.scroll_y().unwrap_or(0.0) as i32,
+        );
+        if sx != 0 || sy != 0 {
+            scroll.insert(
+                0,
+                ScrollPosition {
+                    target: ScrollTarget::Window,
+                    x: sx,
+                    y: sy,
+                },
+            );
+        }
+        // Window scrolling shows up as <html>/<body> scroll offsets too; the window entry is
+        // the one the agent applies, so drop element entries for those two.
+        let skip: Vec<u32> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                matches!(&r.data, NodeData::Element { tag, .. }
+                if matches!(names.resolve(*tag), Some("html" | "body")))
+            })
+            .map(|(i, _)| first_id + i as u32)
+            .collect();
+        scroll.retain(|s| !matches!(s.target, ScrollTarget::Node(id) if skip.contains(&id)));
+        self.log(&format!("snapshot: {} nodes", nodes.len()));
+        Message::Snapshot(Box::new(Snapshot {
+            names,
+            first_id,
+            nodes,
+            form: side.form,
+            scroll,
+            viewport: viewport(&self.window),
+            sheets: Vec::new(),
+        }))
+    }
+
+    /// Coalesces and sends pending MutationObserver records (also called before handling an
+    /// input event, so the control it names is already known to the agent).
+    fn flush_records(&mut self, records: Array) {
+        if records.length() == 0 {
+            return;
+        }
+        let mut out = Vec::with_capacity(records.length() as usize);
+        for rec in records.iter() {
+            let Ok(rec) = rec.dyn_into::<MutationRecord>() else {
+                continue;
+            };
+            let list = |l: web_sys::NodeList| (0..l.length()).filter_map(|i| l.item(i)).collect();
+            match rec.type_().as_str() {
+                "childList" => out.push(Record::ChildList {
+                    added: list(rec.added_nodes()),
+                    removed: list(rec.removed_nodes()),
+                }),
+                "attributes" => {
+                    if let (Some(target), Some(name)) = (rec.target(), rec.attribute_name()) {
+                        out.push(Record::Attribute {
+                            target,
+                            name,
+                            old: rec.old_value(),
+                        });
+                    }
+                }
+                "characterData" => {
+                    if let Some(target) = rec.target() {
+                        out.push(Record::Text {
+                            target,
+                            old: rec.old_value(),
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        let c = coalesce(&self.dom, &mut self.mirror, self.policy.as_ref(), &out);
+        self.observe_new_shadow_roots();
+        if !c.batch.is_empty() {
+            (self.sink)(Message::Mutations(c.batch));
+        }
+        if !c.side.form.is_empty() {
+            (self.sink)(Message::Form(c.side.form));
+        }
+        for s in c.side.scroll {
+            (self.sink)(Message::Scroll(s));
+        }
+    }
+
+    fn flush_pending(&mut self) {
+        let records = self.observer.as_ref().map(|o| o.take_records());
+        if let Some(r) = records {
+            self.flush_records(r);
+        }
+    }
+
+    fn queue(&mut self, slot: Slot, value: SlotValue) {
+        if self.throttle.push(slot, value)
+            && let Some(f) = &self.raf_fn
+        {
+            self.raf_id = self.window.request_animation_frame(f).ok();
+        }
+    }
+
+    fn on_frame(&mut self) {
+        self.raf_id = None;
+        for (slot, value) in self.throttle.drain() {
+            let msg = match (slot, value) {
+                (Slot::Scroll(target), SlotValue::Scroll(x, y)) => {
+                    Message::Scroll(ScrollPosition { target, x, y })
+                }
+                (Slot::Pointer, SlotValue::Pointer(pos)) => Message::Pointer(Pointer {
+                    party: Party::Customer,
+                    pos,
+                    frame: None,
+                }),
+                (Slot::Viewport, SlotValue::Viewport(v)) => Message::Viewport(v),
+                _ => continue,
+            };
+            (self.sink)(msg);
+        }
+    }
+
+    fn form_value(&self, node: &Node) -> Option<FormValue> {
+        let id = self.mirror.id(node)?;
+        let state = control_state(node)?;
+        let raw = self.dom.describe(node)?;
+        let facts = raw.facts(self.dom.matches_mask_rule(node))?;
+        Some(FormValue {
+            node: id,
+            state: crate::capture::mask_form_state(self.policy.as_ref(), &facts, state),
+        })
+    }
+
+    fn on_input(&mut self, event: &Event) {
+        if from_our_ui(event) {
+            return;
+        }
+        self.flush_pending();
+        let Some(node) = event_origin(event) else {
+            return;
+        };
+        let mut values: Vec<FormValue> = self.form_value(&node).into_iter().collect();
+        // Checking a radio silently unchecks the others of its group: send them all.
+        if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>()
+            && input.type_().eq_ignore_ascii_case("radio")
+            && !input.name().is_empty()
+        {
+            let group = self.dom.document().get_elements_by_name(&input.name());
+            for i in 0..group.length() {
+                if let Some(other) = group.item(i)
+                    && !other.is_same_node(Some(&node))
+                    && let Some(v) = self.form_value(&other)
+                    && matches!(v.state, FormState::Checked(_))
+                {
+                    values.push(v);
+                }
+            }
+        }
+        if !values.is_empty() {
+            (self.sink)(Message::Form(values));
+        }
+    }
+
+    fn on_scroll(&mut self, event: &Event) {
+        let Some(node) = event.target().and_then(|t| t.dyn_into::<Node>().ok()) else {
+            // Scroll events of the window itself have the window as target.
+            self.queue_window_scroll();
+            return;
+        };
+        if node.node_type() == Node::DOCUMENT_NODE {
+            self.queue_window_scroll();
+            return;
+        }
+        let Some(el) = node.dyn_ref::<Element>() else {
+            return;
+        };
+        let Some(id) = self.mirror.id(&node) else {
+            return;
+        };
+        self.queue(
+            Slot::Scroll(ScrollTarget::Node(id)),
+            SlotValue::Scroll(el.scroll_left(), el.scroll_top()),
+        );
+    }
+
+    fn queue_window_scroll(&mut self) {
+        let x = self.window.scroll_x().unwrap_or(0.0) as i32;
+        let y = self.window.scroll_y().unwrap_or(0.0) as i32;
+        self.queue(Slot::Scroll(ScrollTarget::Window), SlotValue::Scroll(x, y));
+    }
+
+    fn on_pointer(&mut self, event: &Event) {
+        if let Some(m) = event.dyn_ref::<MouseEvent>() {
+            self.queue(
+                Slot::Pointer,
+                SlotValue::Pointer(Some((m.client_x(), m.client_y()))),
+            );
+        }
+    }
+
+    fn on_pointer_out(&mut self, event: &Event) {
+        if let Some(m) = event.dyn_ref::<MouseEvent>()
+            && m.related_target().is_none()
+        {
+            self.queue(Slot::Pointer, SlotValue::Pointer(None));
+        }
+    }
+
+    fn on_click(&mut self, event: &Event) {
+        if from_our_ui(event) {
+            return;
+        }
+        let Some(m) = event.dyn_ref::<MouseEvent>() else {
+            return;
+        };
+        self.flush_pending();
+        let node = event_origin(event).and_then(|n| self.mirror.id(&n));
+        (self.sink)(Message::Click(Click {
+            party: Party::Customer,
+            x: m.client_x(),
+            y: m.client_y(),
+            node,
+        }));
+    }
+
+    fn on_resize(&mut self) {
+        let v = viewport(&self.window);
+        self.queue(Slot::Viewport, SlotValue::Viewport(v));
+    }
+
+    fn navigation(&self, kind: NavKind) -> Message {
+        let doc = self.dom.document();
+        Message::Navigation(Navigation {
+            url: doc.url().unwrap_or_default(),
+            title: doc.title(),
+            kind,
+        })
+    }
+}
+
+/// Captures one document. See the module docs for ownership of callbacks.
+pub struct Recorder {
+    state: Rc<RefCell<RecState>>,
+    observer: MutationObserver,
+    _observer_cb: Closure<dyn FnMut(Array, MutationObserver)>,
+    _raf_cb: Closure<dyn FnMut(f64)>,
+    _listeners: Vec<EventListener>,
+}
+
+/// Runs `f` on the shared state unless it is busy (a re-entrant event is dropped rather than
+/// panicking on the customer's page).
+fn with_state(state: &Rc<RefCell<RecState>>, f: impl FnOnce(&mut RecState)) {
+    if let Ok(mut s) = state.try_borrow_mut() {
+        f(&mut s);
+    }
+}
+
+impl Recorder {
+    /// Starts observing `document` of `window`; messages go to `sink`. Nothing is sent until the
+    /// caller asks for a [`Recorder::snapshot`] (the observer is armed right away so no change
+    /// between the snapshot and the first callback is lost).
+    pub fn start(
+        window: Window,
+        document: Document,
+        sink: Sink,
+        debug: bool,
+    ) -> Result<Recorder, JsValue> {
+        let state = Rc::new(RefCell::new(RecState {
+            window: window.clone(),
+            dom: WebDom::new(document.clone()),
+            mirror: IdMirror::new(WeakKeys::default()),
+            policy: Box::new(DefaultPolicy),
+            throttle: FrameThrottle::new(),
+            raf_fn: None,
+            raf_id: None,
+            observer: None,
+            sink,
+            debug,
+        }));
+
+        let s = Rc::clone(&state);
+        let observer_cb = Closure::<dyn FnMut(Array, MutationObserver)>::new(
+            move |records: Array, _obs: MutationObserver| {
+                with_state(&s, |st| st.flush_records(records));
+            },
+        );
+        let observer = MutationObserver::new(observer_cb.as_ref().unchecked_ref())?;
+        observer.observe_with_options(document.as_ref(), &observer_options())?;
+
+        let s = Rc::clone(&state);
+        let raf_cb = Closure::<dyn FnMut(f64)>::new(move |_t: f64| {
+            with_state(&s, |st| st.on_frame());
+        });
+        {
+            let mut st = state.borrow_mut();
+            st.raf_fn = Some(raf_cb.as_ref().unchecked_ref::<js_sys::Function>().clone());
+            st.observer = Some(observer.clone());
+        }
+
+        let doc_target: &web_sys::EventTarget = document.as_ref();
+        let win_target: &web_sys::EventTarget = window.as_ref();
+        let capture = EventListenerOptions::run_in_capture_phase;
+        let on = |target: &web_sys::EventTarget,
+                  ty: &'static str,
+                  f: fn(&mut RecState, &Event)|
+         -> EventListener {
+            let s = Rc::clone(&state);
+            EventListener::new_with_options(target, ty, capture(), move |e: &Event| {
+                with_state(&s, |st| f(st, e));
+            })
+        };
+        let listeners = vec![
+            on(doc_target, "input", RecState::on_input),
+            on(doc_target, "change", RecState::on_input),
+            on(doc_target, "scroll", RecState::on_scroll),
+            on(doc_target, "pointermove", RecState::on_pointer),
+            on(doc_target, "mouseout", RecState::on_pointer_out),
+            on(doc_target, "click", RecState::on_click),
+            on(win_target, "resize", |st, _| st.on_resize()),
+            on(win_target, "hashchange", |st, _| {
+                let m = st.navigation(NavKind::Hash);
+                (st.sink)(m);
+            }),
+            on(win_target, "popstate", |st, _| {
+                let m = st.navigation(NavKind::Traverse);
+                (st.sink)(m);
+            }),
+        ];
+
+        Ok(Recorder {
+            state,
+            observer,
+            _observer_cb: observer_cb,
+            _raf_cb: raf_cb,
+            _listeners: listeners,
+        })
+    }
+
+    /// A full snapshot (after every (re)connect and on `RequestSnapshot`).
+    pub fn snapshot(&self) -> Option<Message> {
+        self.state.try_borrow_mut().ok().map(|mut s| s.snapshot())
+    }
+
+    /// The page's current URL and title, as a `Navigation` of `kind`.
+    pub fn navigation(&self, kind: NavKind) -> Option<Message> {
+        self.state.try_borrow().ok().map(|s| s.navigation(kind))
+    }
+
+    /// Sends pending mutation records now instead of at the next observer callback.
+    pub fn flush(&self) {
+        with_state(&self.state, RecState::flush_pending);
+    }
+
+    /// The node with wire id `id`, for drawing agent clicks and (issue #5) write-mode actions.
+    pub fn node(&self, id: u32) -> Option<Node> {
+        self.state.try_borrow().ok()?.mirror.node(id).cloned()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+        if let Ok(mut s) = self.state.try_borrow_mut() {
+            if let Some(id) = s.raf_id.take() {
+                let _ = s.window.cancel_animation_frame(id);
+            }
+            s.raf_fn = None;
+            s.observer = None;
+        }
+    }
+}
