@@ -131,7 +131,7 @@ impl MemDom {
 impl DomBackend for MemDom {
     type Node = usize;
 
-    fn reset(&mut self) -> Option<usize> {
+    fn reset(&mut self, _standards: bool) -> Option<usize> {
         self.nodes.clear();
         self.ids.clear();
         let t = self.push(MemKind::Document);

@@ -31,8 +31,9 @@ pub trait DomBackend {
     /// A node handle (cheap to clone).
     type Node: Clone;
 
-    /// Empties the replica and returns its top document.
-    fn reset(&mut self) -> Option<Self::Node>;
+    /// Empties the replica and returns its top document, in standards mode when the customer's
+    /// page has a doctype (quirks mode otherwise, like the customer's).
+    fn reset(&mut self, standards: bool) -> Option<Self::Node>;
     /// `createElementNS(ns, tag)`.
     fn create_element(&mut self, ns: &str, tag: &str) -> Option<Self::Node>;
     /// `createTextNode(text)`.
@@ -202,7 +203,13 @@ impl<B: DomBackend> Replica<B> {
         self.nodes.clear();
         self.sheets.clear();
         self.root = None;
-        let Some(top) = self.backend.reset() else {
+        let standards = snap
+            .nodes
+            .iter()
+            .skip(1)
+            .take(4)
+            .any(|n| matches!(n.data, NodeData::Doctype { .. }));
+        let Some(top) = self.backend.reset(standards) else {
             debug!("replica document unavailable; snapshot skipped");
             stats.ignored += 1;
             return stats;

@@ -1,1 +1,9 @@
-//! Browser side (filled next).
+//! Browser side (wasm32 only): the real DOM backend and the agent page.
+//!
+//! * [`dom`] — [`crate::replica::DomBackend`] over web-sys, rendering into the sandboxed iframe.
+//! * [`app`] — the agent page: join flow, socket, status, toolbar, pointers; `start_agent()`.
+
+pub mod app;
+pub mod dom;
+
+pub use app::start_agent;

@@ -1,0 +1,381 @@
+//! The real [`DomBackend`]: DOM calls into the sandboxed replica iframe.
+//!
+//! Every call that can throw goes through a `Result`-returning binding (or `Reflect`), so a hostile
+//! name or value makes that one node fail instead of unwinding a JS exception through wasm.
+//!
+//! Replica nodes live in the iframe's JS realm, so `instanceof` checks (`dyn_ref`) against this
+//! page's constructors are always false for them. Types are therefore decided by `nodeType` and
+//! `nodeName`, or already known from the replica model, and cast with `unchecked_ref`.
+//! Nodes are created by the replica's top document and adopted on insertion into nested frame
+//! documents. A `WeakMap` node → id lets pointer targeting map `elementFromPoint` back to ids
+//! without keeping removed nodes alive.
+
+use crate::replica::DomBackend;
+use cobrowse_protocol::{FormState, NodeId};
+use js_sys::{Reflect, WeakMap};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{
+    Document, Element, HtmlDocument, HtmlIFrameElement, HtmlSelectElement, Node, ShadowRootInit,
+    ShadowRootMode,
+};
+
+const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
+const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
+/// The replica document's own policy, added as a `<meta>` in each document's head: a second wall
+/// behind the sandbox (which already forbids scripts, forms and top navigation).
+/// (No `frame-src`: the replica's own nested frames are `about:blank` documents it fills.)
+pub const REPLICA_CSP: &str =
+    "script-src 'none'; object-src 'none'; form-action 'none'; worker-src 'none'";
+
+/// Marks the `<base>` and `<meta>` the replica adds, so [`WebDom::prepare_head`] updates them.
+const INJECTED_ATTR: &str = "data-cobrowse-injected";
+
+/// DOM operations on the replica iframe `#cobrowse-replica`.
+pub struct WebDom {
+    frame: HtmlIFrameElement,
+    doc: Option<Document>,
+    ids: WeakMap,
+}
+
+impl WebDom {
+    /// A backend rendering into `frame`. The replica frame must be sandboxed exactly
+    /// `allow-same-origin` (never `allow-scripts`). Sandbox flags only take effect when a frame
+    /// navigates, so a frame that arrives with other flags is replaced by a fresh one that has
+    /// the right flags from birth; use [`WebDom::frame`] afterwards.
+    pub fn new(frame: HtmlIFrameElement) -> Self {
+        let frame = ensure_sandboxed(frame);
+        WebDom {
+            frame,
+            doc: None,
+            ids: WeakMap::new(),
+        }
+    }
+
+    /// The replica iframe element.
+    pub fn frame(&self) -> &HtmlIFrameElement {
+        &self.frame
+    }
+
+    /// The replica's top document, once a snapshot was applied.
+    pub fn document(&self) -> Option<&Document> {
+        self.doc.as_ref()
+    }
+
+    /// The customer node id of `node` or its nearest registered ancestor (crossing shadow roots).
+    pub fn id_of(&self, node: &Node) -> Option<NodeId> {
+        let mut cur: Option<Node> = Some(node.clone());
+        while let Some(n) = cur {
+            let v = self.ids.get(n.unchecked_ref());
+            if let Some(id) = v.as_f64() {
+                return Some(id as NodeId);
+            }
+            cur = n.parent_node().or_else(|| {
+                // A shadow root's "parent" is its host.
+                (n.node_type() == Node::DOCUMENT_FRAGMENT_NODE)
+                    .then(|| Reflect::get(&n, &"host".into()).ok())
+                    .flatten()
+                    .filter(|h| h.is_object())
+                    .map(JsCast::unchecked_into)
+            });
+        }
+        None
+    }
+
+    /// The customer node id of the element at `(x, y)` in replica viewport coordinates (= the
+    /// customer's viewport coordinates, since the frame has the customer's size).
+    pub fn id_at(&self, x: f64, y: f64) -> Option<NodeId> {
+        let doc = self.doc.as_ref()?;
+        let el = doc.element_from_point(x as f32, y as f32)?;
+        self.id_of(&el)
+    }
+
+    /// Empties `doc` and gives it the right compatibility mode by writing a doctype (or nothing)
+    /// through `document.open()`: a DOM-appended doctype does not change the mode.
+    fn reopen(doc: &Document, standards: bool) -> bool {
+        let html: &HtmlDocument = doc.unchecked_ref();
+        if let Err(e) = html.open() {
+            crate::debug!("document.open failed: {e:?}");
+            return false;
+        }
+        let written = html.write_1(if standards { "<!DOCTYPE html>" } else { "" });
+        if let Err(e) = &written {
+            crate::debug!("document.write failed: {e:?}");
+        }
+        let _ = html.close();
+        while let Some(c) = doc.first_child() {
+            if let Err(e) = doc.remove_child(&c) {
+                crate::debug!("emptying the replica failed: {e:?}");
+                return false;
+            }
+        }
+        written.is_ok()
+    }
+}
+
+/// The sandbox the replica frame must have: same origin (so the agent page can build into it),
+/// nothing else (no scripts, forms, popups, top navigation).
+pub const REPLICA_SANDBOX: &str = "allow-same-origin";
+
+fn ensure_sandboxed(frame: HtmlIFrameElement) -> HtmlIFrameElement {
+    if frame.get_attribute("sandbox").as_deref() == Some(REPLICA_SANDBOX) {
+        return frame;
+    }
+    let fresh = frame
+        .owner_document()
+        .and_then(|d| d.create_element("iframe").ok())
+        .and_then(|e| e.dyn_into::<HtmlIFrameElement>().ok());
+    let Some(fresh) = fresh else {
+        // Cannot build a replacement: at least never leave scripts allowed on a later load.
+        let _ = frame.set_attribute("sandbox", REPLICA_SANDBOX);
+        return frame;
+    };
+    let _ = fresh.set_attribute("sandbox", REPLICA_SANDBOX);
+    for name in ["id", "class", "title", "style"] {
+        if let Some(v) = frame.get_attribute(name) {
+            let _ = fresh.set_attribute(name, &v);
+        }
+    }
+    if let Some(parent) = frame.parent_node() {
+        let _ = parent.replace_child(&fresh, &frame);
+    }
+    fresh
+}
+
+/// Calls `obj[name](...args)`, catching exceptions. Used for CSSOM objects of the replica's realm,
+/// where sheets and grouping rules share `insertRule`/`deleteRule`/`cssRules` by name.
+fn call(obj: &JsValue, name: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    let f = Reflect::get(obj, &name.into())?;
+    if !f.is_function() {
+        return Err(JsValue::from_str("not a function"));
+    }
+    // Cast, not `dyn_into`: the function comes from the replica's realm.
+    let f: js_sys::Function = f.unchecked_into();
+    let arr: js_sys::Array = args.iter().collect();
+    f.apply(obj, &arr)
+}
+
+/// The rule list owner (sheet or grouping rule) at `path` minus its last step, and that step.
+fn rule_list_at(sheet: &JsValue, path: &[u32]) -> Option<(JsValue, u32)> {
+    let (&last, parents) = path.split_last()?;
+    let mut owner = sheet.clone();
+    for &i in parents {
+        let rules = Reflect::get(&owner, &"cssRules".into()).ok()?;
+        let rule = Reflect::get_u32(&rules, i).ok()?;
+        if !rule.is_object() {
+            return None;
+        }
+        owner = rule;
+    }
+    Some((owner, last))
+}
+
+/// The CSSOM sheet of a replica `<style>`/`<link>` element.
+fn sheet_of(owner: &Node) -> Option<JsValue> {
+    if owner.node_type() != Node::ELEMENT_NODE {
+        return None;
+    }
+    let sheet = Reflect::get(owner, &"sheet".into()).ok()?;
+    sheet.is_object().then_some(sheet)
+}
+
+fn rule_count(owner: &JsValue) -> u32 {
+    Reflect::get(owner, &"cssRules".into())
+        .and_then(|r| Reflect::get(&r, &"length".into()))
+        .ok()
+        .and_then(|l| l.as_f64())
+        .map_or(0, |l| l as u32)
+}
+
+impl DomBackend for WebDom {
+    type Node = Node;
+
+    fn reset(&mut self, standards: bool) -> Option<Node> {
+        let doc = self.frame.content_document()?;
+        if !Self::reopen(&doc, standards) {
+            crate::debug!("replica document could not be reopened");
+        }
+        self.ids = WeakMap::new();
+        self.doc = Some(doc.clone());
+        Some(doc.into())
+    }
+
+    fn create_element(&mut self, ns: &str, tag: &str) -> Option<Node> {
+        let doc = self.doc.as_ref()?;
+        doc.create_element_ns(Some(ns), tag).ok().map(Into::into)
+    }
+
+    fn create_text(&mut self, text: &str) -> Option<Node> {
+        Some(self.doc.as_ref()?.create_text_node(text).into())
+    }
+
+    fn create_comment(&mut self, text: &str) -> Option<Node> {
+        Some(self.doc.as_ref()?.create_comment(text).into())
+    }
+
+    fn create_doctype(&mut self, name: &str, public_id: &str, system_id: &str) -> Option<Node> {
+        let imp = self.doc.as_ref()?.implementation().ok()?;
+        imp.create_document_type(name, public_id, system_id)
+            .ok()
+            .map(Into::into)
+    }
+
+    fn attach_shadow(&mut self, host: &Node) -> Option<Node> {
+        let el: &Element = host.unchecked_ref();
+        let init = ShadowRootInit::new(ShadowRootMode::Open);
+        el.attach_shadow(&init).ok().map(Into::into)
+    }
+
+    fn frame_document(&mut self, frame: &Node) -> Option<Node> {
+        let f: &HtmlIFrameElement = frame.unchecked_ref();
+        let doc = f.content_document()?;
+        Self::reopen(&doc, true);
+        Some(doc.into())
+    }
+
+    fn insert(&mut self, parent: &Node, child: &Node, before: Option<&Node>) -> bool {
+        parent.insert_before(child, before).is_ok()
+    }
+
+    fn remove(&mut self, node: &Node) {
+        if let Some(p) = node.parent_node() {
+            let _ = p.remove_child(node);
+        }
+    }
+
+    fn set_attribute(&mut self, el: &Node, name: &str, value: &str) -> bool {
+        if el.node_type() != Node::ELEMENT_NODE {
+            return false;
+        }
+        let el: &Element = el.unchecked_ref();
+        let res = if name.starts_with("xlink:") {
+            el.set_attribute_ns(Some(XLINK_NS), name, value)
+        } else if name.starts_with("xml:") {
+            el.set_attribute_ns(Some(XML_NS), name, value)
+        } else {
+            el.set_attribute(name, value)
+        };
+        res.is_ok()
+    }
+
+    fn remove_attribute(&mut self, el: &Node, name: &str) {
+        if el.node_type() == Node::ELEMENT_NODE {
+            let el: &Element = el.unchecked_ref();
+            let res = if let Some(local) = name.strip_prefix("xlink:") {
+                el.remove_attribute_ns(Some(XLINK_NS), local)
+            } else {
+                el.remove_attribute(name)
+            };
+            let _ = res;
+        }
+    }
+
+    fn set_text(&mut self, node: &Node, text: &str) {
+        node.set_node_value(Some(text));
+    }
+
+    fn prepare_head(&mut self, head: &Node, base: &str) {
+        let head: &Element = head.unchecked_ref();
+        if let Ok(Some(existing)) = head.query_selector(&format!("base[{INJECTED_ATTR}]")) {
+            let _ = existing.set_attribute("href", base);
+            return;
+        }
+        let Some(doc) = head.owner_document() else {
+            return;
+        };
+        let (Ok(b), Ok(m)) = (
+            doc.create_element_ns(Some(HTML_NS), "base"),
+            doc.create_element_ns(Some(HTML_NS), "meta"),
+        ) else {
+            return;
+        };
+        let _ = b.set_attribute(INJECTED_ATTR, "");
+        let _ = b.set_attribute("href", base);
+        let _ = m.set_attribute(INJECTED_ATTR, "");
+        let _ = m.set_attribute("http-equiv", "Content-Security-Policy");
+        let _ = m.set_attribute("content", REPLICA_CSP);
+        let first = head.first_child();
+        let _ = head.insert_before(&m, first.as_ref());
+        let _ = head.insert_before(&b, Some(&m));
+    }
+
+    fn set_form_state(&mut self, el: &Node, state: &FormState) {
+        // Reflect::set catches setter exceptions (e.g. a file input refusing a value).
+        match state {
+            FormState::Value(v) => {
+                let _ = Reflect::set(el, &"value".into(), &JsValue::from_str(v));
+            }
+            FormState::Checked(c) => {
+                let _ = Reflect::set(el, &"checked".into(), &JsValue::from_bool(*c));
+            }
+            FormState::Selected(idx) => {
+                if el.node_name().eq_ignore_ascii_case("select") {
+                    let sel: &HtmlSelectElement = el.unchecked_ref();
+                    for i in 0..sel.length() {
+                        if let Some(opt) = sel.item(i) {
+                            let on = idx.contains(&i);
+                            let _ = Reflect::set(&opt, &"selected".into(), &JsValue::from_bool(on));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn scroll(&mut self, target: Option<&Node>, x: i32, y: i32) {
+        let (x, y) = (f64::from(x), f64::from(y));
+        match target {
+            None => {
+                if let Some(w) = self.frame.content_window() {
+                    w.scroll_to_with_x_and_y(x, y);
+                }
+            }
+            Some(n) => {
+                if n.node_type() == Node::DOCUMENT_NODE {
+                    let d: &Document = n.unchecked_ref();
+                    if let Some(w) = d.default_view() {
+                        w.scroll_to_with_x_and_y(x, y);
+                    }
+                } else if n.node_type() == Node::ELEMENT_NODE {
+                    let el: &Element = n.unchecked_ref();
+                    el.scroll_to_with_x_and_y(x, y);
+                }
+            }
+        }
+    }
+
+    fn replace_rules(&mut self, owner: &Node, rules: &[String]) {
+        let Some(sheet) = sheet_of(owner) else { return };
+        for i in (0..rule_count(&sheet)).rev() {
+            let _ = call(&sheet, "deleteRule", &[i.into()]);
+        }
+        for r in rules {
+            let at = rule_count(&sheet);
+            if call(&sheet, "insertRule", &[r.as_str().into(), at.into()]).is_err() {
+                crate::debug!("rule refused: {r}");
+            }
+        }
+    }
+
+    fn insert_rule(&mut self, owner: &Node, path: &[u32], rule: &str) {
+        let Some(sheet) = sheet_of(owner) else { return };
+        let Some((list_owner, index)) = rule_list_at(&sheet, path) else {
+            return;
+        };
+        if call(&list_owner, "insertRule", &[rule.into(), index.into()]).is_err() {
+            crate::debug!("insertRule refused at {path:?}");
+        }
+    }
+
+    fn delete_rule(&mut self, owner: &Node, path: &[u32]) {
+        let Some(sheet) = sheet_of(owner) else { return };
+        if let Some((list_owner, index)) = rule_list_at(&sheet, path) {
+            let _ = call(&list_owner, "deleteRule", &[index.into()]);
+        }
+    }
+
+    fn register(&mut self, node: &Node, id: NodeId) {
+        self.ids.set(node.unchecked_ref(), &JsValue::from(id));
+    }
+}

@@ -1,0 +1,371 @@
+//! Browser tests of the real replica: a hand-made snapshot rebuilt into a sandboxed iframe by
+//! `WebDom`, then a mutation batch with a move. Run with
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p cobrowse-agent --target wasm32-unknown-unknown`.
+
+#![cfg(target_arch = "wasm32")]
+#![allow(missing_docs)] // Test crate.
+
+use cobrowse_agent::replica::Replica;
+use cobrowse_agent::web::dom::WebDom;
+use cobrowse_protocol::{
+    AddedSubtree, AttrChange, Attribute, FormState, FormValue, Insert, Message, MutationBatch,
+    NameTable, Namespace, NodeData, NodeRecord, Snapshot, TextChange, Viewport, decode, encode,
+};
+use js_sys::Reflect;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+struct Tree {
+    names: NameTable,
+    nodes: Vec<NodeRecord>,
+}
+
+impl Tree {
+    fn new() -> Self {
+        Tree {
+            names: NameTable::new(),
+            nodes: vec![],
+        }
+    }
+    fn push(&mut self, data: NodeData, children: u32) -> &mut Self {
+        self.nodes.push(NodeRecord::new(data, children));
+        self
+    }
+    fn el(&mut self, tag: &str, ns: Namespace, attrs: &[(&str, &str)], children: u32) -> &mut Self {
+        let tag = self.names.intern(tag);
+        let attrs = attrs
+            .iter()
+            .map(|(n, v)| Attribute {
+                name: self.names.intern(n),
+                value: (*v).into(),
+            })
+            .collect();
+        self.push(NodeData::Element { tag, ns, attrs }, children)
+    }
+    fn html(&mut self, tag: &str, attrs: &[(&str, &str)], children: u32) -> &mut Self {
+        self.el(tag, Namespace::Html, attrs, children)
+    }
+    fn text(&mut self, t: &str) -> &mut Self {
+        self.push(NodeData::Text(t.into()), 0)
+    }
+}
+
+/// Ids (first_id = 1):
+/// 1 doc, 2 doctype, 3 html, 4 head, 5 style, 6 "css", 7 body, 8 script, 9 "js",
+/// 10 div#box[onclick], 11 "click me", 12 a[href=javascript:], 13 "link", 14 svg, 15 circle,
+/// 16 ul, 17 li, 18 "one", 19 li, 20 "two", 21 input, 22 iframe, 23 frame doc, 24 html, 25 body,
+/// 26 "framed", 27 x-host, 28 shadow root, 29 b, 30 "in shadow", 31 img[onerror]
+fn snapshot() -> Snapshot {
+    let mut t = Tree::new();
+    t.push(
+        NodeData::Document {
+            url: "https://shop.example/cart/index.html".into(),
+        },
+        2,
+    )
+    .push(
+        NodeData::Doctype {
+            name: "html".into(),
+            public_id: String::new(),
+            system_id: String::new(),
+        },
+        0,
+    )
+    .html("html", &[], 2)
+    .html("head", &[], 1)
+    .html("style", &[], 1)
+    .text("#box { height: 60px; background: url(img/bg.png) }")
+    .html("body", &[("style", "margin:0")], 9)
+    .html("script", &[], 1)
+    .text("window.pwned = true; parent.pwned = true;")
+    .html(
+        "div",
+        &[("id", "box"), ("onclick", "parent.pwned = true")],
+        1,
+    )
+    .text("click me")
+    .html(
+        "a",
+        &[("id", "bad"), ("href", "javascript:parent.pwned=true")],
+        1,
+    )
+    .text("link")
+    .el(
+        "svg",
+        Namespace::Svg,
+        &[("width", "20"), ("height", "20")],
+        1,
+    )
+    .el(
+        "circle",
+        Namespace::Svg,
+        &[("r", "5"), ("onload", "parent.pwned=1")],
+        0,
+    )
+    .html("ul", &[], 2)
+    .html("li", &[], 1)
+    .text("one")
+    .html("li", &[], 1)
+    .text("two")
+    .html("input", &[("id", "name"), ("onfocus", "x")], 0)
+    .html(
+        "iframe",
+        &[("srcdoc", "<script>parent.pwned=1</script>")],
+        1,
+    )
+    .push(
+        NodeData::Document {
+            url: "https://shop.example/cart/frame.html".into(),
+        },
+        1,
+    )
+    .html("html", &[], 1)
+    .html("body", &[], 1)
+    .text("framed")
+    .html("x-host", &[], 1)
+    .push(NodeData::ShadowRoot { open: true }, 1)
+    .html("b", &[], 1)
+    .text("in shadow")
+    .html(
+        "img",
+        &[
+            ("src", "data:image/gif;base64,R0lGODlhAQABAAAAACw="),
+            ("onerror", "parent.pwned=1"),
+        ],
+        0,
+    );
+    Snapshot {
+        names: t.names,
+        first_id: 1,
+        nodes: t.nodes,
+        form: vec![FormValue {
+            node: 21,
+            state: FormState::Value("typed".into()),
+        }],
+        scroll: vec![],
+        viewport: Viewport {
+            width: 400,
+            height: 300,
+            dpr_centi: 100,
+        },
+        sheets: vec![],
+    }
+}
+
+fn page() -> Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("test page has a document")
+}
+
+fn new_frame(sandbox: &str) -> HtmlIFrameElement {
+    let doc = page();
+    let f: HtmlIFrameElement = doc
+        .create_element("iframe")
+        .expect("iframe")
+        .unchecked_into();
+    f.set_attribute("sandbox", sandbox).expect("sandbox");
+    f.set_attribute("style", "width:400px;height:300px;border:0")
+        .expect("style");
+    doc.body().expect("body").append_child(&f).expect("append");
+    f
+}
+
+fn pwned() -> bool {
+    let w = web_sys::window().expect("window");
+    Reflect::get(&w, &JsValue::from_str("pwned"))
+        .map(|v| v.is_truthy())
+        .unwrap_or(false)
+}
+
+fn built() -> (Replica<WebDom>, Document) {
+    cobrowse_agent::log::set_enabled(true);
+    let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
+    // Through the real codec, like frames from the relay.
+    let Message::Snapshot(snap) =
+        decode(&encode(&Message::Snapshot(Box::new(snapshot())))).expect("snapshot round-trips")
+    else {
+        panic!("not a snapshot");
+    };
+    let stats = r.apply_snapshot(&snap);
+    assert_eq!(stats.ignored, 0, "{stats:?}");
+    let doc = r.backend().document().expect("replica document").clone();
+    (r, doc)
+}
+
+fn q(doc: &Document, sel: &str) -> Element {
+    doc.query_selector(sel)
+        .expect("valid selector")
+        .unwrap_or_else(|| panic!("{sel} missing"))
+}
+
+#[wasm_bindgen_test]
+fn snapshot_is_rebuilt_without_anything_executable() {
+    let (_r, doc) = built();
+    assert_eq!(
+        doc.compat_mode(),
+        "CSS1Compat",
+        "doctype gives standards mode"
+    );
+    assert_eq!(doc.query_selector_all("script").expect("qsa").length(), 0);
+    assert_eq!(doc.query_selector_all("template").expect("qsa").length(), 1);
+    assert_eq!(q(&doc, "template").text_content().as_deref(), Some(""));
+    let bx = q(&doc, "#box");
+    assert!(!bx.has_attribute("onclick"));
+    bx.unchecked_ref::<HtmlElement>().click();
+    let a = q(&doc, "#bad");
+    assert!(!a.has_attribute("href"), "javascript: href dropped");
+    assert!(!q(&doc, "img").has_attribute("onerror"));
+    assert!(!q(&doc, "iframe").has_attribute("srcdoc"));
+    assert_eq!(
+        q(&doc, "iframe").get_attribute("sandbox").as_deref(),
+        Some("allow-same-origin")
+    );
+    assert!(!pwned(), "nothing from the customer page ran");
+}
+
+#[wasm_bindgen_test]
+fn svg_shadow_frames_head_and_form_state_are_faithful() {
+    let (_r, doc) = built();
+    let circle = q(&doc, "circle");
+    assert_eq!(
+        circle.namespace_uri().as_deref(),
+        Some("http://www.w3.org/2000/svg")
+    );
+    assert!(!circle.has_attribute("onload"));
+    // The replica's own base and CSP come first in the head.
+    let base = q(&doc, "head > base:first-child");
+    assert_eq!(
+        base.get_attribute("href").as_deref(),
+        Some("https://shop.example/cart/index.html")
+    );
+    let csp = q(&doc, "head > meta[http-equiv]");
+    assert!(
+        csp.get_attribute("content")
+            .unwrap_or_default()
+            .contains("script-src 'none'")
+    );
+    // Relative CSS URLs resolve against the customer's page.
+    let css = q(&doc, "style").text_content().unwrap_or_default();
+    assert!(
+        css.contains("url(\"https://shop.example/cart/img/bg.png\")"),
+        "{css}"
+    );
+    // Form state is a property, not an attribute.
+    let input: HtmlInputElement = q(&doc, "#name").unchecked_into();
+    assert_eq!(input.value(), "typed");
+    assert!(!input.has_attribute("onfocus"));
+    // The iframe's captured document is rebuilt inside it.
+    let frame: HtmlIFrameElement = q(&doc, "iframe").unchecked_into();
+    let inner = frame.content_document().expect("frame document");
+    assert_eq!(
+        inner.body().and_then(|b| b.text_content()).as_deref(),
+        Some("framed")
+    );
+    // The open shadow root is attached to its host.
+    let host = q(&doc, "x-host");
+    let shadow = host.shadow_root().expect("shadow root");
+    assert_eq!(shadow.text_content().as_deref(), Some("in shadow"));
+}
+
+#[wasm_bindgen_test]
+fn a_mutation_batch_with_a_move_keeps_ids() {
+    let (mut r, doc) = built();
+    let mut names = NameTable::new();
+    let li = names.intern("li");
+    let class = names.intern("class");
+    let onclick = names.intern("onclick");
+    let batch = MutationBatch {
+        names,
+        removes: vec![10],
+        inserts: vec![
+            Insert::New(AddedSubtree {
+                parent: 16,
+                next_sibling: Some(17),
+                first_id: 100,
+                nodes: vec![
+                    NodeRecord::new(
+                        NodeData::Element {
+                            tag: li,
+                            ns: Namespace::Html,
+                            attrs: vec![],
+                        },
+                        1,
+                    ),
+                    NodeRecord::new(NodeData::Text("zero".into()), 0),
+                ],
+            }),
+            // Move "one" to the end.
+            Insert::Move {
+                node: 17,
+                parent: 16,
+                next_sibling: None,
+            },
+        ],
+        attrs: vec![
+            AttrChange {
+                node: 17,
+                name: class,
+                value: Some("moved".into()),
+            },
+            AttrChange {
+                node: 19,
+                name: onclick,
+                value: Some("parent.pwned=1".into()),
+            },
+        ],
+        texts: vec![TextChange {
+            node: 18,
+            text: "one (moved)".into(),
+        }],
+    };
+    let Message::Mutations(batch) =
+        decode(&encode(&Message::Mutations(batch))).expect("batch round-trips")
+    else {
+        panic!("not mutations");
+    };
+    let stats = r.apply_mutations(&batch);
+    assert_eq!(stats.ignored, 0, "{stats:?}");
+    assert!(
+        doc.query_selector("#box").expect("qsa").is_none(),
+        "removed"
+    );
+    let items: Vec<String> = {
+        let list = doc.query_selector_all("ul > li").expect("qsa");
+        (0..list.length())
+            .filter_map(|i| list.item(i).and_then(|n| n.text_content()))
+            .collect()
+    };
+    assert_eq!(items, ["zero", "two", "one (moved)"]);
+    assert_eq!(
+        q(&doc, "ul > li:last-child")
+            .get_attribute("class")
+            .as_deref(),
+        Some("moved")
+    );
+    assert!(!q(&doc, "ul > li:nth-child(2)").has_attribute("onclick"));
+    // Pointer targeting maps the element under a point back to its customer id.
+    let li_last = q(&doc, "ul > li:last-child");
+    let rect = li_last.get_bounding_client_rect();
+    let id = r
+        .backend()
+        .id_at(rect.left() + 2.0, rect.top() + rect.height() / 2.0);
+    assert!(matches!(id, Some(17) | Some(18)), "{id:?}");
+}
+
+#[wasm_bindgen_test]
+fn a_wrongly_sandboxed_frame_is_replaced() {
+    let f = new_frame("allow-scripts allow-same-origin");
+    f.set_id("replica-under-test");
+    let dom = WebDom::new(f.clone());
+    assert_eq!(
+        dom.frame().get_attribute("sandbox").as_deref(),
+        Some("allow-same-origin")
+    );
+    assert_eq!(dom.frame().id(), "replica-under-test");
+    assert!(f.parent_node().is_none(), "the old frame left the page");
+    assert!(dom.frame().is_connected());
+}
