@@ -1,1 +1,96 @@
-//! Placeholder.
+//! The Cobrowse relay server: static files, REST API, the WebSocket relay between a customer's
+//! page and agents' replicas, session lifecycle, storage and metrics.
+//!
+//! [`run`] takes a bound listener, a validated [`Config`] and a shutdown future, so the binary
+//! and the tests (which bind `127.0.0.1:0`) start it the same way. Nothing is process-global:
+//! several servers can run in one process.
+//!
+//! # Layout
+//!
+//! * [`config`] — options, defaults, TOML + env + CLI layering, validation.
+//! * [`origin`] — `allowedOrigins` wildcard patterns and the origin check (REST CORS and WS).
+//! * [`policy`] — the DOM restriction policy served to clients.
+//! * [`app`] — per-server shared state: registry, storage writer, rate limiter, shutdown.
+//! * [`sessions`] — session registry, lifecycle, timers, agent limits, relay rules, page cache.
+//! * [`queue`] — per-connection bounded send queues (coalescing, overflow → resync).
+//! * [`ws`] — one WebSocket connection: handshake, read loop, writer, keepalive, close codes.
+//! * [`rest`] — REST handlers and health.
+//! * [`statics`] — static files: MIME, caching, the agent page's CSP.
+//! * [`routes`] — the warp filter tree.
+//! * [`store`] — the storage trait and the embedded redb implementation.
+//! * [`metrics`] — Prometheus metrics (per-server recorder).
+//! * [`error`] — [`ServerError`].
+
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod metrics;
+pub mod origin;
+pub mod policy;
+pub mod queue;
+pub mod rest;
+pub mod routes;
+pub mod sessions;
+pub mod statics;
+pub mod store;
+pub mod ws;
+
+pub use config::Config;
+pub use error::ServerError;
+
+use std::future::Future;
+use std::sync::Arc;
+use store::{Store, StoreError};
+
+/// Opens the configured storage backend.
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    match &config.storage {
+        config::StorageConfig::Embedded { data_dir } => {
+            Ok(Arc::new(store::embedded::EmbeddedStore::open(data_dir)?))
+        }
+        config::StorageConfig::Cassandra(_) => Err(StoreError::Unsupported(
+            "cassandra (the cluster store is issue #6)".into(),
+        )),
+    }
+}
+
+/// Serves on `listener` until `shutdown` completes, then tells every connected party the server
+/// is going away (`Session(ServerGoingAway)`, close 1001), waits up to `limits.shutdownGrace` for
+/// sockets to close, and flushes storage writes.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let store = open_store(&config)?;
+    let (app, writer) = app::App::new(config, store);
+    let stale = sessions::close_stale(&app).await?;
+    if stale > 0 {
+        tracing::info!(stale, "closed sessions left live by a previous run");
+    }
+    let shutdown_app = app.clone();
+    let signal = async move {
+        shutdown.await;
+        if shutdown_app.begin_shutdown() {
+            sessions::shutdown_all(&shutdown_app);
+            let grace = shutdown_app.config.shutdown_grace;
+            if tokio::time::timeout(grace, shutdown_app.sockets_closed())
+                .await
+                .is_err()
+            {
+                tracing::warn!("some sockets did not close within the shutdown grace period");
+            }
+        }
+    };
+    warp::serve(routes::routes(app.clone()))
+        .incoming(listener)
+        .graceful(signal)
+        .run()
+        .await;
+    app.close_writes();
+    if writer.await.is_err() {
+        tracing::error!("storage writer task failed");
+    }
+    tracing::info!("server stopped");
+    Ok(())
+}

@@ -1,0 +1,155 @@
+//! Shared server state: configuration, registry, storage writer, rate limiter, metrics, and the
+//! shutdown flag. One `Arc<App>` per running server; nothing here is global, so tests run many
+//! servers in one process.
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::sessions::Registry;
+use crate::store::{HistoryRecord, LiveRecord, Store};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::sync::{Notify, mpsc};
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// A write for the storage writer task.
+#[derive(Debug)]
+pub enum StoreOp {
+    /// Upsert a history record.
+    History(HistoryRecord),
+    /// Upsert a live record.
+    Live(LiveRecord),
+    /// Remove a live record.
+    RemoveLive(String),
+}
+
+/// Everything a request handler or socket needs.
+pub struct App {
+    /// Validated configuration.
+    pub config: Config,
+    /// Metric handles.
+    pub metrics: Metrics,
+    /// Storage backend (reads go straight to it; writes through [`App::write`]).
+    pub store: Arc<dyn Store>,
+    /// Live sessions.
+    pub registry: Registry,
+    writes: std::sync::Mutex<Option<mpsc::UnboundedSender<StoreOp>>>,
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    shutting_down: AtomicBool,
+    sockets: AtomicUsize,
+    sockets_done: Notify,
+}
+
+impl App {
+    /// Builds the state and starts the storage writer; returns the writer's join handle, which
+    /// finishes once [`App::close_writes`] was called and every queued write is done.
+    pub fn new(config: Config, store: Arc<dyn Store>) -> (Arc<App>, tokio::task::JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::unbounded_channel::<StoreOp>();
+        let per_minute = NonZeroU32::new(config.lookups_per_minute).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(config.lookup_burst).unwrap_or(NonZeroU32::MIN);
+        let app = Arc::new(App {
+            registry: Registry::default(),
+            metrics: Metrics::new(),
+            store: store.clone(),
+            writes: std::sync::Mutex::new(Some(tx)),
+            limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            shutting_down: AtomicBool::new(false),
+            sockets: AtomicUsize::new(0),
+            sockets_done: Notify::new(),
+            config,
+        });
+        // One writer keeps each session's updates in order without making handlers wait on disk.
+        let writer = tokio::spawn(async move {
+            while let Some(op) = rx.recv().await {
+                let res = match op {
+                    StoreOp::History(r) => store.put_history(r).await,
+                    StoreOp::Live(r) => store.update_live(r).await,
+                    StoreOp::RemoveLive(t) => store.remove_live(t).await,
+                };
+                if let Err(e) = res {
+                    tracing::error!(error = %e, "storage write failed");
+                }
+            }
+        });
+        (app, writer)
+    }
+
+    /// Queues a storage write (dropped with a log line after shutdown).
+    pub fn write(&self, op: StoreOp) {
+        let guard = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_ref() {
+            Some(tx) => {
+                if tx.send(op).is_err() {
+                    tracing::warn!("storage writer gone; write dropped");
+                }
+            }
+            None => tracing::warn!("storage write after shutdown dropped"),
+        }
+    }
+
+    /// Lets the writer finish once queued writes are done.
+    pub fn close_writes(&self) {
+        self.writes.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+
+    /// One token lookup by `ip`; false when throttled.
+    pub fn allow_lookup(&self, ip: IpAddr) -> bool {
+        let ok = self.limiter.check_key(&ip).is_ok();
+        if !ok {
+            self.metrics.rate_limited.increment(1);
+        }
+        // Keep the limiter's memory bounded by forgetting addresses that are back to full quota.
+        if self.limiter.len() > 10_000 {
+            self.limiter.retain_recent();
+        }
+        ok
+    }
+
+    /// True once shutdown began.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Marks shutdown; returns false if it had already begun.
+    pub fn begin_shutdown(&self) -> bool {
+        !self.shutting_down.swap(true, Ordering::SeqCst)
+    }
+
+    /// Counts an open socket until the guard drops.
+    pub fn socket_guard(self: &Arc<Self>) -> SocketGuard {
+        self.sockets.fetch_add(1, Ordering::SeqCst);
+        SocketGuard(self.clone())
+    }
+
+    /// Waits until every socket has finished.
+    pub async fn sockets_closed(&self) {
+        loop {
+            let n = self.sockets_done.notified();
+            if self.sockets.load(Ordering::SeqCst) == 0 {
+                return;
+            }
+            n.await;
+        }
+    }
+}
+
+/// Decrements the open-socket count on drop.
+pub struct SocketGuard(Arc<App>);
+
+impl Drop for SocketGuard {
+    fn drop(&mut self) {
+        if self.0.sockets.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.sockets_done.notify_waiters();
+        }
+    }
+}

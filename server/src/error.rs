@@ -1,0 +1,12 @@
+//! The error [`crate::run`] returns when the server cannot start or stop cleanly.
+
+/// Why the server could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    /// Storage could not be opened or prepared.
+    #[error("storage: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// The listener failed.
+    #[error("listener: {0}")]
+    Io(#[from] std::io::Error),
+}

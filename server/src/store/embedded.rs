@@ -1,0 +1,222 @@
+//! The embedded store: one redb file (`cobrowse.redb`) in the data directory, records as JSON.
+//!
+//! redb is synchronous; every call runs on the blocking pool so the async runtime never waits on
+//! disk. redb commits are durable (fsync) by default, which is what makes history survive a crash
+//! as well as a restart.
+
+use super::{HistoryRecord, LiveRecord, Store, StoreError, StoreFuture};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::path::Path;
+use std::sync::Arc;
+
+const LIVE: TableDefinition<&str, &[u8]> = TableDefinition::new("live_sessions");
+const HISTORY: TableDefinition<&str, &[u8]> = TableDefinition::new("session_history");
+
+/// redb-backed [`Store`].
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn decode<T: DeserializeOwned>(key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
+        key: key.to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(backend)
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the database in `data_dir`, creating the directory and tables.
+    pub fn open(data_dir: &Path) -> Result<EmbeddedStore, StoreError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| backend(format!("create {}: {e}", data_dir.display())))?;
+        let path = data_dir.join("cobrowse.redb");
+        let db =
+            Database::create(&path).map_err(|e| backend(format!("{}: {e}", path.display())))?;
+        let txn = db.begin_write().map_err(backend)?;
+        txn.open_table(LIVE).map_err(backend)?;
+        txn.open_table(HISTORY).map_err(backend)?;
+        txn.commit().map_err(backend)?;
+        Ok(EmbeddedStore { db: Arc::new(db) })
+    }
+
+    fn blocking<T, F>(&self, f: F) -> StoreFuture<'_, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    {
+        let db = self.db.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || f(&db))
+                .await
+                .map_err(|e| backend(format!("storage task: {e}")))?
+        })
+    }
+}
+
+fn put(
+    db: &Database,
+    table: TableDefinition<&str, &[u8]>,
+    key: &str,
+    value: &[u8],
+) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(backend)?;
+    {
+        let mut t = txn.open_table(table).map_err(backend)?;
+        t.insert(key, value).map_err(backend)?;
+    }
+    txn.commit().map_err(backend)
+}
+
+fn get<T: DeserializeOwned>(
+    db: &Database,
+    table: TableDefinition<&str, &[u8]>,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let txn = db.begin_read().map_err(backend)?;
+    let t = txn.open_table(table).map_err(backend)?;
+    match t.get(key).map_err(backend)? {
+        Some(v) => decode(key, v.value()).map(Some),
+        None => Ok(None),
+    }
+}
+
+impl Store for EmbeddedStore {
+    fn insert_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool> {
+        self.blocking(move |db| {
+            let bytes = encode(&rec)?;
+            // One write transaction: redb has a single writer, so check-then-insert is atomic.
+            let txn = db.begin_write().map_err(backend)?;
+            let inserted = {
+                let mut t = txn.open_table(LIVE).map_err(backend)?;
+                if t.get(rec.token.as_str()).map_err(backend)?.is_some() {
+                    false
+                } else {
+                    t.insert(rec.token.as_str(), bytes.as_slice())
+                        .map_err(backend)?;
+                    true
+                }
+            };
+            txn.commit().map_err(backend)?;
+            Ok(inserted)
+        })
+    }
+
+    fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, ()> {
+        self.blocking(move |db| put(db, LIVE, &rec.token, &encode(&rec)?))
+    }
+
+    fn get_live(&self, token: String) -> StoreFuture<'_, Option<LiveRecord>> {
+        self.blocking(move |db| get(db, LIVE, &token))
+    }
+
+    fn remove_live(&self, token: String) -> StoreFuture<'_, ()> {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(backend)?;
+            {
+                let mut t = txn.open_table(LIVE).map_err(backend)?;
+                t.remove(token.as_str()).map_err(backend)?;
+            }
+            txn.commit().map_err(backend)
+        })
+    }
+
+    fn list_live(&self) -> StoreFuture<'_, Vec<LiveRecord>> {
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(backend)?;
+            let t = txn.open_table(LIVE).map_err(backend)?;
+            let mut out = Vec::new();
+            for entry in t.iter().map_err(backend)? {
+                let (k, v) = entry.map_err(backend)?;
+                out.push(decode(k.value(), v.value())?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn put_history(&self, rec: HistoryRecord) -> StoreFuture<'_, ()> {
+        self.blocking(move |db| put(db, HISTORY, &rec.history_id, &encode(&rec)?))
+    }
+
+    fn get_history(&self, history_id: String) -> StoreFuture<'_, Option<HistoryRecord>> {
+        self.blocking(move |db| get(db, HISTORY, &history_id))
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(backend)?;
+            txn.open_table(LIVE).map_err(backend)?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(token: &str) -> LiveRecord {
+        LiveRecord {
+            token: token.into(),
+            history_id: format!("h-{token}"),
+            node: "n1".into(),
+            node_url: String::new(),
+            state: "idle".into(),
+            created_at: 1,
+            activated_at: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn live_records_are_unique_and_removable() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = EmbeddedStore::open(dir.path()).expect("open");
+        assert!(s.insert_live(live("123456789")).await.expect("insert"));
+        assert!(!s.insert_live(live("123456789")).await.expect("dup"));
+        let mut r = live("123456789");
+        r.state = "active".into();
+        s.update_live(r.clone()).await.expect("update");
+        assert_eq!(s.get_live("123456789".into()).await.expect("get"), Some(r));
+        assert_eq!(s.list_live().await.expect("list").len(), 1);
+        s.remove_live("123456789".into()).await.expect("remove");
+        assert_eq!(s.get_live("123456789".into()).await.expect("get"), None);
+        s.ping().await.expect("ping");
+    }
+
+    #[tokio::test]
+    async fn history_survives_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rec = HistoryRecord {
+            history_id: "abc".into(),
+            token: "111222333".into(),
+            created_at: 5,
+            activated_at: Some(6),
+            ended_at: Some(7),
+            end_reason: Some("customer_exit".into()),
+            origin: Some("https://shop.example".into()),
+            pages: vec![super::super::PageVisit {
+                url: "https://shop.example/".into(),
+                title: "Shop".into(),
+                at: 5,
+            }],
+            agent_id: Some("alice".into()),
+        };
+        {
+            let s = EmbeddedStore::open(dir.path()).expect("open");
+            s.put_history(rec.clone()).await.expect("put");
+        }
+        let s = EmbeddedStore::open(dir.path()).expect("reopen");
+        assert_eq!(s.get_history("abc".into()).await.expect("get"), Some(rec));
+        assert_eq!(s.get_history("nope".into()).await.expect("get"), None);
+    }
+}

@@ -1,0 +1,419 @@
+//! One WebSocket connection: handshake, read loop, writer task, keepalive.
+//!
+//! [`serve`] is generic over any `Sink + Stream` of `warp` WebSocket messages, so the handshake
+//! and relay rules can be driven by channels in unit tests; production passes warp's socket.
+//!
+//! # Close codes
+//!
+//! 1000 session ended · 1001 server going away / keepalive lost · 1002 malformed frame, text
+//! frame, or a first frame that is not `Hello` · 1008 policy: unknown or ended token, origin,
+//! auth, rate limit, agent busy, a message the role may not send · 1009 frame too large ·
+//! 1011 internal error. An `Error` frame with a stable [`ErrorCode`] precedes every non-1000
+//! close the server initiates, and the close reason repeats its message.
+
+use crate::app::App;
+use crate::origin::OriginCheck;
+use crate::queue::{Out, SendQueue};
+use crate::sessions::{self, ConnRef, Refusal, close, frame};
+use bytes::Bytes;
+use cobrowse_protocol::{DecodeError, ErrorCode, ErrorFrame, Hello, Message, Role, SessionEvent};
+use futures_util::{Sink, SinkExt, Stream, StreamExt};
+use std::fmt::Display;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+use warp::ws::Message as WsMessage;
+
+/// Facts about the HTTP upgrade request.
+#[derive(Debug, Clone)]
+pub struct ConnMeta {
+    /// Client address (for rate limiting).
+    pub ip: IpAddr,
+    /// Result of the origin check on the upgrade request.
+    pub origin: OriginCheck,
+}
+
+enum Inbound {
+    Frame(Message, Bytes),
+    Closed,
+    Refuse(Refusal),
+}
+
+fn decode_refusal(e: &DecodeError) -> Refusal {
+    match e {
+        DecodeError::TooLarge { .. } => {
+            Refusal::new(ErrorCode::TooLarge, close::TOO_LARGE, e.to_string())
+        }
+        DecodeError::UnsupportedVersion(_) => Refusal::new(
+            ErrorCode::UnsupportedVersion,
+            close::PROTOCOL,
+            e.to_string(),
+        ),
+        DecodeError::Empty | DecodeError::Invalid(_) => {
+            Refusal::new(ErrorCode::BadFrame, close::PROTOCOL, e.to_string())
+        }
+    }
+}
+
+/// Reads the next protocol frame, skipping WebSocket control frames.
+async fn next_frame<St, E>(app: &App, stream: &mut St, seen: &AtomicU64, epoch: Instant) -> Inbound
+where
+    St: Stream<Item = Result<WsMessage, E>> + Unpin,
+    E: Display,
+{
+    loop {
+        let Some(item) = stream.next().await else {
+            return Inbound::Closed;
+        };
+        seen.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        let msg = match item {
+            Ok(m) => m,
+            Err(e) => {
+                let text = e.to_string();
+                // tungstenite reports an over-limit message as a capacity error ("Message too
+                // long" / "Space limit exceeded"); the socket can still carry our close frame.
+                if text.contains("too long") || text.contains("limit exceeded") {
+                    return Inbound::Refuse(Refusal::new(
+                        ErrorCode::TooLarge,
+                        close::TOO_LARGE,
+                        format!("frame too large: {text}"),
+                    ));
+                }
+                tracing::debug!(error = %text, "websocket read error");
+                return Inbound::Closed;
+            }
+        };
+        if msg.is_close() {
+            return Inbound::Closed;
+        }
+        if msg.is_ping() || msg.is_pong() {
+            continue;
+        }
+        if msg.is_text() {
+            return Inbound::Refuse(Refusal::new(
+                ErrorCode::BadFrame,
+                close::PROTOCOL,
+                "text frames are not part of the protocol; send binary frames",
+            ));
+        }
+        let bytes = msg.into_bytes();
+        return match cobrowse_protocol::decode_with(&bytes, &app.config.limits) {
+            Ok(m) => Inbound::Frame(m, bytes),
+            Err(e) => Inbound::Refuse(decode_refusal(&e)),
+        };
+    }
+}
+
+/// Sends `Error` + close directly (before a queue exists).
+async fn refuse_direct<Si>(sink: &mut Si, r: &Refusal)
+where
+    Si: Sink<WsMessage> + Unpin,
+{
+    let (bytes, _) = frame(&Message::Error(ErrorFrame {
+        code: r.code,
+        message: r.message.clone(),
+    }));
+    let _ = sink.send(WsMessage::binary(bytes)).await;
+    let _ = sink
+        .send(WsMessage::close_with(r.close, close_reason(&r.message)))
+        .await;
+}
+
+/// Close reasons are limited to 123 bytes by the WebSocket spec.
+fn close_reason(s: &str) -> String {
+    if s.len() <= 123 {
+        return s.to_string();
+    }
+    let mut end = 120;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &s[..end])
+}
+
+fn refuse_queued(queue: &SendQueue, r: &Refusal) {
+    let (bytes, tag) = frame(&Message::Error(ErrorFrame {
+        code: r.code,
+        message: r.message.clone(),
+    }));
+    queue.push_control(bytes, tag);
+    queue.close(r.close, close_reason(&r.message));
+}
+
+/// Constant-time string comparison for the auth token.
+fn same_secret(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn check_hello(
+    app: &Arc<App>,
+    hello: &Hello,
+    ip: IpAddr,
+) -> Result<Arc<sessions::Session>, Refusal> {
+    if app.is_shutting_down() {
+        return Err(Refusal::new(
+            ErrorCode::Internal,
+            close::GOING_AWAY,
+            "server going away",
+        ));
+    }
+    if !app.allow_lookup(ip) {
+        return Err(Refusal::new(
+            ErrorCode::RateLimited,
+            close::POLICY,
+            "too many session lookups from this address; try again later",
+        ));
+    }
+    if hello.role != Role::Customer
+        && let Some(expected) = &app.config.agent_token
+        && !hello
+            .auth
+            .as_deref()
+            .is_some_and(|a| same_secret(a, expected))
+    {
+        return Err(Refusal::new(
+            ErrorCode::Unauthorized,
+            close::POLICY,
+            "agents and controllers must present the agent auth token",
+        ));
+    }
+    sessions::find_for_hello(app, hello)
+}
+
+/// Serves one upgraded socket until it closes.
+pub async fn serve<S, E>(app: Arc<App>, socket: S, meta: ConnMeta)
+where
+    S: Stream<Item = Result<WsMessage, E>> + Sink<WsMessage> + Send + 'static,
+    E: Display + Send,
+{
+    let _guard = app.socket_guard();
+    let (mut sink, mut stream) = socket.split();
+    let epoch = Instant::now();
+    let seen = Arc::new(AtomicU64::new(0));
+
+    if let OriginCheck::Refused(origin) = &meta.origin {
+        let r = Refusal::new(
+            ErrorCode::OriginRefused,
+            close::POLICY,
+            format!("origin {origin} is not allowed"),
+        );
+        tracing::info!(%origin, ip = %meta.ip, "websocket origin refused");
+        refuse_direct(&mut sink, &r).await;
+        return;
+    }
+
+    let first = tokio::time::timeout(
+        app.config.hello_timeout,
+        next_frame(&app, &mut stream, &seen, epoch),
+    )
+    .await;
+    let hello = match first {
+        Err(_) => {
+            let r = Refusal::new(
+                ErrorCode::ProtocolViolation,
+                close::POLICY,
+                "no Hello in time",
+            );
+            refuse_direct(&mut sink, &r).await;
+            return;
+        }
+        Ok(Inbound::Closed) => return,
+        Ok(Inbound::Refuse(r)) => {
+            app.metrics.rejected_frames.increment(1);
+            refuse_direct(&mut sink, &r).await;
+            return;
+        }
+        Ok(Inbound::Frame(Message::Hello(h), _)) => h,
+        Ok(Inbound::Frame(other, _)) => {
+            app.metrics.rejected_frames.increment(1);
+            let r = Refusal::new(
+                ErrorCode::ProtocolViolation,
+                close::PROTOCOL,
+                format!(
+                    "the first frame must be Hello, got {}",
+                    sessions::kind_name(&other)
+                ),
+            );
+            refuse_direct(&mut sink, &r).await;
+            return;
+        }
+    };
+    let session = match check_hello(&app, &hello, meta.ip) {
+        Ok(s) => s,
+        Err(r) => {
+            tracing::info!(ip = %meta.ip, role = ?hello.role, code = ?r.code, "hello refused");
+            if r.close == close::GOING_AWAY {
+                let (b, _) = frame(&Message::Session(SessionEvent::ServerGoingAway));
+                let _ = sink.send(WsMessage::binary(b)).await;
+                let _ = sink.send(WsMessage::close_with(r.close, r.message)).await;
+            } else {
+                refuse_direct(&mut sink, &r).await;
+            }
+            return;
+        }
+    };
+    let conn = ConnRef {
+        id: app.registry.next_conn_id(),
+        role: hello.role,
+        queue: Arc::new(SendQueue::new(
+            app.config.send_queue_frames,
+            app.config.max_log_bytes,
+        )),
+        agent_id: hello.agent_id.clone().filter(|_| hello.role == Role::Agent),
+    };
+    if let Err(r) = sessions::join(&app, &session, &conn) {
+        tracing::info!(token = %session.token, role = ?conn.role, code = ?r.code, "join refused");
+        refuse_direct(&mut sink, &r).await;
+        return;
+    }
+    let role_ix = match conn.role {
+        Role::Customer => 0,
+        Role::Agent => 1,
+        Role::Controller => 2,
+    };
+    app.metrics.connections[role_ix].increment(1.0);
+    tracing::info!(
+        token = %session.token, conn = conn.id, role = ?conn.role,
+        client = %hello.client, agent_id = ?conn.agent_id, "joined"
+    );
+
+    let mut writer = tokio::spawn(write_loop(
+        app.clone(),
+        sink,
+        conn.queue.clone(),
+        seen.clone(),
+        epoch,
+    ));
+    let mut writer_done = false;
+    loop {
+        let inbound = tokio::select! {
+            i = next_frame(&app, &mut stream, &seen, epoch) => i,
+            _ = &mut writer => { writer_done = true; break; }
+        };
+        match inbound {
+            Inbound::Closed => break,
+            Inbound::Refuse(r) => {
+                app.metrics.rejected_frames.increment(1);
+                tracing::info!(conn = conn.id, code = ?r.code, reason = %r.message, "closing connection");
+                refuse_queued(&conn.queue, &r);
+                break;
+            }
+            Inbound::Frame(msg, raw) => {
+                let received = Instant::now();
+                tracing::debug!(conn = conn.id, role = ?conn.role, tag = msg.tag(), len = raw.len(), "frame in");
+                let result = if matches!(msg, Message::Hello(_)) {
+                    Err(Refusal::new(
+                        ErrorCode::ProtocolViolation,
+                        close::POLICY,
+                        "Hello may only be the first frame",
+                    ))
+                } else {
+                    sessions::handle(&app, &session, &conn, msg, raw, received)
+                };
+                if let Err(r) = result {
+                    app.metrics.rejected_frames.increment(1);
+                    tracing::info!(conn = conn.id, code = ?r.code, reason = %r.message, "closing connection");
+                    refuse_queued(&conn.queue, &r);
+                    break;
+                }
+            }
+        }
+    }
+    sessions::disconnect(&app, &session, &conn);
+    if !writer_done {
+        // Let a queued close go out; a vanished peer cannot hold us for long.
+        if tokio::time::timeout(app.config.shutdown_grace, &mut writer)
+            .await
+            .is_err()
+        {
+            conn.queue.abort();
+            let _ = writer.await;
+        }
+    }
+    app.metrics.connections[role_ix].decrement(1.0);
+    tracing::info!(token = %session.token, conn = conn.id, "connection finished");
+}
+
+/// Drains the queue into the socket; pings on `limits.pingInterval` and gives up on a peer that
+/// stayed silent for two intervals.
+async fn write_loop<Si>(
+    app: Arc<App>,
+    mut sink: Si,
+    queue: Arc<SendQueue>,
+    seen: Arc<AtomicU64>,
+    epoch: Instant,
+) where
+    Si: Sink<WsMessage> + Unpin,
+{
+    let interval = app.config.ping_interval;
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    loop {
+        let batch = tokio::select! {
+            b = queue.next_batch() => b,
+            _ = ticker.tick() => {
+                let silent_ms = (epoch.elapsed().as_millis() as u64)
+                    .saturating_sub(seen.load(Ordering::Relaxed));
+                if silent_ms > 2 * interval.as_millis() as u64 {
+                    tracing::info!(silent_ms, "keepalive lost; dropping connection");
+                    let _ = sink.send(WsMessage::close_with(close::GOING_AWAY, "keepalive timeout")).await;
+                    queue.abort();
+                    return;
+                }
+                if sink.send(WsMessage::ping(Vec::new())).await.is_err() {
+                    queue.abort();
+                    return;
+                }
+                continue;
+            }
+        };
+        let Some(batch) = batch else { return };
+        for out in batch {
+            match out {
+                Out::Frame {
+                    bytes, received, ..
+                } => {
+                    if sink.feed(WsMessage::binary(bytes)).await.is_err() {
+                        queue.abort();
+                        return;
+                    }
+                    app.metrics
+                        .relay_latency
+                        .record(received.elapsed().as_secs_f64());
+                }
+                Out::Close { code, reason } => {
+                    let _ = sink.send(WsMessage::close_with(code, reason)).await;
+                    let _ = sink.close().await;
+                    queue.abort();
+                    return;
+                }
+            }
+        }
+        if sink.flush().await.is_err() {
+            queue.abort();
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn close_reasons_fit_the_frame() {
+        let long = "é".repeat(200);
+        let r = close_reason(&long);
+        assert!(r.len() <= 123);
+        assert!(r.ends_with("..."));
+        assert_eq!(close_reason("short"), "short");
+    }
+
+    #[test]
+    fn secrets_compare_exactly() {
+        assert!(same_secret("abcdefghijklmnop", "abcdefghijklmnop"));
+        assert!(!same_secret("abcdefghijklmnop", "abcdefghijklmnoq"));
+        assert!(!same_secret("abc", "abcd"));
+    }
+}
