@@ -6,10 +6,12 @@
 //! `<button>`s with ARIA labels; the confirmation is a `role="dialog"` with `aria-modal`, takes
 //! focus when it opens, keeps Tab inside, closes on Escape and gives focus back to the button.
 //!
-//! Stable hooks for tests and hosts: the host is `#cobrowse-ui` with `data-state`
-//! (`idle|starting|waiting|active|ended`); buttons carry `data-cobrowse-action`
+//! Stable hooks for tests and hosts (ARCHITECTURE.md, "Selectors"): the host is `#cobrowse-ui`
+//! with `data-state` (`idle|starting|waiting|active|ended`); buttons carry `data-cobrowse-action`
 //! (`start`, `confirm-yes`, `confirm-no`, `copy`, `exit`, `close`); the number is
-//! `[data-cobrowse-token]` (grouped `123 456 789`; the raw token is in its `data-token`).
+//! `[data-cobrowse-token]` (grouped `123 456 789`; the raw token is in its `data-token`); the
+//! agent's pointer is `[data-cobrowse-pointer="agent"]` with `data-x`/`data-y`, `hidden` when
+//! the agent's pointer is outside.
 //!
 //! # Who owns what
 //!
@@ -154,7 +156,7 @@ impl Ui {
     </div>
   </div>
   <div class="overlay" aria-hidden="true">
-    <svg class="ptr" viewBox="0 0 20 20" hidden><path d="M2 2 L2 17 L6.5 12.5 L9.5 19 L12 18 L9 11.5 L15 11.5 Z" fill="#e6007e" stroke="#fff" stroke-width="1.2"/></svg>
+    <svg class="ptr" data-cobrowse-pointer="agent" viewBox="0 0 20 20" hidden><path d="M2 2 L2 17 L6.5 12.5 L9.5 19 L12 18 L9 11.5 L15 11.5 Z" fill="#e6007e" stroke="#fff" stroke-width="1.2"/></svg>
     <div class="ring"></div>
   </div>
 </div>"##,
@@ -371,6 +373,8 @@ impl Ui {
         match pos {
             Some((x, y)) => {
                 let _ = p.set_attribute("style", &format!("transform:translate({x}px,{y}px)"));
+                let _ = p.set_attribute("data-x", &x.to_string());
+                let _ = p.set_attribute("data-y", &y.to_string());
                 let _ = p.remove_attribute("hidden");
             }
             None => {

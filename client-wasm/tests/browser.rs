@@ -1,0 +1,370 @@
+//! Capture in a real DOM (headless Chromium via wasm-bindgen-test-runner): build a page, take a
+//! snapshot, mutate, and check that the produced frames decode and describe the change.
+//!
+//! Run: `CHROMEDRIVER=/usr/bin/chromedriver cargo test -p cobrowse-client --target wasm32-unknown-unknown`
+#![cfg(target_arch = "wasm32")]
+#![allow(missing_docs)] // test crate
+
+use cobrowse_client::web::recorder::Recorder;
+use cobrowse_protocol::{
+    FormState, Insert, Message, NameTable, Namespace, NodeData, NodeId, NodeRecord, Snapshot,
+    decode, encode, walk_tree,
+};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Document, Element, HtmlInputElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn doc() -> Document {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document")
+}
+
+/// Every frame goes through encode → decode, as it would on the wire.
+fn wire(m: &Message) -> Message {
+    decode(&encode(m)).expect("frame decodes")
+}
+
+struct Page {
+    root: Element,
+    sent: Rc<RefCell<Vec<Message>>>,
+    recorder: Recorder,
+}
+
+impl Page {
+    /// Replaces the body's content with `html` and starts a recorder on the document.
+    fn new(html: &str) -> Page {
+        let d = doc();
+        let body = d.body().expect("body");
+        // The test runner reports through its own elements in <body>: keep them, replace ours.
+        if let Some(old) = d.get_element_by_id("fixture") {
+            old.remove();
+        }
+        let root = d.create_element("div").expect("div");
+        root.set_id("fixture");
+        root.set_inner_html(html);
+        body.append_child(&root).expect("append");
+        let sent = Rc::new(RefCell::new(Vec::new()));
+        let s = Rc::clone(&sent);
+        let recorder = Recorder::start(
+            web_sys::window().expect("window"),
+            d,
+            Rc::new(move |m: Message| s.borrow_mut().push(wire(&m))),
+            false,
+        )
+        .expect("recorder");
+        Page {
+            root,
+            sent,
+            recorder,
+        }
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        match self.recorder.snapshot().map(|m| wire(&m)) {
+            Some(Message::Snapshot(s)) => *s,
+            other => panic!("expected a snapshot, got {other:?}"),
+        }
+    }
+
+    fn take(&self) -> Vec<Message> {
+        std::mem::take(&mut self.sent.borrow_mut())
+    }
+
+    fn el(&self, sel: &str) -> Element {
+        self.root
+            .query_selector(sel)
+            .expect("selector")
+            .expect("element exists")
+    }
+}
+
+fn attr<'a>(names: &NameTable, rec: &'a NodeRecord, name: &str) -> Option<&'a str> {
+    match &rec.data {
+        NodeData::Element { attrs, .. } => attrs
+            .iter()
+            .find(|a| names.resolve(a.name) == Some(name))
+            .map(|a| a.value.as_str()),
+        _ => None,
+    }
+}
+
+fn tag<'a>(names: &'a NameTable, rec: &NodeRecord) -> Option<&'a str> {
+    match &rec.data {
+        NodeData::Element { tag, .. } => names.resolve(*tag),
+        _ => None,
+    }
+}
+
+/// Id of the snapshot element whose `id` attribute is `dom_id`.
+fn id_of(s: &Snapshot, dom_id: &str) -> NodeId {
+    let mut found = None;
+    walk_tree(&s.nodes, s.first_id, |id, _, rec| {
+        if attr(&s.names, rec, "id") == Some(dom_id) {
+            found = Some(id);
+        }
+    });
+    found.unwrap_or_else(|| panic!("#{dom_id} in snapshot"))
+}
+
+fn all_text(s: &Snapshot) -> String {
+    s.nodes
+        .iter()
+        .filter_map(|r| match &r.data {
+            NodeData::Text(t) | NodeData::Comment(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+#[wasm_bindgen_test]
+fn snapshot_captures_the_page_faithfully() {
+    let page = Page::new(
+        r#"<ul id="list"><li>one</li><li class="b">two</li></ul>
+           <!-- a comment -->
+           <svg id="pic" viewBox="0 0 10 10"><circle cx="5" cy="5" r="4"/></svg>
+           <input id="pw" type="password" value="hunter2">
+           <input id="name" value="Ada">
+           <input id="cb" type="checkbox" checked>
+           <select id="sel"><option>a</option><option selected>b</option></select>
+           <script>var secretCode = 1;</script>
+           <div data-cobrowse-ui><p>our own UI</p></div>"#,
+    );
+    let pw: HtmlInputElement = page.el("#pw").dyn_into().expect("input");
+    pw.set_value("typed-secret");
+    let s = page.snapshot();
+    cobrowse_protocol::validate_tree(&s.nodes, s.first_id, &s.names, 2048).expect("valid");
+    assert!(matches!(s.nodes[0].data, NodeData::Document { .. }));
+    assert!(
+        s.nodes
+            .iter()
+            .any(|r| matches!(&r.data, NodeData::Doctype { name, .. } if name == "html"))
+            || doc().doctype().is_none()
+    );
+    let text = all_text(&s);
+    assert!(text.contains("one") && text.contains("two") && text.contains(" a comment "));
+    assert!(!text.contains("secretCode"), "script text never leaves");
+    assert!(!text.contains("our own UI"), "our UI is never captured");
+    assert!(
+        !format!("{s:?}").contains("hunter2") && !format!("{s:?}").contains("typed-secret"),
+        "password values never leave"
+    );
+    let circle = s
+        .nodes
+        .iter()
+        .find(|r| tag(&s.names, r) == Some("circle"))
+        .expect("svg child");
+    assert!(matches!(
+        &circle.data,
+        NodeData::Element {
+            ns: Namespace::Svg,
+            ..
+        }
+    ));
+    let by_id = |d: &str| id_of(&s, d);
+    let form = |id: NodeId| {
+        s.form
+            .iter()
+            .find(|f| f.node == id)
+            .map(|f| f.state.clone())
+    };
+    assert_eq!(form(by_id("name")), Some(FormState::Value("Ada".into())));
+    assert_eq!(
+        form(by_id("pw")),
+        Some(FormState::Value("************".into()))
+    );
+    assert_eq!(form(by_id("cb")), Some(FormState::Checked(true)));
+    assert_eq!(form(by_id("sel")), Some(FormState::Selected(vec![1])));
+    assert!(s.viewport.width > 0 && s.viewport.dpr_centi > 0);
+}
+
+#[wasm_bindgen_test]
+fn mutations_are_coalesced_into_one_batch() {
+    let page = Page::new(r#"<ul id="list"><li id="a">a</li><li id="b">b</li></ul><p id="p">x</p>"#);
+    let s = page.snapshot();
+    let list = id_of(&s, "list");
+    let a = id_of(&s, "a");
+    page.take();
+
+    let d = doc();
+    let ul = page.el("#list");
+    // New row with text (serialized once), a reorder (a move), a temporary node (vanishes),
+    // an attribute set then removed (nothing), a text change.
+    let li = d.create_element("li").expect("li");
+    li.set_text_content(Some("c"));
+    ul.append_child(&li).expect("append");
+    ul.append_child(&page.el("#a")).expect("move a");
+    let tmp = d.create_element("span").expect("span");
+    page.root.append_child(&tmp).expect("tmp");
+    tmp.remove();
+    let p = page.el("#p");
+    p.set_attribute("title", "t").expect("attr");
+    p.remove_attribute("title").expect("attr");
+    p.set_text_content(Some("y"));
+    page.recorder.flush();
+
+    let sent = page.take();
+    let batches: Vec<_> = sent
+        .iter()
+        .filter_map(|m| match m {
+            Message::Mutations(b) => Some(b),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(batches.len(), 1, "one batch per callback: {sent:?}");
+    let b = batches[0];
+    assert!(b.attrs.is_empty(), "title set then removed: {b:?}");
+    let news: Vec<_> = b
+        .inserts
+        .iter()
+        .filter_map(|i| match i {
+            Insert::New(sub) => Some(sub),
+            _ => None,
+        })
+        .collect();
+    let moves: Vec<_> = b
+        .inserts
+        .iter()
+        .filter(|i| matches!(i, Insert::Move { .. }))
+        .collect();
+    assert_eq!(moves.len(), 1);
+    assert!(matches!(moves[0], Insert::Move { node, parent, .. } if *node == a && *parent == list));
+    // The new row (li + its text) and the replaced text of <p>.
+    let li_sub = news
+        .iter()
+        .find(|s| s.parent == list)
+        .expect("new li under the list");
+    assert_eq!(li_sub.nodes.len(), 2);
+    assert_eq!(li_sub.nodes[1].data, NodeData::Text("c".into()));
+    assert!(
+        !b.inserts.iter().any(|i| matches!(i, Insert::New(s)
+            if s.nodes.iter().any(|r| tag(&b.names, r) == Some("span")))),
+        "added-and-removed span vanished"
+    );
+    assert!(
+        news.iter()
+            .any(|s| s.nodes[0].data == NodeData::Text("y".into())),
+        "setting textContent replaces the text node"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn observer_callback_sends_without_flush() {
+    let page = Page::new(r#"<div id="box"></div>"#);
+    let s = page.snapshot();
+    let bx = id_of(&s, "box");
+    page.take();
+    page.el("#box").set_attribute("data-x", "1").expect("attr");
+    // MutationObserver callbacks run as microtasks; one resolved promise later it has run.
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&wasm_bindgen::JsValue::from(0)))
+        .await
+        .expect("tick");
+    let sent = page.take();
+    let Some(Message::Mutations(b)) = sent.first() else {
+        panic!("expected mutations, got {sent:?}")
+    };
+    assert_eq!(b.attrs.len(), 1);
+    assert_eq!(b.attrs[0].node, bx);
+    assert_eq!(b.attrs[0].value.as_deref(), Some("1"));
+}
+
+#[wasm_bindgen_test]
+fn input_events_send_masked_form_state() {
+    let page = Page::new(r#"<input id="pw" type="password"><input id="t">"#);
+    let s = page.snapshot();
+    let (pw_id, t_id) = (id_of(&s, "pw"), id_of(&s, "t"));
+    page.take();
+    for (sel, value) in [("#pw", "s3cr3t"), ("#t", "hello")] {
+        let input: HtmlInputElement = page.el(sel).dyn_into().expect("input");
+        input.set_value(value);
+        let ev = web_sys::Event::new_with_event_init_dict("input", &{
+            let i = web_sys::EventInit::new();
+            i.set_bubbles(true);
+            i
+        })
+        .expect("event");
+        input.dispatch_event(&ev).expect("dispatch");
+    }
+    let forms: Vec<_> = page
+        .take()
+        .into_iter()
+        .filter_map(|m| match m {
+            Message::Form(f) => Some(f),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert!(
+        forms
+            .iter()
+            .any(|f| f.node == pw_id && f.state == FormState::Value("******".into()))
+    );
+    assert!(
+        forms
+            .iter()
+            .any(|f| f.node == t_id && f.state == FormState::Value("hello".into()))
+    );
+}
+
+#[wasm_bindgen_test]
+fn shadow_roots_are_captured_and_observed() {
+    let page = Page::new(r#"<div id="host"></div>"#);
+    let host = page.el("#host");
+    let sr = host
+        .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+        .expect("shadow");
+    sr.set_inner_html("<b id=inner>shadow text</b>");
+    let s = page.snapshot();
+    assert!(
+        s.nodes
+            .iter()
+            .any(|r| matches!(r.data, NodeData::ShadowRoot { open: true }))
+    );
+    assert!(all_text(&s).contains("shadow text"));
+    page.take();
+    sr.set_inner_html("<i>changed</i>");
+    page.recorder.flush();
+    let sent = page.take();
+    assert!(
+        sent.iter().any(|m| matches!(m, Message::Mutations(b) if b.inserts.iter().any(|i|
+            matches!(i, Insert::New(sub) if sub.nodes.iter().any(|r| r.data == NodeData::Text("changed".into())))))),
+        "{sent:?}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn customer_ui_mounts_accessibly_and_is_not_captured() {
+    let page = Page::new("<p>page</p>");
+    let client =
+        cobrowse_client::CobrowseClient::new(wasm_bindgen::JsValue::UNDEFINED).expect("client");
+    client.mount().expect("mount");
+    let host = doc()
+        .query_selector("#cobrowse-ui[data-cobrowse-ui]")
+        .expect("q")
+        .expect("host");
+    let root = host.shadow_root().expect("open shadow root");
+    let start = root
+        .query_selector("button[data-cobrowse-action=start]")
+        .expect("q")
+        .expect("start button");
+    assert!(start.get_attribute("aria-label").is_some());
+    let dialog = root
+        .query_selector("[role=dialog]")
+        .expect("q")
+        .expect("dialog");
+    assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    assert_eq!(client.state(), "idle");
+    assert_eq!(client.session_id(), None);
+    let s = page.snapshot();
+    assert!(
+        !format!("{s:?}").contains("Co-browse"),
+        "our UI stays out of snapshots"
+    );
+    client.destroy();
+    assert!(doc().query_selector("#cobrowse-ui").expect("q").is_none());
+}
