@@ -996,7 +996,8 @@ mod tests {
         let html = r.backend().html();
         assert_eq!(
             html,
-            "<html><body><template></template><a>go</a><svg><template></template></svg>\
+            "<html><body><template data-cobrowse-injected=\"inert-script\"></template><a>go</a>\
+             <svg><template data-cobrowse-injected=\"inert-script\"></template></svg>\
              <iframe sandbox=\"allow-same-origin\"></iframe></body></html>"
         );
     }
@@ -1175,7 +1176,10 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("javascript"), "{html}");
-        assert!(html.contains("<template></template></body>"), "{html}");
+        assert!(
+            html.contains("<template data-cobrowse-injected=\"inert-script\"></template></body>"),
+            "{html}"
+        );
     }
 
     #[test]

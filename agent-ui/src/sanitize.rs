@@ -9,8 +9,11 @@
 //! * No `<script>` is ever created: scripts (HTML and SVG) and `<noscript>` become an inert
 //!   `<template>` with no attributes and empty text.
 //! * `<object>`, `<embed>`, `<applet>` become an inert `<div data-cobrowse-inert>` box.
-//! * No `on*` attribute, `srcdoc`, `http-equiv`, `action`, `formaction`, `target`, `formtarget`,
-//!   `ping`, `xmlns*`, `nonce`, `autofocus` survives.
+//! * No `on*` attribute, `srcdoc`, `http-equiv`, `formtarget`, `ping`, `xmlns*`, `nonce`,
+//!   `autofocus` survives; `target` survives only as `_self` or `_blank` (which the sandbox keeps
+//!   inside the frame or blocks as a popup).
+//! * Forms never submit: the sandbox lacks `allow-forms` and the replica's CSP says
+//!   `form-action 'none'`; `action`/`formaction` are kept (resolved, http(s) only) for fidelity.
 //! * URL attributes are resolved against the document's base URL and keep only `http(s)`, `mailto:`
 //!   and `tel:` (links) or `http(s)` and `data:image/…` (resources); anything else is dropped.
 //!   Fragment-only references stay as they are.
@@ -72,6 +75,9 @@ pub fn created_element<'a>(
 pub fn forced_attributes(ctx: &ElementCtx<'_>) -> &'static [(&'static str, &'static str)] {
     match (ctx.rendered, ctx.tag, ctx.ns) {
         (Rendered::InertBox, _, _) => &[("data-cobrowse-inert", "")],
+        // The replacement is the renderer's, not the customer's: tools that compare the replica
+        // with the page skip `data-cobrowse-injected` elements, as they skip the page's scripts.
+        (Rendered::InertScript, _, _) => &[("data-cobrowse-injected", "inert-script")],
         // Same-origin so the renderer can reach in and rebuild the captured document; never
         // scripts. Nested frames inherit the replica's sandbox anyway; this makes it explicit.
         (Rendered::Normal, "iframe" | "frame", Namespace::Html) => {
@@ -392,9 +398,6 @@ pub fn sanitize_attribute(
             n.as_str(),
             "srcdoc"
                 | "http-equiv"
-                | "action"
-                | "formaction"
-                | "target"
                 | "formtarget"
                 | "ping"
                 | "nonce"
@@ -452,7 +455,11 @@ pub fn sanitize_attribute(
         "src" | "poster" | "background" | "lowsrc" | "icon" | "data" => {
             sanitize_url(value, base, UrlUse::Resource)
         }
-        "cite" | "longdesc" => sanitize_url(value, base, UrlUse::Link),
+        "cite" | "longdesc" | "action" | "formaction" => sanitize_url(value, base, UrlUse::Link),
+        "target" => {
+            let t = value.trim().to_ascii_lowercase();
+            matches!(t.as_str(), "_self" | "_blank").then(|| value.to_owned())
+        }
         _ => Some(value.to_owned()),
     }
 }
@@ -593,9 +600,17 @@ mod tests {
         );
         assert_eq!(attr("base", "href", "https://evil.example/"), None);
         assert_eq!(attr("base", "target", "_top"), None);
-        assert_eq!(attr("form", "action", "/pay"), None);
-        assert_eq!(attr("button", "formaction", "/pay"), None);
+        assert_eq!(
+            attr("form", "action", "pay").as_deref(),
+            Some("https://shop.example/cart/pay")
+        );
+        assert_eq!(attr("form", "action", "javascript:x()"), None);
+        assert_eq!(attr("button", "formaction", "vbscript:x"), None);
         assert_eq!(attr("a", "target", "_top"), None);
+        assert_eq!(attr("a", "target", "_parent"), None);
+        assert_eq!(attr("a", "target", "other-frame"), None);
+        assert_eq!(attr("a", "target", "_blank").as_deref(), Some("_blank"));
+        assert_eq!(attr("button", "formtarget", "_top"), None);
         assert_eq!(attr("a", "ping", "https://track"), None);
         assert_eq!(attr("input", "autofocus", ""), None);
         assert_eq!(

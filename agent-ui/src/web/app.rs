@@ -896,6 +896,9 @@ fn draw_pointer(state: &Shared, p: &Pointer) {
         el.set_hidden(true);
         return;
     };
+    // Customer viewport pixels before scaling, for hosts and tests (ARCHITECTURE.md selectors).
+    let _ = el.set_attribute("data-x", &x.to_string());
+    let _ = el.set_attribute("data-y", &y.to_string());
     // Positions inside an iframe are relative to that frame's viewport: add the frame's offset.
     let (mut fx, mut fy) = (0.0, 0.0);
     if let Some(doc) = p.frame
