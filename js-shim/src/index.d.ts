@@ -1,0 +1,143 @@
+// Types for the cobrowse-client npm package (and window.Cobrowse of the script-tag loader).
+
+/** Corner of the co-browse button. */
+export type ButtonPosition = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
+
+/** Texts of the customer UI; any subset overrides the locale's defaults. */
+export interface CobrowseTexts {
+  button?: string;
+  buttonLabel?: string;
+  confirmQuestion?: string;
+  yes?: string;
+  no?: string;
+  needAgent?: string;
+  close?: string;
+  sessionNumber?: string;
+  readToAgent?: string;
+  copy?: string;
+  copied?: string;
+  exit?: string;
+  connecting?: string;
+  agentJoined?: string;
+  agentLeft?: string;
+  ended?: string;
+  reasonCustomer?: string;
+  reasonAgent?: string;
+  reasonStopped?: string;
+  reasonTimeout?: string;
+  reasonConnection?: string;
+  reasonServer?: string;
+  agentBusy?: string;
+  error?: string;
+  writeRequest?: string;
+  allow?: string;
+  deny?: string;
+}
+
+/** Configuration (`window.cobrowseConfig` for the loader, `init`/`start` options here). */
+export interface CobrowseConfig {
+  /** Base URL of the Cobrowse server, e.g. `https://cobrowse.example.com`. Required for npm. */
+  serverUrl?: string;
+  /** Console logging. */
+  debug?: boolean;
+  /** Show the co-browse button (loader default `true`, npm default `false`). */
+  button?: boolean;
+  /** Corner of the button. Default `bottom-right`. */
+  buttonPosition?: ButtonPosition;
+  /** Ask "are you on a call or chat with an agent?" before starting from the button. */
+  confirmCall?: boolean;
+  /** Locale of the built-in texts: `en` (default) or `de`. */
+  locale?: string;
+  /** Text overrides. */
+  texts?: CobrowseTexts;
+}
+
+/** `init`/`start` options of the npm package. */
+export interface CobrowseOptions extends CobrowseConfig {
+  /** Where to fetch `cobrowse_client_bg.wasm` when your bundler does not handle `new URL(…, import.meta.url)`. */
+  wasmUrl?: string | URL;
+}
+
+/** Public session state. */
+export type CobrowseState = 'idle' | 'active' | 'ended';
+
+/** Why a session ended. */
+export type EndReason =
+  | 'customer_exit'
+  | 'agent_exit'
+  | 'controller_stop'
+  | 'api_stop'
+  | 'inactivity_timeout'
+  | 'connection_lost'
+  | 'server_shutdown'
+  | 'other';
+
+/** Error details (`error` events and rejected promises). */
+export interface CobrowseError {
+  /** snake_case code, e.g. `network`, `no_server_url`, `rate_limited`, `load_failed`. */
+  code: string;
+  message: string;
+}
+
+/** Event name → payload. */
+export interface CobrowseEvents {
+  session: { token: string; historyId: string };
+  state: CobrowseState;
+  agentJoined: { agentId?: string };
+  agentLeft: { agentId?: string };
+  ended: { reason: EndReason; detail?: string };
+  error: CobrowseError;
+}
+
+export type CobrowseEventName = keyof CobrowseEvents;
+export type CobrowseHandler<E extends CobrowseEventName> = (payload: CobrowseEvents[E]) => void;
+
+/** Loads the client and mounts its UI; resumes a session started by an earlier page. */
+export function init(options?: CobrowseOptions): Promise<unknown>;
+/** Starts a session; resolves with the 9-digit token. */
+export function start(options?: CobrowseOptions): Promise<string>;
+/** Ends the session. */
+export function stop(): void;
+export function on<E extends CobrowseEventName>(event: E, cb: CobrowseHandler<E>): void;
+export function off<E extends CobrowseEventName>(event: E, cb: CobrowseHandler<E>): void;
+/** The 9-digit session number, or null. */
+export function sessionId(): string | null;
+export function state(): CobrowseState;
+/** Removes the UI and listeners without ending the session. */
+export function destroy(): void;
+
+declare const Cobrowse: {
+  init: typeof init;
+  start: typeof start;
+  stop: typeof stop;
+  on: typeof on;
+  off: typeof off;
+  sessionId: typeof sessionId;
+  state: typeof state;
+  destroy: typeof destroy;
+};
+export default Cobrowse;
+
+/** The script-tag loader's global. */
+export interface CobrowseGlobal {
+  start(): Promise<string>;
+  stop(): Promise<void>;
+  on<E extends CobrowseEventName>(event: E, cb: CobrowseHandler<E>): CobrowseGlobal;
+  off<E extends CobrowseEventName>(event: E, cb: CobrowseHandler<E>): CobrowseGlobal;
+  sessionId(): string | null;
+  state(): CobrowseState;
+  /** Resolves when the wasm client is loaded. */
+  ready: Promise<CobrowseGlobal>;
+  /** The server the loader found. */
+  serverUrl: string;
+}
+
+declare global {
+  interface Window {
+    Cobrowse?: CobrowseGlobal;
+    cobrowseConfig?: CobrowseConfig;
+  }
+  interface WindowEventMap {
+    'cobrowse:ready': CustomEvent<CobrowseGlobal>;
+  }
+}
