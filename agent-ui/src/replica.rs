@@ -67,8 +67,9 @@ pub trait DomBackend {
     /// Sets a text or comment node's data.
     fn set_text(&mut self, node: &Self::Node, text: &str);
     /// Puts the replica's own first children into a document's `<head>`: a `<base>` with the
-    /// customer's effective base URL and a restrictive CSP `<meta>`. Called again when the base
-    /// changes; it must update rather than duplicate.
+    /// customer's effective base URL (empty: no `href`, when the page has no http(s) URL) and a
+    /// restrictive CSP `<meta>`. Called again when the base changes; it must update rather than
+    /// duplicate.
     fn prepare_head(&mut self, head: &Self::Node, base: &str);
     /// Sets a form control's live state (value, checked, selected options).
     fn set_form_state(&mut self, el: &Self::Node, state: &cobrowse_protocol::FormState);
@@ -445,7 +446,9 @@ impl<B: DomBackend> Replica<B> {
                     {
                         *head = Some(id);
                     }
-                    let base = self.base_of(doc);
+                    let base = Some(self.base_of(doc))
+                        .filter(|b| is_http(b))
+                        .unwrap_or_default();
                     let node = self.nodes.get(&id).map(|e| e.node.clone());
                     if let Some(node) = node {
                         self.backend.prepare_head(&node, &base);
@@ -488,7 +491,12 @@ impl<B: DomBackend> Replica<B> {
             .and_then(|h| self.nodes.get(&h))
             .map(|e| e.node.clone())
         {
-            self.backend.prepare_head(&node, &new_base);
+            let href = if is_http(&new_base) {
+                new_base.as_str()
+            } else {
+                ""
+            };
+            self.backend.prepare_head(&node, href);
         }
     }
 
@@ -1293,6 +1301,178 @@ mod tests {
         assert_eq!(r.len(), 2);
         assert!(r.node(7).is_none());
         assert_eq!(r.backend().html(), "<html></html>");
+    }
+
+    /// A corpus of hostile markup (as a customer page's DOM would report it), at snapshot time
+    /// and injected by mutations: nothing executable may reach the replica.
+    #[test]
+    fn hostile_vectors_leave_nothing_executable() {
+        let html: &[(&str, &[(&str, &str)])] = &[
+            ("script", &[("src", "https://evil.example/x.js")]),
+            ("script", &[("type", "module")]),
+            ("noscript", &[]),
+            ("img", &[("src", "x"), ("onerror", "alert(1)")]),
+            ("body", &[("onload", "alert(1)")]),
+            ("svg", &[("onload", "alert(1)")]),
+            ("a", &[("href", "javascript:alert(1)")]),
+            ("a", &[("href", " javascript:alert(1)")]),
+            ("a", &[("href", "JAVASCRIPT:alert(1)")]),
+            ("a", &[("href", "jav\tascript:alert(1)")]),
+            ("a", &[("href", "java\nscript:alert(1)")]),
+            ("a", &[("href", "vbscript:msgbox(1)")]),
+            ("a", &[("href", "data:text/html,<script>alert(1)</script>")]),
+            ("iframe", &[("src", "javascript:alert(1)")]),
+            ("iframe", &[("srcdoc", "<script>alert(1)</script>")]),
+            (
+                "iframe",
+                &[(
+                    "src",
+                    "data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+                )],
+            ),
+            ("object", &[("data", "javascript:alert(1)")]),
+            ("embed", &[("src", "javascript:alert(1)")]),
+            ("applet", &[("code", "Evil.class")]),
+            ("form", &[("action", "javascript:alert(1)")]),
+            ("button", &[("formaction", "javascript:alert(1)")]),
+            (
+                "input",
+                &[("type", "image"), ("src", "javascript:alert(1)")],
+            ),
+            (
+                "meta",
+                &[
+                    ("http-equiv", "refresh"),
+                    ("content", "0;url=javascript:alert(1)"),
+                ],
+            ),
+            (
+                "meta",
+                &[
+                    ("http-equiv", "Content-Security-Policy"),
+                    ("content", "default-src 'none'"),
+                ],
+            ),
+            ("base", &[("href", "javascript:alert(1)//")]),
+            (
+                "link",
+                &[("rel", "stylesheet"), ("href", "javascript:alert(1)")],
+            ),
+            (
+                "link",
+                &[
+                    ("rel", "import"),
+                    ("href", "data:text/html,<script>alert(1)</script>"),
+                ],
+            ),
+            (
+                "video",
+                &[
+                    ("poster", "javascript:alert(1)"),
+                    ("onloadstart", "alert(1)"),
+                ],
+            ),
+            ("img", &[("srcset", "javascript:alert(1) 1x, x.png 2x")]),
+            ("div", &[("style", "background:url(javascript:alert(1))")]),
+            ("div", &[("style", "background-image:url('vbscript:x')")]),
+            ("details", &[("open", ""), ("ontoggle", "alert(1)")]),
+            ("input", &[("autofocus", ""), ("onfocus", "alert(1)")]),
+            ("marquee", &[("onstart", "alert(1)")]),
+            (
+                "a",
+                &[("target", "_top"), ("href", "https://evil.example/")],
+            ),
+            ("area", &[("href", "javascript:alert(1)")]),
+            ("isindex", &[("action", "javascript:alert(1)")]),
+            ("math", &[("href", "javascript:alert(1)")]),
+            ("form", &[("id", "f"), ("target", "_parent")]),
+        ];
+        let svg: &[(&str, &[(&str, &str)])] = &[
+            ("script", &[("href", "data:,alert(1)")]),
+            ("a", &[("xlink:href", "javascript:alert(1)")]),
+            ("a", &[("href", "javascript:alert(1)")]),
+            (
+                "use",
+                &[(
+                    "href",
+                    "data:image/svg+xml,<svg id='x' onload='alert(1)'/>#x",
+                )],
+            ),
+            (
+                "set",
+                &[("attributeName", "href"), ("to", "javascript:alert(1)")],
+            ),
+            (
+                "animate",
+                &[("attributeName", "onclick"), ("values", "alert(1)")],
+            ),
+            (
+                "animate",
+                &[("attributeName", "href"), ("values", "javascript:alert(1)")],
+            ),
+            ("image", &[("href", "javascript:alert(1)")]),
+            ("foreignObject", &[("onload", "alert(1)")]),
+            ("style", &[("onload", "alert(1)")]),
+        ];
+        let mut b = B::new();
+        b.doc("https://shop.example/", 1)
+            .el("html", &[], 2)
+            .el("head", &[], 0)
+            .el("body", &[], (html.len() + 1) as u32);
+        for (tag, attrs) in html {
+            b.el(tag, attrs, 1).text("alert(1)");
+        }
+        b.el_ns("svg", Namespace::Svg, &[], svg.len() as u32);
+        for (tag, attrs) in svg {
+            b.el_ns(tag, Namespace::Svg, attrs, 0);
+        }
+        b.el_ns(
+            "frameset",
+            Namespace::Other("urn:x".into()),
+            &[("onload", "x")],
+            0,
+        );
+        // The frameset record above makes body's child count one too many: drop it from body.
+        b.nodes.pop();
+        let snap = b.snapshot(1);
+        let mut r = Replica::new(MemDom::default());
+        r.apply_snapshot(&snap);
+        // The same vectors again, injected as attribute changes onto an existing element.
+        let mut names = NameTable::new();
+        let mut m = mutation(NameTable::new());
+        for (_, attrs) in html.iter().chain(svg) {
+            for (n, v) in *attrs {
+                m.attrs.push(AttrChange {
+                    node: 5,
+                    name: names.intern(n),
+                    value: Some((*v).into()),
+                });
+            }
+        }
+        m.names = names;
+        r.apply_mutations(&m);
+        let out = r.backend().html().to_ascii_lowercase();
+        let text_free = out.as_str();
+        for bad in [
+            "<script",
+            "<object",
+            "<embed",
+            "<applet",
+            "<noscript",
+            " on",
+            "javascript:",
+            "vbscript:",
+            "data:text/html",
+            "srcdoc",
+            "http-equiv",
+            "_top",
+            "_parent",
+            "evil.example/x.js",
+            "autofocus",
+        ] {
+            assert!(!text_free.contains(bad), "{bad:?} survived in {out}");
+        }
+        assert!(out.contains("<template"), "scripts became inert templates");
     }
 
     #[test]

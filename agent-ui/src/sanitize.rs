@@ -417,6 +417,11 @@ pub fn sanitize_attribute(
     {
         return None;
     }
+    if html && tag == "meta" && n == "content" && value.to_ascii_lowercase().contains("url=") {
+        // Refresh-style content is inert without `http-equiv` (always dropped); drop it anyway so
+        // a later `http-equiv` bug could not make it live.
+        return None;
+    }
     if html && tag == "base" && n == "href" {
         // The replica sets its own base (the effective one); the customer's must not win.
         return None;
@@ -594,9 +599,10 @@ mod tests {
             None
         );
         assert_eq!(attr("meta", "http-equiv", "refresh"), None);
+        assert_eq!(attr("meta", "content", "0;URL=https://evil/"), None);
         assert_eq!(
-            attr("meta", "content", "0;url=https://evil/").as_deref(),
-            Some("0;url=https://evil/")
+            attr("meta", "content", "width=device-width").as_deref(),
+            Some("width=device-width")
         );
         assert_eq!(attr("base", "href", "https://evil.example/"), None);
         assert_eq!(attr("base", "target", "_top"), None);

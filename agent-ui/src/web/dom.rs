@@ -277,8 +277,15 @@ impl DomBackend for WebDom {
 
     fn prepare_head(&mut self, head: &Node, base: &str) {
         let head: &Element = head.unchecked_ref();
+        let set_href = |b: &Element| {
+            let _ = if base.is_empty() {
+                b.remove_attribute("href")
+            } else {
+                b.set_attribute("href", base)
+            };
+        };
         if let Ok(Some(existing)) = head.query_selector(&format!("base[{INJECTED_ATTR}]")) {
-            let _ = existing.set_attribute("href", base);
+            set_href(&existing);
             return;
         }
         let Some(doc) = head.owner_document() else {
@@ -291,7 +298,7 @@ impl DomBackend for WebDom {
             return;
         };
         let _ = b.set_attribute(INJECTED_ATTR, "");
-        let _ = b.set_attribute("href", base);
+        set_href(&b);
         let _ = m.set_attribute(INJECTED_ATTR, "");
         let _ = m.set_attribute("http-equiv", "Content-Security-Policy");
         let _ = m.set_attribute("content", REPLICA_CSP);
