@@ -61,6 +61,10 @@ struct Inner {
     closed: bool,
     /// The writer should stop without sending anything more.
     abort: bool,
+    /// Frames and bytes a resync put in; the bound applies on top of them, so a large cache
+    /// does not make the very next frame overflow again.
+    base_frames: usize,
+    base_bytes: usize,
 }
 
 /// A bounded, coalescing queue of outgoing frames for one connection.
@@ -125,7 +129,9 @@ impl SendQueue {
                 q.bytes -= size(&old);
             }
             result = Push::Coalesced;
-        } else if q.items.len() >= self.max_frames || q.bytes + bytes.len() > self.max_bytes {
+        } else if q.items.len() >= q.base_frames + self.max_frames
+            || q.bytes + bytes.len() > q.base_bytes + self.max_bytes
+        {
             return Push::Overflow;
         }
         q.bytes += bytes.len();
@@ -167,7 +173,10 @@ impl SendQueue {
             .retain(|o| !matches!(o, Out::Frame { tag, .. } if droppable(*tag)));
         q.bytes = q.items.iter().map(size).sum();
         let now = Instant::now();
+        let (mut n, mut b) = (0, 0);
         for (bytes, tag) in frames {
+            n += 1;
+            b += bytes.len();
             q.bytes += bytes.len();
             q.items.push_back(Out::Frame {
                 bytes,
@@ -175,6 +184,8 @@ impl SendQueue {
                 received: now,
             });
         }
+        q.base_frames = n;
+        q.base_bytes = b;
         drop(q);
         self.notify.notify_one();
     }
@@ -226,6 +237,8 @@ impl SendQueue {
                 }
                 if !q.items.is_empty() {
                     q.bytes = 0;
+                    q.base_frames = 0;
+                    q.base_bytes = 0;
                     return Some(q.items.drain(..).collect());
                 }
             }

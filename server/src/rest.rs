@@ -356,6 +356,12 @@ async fn history(app: &Arc<App>, req: &RestRequest, id: &str) -> Resp {
     if uuid::Uuid::parse_str(id).is_err() {
         return not_found();
     }
+    if let Some(rec) = app.registry.history(id) {
+        return json_response(
+            StatusCode::OK,
+            &serde_json::to_value(&rec).unwrap_or(Value::Null),
+        );
+    }
     match app.store.get_history(id.to_string()).await {
         Ok(Some(rec)) => json_response(
             StatusCode::OK,

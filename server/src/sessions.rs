@@ -356,6 +356,8 @@ enum Timer {
 #[derive(Debug, Default)]
 pub struct Registry {
     map: Mutex<HashMap<String, Arc<Session>>>,
+    /// history id → token, for sessions in `map`.
+    by_history: Mutex<HashMap<String, String>>,
     /// agent id → tokens of sessions the agent is connected to.
     agents: Mutex<HashMap<String, HashSet<String>>>,
     next_conn: AtomicU64,
@@ -378,6 +380,20 @@ impl Registry {
     /// The session with this token, ended ones included (until forgotten).
     pub fn get(&self, token: &str) -> Option<Arc<Session>> {
         self.map().get(token).cloned()
+    }
+
+    /// The in-memory history record of a session this server holds (live or recently ended).
+    /// REST reads it first so an answer never lags behind the storage writer.
+    pub fn history(&self, history_id: &str) -> Option<HistoryRecord> {
+        let token = self
+            .by_history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(history_id)
+            .cloned()?;
+        let session = self.get(&token)?;
+        let h = session.lock().history.clone();
+        Some(h)
     }
 
     /// Sessions not yet ended.
@@ -473,6 +489,11 @@ pub async fn create(
             }
             map.insert(token.clone(), session.clone());
         }
+        app.registry
+            .by_history
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(session.history_id.clone(), token.clone());
         let live = session.live_record(&session.lock(), &app.config.node_name);
         let stored = async {
             let inserted = app.store.insert_live(live).await?;
@@ -487,10 +508,20 @@ pub async fn create(
             Ok(false) => {
                 // Taken elsewhere in the cluster; try another token.
                 app.registry.map().remove(&token);
+                app.registry
+                    .by_history
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&session.history_id);
                 continue;
             }
             Err(e) => {
                 app.registry.map().remove(&token);
+                app.registry
+                    .by_history
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .remove(&session.history_id);
                 return Err(e.into());
             }
         }
@@ -549,6 +580,12 @@ fn spawn_timer(app: &Arc<App>, session: &Arc<Session>, after: Duration, timer: T
                     {
                         map.remove(&session.token);
                     }
+                    drop(map);
+                    app.registry
+                        .by_history
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .remove(&session.history_id);
                     None
                 }
                 _ => None,

@@ -293,7 +293,12 @@ where
             _ = &mut writer => { writer_done = true; break; }
         };
         match inbound {
-            Inbound::Closed => break,
+            Inbound::Closed => {
+                // The peer closed or vanished: answer its close (if it can still hear) and let
+                // the writer finish now rather than after the grace period.
+                conn.queue.close(close::NORMAL, "");
+                break;
+            }
             Inbound::Refuse(r) => {
                 app.metrics.rejected_frames.increment(1);
                 tracing::info!(conn = conn.id, code = ?r.code, reason = %r.message, "closing connection");
