@@ -92,6 +92,12 @@ pub struct Texts {
     pub allow: String,
     /// Deny write mode.
     pub deny: String,
+    /// Take control back from the agent (ends write mode).
+    pub revoke: String,
+    /// Write mode is on.
+    pub control_granted: String,
+    /// Write mode is off again.
+    pub control_revoked: String,
 }
 
 impl Texts {
@@ -131,6 +137,11 @@ impl Texts {
                 ),
                 allow: t("Erlauben"),
                 deny: t("Ablehnen"),
+                revoke: t("Kontrolle zurücknehmen"),
+                control_granted: t(
+                    "Der Mitarbeiter kann jetzt auf dieser Seite klicken und tippen.",
+                ),
+                control_revoked: t("Der Mitarbeiter kann nur noch zeigen."),
             };
         }
         Texts {
@@ -163,6 +174,9 @@ impl Texts {
             write_request: t("The agent asks to click and type on this page for you. Allow?"),
             allow: t("Allow"),
             deny: t("Deny"),
+            revoke: t("Take back control"),
+            control_granted: t("The agent can now click and type on this page."),
+            control_revoked: t("The agent can only point again."),
         }
     }
 }
@@ -272,6 +286,9 @@ mod overrides {
                     "writeRequest" => &mut t.write_request,
                     "allow" => &mut t.allow,
                     "deny" => &mut t.deny,
+                    "revoke" => &mut t.revoke,
+                    "controlGranted" => &mut t.control_granted,
+                    "controlRevoked" => &mut t.control_revoked,
                     _ => continue,
                 };
                 slot.clone_from(v);

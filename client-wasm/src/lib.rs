@@ -18,8 +18,8 @@
 //! * [`backoff`] — reconnect delays with jitter.
 //! * [`config`] — the site's configuration and localizable UI texts.
 //! * [`web`] — the browser side: [`web::dom`] (DomTree over `web_sys`), [`web::recorder`]
-//!   (observer and listeners), [`web::ui`] (customer UI), [`web::client`] (session, socket,
-//!   exported class).
+//!   (observer and listeners), [`web::ui`] (customer UI), [`web::actions`] (write-mode actions),
+//!   [`web::client`] (session, socket, exported class).
 #![deny(clippy::unwrap_used)]
 
 pub mod backoff;

@@ -18,9 +18,13 @@ pub struct ElementFacts<'a> {
 }
 
 impl ElementFacts<'_> {
-    /// True for `<input type=password>` (the rule no policy can switch off).
+    /// True for `<input type=password>` (the rule no policy can switch off). The attribute is
+    /// compared as browsers do: ASCII case-insensitively, ignoring surrounding whitespace.
     pub fn is_password(&self) -> bool {
-        self.tag == "input" && self.input_type == Some("password")
+        self.tag.eq_ignore_ascii_case("input")
+            && self
+                .input_type
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("password"))
     }
 }
 
@@ -126,6 +130,17 @@ mod tests {
         assert_eq!(out.chars().count(), SECRET.chars().count());
         assert!(out.chars().all(|c| c == MASK_CHAR));
         assert!(!out.contains("hunter"));
+    }
+
+    #[test]
+    fn password_type_is_matched_like_browsers_do() {
+        for ty in ["PASSWORD", " Password ", "password"] {
+            let el = ElementFacts {
+                input_type: Some(ty),
+                ..password()
+            };
+            assert_eq!(mask_value(&Leaky, &el, "abc"), "***", "type={ty:?}");
+        }
     }
 
     #[test]

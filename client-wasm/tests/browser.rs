@@ -368,3 +368,52 @@ fn customer_ui_mounts_accessibly_and_is_not_captured() {
     client.destroy();
     assert!(doc().query_selector("#cobrowse-ui").expect("q").is_none());
 }
+
+#[wasm_bindgen_test]
+fn write_mode_actions_respect_restrictions() {
+    use cobrowse_client::web::actions::perform;
+    use cobrowse_protocol::{AgentAction, RefusalReason};
+    let page = Page::new(
+        r#"<form onsubmit="return false"><input id="q"><input id="pw" type="Password">
+           <input id="c" type="checkbox"><button id="go">Buy</button></form>"#,
+    );
+    let s = page.snapshot();
+    let w = web_sys::window().expect("window");
+    let node = |d: &str| page.recorder.node(id_of(&s, d));
+    page.take();
+    let input = AgentAction::Input {
+        node: id_of(&s, "q"),
+        value: "typed by agent".into(),
+    };
+    assert_eq!(perform(&w, node("q"), &input), Ok(()));
+    let q: HtmlInputElement = page.el("#q").dyn_into().expect("input");
+    assert_eq!(q.value(), "typed by agent");
+    assert!(
+        page.take()
+            .iter()
+            .any(|m| matches!(m, Message::Form(f) if f.iter().any(|v| v.state == FormState::Value("typed by agent".into())))),
+        "the change is captured like a person's typing"
+    );
+    let pw = AgentAction::Input {
+        node: id_of(&s, "pw"),
+        value: "x".into(),
+    };
+    assert_eq!(perform(&w, node("pw"), &pw), Err(RefusalReason::Restricted));
+    let buy = AgentAction::Click {
+        node: id_of(&s, "go"),
+        x: 1,
+        y: 1,
+    };
+    assert_eq!(
+        perform(&w, node("go"), &buy),
+        Err(RefusalReason::Restricted)
+    );
+    let check = AgentAction::Check {
+        node: id_of(&s, "c"),
+        checked: true,
+    };
+    assert_eq!(perform(&w, node("c"), &check), Ok(()));
+    let c: HtmlInputElement = page.el("#c").dyn_into().expect("input");
+    assert!(c.checked());
+    assert_eq!(perform(&w, None, &check), Err(RefusalReason::NoSuchNode));
+}

@@ -32,6 +32,9 @@ export interface CobrowseTexts {
   writeRequest?: string;
   allow?: string;
   deny?: string;
+  revoke?: string;
+  controlGranted?: string;
+  controlRevoked?: string;
 }
 
 /** Configuration (`window.cobrowseConfig` for the loader, `init`/`start` options here). */
@@ -50,6 +53,8 @@ export interface CobrowseConfig {
   locale?: string;
   /** Text overrides. */
   texts?: CobrowseTexts;
+  /** Ask the customer when the agent requests control (write mode); `false` declines at once. Default `true`. */
+  writeMode?: boolean;
 }
 
 /** `init`/`start` options of the npm package. */
@@ -86,6 +91,8 @@ export interface CobrowseEvents {
   agentJoined: { agentId?: string };
   agentLeft: { agentId?: string };
   ended: { reason: EndReason; detail?: string };
+  /** Interaction mode changed: `write` after the customer granted control, `pointer` after. */
+  mode: 'pointer' | 'write';
   error: CobrowseError;
 }
 

@@ -15,11 +15,12 @@
 
 use crate::backoff::Backoff;
 use crate::config::{Config, Texts};
+use crate::web::actions::{action_node, perform};
 use crate::web::recorder::{Recorder, Sink};
 use crate::web::ui::{Ui, UiAction};
 use cobrowse_protocol::{
-    ActionRefused, EndReason, ErrorCode, Hello, Message, ModeChange, NavKind, Party, RefusalReason,
-    Role, SessionEvent, SessionState,
+    ActionRefused, EndReason, ErrorCode, Hello, Message, Mode, ModeChange, NavKind, Party,
+    RefusalReason, Role, SessionEvent, SessionState,
 };
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
@@ -249,6 +250,7 @@ struct Inner {
     window: Window,
     document: Document,
     phase: Phase,
+    mode: Mode,
     session: Option<StoredSession>,
     conn: Option<Connection>,
     outbox: Outbox,
@@ -448,6 +450,10 @@ impl Inner {
                     Phase::Waiting
                 };
                 self.set_phase(phase);
+                if w.mode != self.mode {
+                    // The server remembers a grant made before a reload.
+                    self.set_mode(w.mode);
+                }
                 self.ensure_recorder();
                 if let Some(r) = &self.recorder {
                     if let Some(nav) = r.navigation(NavKind::Load) {
@@ -476,16 +482,35 @@ impl Inner {
                 }
             }
             Message::Mode(ModeChange::Request) => {
-                // Write mode (agent actions on this page) is issue #5; until its consent dialog
-                // and action replay exist, requests are declined.
-                self.send(&Message::Mode(ModeChange::Denied));
+                let ask = self.config.write_mode && self.mode == Mode::Pointer;
+                match &self.ui {
+                    Some(ui) if ask => ui.show_write_request(),
+                    _ => self.send(&Message::Mode(ModeChange::Denied)),
+                }
+            }
+            Message::Mode(ModeChange::Revoked { .. }) => {
+                if let Some(ui) = &self.ui {
+                    ui.close_write_request();
+                }
+                if self.mode == Mode::Write {
+                    self.set_mode(Mode::Pointer);
+                }
             }
             Message::Action(a) => {
-                let node = action_node(&a);
-                self.send(&Message::Refused(ActionRefused {
-                    node,
-                    reason: RefusalReason::NotInWriteMode,
-                }));
+                let result = if self.mode != Mode::Write {
+                    Err(RefusalReason::NotInWriteMode)
+                } else {
+                    let node = action_node(&a)
+                        .and_then(|id| self.recorder.as_ref().and_then(|r| r.node(id)));
+                    perform(&self.window, node, &a)
+                };
+                if let Err(reason) = result {
+                    self.log(&format!("refused {a:?}: {reason:?}"));
+                    self.send(&Message::Refused(ActionRefused {
+                        node: action_node(&a),
+                        reason,
+                    }));
+                }
             }
             Message::Error(e) => {
                 self.log(&format!("server error {:?}: {}", e.code, e.message));
@@ -497,6 +522,18 @@ impl Inner {
             }
             other => self.log(&format!("ignored frame tag {}", other.tag())),
         }
+    }
+
+    fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+        if let Some(ui) = &self.ui {
+            ui.set_write_mode(mode == Mode::Write);
+        }
+        let name = match mode {
+            Mode::Write => "write",
+            Mode::Pointer => "pointer",
+        };
+        self.emit("mode", name.into());
     }
 
     fn on_session_event(&mut self, ev: SessionEvent) {
@@ -603,6 +640,7 @@ impl Inner {
         self.outbox.replace(None);
         self.conn = None;
         self.retry = None;
+        self.mode = Mode::Pointer;
         self.clear_session();
         self.session = None;
         if let Some(ui) = &self.ui {
@@ -658,6 +696,22 @@ impl Inner {
                 }
             }
             UiAction::Exit => self.end(EndReason::CustomerExit, true),
+            UiAction::Grant => {
+                self.send(&Message::Mode(ModeChange::Granted));
+                self.set_mode(Mode::Write);
+            }
+            UiAction::Deny => {
+                if let Some(ui) = &self.ui {
+                    ui.close_write_request();
+                }
+                self.send(&Message::Mode(ModeChange::Denied));
+            }
+            UiAction::Revoke => {
+                self.send(&Message::Mode(ModeChange::Revoked {
+                    by: Party::Customer,
+                }));
+                self.set_mode(Mode::Pointer);
+            }
             UiAction::Close => {
                 if let Some(ui) = &self.ui {
                     if ui.dialog_open() {
@@ -674,19 +728,6 @@ impl Inner {
         let Some(rc) = self.me.upgrade() else { return };
         // The promise's outcome is reported through events and the UI.
         let _ = start_session(rc);
-    }
-}
-
-fn action_node(a: &cobrowse_protocol::AgentAction) -> Option<u32> {
-    use cobrowse_protocol::AgentAction as A;
-    match a {
-        A::Click { node, .. }
-        | A::Input { node, .. }
-        | A::Check { node, .. }
-        | A::Select { node, .. }
-        | A::Focus { node } => Some(*node),
-        A::Key { node, .. } => *node,
-        _ => None,
     }
 }
 
@@ -818,6 +859,7 @@ impl CobrowseClient {
                 window,
                 document,
                 phase: Phase::Idle,
+                mode: Mode::Pointer,
                 session: None,
                 conn: None,
                 outbox: Rc::new(RefCell::new(None)),

@@ -1,6 +1,7 @@
 //! The browser side: everything that touches `web_sys`. The pure logic it drives lives in the
 //! crate's other modules.
 
+pub mod actions;
 pub mod client;
 pub mod dom;
 pub mod recorder;

@@ -8,7 +8,8 @@
 //!
 //! Stable hooks for tests and hosts (ARCHITECTURE.md, "Selectors"): the host is `#cobrowse-ui`
 //! with `data-state` (`idle|starting|waiting|active|ended`); buttons carry `data-cobrowse-action`
-//! (`start`, `confirm-yes`, `confirm-no`, `copy`, `exit`, `close`); the number is
+//! (`start`, `confirm-yes`, `confirm-no`, `copy`, `exit`, `close`, and for write mode `grant`,
+//! `deny`, `revoke`); the number is
 //! `[data-cobrowse-token]` (grouped `123 456 789`; the raw token is in its `data-token`); the
 //! agent's pointer is `[data-cobrowse-pointer="agent"]` with `data-x`/`data-y`, `hidden` when
 //! the agent's pointer is outside.
@@ -41,6 +42,12 @@ pub enum UiAction {
     Exit,
     /// Close a notice or dialog.
     Close,
+    /// Grant the agent control (write mode).
+    Grant,
+    /// Deny the agent control.
+    Deny,
+    /// Take control back (end write mode).
+    Revoke,
 }
 
 impl UiAction {
@@ -52,6 +59,9 @@ impl UiAction {
             "copy" => UiAction::Copy,
             "exit" => UiAction::Exit,
             "close" => UiAction::Close,
+            "grant" => UiAction::Grant,
+            "deny" => UiAction::Deny,
+            "revoke" => UiAction::Revoke,
             _ => return None,
         })
     }
@@ -141,11 +151,21 @@ impl Ui {
         <button data-cobrowse-action="copy">{copy}</button>
         <button class="primary" data-cobrowse-action="exit">{exit}</button>
       </div>
+      <div class="row" data-part="revoke" hidden><button data-cobrowse-action="revoke">{revoke}</button></div>
     </div>
     <p class="status" role="status" aria-live="polite"></p>
     <div class="row" data-part="close" hidden><button data-cobrowse-action="close">{close}</button></div>
   </section>
-  <div class="modal-bg" hidden>
+  <div class="modal-bg" data-part="write" hidden>
+    <div class="modal" role="dialog" aria-modal="true" aria-labelledby="cb-w">
+      <p id="cb-w">{write_request}</p>
+      <div class="row">
+        <button class="primary" data-cobrowse-action="grant">{allow}</button>
+        <button data-cobrowse-action="deny">{deny}</button>
+      </div>
+    </div>
+  </div>
+  <div class="modal-bg" data-part="confirm" hidden>
     <div class="modal" role="dialog" aria-modal="true" aria-labelledby="cb-q">
       <p id="cb-q"></p>
       <div class="row" data-part="answers">
@@ -170,6 +190,10 @@ impl Ui {
             close = e(&texts.close),
             yes = e(&texts.yes),
             no = e(&texts.no),
+            revoke = e(&texts.revoke),
+            write_request = e(&texts.write_request),
+            allow = e(&texts.allow),
+            deny = e(&texts.deny),
         ));
         let target = document
             .document_element()
@@ -199,14 +223,19 @@ impl Ui {
             let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
                 return;
             };
-            let Some(bg) = query(&root_for_keys, ".modal-bg") else {
-                return;
+            let open = |part: &str| {
+                query(&root_for_keys, &format!("[data-part={part}]")).is_some_and(|b| !b.hidden())
             };
-            if bg.hidden() {
+            let (write, confirm) = (open("write"), open("confirm"));
+            if !write && !confirm {
                 return;
             }
             if k.key() == "Escape" {
-                cb(UiAction::Close);
+                cb(if write {
+                    UiAction::Deny
+                } else {
+                    UiAction::Close
+                });
             } else if k.key() == "Tab" {
                 trap_tab(&root_for_keys, k);
             }
@@ -243,7 +272,7 @@ impl Ui {
         }
         self.set_hidden("[data-part=answers]", false);
         self.set_hidden("[data-part=dismiss]", true);
-        self.set_hidden(".modal-bg", false);
+        self.set_hidden("[data-part=confirm]", false);
         if let Some(b) = self.part("[data-cobrowse-action=confirm-yes]") {
             let _ = b.focus();
         }
@@ -263,7 +292,7 @@ impl Ui {
 
     /// Closes the dialog and gives focus back to the co-browse button.
     pub fn close_dialog(&self) {
-        self.set_hidden(".modal-bg", true);
+        self.set_hidden("[data-part=confirm]", true);
         if let Some(b) = self.part(".launch")
             && !b.hidden()
         {
@@ -271,9 +300,42 @@ impl Ui {
         }
     }
 
-    /// True while the dialog is open.
+    /// True while the call confirmation dialog is open.
     pub fn dialog_open(&self) -> bool {
-        self.part(".modal-bg").is_some_and(|b| !b.hidden())
+        self.part("[data-part=confirm]")
+            .is_some_and(|b| !b.hidden())
+    }
+
+    /// Asks the customer whether the agent may take control; focuses "deny" (the safe answer).
+    pub fn show_write_request(&self) {
+        self.set_hidden("[data-part=write]", false);
+        if let Some(b) = self.part("[data-cobrowse-action=deny]") {
+            let _ = b.focus();
+        }
+    }
+
+    /// Closes the control request without an answer (the agent withdrew it).
+    pub fn close_write_request(&self) {
+        self.set_hidden("[data-part=write]", true);
+    }
+
+    /// Shows or hides the "take back control" button, with a status line.
+    pub fn set_write_mode(&self, on: bool) {
+        self.close_write_request();
+        self.set_hidden("[data-part=revoke]", !on);
+        let text = if on {
+            self.texts.control_granted.clone()
+        } else {
+            self.texts.control_revoked.clone()
+        };
+        self.status(&text);
+        if let Some(b) = self.part(if on {
+            "[data-cobrowse-action=revoke]"
+        } else {
+            "[data-cobrowse-action=exit]"
+        }) {
+            let _ = b.focus();
+        }
     }
 
     /// Shows the panel with a status line (no number yet).
@@ -316,6 +378,8 @@ impl Ui {
         self.set_hidden("[data-part=close]", false);
         self.status(&format!("{} — {}", self.texts.ended, reason_text));
         self.hide_pointer();
+        self.set_hidden("[data-part=write]", true);
+        self.set_hidden("[data-part=revoke]", true);
         if let Some(b) = self.part("[data-part=close] button") {
             let _ = b.focus();
         }
@@ -332,7 +396,8 @@ impl Ui {
     /// Back to the resting state: only the co-browse button (if configured).
     pub fn reset(&self, show_button: bool) {
         self.set_hidden(".panel", true);
-        self.set_hidden(".modal-bg", true);
+        self.set_hidden("[data-part=confirm]", true);
+        self.set_hidden("[data-part=write]", true);
         self.set_hidden(".launch", !show_button);
         self.hide_pointer();
         if show_button && let Some(b) = self.part(".launch") {

@@ -1,0 +1,275 @@
+//! Write mode: performing the agent's actions on the customer's page, after the customer
+//! granted it in the consent dialog.
+//!
+//! Actions target nodes by id (never coordinates), so the agent acts on exactly what it saw.
+//! Restrictions apply even in write mode: submit controls are disabled for the agent (the
+//! customer submits their own forms), password fields cannot be typed into (the agent cannot see
+//! them anyway), and navigation stays on the page's origin. Site-configured restrictions
+//! (`restrict` rules) are issue #5 and plug in at [`agent_may_click`] / [`agent_may_type`].
+
+use crate::mask::ElementFacts;
+use cobrowse_protocol::{AgentAction, NavAction, RefusalReason, ScrollTarget, modifiers};
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement,
+    HtmlTextAreaElement, KeyboardEvent, KeyboardEventInit, Node, Window,
+};
+
+/// Whether the agent may click `el` (`in_form`: it belongs to a form). Submit controls are
+/// disabled for the agent by default.
+pub fn agent_may_click(el: &ElementFacts<'_>, in_form: bool) -> bool {
+    let ty = el.input_type.map(str::to_ascii_lowercase);
+    match el.tag {
+        "button" => !(in_form && matches!(ty.as_deref(), None | Some("submit") | Some(""))),
+        "input" => !matches!(ty.as_deref(), Some("submit" | "image")),
+        _ => true,
+    }
+}
+
+/// Whether the agent may type into `el`.
+pub fn agent_may_type(el: &ElementFacts<'_>) -> bool {
+    !el.is_password() && !el.matches_mask_rule
+}
+
+/// True when `url` (already resolved) has the same origin as the page.
+pub fn same_origin(page_origin: &str, target_origin: &str) -> bool {
+    !page_origin.is_empty() && page_origin == target_origin
+}
+
+fn fire(target: &Element, ty: &str) {
+    let init = EventInit::new();
+    init.set_bubbles(true);
+    if let Ok(ev) = Event::new_with_event_init_dict(ty, &init) {
+        let _ = target.dispatch_event(&ev);
+    }
+}
+
+fn facts_of(el: &Element) -> (String, Option<String>) {
+    (el.local_name(), el.get_attribute("type"))
+}
+
+/// The element a click on `el` would activate, for the submit rule: the nearest control.
+fn control_for(el: &Element) -> Element {
+    el.closest("button, input")
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| el.clone())
+}
+
+fn in_form(el: &Element) -> bool {
+    el.closest("form").ok().flatten().is_some()
+        || el.get_attribute("form").is_some_and(|f| !f.is_empty())
+}
+
+/// Performs `action`; `node` is the element its id names (None when unknown).
+pub fn perform(
+    window: &Window,
+    node: Option<Node>,
+    action: &AgentAction,
+) -> Result<(), RefusalReason> {
+    let element = || -> Result<Element, RefusalReason> {
+        node.clone()
+            .and_then(|n| n.dyn_into::<Element>().ok())
+            .ok_or(RefusalReason::NoSuchNode)
+    };
+    match action {
+        AgentAction::Click { .. } => {
+            let el = element()?;
+            let control = control_for(&el);
+            let (tag, ty) = facts_of(&control);
+            let facts = ElementFacts {
+                tag: &tag,
+                input_type: ty.as_deref(),
+                matches_mask_rule: false,
+            };
+            if !agent_may_click(&facts, in_form(&control)) {
+                return Err(RefusalReason::Restricted);
+            }
+            el.dyn_ref::<HtmlElement>()
+                .ok_or(RefusalReason::NoSuchNode)?
+                .click();
+        }
+        AgentAction::Input { value, .. } => {
+            let el = element()?;
+            let (tag, ty) = facts_of(&el);
+            let facts = ElementFacts {
+                tag: &tag,
+                input_type: ty.as_deref(),
+                matches_mask_rule: false,
+            };
+            if !agent_may_type(&facts) {
+                return Err(RefusalReason::Restricted);
+            }
+            if let Some(i) = el.dyn_ref::<HtmlInputElement>() {
+                i.set_value(value);
+            } else if let Some(t) = el.dyn_ref::<HtmlTextAreaElement>() {
+                t.set_value(value);
+            } else if el
+                .dyn_ref::<HtmlElement>()
+                .is_some_and(|h| h.is_content_editable())
+            {
+                el.set_text_content(Some(value));
+            } else {
+                return Err(RefusalReason::NoSuchNode);
+            }
+            fire(&el, "input");
+            fire(&el, "change");
+        }
+        AgentAction::Check { checked, .. } => {
+            let el = element()?;
+            let input = el
+                .dyn_ref::<HtmlInputElement>()
+                .ok_or(RefusalReason::NoSuchNode)?;
+            if input.checked() != *checked {
+                // click() toggles and fires the events a person's click would.
+                input.click();
+            }
+        }
+        AgentAction::Select { selected, .. } => {
+            let el = element()?;
+            let select = el
+                .dyn_ref::<HtmlSelectElement>()
+                .ok_or(RefusalReason::NoSuchNode)?;
+            let options = select.options();
+            for i in 0..options.length() {
+                if let Some(o) = options
+                    .item(i)
+                    .and_then(|o| o.dyn_into::<web_sys::HtmlOptionElement>().ok())
+                {
+                    o.set_selected(selected.contains(&i));
+                }
+            }
+            fire(&el, "input");
+            fire(&el, "change");
+        }
+        AgentAction::Focus { .. } => {
+            let el = element()?;
+            let _ = el
+                .dyn_ref::<HtmlElement>()
+                .ok_or(RefusalReason::NoSuchNode)?
+                .focus();
+        }
+        AgentAction::Key {
+            key,
+            code,
+            modifiers: m,
+            ..
+        } => {
+            let target: Element = match element() {
+                Ok(el) => el,
+                Err(_) => window
+                    .document()
+                    .and_then(|d| d.active_element())
+                    .ok_or(RefusalReason::NoSuchNode)?,
+            };
+            for ty in ["keydown", "keyup"] {
+                let init = KeyboardEventInit::new();
+                init.set_bubbles(true);
+                init.set_key(key);
+                init.set_code(code);
+                init.set_shift_key(m & modifiers::SHIFT != 0);
+                init.set_ctrl_key(m & modifiers::CTRL != 0);
+                init.set_alt_key(m & modifiers::ALT != 0);
+                init.set_meta_key(m & modifiers::META != 0);
+                if let Ok(ev) = KeyboardEvent::new_with_keyboard_event_init_dict(ty, &init) {
+                    let _ = target.dispatch_event(&ev);
+                }
+            }
+        }
+        AgentAction::Scroll(pos) => match pos.target {
+            ScrollTarget::Window => window.scroll_to_with_x_and_y(pos.x.into(), pos.y.into()),
+            ScrollTarget::Node(_) => {
+                let el = element()?;
+                el.set_scroll_left(pos.x);
+                el.set_scroll_top(pos.y);
+            }
+        },
+        AgentAction::Navigate(nav) => {
+            let history = window.history().map_err(|_| RefusalReason::NoSuchNode)?;
+            match nav {
+                NavAction::Back => {
+                    let _ = history.back();
+                }
+                NavAction::Forward => {
+                    let _ = history.forward();
+                }
+                NavAction::Reload => {
+                    let _ = window.location().reload();
+                }
+                NavAction::Url(u) => {
+                    let here = window.location().href().unwrap_or_default();
+                    let target = web_sys::Url::new_with_base(u, &here)
+                        .map_err(|_| RefusalReason::OffOrigin)?;
+                    let origin = window.location().origin().unwrap_or_default();
+                    if !same_origin(&origin, &target.origin()) {
+                        return Err(RefusalReason::OffOrigin);
+                    }
+                    let _ = window.location().set_href(&target.href());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The node id an action targets, for refusals.
+pub fn action_node(a: &AgentAction) -> Option<u32> {
+    match a {
+        AgentAction::Click { node, .. }
+        | AgentAction::Input { node, .. }
+        | AgentAction::Check { node, .. }
+        | AgentAction::Select { node, .. }
+        | AgentAction::Focus { node } => Some(*node),
+        AgentAction::Key { node, .. } => *node,
+        AgentAction::Scroll(p) => match p.target {
+            ScrollTarget::Node(n) => Some(n),
+            ScrollTarget::Window => None,
+        },
+        AgentAction::Navigate(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f<'a>(tag: &'a str, ty: Option<&'a str>) -> ElementFacts<'a> {
+        ElementFacts {
+            tag,
+            input_type: ty,
+            matches_mask_rule: false,
+        }
+    }
+
+    #[test]
+    fn submit_controls_are_disabled_for_the_agent() {
+        assert!(!agent_may_click(&f("button", None), true));
+        assert!(!agent_may_click(&f("button", Some("submit")), true));
+        assert!(agent_may_click(&f("button", Some("button")), true));
+        assert!(
+            agent_may_click(&f("button", None), false),
+            "no form: nothing to submit"
+        );
+        assert!(!agent_may_click(&f("input", Some("submit")), false));
+        assert!(!agent_may_click(&f("input", Some("IMAGE")), true));
+        assert!(agent_may_click(&f("a", None), true));
+    }
+
+    #[test]
+    fn agent_cannot_type_passwords_or_masked_fields() {
+        assert!(!agent_may_type(&f("input", Some("password"))));
+        assert!(agent_may_type(&f("input", Some("text"))));
+        let masked = ElementFacts {
+            matches_mask_rule: true,
+            ..f("textarea", None)
+        };
+        assert!(!agent_may_type(&masked));
+    }
+
+    #[test]
+    fn navigation_stays_on_origin() {
+        assert!(same_origin("https://shop.example", "https://shop.example"));
+        assert!(!same_origin("https://shop.example", "https://evil.example"));
+        assert!(!same_origin("", ""));
+    }
+}
