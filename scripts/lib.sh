@@ -65,7 +65,9 @@ ensure_npm_deps() {
   local dir="$1" stamp hash
   [ -f "$dir/package.json" ] || return 0
   have npm || die "npm is not installed; install Node.js 20+ with npm (Debian: apt-get install -y nodejs npm)"
-  hash="$(cat "$dir/package.json" "$dir/package-lock.json" 2>/dev/null | sha256sum | cut -d' ' -f1)"
+  local f files=()
+  for f in "$dir/package.json" "$dir/package-lock.json"; do [ -f "$f" ] && files+=("$f"); done
+  hash="$(cat "${files[@]}" | sha256sum | cut -d' ' -f1)"
   stamp="$dir/node_modules/.cobrowse-deps-hash"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
     return 0
