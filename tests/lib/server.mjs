@@ -1,5 +1,5 @@
 // Starts the real cobrowse-server binary for one test file: a free loopback port, a fresh data
-// directory, the repository's www/ as static root. Nothing is mocked.
+// directory, a copy of the repository's www/ as static root. Nothing is mocked.
 
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -88,13 +88,17 @@ export async function startServer({ extraArgs = [], env = {}, timeoutMs = 30_000
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-data-'));
   const args = extraArgs;
+  // Serve a copy of www/ taken now: in a shared work tree someone may rebuild www/js/ while the
+  // case runs, and a page must not get the JS glue of one build and the wasm of another.
+  const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-www-'));
+  fs.cpSync(path.join(ROOT, 'www'), staticDir, { recursive: true });
   const output = [];
   const child = spawn(bin, args, {
     cwd: ROOT,
     env: {
       RUST_LOG: 'info',
       ...process.env,
-      ...serverEnv({ port, dataDir, staticDir: path.join(ROOT, 'www') }),
+      ...serverEnv({ port, dataDir, staticDir }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -149,6 +153,7 @@ export async function startServer({ extraArgs = [], env = {}, timeoutMs = 30_000
         clearTimeout(timer);
       }
       fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(staticDir, { recursive: true, force: true });
     },
   };
 }
