@@ -9,7 +9,7 @@
 //! * No `<script>` is ever created: scripts (HTML and SVG) and `<noscript>` become an inert
 //!   `<template>` with no attributes and empty text.
 //! * `<object>`, `<embed>`, `<applet>` become an inert `<div data-cobrowse-inert>` box.
-//! * No `on*` attribute, `srcdoc`, `http-equiv`, `formtarget`, `ping`, `xmlns*`, `nonce`,
+//! * No `on*` attribute, `srcdoc`, `http-equiv`, `formtarget`, `ping`, `nonce`,
 //!   `autofocus` survives; `target` survives only as `_self` or `_blank` (which the sandbox keeps
 //!   inside the frame or blocks as a popup).
 //! * Forms never submit: the sandbox lacks `allow-forms` and the replica's CSP says
@@ -392,8 +392,6 @@ pub fn sanitize_attribute(
         Rendered::Normal => {}
     }
     if n.starts_with("on")
-        || n == "xmlns"
-        || n.starts_with("xmlns:")
         || matches!(
             n.as_str(),
             "srcdoc"
@@ -619,9 +617,10 @@ mod tests {
         assert_eq!(attr("button", "formtarget", "_top"), None);
         assert_eq!(attr("a", "ping", "https://track"), None);
         assert_eq!(attr("input", "autofocus", ""), None);
+        // Namespace declarations are inert; the parser keeps them on the page, so do we.
         assert_eq!(
-            svg_attr("svg", "xmlns:xlink", "http://www.w3.org/1999/xlink"),
-            None
+            svg_attr("svg", "xmlns:xlink", "http://www.w3.org/1999/xlink").as_deref(),
+            Some("http://www.w3.org/1999/xlink")
         );
         let ns = Namespace::Html;
         let iframe = ElementCtx {
