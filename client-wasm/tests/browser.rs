@@ -417,3 +417,29 @@ fn write_mode_actions_respect_restrictions() {
     assert!(c.checked());
     assert_eq!(perform(&w, None, &check), Err(RefusalReason::NoSuchNode));
 }
+
+#[wasm_bindgen_test]
+fn push_state_navigation_is_reported_with_the_next_change() {
+    use cobrowse_protocol::NavKind;
+    let page = Page::new(r#"<main id="app">home</main>"#);
+    let w = web_sys::window().expect("window");
+    let history = w.history().expect("history");
+    let original = w.location().href().expect("href");
+    page.snapshot();
+    page.recorder.navigation(NavKind::Load);
+    page.take();
+    history
+        .push_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("?view=cart"))
+        .expect("pushState");
+    page.el("#app").set_text_content(Some("cart"));
+    page.recorder.flush();
+    let sent = page.take();
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&original))
+        .expect("restore");
+    assert!(
+        sent.iter().any(|m| matches!(m, Message::Navigation(n)
+            if n.kind == NavKind::Push && n.url.ends_with("?view=cart"))),
+        "{sent:?}"
+    );
+}

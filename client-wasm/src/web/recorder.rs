@@ -64,6 +64,9 @@ pub struct RecState {
     observer: Option<MutationObserver>,
     sink: Sink,
     debug: bool,
+    /// URL last reported; `history.pushState` fires no event, so a change is noticed when the
+    /// DOM next changes (single-page apps re-render on navigation).
+    last_url: String,
 }
 
 /// Reads the customer's viewport.
@@ -231,6 +234,9 @@ impl RecState {
         }
         let c = coalesce(&self.dom, &mut self.mirror, self.policy.as_ref(), &out);
         self.observe_new_shadow_roots();
+        if let Some(nav) = self.url_change(NavKind::Push) {
+            (self.sink)(nav);
+        }
         if !c.batch.is_empty() {
             (self.sink)(Message::Mutations(c.batch));
         }
@@ -384,10 +390,21 @@ impl RecState {
         self.queue(Slot::Viewport, SlotValue::Viewport(v));
     }
 
-    fn navigation(&self, kind: NavKind) -> Message {
+    /// A `Navigation` of `kind` when the URL differs from the last one reported.
+    fn url_change(&mut self, kind: NavKind) -> Option<Message> {
+        let url = self.dom.document().url().unwrap_or_default();
+        if url == self.last_url {
+            return None;
+        }
+        Some(self.navigation(kind))
+    }
+
+    fn navigation(&mut self, kind: NavKind) -> Message {
         let doc = self.dom.document();
+        let url = doc.url().unwrap_or_default();
+        self.last_url.clone_from(&url);
         Message::Navigation(Navigation {
-            url: doc.url().unwrap_or_default(),
+            url,
             title: doc.title(),
             kind,
         })
@@ -432,6 +449,7 @@ impl Recorder {
             observer: None,
             sink,
             debug,
+            last_url: document.url().unwrap_or_default(),
         }));
 
         let s = Rc::clone(&state);
@@ -474,12 +492,14 @@ impl Recorder {
             on(doc_target, "click", RecState::on_click),
             on(win_target, "resize", |st, _| st.on_resize()),
             on(win_target, "hashchange", |st, _| {
-                let m = st.navigation(NavKind::Hash);
-                (st.sink)(m);
+                if let Some(m) = st.url_change(NavKind::Hash) {
+                    (st.sink)(m);
+                }
             }),
             on(win_target, "popstate", |st, _| {
-                let m = st.navigation(NavKind::Traverse);
-                (st.sink)(m);
+                if let Some(m) = st.url_change(NavKind::Traverse) {
+                    (st.sink)(m);
+                }
             }),
         ];
 
@@ -499,7 +519,10 @@ impl Recorder {
 
     /// The page's current URL and title, as a `Navigation` of `kind`.
     pub fn navigation(&self, kind: NavKind) -> Option<Message> {
-        self.state.try_borrow().ok().map(|s| s.navigation(kind))
+        self.state
+            .try_borrow_mut()
+            .ok()
+            .map(|mut s| s.navigation(kind))
     }
 
     /// Sends pending mutation records now instead of at the next observer callback.
