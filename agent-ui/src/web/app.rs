@@ -182,6 +182,8 @@ pub struct State {
     /// The connection was refused for good (error frame that retrying cannot fix).
     refused: bool,
     welcomed: bool,
+    /// This session was live on this page before (so a 404 now means it ended).
+    was_live: bool,
     ws_override: Option<String>,
     viewport: Viewport,
     fit: Fit,
@@ -230,6 +232,7 @@ pub fn start_agent() -> Result<(), JsValue> {
         ended: false,
         refused: false,
         welcomed: false,
+        was_live: false,
         ws_override: None,
         viewport: Viewport::default(),
         fit: Fit {
@@ -435,6 +438,7 @@ fn join(state: &Shared, sid: String) {
         if s.token.as_deref() != Some(sid.as_str()) {
             s.attempt = 0;
             s.ws_override = None;
+            s.was_live = false;
         }
         s.token = Some(sid.clone());
         s.ended = false;
@@ -452,8 +456,15 @@ fn join(state: &Shared, sid: String) {
         let ws_url = match lookup(&sid).await {
             Lookup::Found(url) => url,
             Lookup::Refused { code, text } => {
-                let s = st.borrow();
+                let mut s = st.borrow_mut();
                 if s.generation == generation {
+                    // A session we were in that the server no longer knows has ended for good.
+                    let text = if s.was_live && code == "unknown_session" {
+                        "The session is over: the server no longer knows it."
+                    } else {
+                        text
+                    };
+                    s.ended = true;
                     s.ui.set_error(Some(code));
                     s.ui.set_status(UiState::Ended, text);
                 }
@@ -704,6 +715,7 @@ fn handle(state: &Shared, msg: Message) {
         Message::Welcome(w) => {
             let mut s = state.borrow_mut();
             s.welcomed = true;
+            s.was_live = true;
             s.attempt = 0;
             if let Some(r) = &s.ui.request {
                 r.set_hidden(!w.write_mode_allowed);
