@@ -34,9 +34,10 @@
 //! # Interned names
 //!
 //! Tag and attribute names are [`Name`]s: small integers that refer either to a static dictionary
-//! of common HTML/SVG names (one byte on the wire) or to a per-message table of other names
-//! ([`NameTable`]). Tables are per message, not per connection, so the relay can store and replay
-//! any frame to a late-joining agent without connection state.
+//! of common HTML/SVG names (the most common cost one byte on the wire) or, from
+//! [`DYNAMIC_NAME_BASE`] on, to a per-message table of other names ([`NameTable`]). Tables are
+//! per message, not per connection, so the relay can store and replay any frame to a
+//! late-joining agent without connection state.
 //!
 //! # Layout
 //!

@@ -153,6 +153,9 @@ fn fixture_json(table: &[Golden]) -> String {
     out.push_str(
         "  \"generatedBy\": \"protocol/tests/golden.rs (UPDATE_GOLDEN=1 cargo test -p cobrowse-protocol --test golden)\",\n",
     );
+    out.push_str(&format!("  \"dynamicNameBase\": {DYNAMIC_NAME_BASE},\n"));
+    let names: Vec<String> = STATIC_NAMES.iter().map(|n| json_string(n)).collect();
+    out.push_str(&format!("  \"staticNames\": [{}],\n", names.join(", ")));
     out.push_str("  \"cases\": [\n");
     for (i, g) in table.iter().enumerate() {
         out.push_str(&format!(
