@@ -194,3 +194,18 @@ fn js_fixture_is_up_to_date() {
         path.display()
     );
 }
+
+/// The README's message table is documentation people code against: it must name every tag with
+/// the right variant.
+#[test]
+fn readme_message_table_matches_tags() {
+    let path: PathBuf = [env!("CARGO_MANIFEST_DIR"), "README.md"].iter().collect();
+    let readme = std::fs::read_to_string(&path).expect("protocol/README.md exists");
+    for g in golden_table() {
+        if matches!(g.msg, Message::Unknown { .. }) {
+            continue;
+        }
+        let row = format!("| {} | `{}` |", g.msg.tag(), variant(&g.msg));
+        assert!(readme.contains(&row), "README.md lacks the row {row:?}");
+    }
+}
