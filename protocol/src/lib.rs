@@ -19,7 +19,8 @@
 //!   [`Message::Unknown`] with the raw body, so older peers (and the relay) keep working when newer
 //!   peers add messages.
 //! * The body is the rest of the frame. Decoders ignore bytes after the payload they know, so a later
-//!   revision may append fields at the end of a payload without a version bump.
+//!   revision may append fields at the end of a payload without a version bump (its decoder must
+//!   still accept older frames without them: postcard does not default missing fields).
 //!
 //! For byte streams and storage, [`encode_delimited`] / [`FrameReader`] add a varint length prefix.
 //!
