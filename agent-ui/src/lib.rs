@@ -16,6 +16,7 @@
 //! * [`params`] — page parameters (`#sid=`, `debug`, `nosidinput`, `agentId`, `auth`), reconnect
 //!   backoff, status texts.
 //! * [`log`] — debug logging switched on by `#debug=1`.
+//! * [`error`] — [`error::AgentError`], what start-up can fail with.
 //!
 //! Browser modules (wasm32 only), tested with `wasm-bindgen-test` in headless Chromium:
 //! * `web::dom` — the real [`replica::DomBackend`] over web-sys, in a sandboxed iframe.
@@ -25,6 +26,7 @@
 
 #![deny(clippy::unwrap_used)]
 
+pub mod error;
 pub mod log;
 pub mod params;
 pub mod replica;
@@ -34,6 +36,8 @@ pub mod viewport;
 
 #[cfg(test)]
 mod memdom;
+#[cfg(test)]
+mod proptests;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

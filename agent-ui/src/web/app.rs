@@ -18,6 +18,7 @@
 
 use super::dom::WebDom;
 use crate::debug;
+use crate::error::AgentError;
 use crate::params::{self, PageParams};
 use crate::replica::Replica;
 use crate::viewport::{self, Fit, Size};
@@ -83,21 +84,25 @@ fn by_id<T: JsCast>(doc: &Document, id: &str) -> Option<T> {
     doc.get_element_by_id(id)?.dyn_into::<T>().ok()
 }
 
-fn required<T: JsCast>(doc: &Document, id: &str) -> Result<T, JsValue> {
-    by_id(doc, id).ok_or_else(|| JsValue::from_str(&format!("slave.html lacks #{id}")))
+fn required<T: JsCast>(doc: &Document, id: &'static str) -> Result<T, AgentError> {
+    by_id(doc, id).ok_or(AgentError::MissingElement(id))
+}
+
+fn dom_err(e: JsValue) -> AgentError {
+    AgentError::Dom(format!("{e:?}"))
 }
 
 impl Ui {
-    fn find(doc: &Document) -> Result<Ui, JsValue> {
+    fn find(doc: &Document) -> Result<Ui, AgentError> {
         let overlay: HtmlElement = required(doc, "cobrowse-overlay")?;
         let customer_pointer = match by_id(doc, "cobrowse-pointer-customer") {
             Some(p) => p,
             None => {
-                let p: HtmlElement = doc.create_element("div")?.unchecked_into();
+                let p: HtmlElement = doc.create_element("div").map_err(dom_err)?.unchecked_into();
                 p.set_id("cobrowse-pointer-customer");
                 p.set_class_name("cobrowse-pointer cobrowse-pointer-customer");
                 p.set_hidden(true);
-                overlay.append_child(&p)?;
+                overlay.append_child(&p).map_err(dom_err)?;
                 p
             }
         };
@@ -201,8 +206,8 @@ type Shared = Rc<RefCell<State>>;
 #[wasm_bindgen]
 pub fn start_agent() -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
-    let window = web_sys::window().ok_or("no window")?;
-    let doc = window.document().ok_or("no document")?;
+    let window = web_sys::window().ok_or(AgentError::NoDocument)?;
+    let doc = window.document().ok_or(AgentError::NoDocument)?;
     let loc = window.location();
     let params = params::parse(
         &loc.search().unwrap_or_default(),
