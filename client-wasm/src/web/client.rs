@@ -373,7 +373,7 @@ impl Inner {
         let ws = match WebSocket::new(&session.ws_url) {
             Ok(ws) => ws,
             Err(e) => {
-                self.log(&format!("socket failed: {e:?}"));
+                self.log(&format!("socket failed: {}", js_err(e)));
                 self.schedule_reconnect();
                 return;
             }
@@ -438,7 +438,7 @@ impl Inner {
         };
         match msg {
             Message::Welcome(w) => {
-                self.log(&format!("welcome: {:?}, {} agents", w.state, w.agents));
+                self.log(&format!("welcome: {} agents", w.agents));
                 self.backoff.reset();
                 self.welcomed_once = true;
                 if let Some(c) = &self.conn {
@@ -505,7 +505,7 @@ impl Inner {
                     perform(&self.window, node, &a)
                 };
                 if let Err(reason) = result {
-                    self.log(&format!("refused {a:?}: {reason:?}"));
+                    self.log("agent action refused");
                     self.send(&Message::Refused(ActionRefused {
                         node: action_node(&a),
                         reason,
@@ -513,7 +513,7 @@ impl Inner {
                 }
             }
             Message::Error(e) => {
-                self.log(&format!("server error {:?}: {}", e.code, e.message));
+                self.log(&format!("server error: {}", e.message));
                 let err = ClientError::Refused(e.message.clone());
                 self.emit("error", err.to_js());
                 if matches!(e.code, ErrorCode::UnknownSession | ErrorCode::SessionEnded) {
@@ -623,7 +623,7 @@ impl Inner {
             self.config.debug,
         ) {
             Ok(r) => self.recorder = Some(r),
-            Err(e) => self.log(&format!("recorder failed: {e:?}")),
+            Err(e) => self.log(&format!("recorder failed: {}", js_err(e))),
         }
     }
 
