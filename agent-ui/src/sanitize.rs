@@ -424,12 +424,18 @@ pub fn sanitize_attribute(
         // The replica sets its own base (the effective one); the customer's must not win.
         return None;
     }
-    if is_animation(&tag) && matches!(ctx.ns, Namespace::Svg) {
+    if matches!(
+        n.as_str(),
+        "attributename" | "to" | "from" | "values" | "by"
+    ) {
+        // SVG animation values; checked on every element, since an element moved or renamed
+        // into an animation would carry them along.
         let v = clean(value).to_ascii_lowercase();
-        if n == "attributename" && (v.starts_with("on") || v.contains("href")) {
+        if n == "attributename" && is_animation(&tag) && (v.starts_with("on") || v.contains("href"))
+        {
             return None;
         }
-        if matches!(n.as_str(), "to" | "from" | "values" | "by")
+        if n != "attributename"
             && (v.contains("javascript:") || v.contains("vbscript:") || v.contains("data:"))
         {
             return None;

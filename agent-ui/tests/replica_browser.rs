@@ -369,3 +369,188 @@ fn a_wrongly_sandboxed_frame_is_replaced() {
     assert!(f.parent_node().is_none(), "the old frame left the page");
     assert!(dom.frame().is_connected());
 }
+
+/// Hostile markup (as a customer DOM would report it), at snapshot time and injected later by
+/// mutations, rebuilt by the real backend: the replica document must hold nothing executable, and
+/// clicking every element must run nothing.
+#[wasm_bindgen_test]
+fn hostile_vectors_leave_nothing_executable_in_the_real_dom() {
+    let html: &[(&str, &[(&str, &str)])] = &[
+        ("script", &[("src", "data:,parent.pwned=1")]),
+        ("img", &[("src", "x:"), ("onerror", "parent.pwned=1")]),
+        ("a", &[("href", "javascript:parent.pwned=1")]),
+        ("a", &[("href", "\tjava\nscript:parent.pwned=1")]),
+        (
+            "a",
+            &[
+                ("href", "data:text/html,<script>parent.pwned=1</script>"),
+                ("target", "_top"),
+            ],
+        ),
+        (
+            "iframe",
+            &[("srcdoc", "<script>parent.parent.pwned=1</script>")],
+        ),
+        ("iframe", &[("src", "javascript:parent.pwned=1")]),
+        ("object", &[("data", "javascript:parent.pwned=1")]),
+        ("embed", &[("src", "javascript:parent.pwned=1")]),
+        ("form", &[("action", "javascript:parent.pwned=1")]),
+        (
+            "button",
+            &[
+                ("formaction", "javascript:parent.pwned=1"),
+                ("onclick", "parent.pwned=1"),
+            ],
+        ),
+        (
+            "meta",
+            &[
+                ("http-equiv", "refresh"),
+                ("content", "0;url=javascript:parent.pwned=1"),
+            ],
+        ),
+        ("base", &[("href", "javascript:parent.pwned=1//")]),
+        ("details", &[("open", ""), ("ontoggle", "parent.pwned=1")]),
+        (
+            "div",
+            &[("style", "background:url(javascript:parent.pwned=1)")],
+        ),
+        ("input", &[("autofocus", ""), ("onfocus", "parent.pwned=1")]),
+    ];
+    let svg: &[(&str, &[(&str, &str)])] = &[
+        ("script", &[]),
+        ("a", &[("xlink:href", "javascript:parent.pwned=1")]),
+        (
+            "set",
+            &[
+                ("attributeName", "href"),
+                ("to", "javascript:parent.pwned=1"),
+            ],
+        ),
+        (
+            "animate",
+            &[("attributeName", "onclick"), ("values", "parent.pwned=1")],
+        ),
+        ("circle", &[("r", "4"), ("onload", "parent.pwned=1")]),
+    ];
+    let mut t = Tree::new();
+    t.push(
+        NodeData::Document {
+            url: "https://shop.example/".into(),
+        },
+        1,
+    )
+    .html("html", &[], 2)
+    .html("head", &[], 0)
+    .html("body", &[], (html.len() + 1) as u32);
+    for (tag, attrs) in html {
+        t.html(tag, attrs, 1).text("parent.pwned=1");
+    }
+    t.el("svg", Namespace::Svg, &[], svg.len() as u32);
+    for (tag, attrs) in svg {
+        t.el(tag, Namespace::Svg, attrs, 0);
+    }
+    let snap = Snapshot {
+        names: t.names,
+        first_id: 1,
+        nodes: t.nodes,
+        form: vec![],
+        scroll: vec![],
+        viewport: Viewport::default(),
+        sheets: vec![],
+    };
+    let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
+    r.apply_snapshot(&snap);
+    // Mutation-time injection: every vector's attributes set on the body and on an anchor.
+    let mut names = NameTable::new();
+    let mut attrs = vec![];
+    for (_, list) in html.iter().chain(svg) {
+        for (n, v) in *list {
+            for node in [4, 7] {
+                attrs.push(AttrChange {
+                    node,
+                    name: names.intern(n),
+                    value: Some((*v).into()),
+                });
+            }
+        }
+    }
+    r.apply_mutations(&MutationBatch {
+        names,
+        attrs,
+        ..Default::default()
+    });
+    let doc = r.backend().document().expect("replica document").clone();
+    let all = doc.query_selector_all("*").expect("qsa");
+    for i in 0..all.length() {
+        let el: Element = all.item(i).expect("item").unchecked_into();
+        let tag = el.local_name();
+        assert!(
+            !matches!(
+                tag.as_str(),
+                "script" | "object" | "embed" | "applet" | "noscript"
+            ),
+            "<{tag}> in the replica"
+        );
+        let names = el.get_attribute_names();
+        for j in 0..names.length() {
+            let name = names
+                .get(j)
+                .as_string()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            let value = el
+                .get_attribute(&name)
+                .unwrap_or_default()
+                .to_ascii_lowercase();
+            assert!(!name.starts_with("on"), "<{tag} {name}>");
+            assert!(name != "srcdoc" && name != "autofocus", "<{tag} {name}>");
+            // Attributes that load, navigate or animate (others, like `content` off a `<meta>`,
+            // are inert text).
+            let live = matches!(
+                name.as_str(),
+                "href"
+                    | "src"
+                    | "action"
+                    | "formaction"
+                    | "xlink:href"
+                    | "poster"
+                    | "data"
+                    | "style"
+                    | "to"
+                    | "from"
+                    | "values"
+                    | "by"
+                    | "srcset"
+            ) || (tag == "meta" && name == "content");
+            assert!(
+                !(live && value.contains("javascript:")),
+                "<{tag} {name}={value:?}>"
+            );
+            if name == "http-equiv" {
+                assert!(
+                    el.has_attribute("data-cobrowse-injected"),
+                    "customer http-equiv kept"
+                );
+            }
+            if name == "target" {
+                assert!(
+                    value == "_self" || value == "_blank",
+                    "<{tag} target={value}>"
+                );
+            }
+        }
+        if let Some(h) = el.dyn_ref::<HtmlElement>() {
+            h.click();
+        } else {
+            // Replica elements come from the frame's realm: `dyn_ref` is false; click via Reflect.
+            if let Ok(f) = Reflect::get(&el, &JsValue::from_str("click"))
+                && f.is_function()
+            {
+                let f: js_sys::Function = f.unchecked_into();
+                let _ = f.call0(&el);
+            }
+        }
+    }
+    assert!(!pwned(), "nothing from the customer page ran");
+}
