@@ -1,9 +1,8 @@
 // Debian's Chromium driven by playwright-core: one browser with a fresh profile per test file, the
-// customer and the agent as two pages of it. Browser console errors are kept for failure messages.
+// customer and the agent as two pages of it (one context each). Console errors are kept for
+// failure messages.
 
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 /** Chromium from Debian (`apt-get install chromium`); playwright's own browser downloads are never used. */
@@ -31,20 +30,20 @@ export const CUSTOMER_VIEWPORT = { width: 800, height: 600 };
 export const AGENT_VIEWPORT = { width: 1280, height: 900 };
 
 /**
- * Launches Chromium with a fresh user-data dir and opens the two pages.
- * Returns `{ context, customer, agent, newPage(), messages(), close() }`.
+ * Launches Chromium (playwright gives it a fresh, temporary user-data dir) and opens the two pages,
+ * each in its own browser context: like a customer and an agent on two machines, they share no
+ * cookies or storage, and each page is the front page of its own window (a background tab gets
+ * input and frames late, which would make the test measure Chromium's tab scheduling).
+ * Returns `{ browser, customer, agent, newPage(), messages(), close() }`.
  */
 export async function launchBrowser() {
   if (!fs.existsSync(CHROMIUM)) {
     throw new Error(`${CHROMIUM} not found: run ./scripts/setup.sh test (installs Debian's chromium)`);
   }
-  const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-profile-'));
-  const context = await chromium.launchPersistentContext(userDataDir, {
+  const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
     args: CHROMIUM_ARGS,
-    viewport: CUSTOMER_VIEWPORT,
-    deviceScaleFactor: 1,
   });
   const messages = [];
   const watch = (page, name) => {
@@ -57,26 +56,25 @@ export async function launchBrowser() {
     page.on('crash', () => messages.push(`[${name}] page crashed`));
     return page;
   };
-  const first = context.pages()[0] || (await context.newPage());
-  const customer = watch(first, 'customer');
-  const agent = watch(await context.newPage(), 'agent');
-  await agent.setViewportSize(AGENT_VIEWPORT);
+  const open = async (name, viewport) => {
+    const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+    return watch(await context.newPage(), name);
+  };
+  const customer = await open('customer', CUSTOMER_VIEWPORT);
+  const agent = await open('agent', AGENT_VIEWPORT);
   let extra = 0;
   return {
-    context,
+    browser,
     customer,
     agent,
-    /** Another page (e.g. a second agent), watched like the first two. */
+    /** Another page in its own context (e.g. a second agent), watched like the first two. */
     async newPage(name = `page${++extra}`, viewport = AGENT_VIEWPORT) {
-      const page = watch(await context.newPage(), name);
-      await page.setViewportSize(viewport);
-      return page;
+      return open(name, viewport);
     },
     /** Console errors/warnings and page errors seen so far, oldest first. */
     messages: () => messages.slice(),
     async close() {
-      await context.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
+      await browser.close();
     },
   };
 }

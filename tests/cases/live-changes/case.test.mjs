@@ -25,13 +25,14 @@ test('text and attribute changes follow', { timeout: 120_000 }, async () => {
     const h1 = document.querySelector('h1');
     h1.firstChild.data = 'Gear for short days too';
     h1.setAttribute('title', 'changed');
-    document.querySelector('.lead').setAttribute('data-note', 'x');
-    document.querySelector('.lead').removeAttribute('class');
+    const lead = document.querySelector('main > p.lead');
+    lead.setAttribute('data-note', 'x');
+    lead.removeAttribute('class');
     document.getElementById('products').classList.add('sale');
     document.querySelector('.product h2').style.color = 'rgb(140, 47, 57)';
   });
   await waitForReplica(ctx);
-  await c.evaluate(() => document.querySelector('.lead').removeAttribute('data-note'));
+  await c.evaluate(() => document.querySelector('main > p[data-note]').removeAttribute('data-note'));
   await waitForReplica(ctx);
   const shot = await compareScreenshots(ctx, 'after-changes');
   assert.ok(shot.share < 0.01, `pixels differ: ${(shot.share * 100).toFixed(2)} % (see ${shot.diffPath})`);
