@@ -12,6 +12,7 @@
 #   unit        cargo test --workspace (native)
 #   cassandra   (reserved: the Cassandra store tests of issue #6 go here)
 #   bundle      wasm crates + loader into www/js/ (scripts/build-all.sh)
+#   js          js-shim's own tests (`npm test`: the loader in real Chromium)
 #   wasm        wasm-bindgen-test suites of the wasm crates in headless Chromium
 #   server      cargo build -p cobrowse-server (the binary the e2e cases start)
 #   e2e         node --test in tests/ (real server, real bundle, real Chromium)
@@ -23,7 +24,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES=(setup fmt clippy unit cassandra bundle wasm server e2e)
+ALL_STAGES=(setup fmt clippy unit cassandra bundle js wasm server e2e)
 if [ $# -gt 0 ]; then
   for s in "$@"; do
     [[ " ${ALL_STAGES[*]} " == *" $s "* ]] || die "unknown stage '$s' (stages: ${ALL_STAGES[*]})"
@@ -120,6 +121,10 @@ want unit && run_stage unit cargo test --workspace
 # Until then this stage does nothing.
 
 want bundle && run_stage bundle "$ROOT/scripts/build-all.sh"
+if want js && [ -f "$ROOT/js-shim/package.json" ] \
+  && node -e 'process.exit(require(process.argv[1]).scripts?.test ? 0 : 1)' "$ROOT/js-shim/package.json"; then
+  run_stage js bash -c 'cd "$ROOT/js-shim" && npm test --silent'
+fi
 if want wasm; then
   for p in "${wasm_packages[@]}"; do
     run_stage "wasm-$p" env CHROMEDRIVER=/usr/bin/chromedriver cargo test -p "$p" --target wasm32-unknown-unknown
