@@ -96,6 +96,10 @@ pub trait DomTree {
     fn hides_children(&self, node: &Self::Node) -> bool;
     /// The node's description, or `None` for node kinds we do not capture.
     fn describe(&self, node: &Self::Node) -> Option<RawNode>;
+    /// True when [`DomTree::describe`] would return `Some` (cheaper: no attribute copies).
+    fn captures(&self, node: &Self::Node) -> bool {
+        self.describe(node).is_some()
+    }
     /// Current value of attribute `name` of an element.
     fn attribute(&self, node: &Self::Node, name: &str) -> Option<String>;
     /// Current data of a text or comment node.

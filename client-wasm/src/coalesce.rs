@@ -81,7 +81,7 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
         let mut visited = vec![key];
         let mut cur = node.clone();
         let result = loop {
-            if self.dom.is_excluded(&cur) || self.dom.describe(&cur).is_none() {
+            if self.dom.is_excluded(&cur) || !self.dom.captures(&cur) {
                 break false;
             }
             if self.dom.is_root(&cur) {
@@ -124,7 +124,7 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
     fn next_captured_sibling(&self, node: &D::Node) -> Option<D::Node> {
         let mut cur = self.dom.next_sibling(node);
         while let Some(s) = cur {
-            if !self.dom.is_excluded(&s) && self.dom.describe(&s).is_some() {
+            if !self.dom.is_excluded(&s) && self.dom.captures(&s) {
                 return Some(s);
             }
             cur = self.dom.next_sibling(&s);

@@ -222,6 +222,19 @@ impl DomTree for WebDom {
         }
     }
 
+    fn captures(&self, node: &Node) -> bool {
+        match node.node_type() {
+            Node::ELEMENT_NODE
+            | Node::TEXT_NODE
+            | Node::CDATA_SECTION_NODE
+            | Node::COMMENT_NODE
+            | Node::DOCUMENT_NODE
+            | Node::DOCUMENT_TYPE_NODE => true,
+            Node::DOCUMENT_FRAGMENT_NODE => node.dyn_ref::<ShadowRoot>().is_some(),
+            _ => false,
+        }
+    }
+
     fn attribute(&self, node: &Node, name: &str) -> Option<String> {
         element(node)?.get_attribute(name)
     }
