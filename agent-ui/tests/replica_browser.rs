@@ -228,6 +228,29 @@ fn snapshot_is_rebuilt_without_anything_executable() {
 }
 
 #[wasm_bindgen_test]
+fn links_and_forms_in_the_replica_cannot_be_activated() {
+    let (_r, doc) = built();
+    // A real link (http URL) and the form control: a synthetic, cancelable click on either is
+    // cancelled by the replica's guard, so the frame never navigates and nothing submits.
+    let a = q(&doc, "#bad");
+    a.set_attribute("href", "https://shop.example/next")
+        .expect("href");
+    for el in [a, q(&doc, "#name")] {
+        let init = web_sys::MouseEventInit::new();
+        init.set_bubbles(true);
+        init.set_cancelable(true);
+        let ev =
+            web_sys::MouseEvent::new_with_mouse_event_init_dict("click", &init).expect("event");
+        let not_cancelled = el.dispatch_event(&ev).expect("dispatch");
+        assert!(
+            !not_cancelled,
+            "click on <{}> was not cancelled",
+            el.local_name()
+        );
+    }
+}
+
+#[wasm_bindgen_test]
 fn svg_shadow_frames_head_and_form_state_are_faithful() {
     let (_r, doc) = built();
     let circle = q(&doc, "circle");

@@ -12,6 +12,7 @@
 
 use crate::replica::DomBackend;
 use cobrowse_protocol::{FormState, NodeId};
+use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use js_sys::{Reflect, WeakMap};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -37,6 +38,42 @@ pub struct WebDom {
     frame: HtmlIFrameElement,
     doc: Option<Document>,
     ids: WeakMap,
+    /// Capture-phase listeners that cancel activation inside the replica documents (see
+    /// [`guard`]). Owned here, one set per replica document; dropped (and so removed) on reset.
+    guards: Vec<EventListener>,
+}
+
+/// Events whose default action could navigate the replica or submit a form.
+const GUARDED_EVENTS: &[&str] = &["click", "auxclick", "submit", "keydown"];
+
+/// Cancels activation behaviour in a replica document. The overlay already keeps the agent's
+/// mouse off the replica, but keyboard focus can still reach a link (Enter follows it, and a
+/// sandbox without `allow-scripts` still lets a frame navigate itself). The listener runs in the
+/// agent page's realm, so the replica's disabled scripting does not stop it.
+fn guard(doc: &Document) -> Vec<EventListener> {
+    GUARDED_EVENTS
+        .iter()
+        .map(|ev| {
+            let opts = EventListenerOptions {
+                phase: EventListenerPhase::Capture,
+                passive: false,
+            };
+            let is_key = *ev == "keydown";
+            EventListener::new_with_options(doc, *ev, opts, move |e| {
+                if is_key {
+                    // Only keys that activate: Enter and Space.
+                    let key = Reflect::get(e, &"key".into())
+                        .ok()
+                        .and_then(|k| k.as_string())
+                        .unwrap_or_default();
+                    if key != "Enter" && key != " " {
+                        return;
+                    }
+                }
+                e.prevent_default();
+            })
+        })
+        .collect()
 }
 
 impl WebDom {
@@ -50,6 +87,7 @@ impl WebDom {
             frame,
             doc: None,
             ids: WeakMap::new(),
+            guards: Vec::new(),
         }
     }
 
@@ -197,6 +235,8 @@ impl DomBackend for WebDom {
             crate::debug!("replica document could not be reopened");
         }
         self.ids = WeakMap::new();
+        // document.open() dropped the old listeners; these are the new document's.
+        self.guards = guard(&doc);
         self.doc = Some(doc.clone());
         Some(doc.into())
     }
@@ -231,6 +271,7 @@ impl DomBackend for WebDom {
         let f: &HtmlIFrameElement = frame.unchecked_ref();
         let doc = f.content_document()?;
         Self::reopen(&doc, true);
+        self.guards.extend(guard(&doc));
         Some(doc.into())
     }
 
