@@ -186,7 +186,6 @@ pub struct State {
     ended: bool,
     /// The connection was refused for good (error frame that retrying cannot fix).
     refused: bool,
-    welcomed: bool,
     /// This session was live on this page before (so a 404 now means it ended).
     was_live: bool,
     ws_override: Option<String>,
@@ -236,7 +235,6 @@ pub fn start_agent() -> Result<(), JsValue> {
         attempt: 0,
         ended: false,
         refused: false,
-        welcomed: false,
         was_live: false,
         ws_override: None,
         viewport: Viewport::default(),
@@ -448,7 +446,6 @@ fn join(state: &Shared, sid: String) {
         s.token = Some(sid.clone());
         s.ended = false;
         s.refused = false;
-        s.welcomed = false;
         if let Some(i) = &s.ui.sid_input {
             i.set_value(&sid);
         }
@@ -719,7 +716,6 @@ fn handle(state: &Shared, msg: Message) {
     match msg {
         Message::Welcome(w) => {
             let mut s = state.borrow_mut();
-            s.welcomed = true;
             s.was_live = true;
             s.attempt = 0;
             if let Some(r) = &s.ui.request {
