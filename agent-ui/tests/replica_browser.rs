@@ -577,3 +577,61 @@ fn hostile_vectors_leave_nothing_executable_in_the_real_dom() {
     }
     assert!(!pwned(), "nothing from the customer page ran");
 }
+
+/// A window scroll that arrives before the page is tall enough (an image not loaded yet) is
+/// reached once the image loads.
+#[wasm_bindgen_test]
+async fn window_scroll_is_retried_when_resources_load() {
+    let svg = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='10' height='3000'%3E%3C/svg%3E";
+    let mut t = Tree::new();
+    t.push(
+        NodeData::Document {
+            url: "https://shop.example/".into(),
+        },
+        2,
+    )
+    .push(
+        NodeData::Doctype {
+            name: "html".into(),
+            public_id: String::new(),
+            system_id: String::new(),
+        },
+        0,
+    )
+    .html("html", &[], 2)
+    .html("head", &[], 0)
+    .html("body", &[("style", "margin:0")], 1)
+    .html("img", &[("id", "tall"), ("src", svg)], 0);
+    let snap = Snapshot {
+        names: t.names,
+        first_id: 1,
+        nodes: t.nodes,
+        form: vec![],
+        scroll: vec![cobrowse_protocol::ScrollPosition {
+            target: cobrowse_protocol::ScrollTarget::Window,
+            x: 0,
+            y: 1000,
+        }],
+        viewport: Viewport::default(),
+        sheets: vec![],
+    };
+    let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
+    r.apply_snapshot(&snap);
+    let doc = r.backend().document().expect("doc").clone();
+    let img = q(&doc, "#tall");
+    let win = r.backend().frame().content_window().expect("window");
+    if Reflect::get(&img, &JsValue::from_str("complete"))
+        .map(|c| !c.is_truthy())
+        .unwrap_or(true)
+    {
+        // Wait for the image's own load event (the replica's retry listener, at the document in
+        // the capture phase, has run by then).
+        let done = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = img.add_event_listener_with_callback("load", &resolve);
+        });
+        wasm_bindgen_futures::JsFuture::from(done)
+            .await
+            .expect("image loads");
+    }
+    assert_eq!(win.scroll_y().expect("scrollY"), 1000.0);
+}

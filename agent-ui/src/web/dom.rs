@@ -14,6 +14,8 @@ use crate::replica::DomBackend;
 use cobrowse_protocol::{FormState, NodeId};
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use js_sys::{Reflect, WeakMap};
+use std::cell::Cell;
+use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     Document, Element, HtmlDocument, HtmlIFrameElement, HtmlSelectElement, Node, ShadowRootInit,
@@ -41,6 +43,18 @@ pub struct WebDom {
     /// Capture-phase listeners that cancel activation inside the replica documents (see
     /// [`guard`]). Owned here, one set per replica document; dropped (and so removed) on reset.
     guards: Vec<EventListener>,
+    /// A window scroll the replica could not reach yet (the page was still shorter, e.g. images
+    /// not loaded). Retried on every resource `load` inside the replica until reached.
+    pending_scroll: Rc<Cell<Option<(f64, f64)>>>,
+    /// The capture-phase `load` listener that retries [`WebDom::pending_scroll`].
+    _load_retry: Option<EventListener>,
+}
+
+/// Scrolls `w` to `(x, y)`; true when it got there (within a pixel).
+fn scroll_window(w: &web_sys::Window, x: f64, y: f64) -> bool {
+    w.scroll_to_with_x_and_y(x, y);
+    let (ax, ay) = (w.scroll_x().unwrap_or(x), w.scroll_y().unwrap_or(y));
+    (ax - x).abs() <= 1.0 && (ay - y).abs() <= 1.0
 }
 
 /// Events whose default action could navigate the replica or submit a form.
@@ -88,6 +102,8 @@ impl WebDom {
             doc: None,
             ids: WeakMap::new(),
             guards: Vec::new(),
+            pending_scroll: Rc::new(Cell::new(None)),
+            _load_retry: None,
         }
     }
 
@@ -237,6 +253,26 @@ impl DomBackend for WebDom {
         self.ids = WeakMap::new();
         // document.open() dropped the old listeners; these are the new document's.
         self.guards = guard(&doc);
+        self.pending_scroll.set(None);
+        let pending = self.pending_scroll.clone();
+        let frame = self.frame.clone();
+        let opts = EventListenerOptions {
+            phase: EventListenerPhase::Capture,
+            passive: true,
+        };
+        // `load` of images and stylesheets does not bubble, but capture at the document sees it.
+        self._load_retry = Some(EventListener::new_with_options(
+            &doc,
+            "load",
+            opts,
+            move |_| {
+                if let (Some((x, y)), Some(w)) = (pending.get(), frame.content_window())
+                    && scroll_window(&w, x, y)
+                {
+                    pending.set(None);
+                }
+            },
+        ));
         self.doc = Some(doc.clone());
         Some(doc.into())
     }
@@ -376,7 +412,8 @@ impl DomBackend for WebDom {
         match target {
             None => {
                 if let Some(w) = self.frame.content_window() {
-                    w.scroll_to_with_x_and_y(x, y);
+                    let reached = scroll_window(&w, x, y);
+                    self.pending_scroll.set((!reached).then_some((x, y)));
                 }
             }
             Some(n) => {
