@@ -718,8 +718,14 @@ fn handle(state: &Shared, msg: Message) {
             let mut s = state.borrow_mut();
             s.was_live = true;
             s.attempt = 0;
-            if let Some(r) = &s.ui.request {
-                r.set_hidden(!w.write_mode_allowed);
+            if w.write_mode_allowed {
+                if let Some(r) = &s.ui.request {
+                    r.set_hidden(false);
+                }
+            } else if let Some(r) = s.ui.request.take() {
+                // `writeModeAllowed=false` removes the request entirely (ARCHITECTURE.md: absent);
+                // the server setting does not change during a session.
+                r.remove();
             }
             set_text(
                 &s.ui.mode,
