@@ -33,6 +33,32 @@ pub enum StoreOp {
     RemoveLive(String),
 }
 
+/// Drops writes that a later write in the same batch supersedes (all writes are whole-record
+/// upserts or removals), so a burst of navigations costs one history write, not one per page.
+fn coalesce(batch: Vec<StoreOp>) -> Vec<StoreOp> {
+    fn key(op: &StoreOp) -> (bool, &str) {
+        match op {
+            StoreOp::History(r) => (true, r.history_id.as_str()),
+            StoreOp::Live(r) => (false, r.token.as_str()),
+            StoreOp::RemoveLive(t) => (false, t.as_str()),
+        }
+    }
+    let mut last: std::collections::HashMap<(bool, &str), usize> = Default::default();
+    for (i, op) in batch.iter().enumerate() {
+        last.insert(key(op), i);
+    }
+    let keep: Vec<bool> = batch
+        .iter()
+        .enumerate()
+        .map(|(i, op)| last.get(&key(op)) == Some(&i))
+        .collect();
+    batch
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(op, k)| k.then_some(op))
+        .collect()
+}
+
 /// Everything a request handler or socket needs.
 pub struct App {
     /// Validated configuration.
@@ -70,14 +96,20 @@ impl App {
         });
         // One writer keeps each session's updates in order without making handlers wait on disk.
         let writer = tokio::spawn(async move {
-            while let Some(op) = rx.recv().await {
-                let res = match op {
-                    StoreOp::History(r) => store.put_history(r).await,
-                    StoreOp::Live(r) => store.update_live(r).await,
-                    StoreOp::RemoveLive(t) => store.remove_live(t).await,
-                };
-                if let Err(e) = res {
-                    tracing::error!(error = %e, "storage write failed");
+            while let Some(first) = rx.recv().await {
+                let mut batch = vec![first];
+                while let Ok(op) = rx.try_recv() {
+                    batch.push(op);
+                }
+                for op in coalesce(batch) {
+                    let res = match op {
+                        StoreOp::History(r) => store.put_history(r).await,
+                        StoreOp::Live(r) => store.update_live(r).await,
+                        StoreOp::RemoveLive(t) => store.remove_live(t).await,
+                    };
+                    if let Err(e) = res {
+                        tracing::error!(error = %e, "storage write failed");
+                    }
                 }
             }
         });
@@ -151,5 +183,49 @@ impl Drop for SocketGuard {
         if self.0.sockets.fetch_sub(1, Ordering::SeqCst) == 1 {
             self.0.sockets_done.notify_waiters();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hist(id: &str, pages: usize) -> StoreOp {
+        StoreOp::History(HistoryRecord {
+            history_id: id.into(),
+            token: "123456789".into(),
+            created_at: 0,
+            activated_at: None,
+            ended_at: None,
+            end_reason: None,
+            origin: None,
+            pages: (0..pages)
+                .map(|i| crate::store::PageVisit {
+                    url: format!("u{i}"),
+                    title: String::new(),
+                    at: 0,
+                })
+                .collect(),
+            agent_id: None,
+        })
+    }
+
+    #[test]
+    fn later_whole_record_writes_supersede_earlier_ones() {
+        let out = coalesce(vec![
+            hist("a", 1),
+            hist("b", 1),
+            hist("a", 2),
+            StoreOp::RemoveLive("t".into()),
+        ]);
+        let summary: Vec<String> = out
+            .iter()
+            .map(|op| match op {
+                StoreOp::History(h) => format!("{}{}", h.history_id, h.pages.len()),
+                StoreOp::Live(l) => format!("live {}", l.token),
+                StoreOp::RemoveLive(t) => format!("rm {t}"),
+            })
+            .collect();
+        assert_eq!(summary, ["b1", "a2", "rm t"]);
     }
 }

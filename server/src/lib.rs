@@ -72,13 +72,17 @@ pub async fn run(
     let signal = async move {
         shutdown.await;
         if shutdown_app.begin_shutdown() {
-            sessions::shutdown_all(&shutdown_app);
+            let queues = sessions::shutdown_all(&shutdown_app);
             let grace = shutdown_app.config.shutdown_grace;
             if tokio::time::timeout(grace, shutdown_app.sockets_closed())
                 .await
                 .is_err()
             {
                 tracing::warn!("some sockets did not close within the shutdown grace period");
+                for q in queues {
+                    q.abort();
+                }
+                let _ = tokio::time::timeout(grace, shutdown_app.sockets_closed()).await;
             }
         }
     };
@@ -87,6 +91,7 @@ pub async fn run(
         .graceful(signal)
         .run()
         .await;
+    tracing::info!("http server stopped; flushing storage");
     app.close_writes();
     if writer.await.is_err() {
         tracing::error!("storage writer task failed");

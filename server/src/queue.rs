@@ -72,6 +72,7 @@ struct Inner {
 pub struct SendQueue {
     inner: Mutex<Inner>,
     notify: Notify,
+    aborted: Notify,
     max_frames: usize,
     max_bytes: usize,
 }
@@ -96,6 +97,7 @@ impl SendQueue {
         SendQueue {
             inner: Mutex::new(Inner::default()),
             notify: Notify::new(),
+            aborted: Notify::new(),
             max_frames,
             max_bytes,
         }
@@ -214,6 +216,19 @@ impl SendQueue {
         q.bytes = 0;
         drop(q);
         self.notify.notify_one();
+        self.aborted.notify_waiters();
+    }
+
+    /// Completes once [`SendQueue::abort`] was called: lets a writer blocked on a stuck socket
+    /// give up.
+    pub async fn aborted(&self) {
+        loop {
+            let n = self.aborted.notified();
+            if self.lock().abort {
+                return;
+            }
+            n.await;
+        }
     }
 
     /// Number of queued items.

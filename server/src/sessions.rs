@@ -547,10 +547,18 @@ pub async fn create(
 }
 
 fn spawn_timer(app: &Arc<App>, session: &Arc<Session>, after: Duration, timer: Timer) {
-    let app = app.clone();
-    let session = session.clone();
+    // Timers hold weak references: a pending timer must not keep a stopped server's state (and
+    // its open database) alive.
+    let app_ref = Arc::downgrade(app);
+    let session_ref = Arc::downgrade(session);
     tokio::spawn(async move {
         tokio::time::sleep(after).await;
+        let (Some(app), Some(session)) = (app_ref.upgrade(), session_ref.upgrade()) else {
+            return;
+        };
+        if app.is_shutting_down() {
+            return;
+        }
         let reason = {
             let i = session.lock();
             match timer {
@@ -865,9 +873,10 @@ pub fn handle(
             if let Message::Navigation(nav) = &m
                 && i.history.pages.len() < app.config.max_pages
             {
+                // Bounded: history is for people reading it, not a copy of hostile input.
                 i.history.pages.push(PageVisit {
-                    url: nav.url.clone(),
-                    title: nav.title.clone(),
+                    url: truncate(&nav.url, 2048),
+                    title: truncate(&nav.title, 256),
                     at: now_ms(),
                 });
                 app.write(StoreOp::History(i.history.clone()));
@@ -995,6 +1004,17 @@ pub fn handle(
     Ok(())
 }
 
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
 fn action_target(a: &AgentAction) -> Option<cobrowse_protocol::NodeId> {
     match a {
         AgentAction::Click { node, .. }
@@ -1020,15 +1040,18 @@ pub fn kind_name(m: &Message) -> String {
 }
 
 /// Tells every party the server is going away and closes them (1001). Sessions are recorded as
-/// ended (`server_shutdown`): the embedded store keeps no page cache to resume from.
-pub fn shutdown_all(app: &Arc<App>) {
+/// ended (`server_shutdown`): the embedded store keeps no page cache to resume from. Returns the
+/// queues, so the caller can abort writers still stuck after the grace period.
+pub fn shutdown_all(app: &Arc<App>) -> Vec<Arc<SendQueue>> {
     let sessions: Vec<Arc<Session>> = app.registry.map().values().cloned().collect();
+    let mut queues = Vec::new();
     let (bytes, tag) = frame(&Message::Session(SessionEvent::ServerGoingAway));
     for s in sessions {
         let mut i = s.lock();
         for p in i.parties() {
             p.queue.push_control(bytes.clone(), tag);
             p.queue.close(close::GOING_AWAY, "server going away");
+            queues.push(p.queue.clone());
         }
         if i.state != SessionState::Ended {
             match i.state {
@@ -1045,6 +1068,7 @@ pub fn shutdown_all(app: &Arc<App>) {
         i.agents.clear();
         i.controllers.clear();
     }
+    queues
 }
 
 /// Ends sessions a previous run of this node left in storage (crash or kill): they cannot be

@@ -22,7 +22,7 @@ use std::fmt::Display;
 use std::net::IpAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use warp::ws::Message as WsMessage;
 
 /// Facts about the HTTP upgrade request.
@@ -341,8 +341,32 @@ where
     tracing::info!(token = %session.token, conn = conn.id, "connection finished");
 }
 
+/// Sends one message unless the queue is aborted or the peer has not taken it within `stall`.
+async fn send_one<Si>(
+    sink: &mut Si,
+    msg: WsMessage,
+    queue: &SendQueue,
+    stall: Duration,
+    flush: bool,
+) -> bool
+where
+    Si: Sink<WsMessage> + Unpin,
+{
+    let op = async {
+        if flush {
+            sink.send(msg).await
+        } else {
+            sink.feed(msg).await
+        }
+    };
+    tokio::select! {
+        r = tokio::time::timeout(stall, op) => matches!(r, Ok(Ok(()))),
+        _ = queue.aborted() => false,
+    }
+}
+
 /// Drains the queue into the socket; pings on `limits.pingInterval` and gives up on a peer that
-/// stayed silent for two intervals.
+/// stayed silent for two intervals or does not take a frame within two intervals (min 10 s).
 async fn write_loop<Si>(
     app: Arc<App>,
     mut sink: Si,
@@ -353,6 +377,7 @@ async fn write_loop<Si>(
     Si: Sink<WsMessage> + Unpin,
 {
     let interval = app.config.ping_interval;
+    let stall = (interval * 2).max(Duration::from_secs(10));
     let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     loop {
         let batch = tokio::select! {
@@ -362,11 +387,12 @@ async fn write_loop<Si>(
                     .saturating_sub(seen.load(Ordering::Relaxed));
                 if silent_ms > 2 * interval.as_millis() as u64 {
                     tracing::info!(silent_ms, "keepalive lost; dropping connection");
-                    let _ = sink.send(WsMessage::close_with(close::GOING_AWAY, "keepalive timeout")).await;
+                    let close = WsMessage::close_with(close::GOING_AWAY, "keepalive timeout");
+                    send_one(&mut sink, close, &queue, stall, true).await;
                     queue.abort();
                     return;
                 }
-                if sink.send(WsMessage::ping(Vec::new())).await.is_err() {
+                if !send_one(&mut sink, WsMessage::ping(Vec::new()), &queue, stall, true).await {
                     queue.abort();
                     return;
                 }
@@ -379,7 +405,8 @@ async fn write_loop<Si>(
                 Out::Frame {
                     bytes, received, ..
                 } => {
-                    if sink.feed(WsMessage::binary(bytes)).await.is_err() {
+                    if !send_one(&mut sink, WsMessage::binary(bytes), &queue, stall, false).await {
+                        tracing::info!("peer does not take frames; dropping connection");
                         queue.abort();
                         return;
                     }
@@ -388,14 +415,25 @@ async fn write_loop<Si>(
                         .record(received.elapsed().as_secs_f64());
                 }
                 Out::Close { code, reason } => {
-                    let _ = sink.send(WsMessage::close_with(code, reason)).await;
-                    let _ = sink.close().await;
+                    send_one(
+                        &mut sink,
+                        WsMessage::close_with(code, reason),
+                        &queue,
+                        stall,
+                        true,
+                    )
+                    .await;
+                    let _ = tokio::time::timeout(stall, sink.close()).await;
                     queue.abort();
                     return;
                 }
             }
         }
-        if sink.flush().await.is_err() {
+        let flushed = tokio::select! {
+            r = tokio::time::timeout(stall, sink.flush()) => matches!(r, Ok(Ok(()))),
+            _ = queue.aborted() => false,
+        };
+        if !flushed {
             queue.abort();
             return;
         }

@@ -35,16 +35,17 @@ pub struct TestServer {
 
 /// A config for tests: fixtures as static root, a temp data dir, generous limits.
 pub fn test_config(dir: &Path) -> Config {
-    let mut c = Config::default();
-    c.static_dir = dir.join("www");
-    c.storage = StorageConfig::Embedded {
-        data_dir: dir.join("data"),
-    };
-    c.node_name = "test-node".into();
-    c.lookups_per_minute = 10_000;
-    c.lookup_burst = 10_000;
-    c.shutdown_grace = Duration::from_secs(3);
-    c
+    Config {
+        static_dir: dir.join("www"),
+        storage: StorageConfig::Embedded {
+            data_dir: dir.join("data"),
+        },
+        node_name: "test-node".into(),
+        lookups_per_minute: 10_000,
+        lookup_burst: 10_000,
+        shutdown_grace: Duration::from_secs(3),
+        ..Config::default()
+    }
 }
 
 fn write_fixtures(www: &Path) -> Result<()> {
@@ -82,6 +83,11 @@ impl TestServer {
 
     /// Starts a server over an existing directory (for restart tests).
     pub async fn start_in(dir: &Path, tweak: impl FnOnce(&mut Config)) -> Result<TestServer> {
+        // `RUST_LOG=cobrowse_server=debug cargo test …` shows the server's logs.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
         write_fixtures(&dir.join("www"))?;
         let mut config = test_config(dir);
         tweak(&mut config);
