@@ -13,14 +13,17 @@ use warp::http::{HeaderValue, header};
 /// The agent page's CSP. Scripts only from this server (plus wasm compilation); nothing
 /// inline, so even a renderer bug cannot run a script from the customer's page. Styles, images,
 /// fonts and media may come from anywhere: the replica iframe (about:blank, same origin) inherits
-/// this policy and shows the customer's site resources.
+/// this policy and shows the customer's site resources. `base-uri` allows http(s) bases because
+/// the replica sets `<base>` to the customer's page URL (see `www/slave.html`); a base cannot
+/// bring in scripts anyway, since `script-src` is `'self'` only.
 pub fn slave_csp(frame_ancestors: &str) -> String {
     format!(
         "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
          style-src 'self' 'unsafe-inline' http: https: data:; \
          img-src 'self' http: https: data: blob:; font-src 'self' http: https: data:; \
          media-src 'self' http: https: data: blob:; connect-src 'self' ws: wss: http: https:; \
-         frame-src 'self' http: https:; object-src 'none'; base-uri 'none'; form-action 'none'; \
+         frame-src 'self' http: https:; object-src 'none'; base-uri 'self' http: https:; \
+         form-action 'none'; \
          frame-ancestors {frame_ancestors}"
     )
 }
@@ -101,7 +104,7 @@ mod tests {
                 && !csp.contains("script-src 'self' 'unsafe-inline'")
         );
         assert!(csp.contains("object-src 'none'"));
-        assert!(csp.contains("base-uri 'none'"));
+        assert!(csp.contains("base-uri 'self' http: https:"));
         assert!(csp.ends_with("frame-ancestors *"));
     }
 }

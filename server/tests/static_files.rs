@@ -49,7 +49,7 @@ async fn mime_types_caching_and_csp() -> Result<()> {
         "{csp}"
     );
     assert!(csp.contains("object-src 'none'"), "{csp}");
-    assert!(csp.contains("base-uri 'none'"), "{csp}");
+    assert!(csp.contains("base-uri 'self' http: https:"), "{csp}");
     assert!(
         csp.contains("frame-ancestors 'self' https://desk.example"),
         "{csp}"
