@@ -92,6 +92,11 @@ impl<N: Clone, K: NodeKeys<N>> IdMirror<N, K> {
         self.entries.get(&id).and_then(|e| e.parent)
     }
 
+    /// The replica children of `id` (unordered).
+    pub fn children(&self, id: NodeId) -> &[NodeId] {
+        self.entries.get(&id).map_or(&[], |e| &e.children)
+    }
+
     /// Number of ids held.
     pub fn len(&self) -> usize {
         self.entries.len()

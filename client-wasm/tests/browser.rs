@@ -443,3 +443,87 @@ fn push_state_navigation_is_reported_with_the_next_change() {
         "{sent:?}"
     );
 }
+
+/// Resolves at the iframe's next `load` event.
+async fn next_load(el: &Element) {
+    let target = el.clone();
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let opts = web_sys::AddEventListenerOptions::new();
+        opts.set_once(true);
+        let _ = target.add_event_listener_with_callback_and_add_event_listener_options(
+            "load", &resolve, &opts,
+        );
+    });
+    wasm_bindgen_futures::JsFuture::from(p).await.expect("load");
+}
+
+#[wasm_bindgen_test]
+async fn same_origin_iframe_documents_are_captured_and_followed() {
+    let page = Page::new(r#"<iframe id="f"></iframe>"#);
+    let frame = page.el("#f");
+    let content = |f: &Element| {
+        f.dyn_ref::<web_sys::HtmlIFrameElement>()
+            .and_then(|f| f.content_document())
+            .and_then(|d| d.body())
+            .and_then(|b| b.text_content())
+            .unwrap_or_default()
+    };
+    frame
+        .set_attribute("srcdoc", "<p id=in>inside</p>")
+        .expect("srcdoc");
+    // The initial about:blank may report a load of its own first; wait for ours.
+    for _ in 0..5 {
+        if content(&frame).contains("inside") {
+            break;
+        }
+        next_load(&frame).await;
+    }
+    let s = page.snapshot();
+    let docs = s
+        .nodes
+        .iter()
+        .filter(|r| matches!(r.data, NodeData::Document { .. }))
+        .count();
+    assert_eq!(docs, 2, "top document and the iframe's");
+    assert!(all_text(&s).contains("inside"));
+    page.take();
+
+    // Changes inside the iframe are observed.
+    let inner = frame
+        .dyn_ref::<web_sys::HtmlIFrameElement>()
+        .and_then(|f| f.content_document())
+        .expect("same-origin document");
+    let p = inner.get_element_by_id("in").expect("p");
+    p.set_text_content(Some("changed inside"));
+    page.recorder.flush();
+    let sent = page.take();
+    assert!(
+        sent.iter().any(|m| matches!(m, Message::Mutations(b) if b.inserts.iter().any(|i|
+            matches!(i, Insert::New(sub) if sub.nodes[0].data == NodeData::Text("changed inside".into()))))),
+        "{sent:?}"
+    );
+
+    // A new document in the frame replaces the old one.
+    frame
+        .set_attribute("srcdoc", "<p>second page</p>")
+        .expect("srcdoc");
+    for _ in 0..5 {
+        next_load(&frame).await;
+        if content(&frame).contains("second page") {
+            break;
+        }
+    }
+    let sent = page.take();
+    // (The srcdoc attribute change comes in its own batch first.)
+    let b = sent
+        .iter()
+        .find_map(|m| match m {
+            Message::Mutations(b) if !b.inserts.is_empty() => Some(b),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("a batch for the new document: {sent:?}"));
+    assert_eq!(b.removes.len(), 1, "{b:?}");
+    assert!(b.inserts.iter().any(|i| matches!(i, Insert::New(sub)
+        if matches!(sub.nodes[0].data, NodeData::Document { .. })
+            && sub.nodes.iter().any(|r| r.data == NodeData::Text("second page".into())))));
+}

@@ -8,11 +8,12 @@
 //! (`restrict` rules) are issue #5 and plug in at [`agent_may_click`] / [`agent_may_type`].
 
 use crate::mask::ElementFacts;
+use crate::web::dom;
 use cobrowse_protocol::{AgentAction, NavAction, RefusalReason, ScrollTarget, modifiers};
 use wasm_bindgen::JsCast;
 use web_sys::{
-    Element, Event, EventInit, HtmlElement, HtmlInputElement, HtmlSelectElement,
-    HtmlTextAreaElement, KeyboardEvent, KeyboardEventInit, Node, Window,
+    Element, Event, EventInit, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement,
+    KeyboardEvent, KeyboardEventInit, Node, Window,
 };
 
 /// Whether the agent may click `el` (`in_form`: it belongs to a form). Submit controls are
@@ -68,8 +69,9 @@ pub fn perform(
     action: &AgentAction,
 ) -> Result<(), RefusalReason> {
     let element = || -> Result<Element, RefusalReason> {
-        node.clone()
-            .and_then(|n| n.dyn_into::<Element>().ok())
+        node.as_ref()
+            .and_then(dom::element)
+            .cloned()
             .ok_or(RefusalReason::NoSuchNode)
     };
     match action {
@@ -85,7 +87,7 @@ pub fn perform(
             if !agent_may_click(&facts, in_form(&control)) {
                 return Err(RefusalReason::Restricted);
             }
-            el.dyn_ref::<HtmlElement>()
+            dom::html_element(&el)
                 .ok_or(RefusalReason::NoSuchNode)?
                 .click();
         }
@@ -100,14 +102,11 @@ pub fn perform(
             if !agent_may_type(&facts) {
                 return Err(RefusalReason::Restricted);
             }
-            if let Some(i) = el.dyn_ref::<HtmlInputElement>() {
+            if let Some(i) = dom::html_tag::<HtmlInputElement>(&el, "input") {
                 i.set_value(value);
-            } else if let Some(t) = el.dyn_ref::<HtmlTextAreaElement>() {
+            } else if let Some(t) = dom::html_tag::<HtmlTextAreaElement>(&el, "textarea") {
                 t.set_value(value);
-            } else if el
-                .dyn_ref::<HtmlElement>()
-                .is_some_and(|h| h.is_content_editable())
-            {
+            } else if dom::html_element(&el).is_some_and(|h| h.is_content_editable()) {
                 el.set_text_content(Some(value));
             } else {
                 return Err(RefusalReason::NoSuchNode);
@@ -117,9 +116,8 @@ pub fn perform(
         }
         AgentAction::Check { checked, .. } => {
             let el = element()?;
-            let input = el
-                .dyn_ref::<HtmlInputElement>()
-                .ok_or(RefusalReason::NoSuchNode)?;
+            let input =
+                dom::html_tag::<HtmlInputElement>(&el, "input").ok_or(RefusalReason::NoSuchNode)?;
             if input.checked() != *checked {
                 // click() toggles and fires the events a person's click would.
                 input.click();
@@ -127,14 +125,13 @@ pub fn perform(
         }
         AgentAction::Select { selected, .. } => {
             let el = element()?;
-            let select = el
-                .dyn_ref::<HtmlSelectElement>()
+            let select = dom::html_tag::<HtmlSelectElement>(&el, "select")
                 .ok_or(RefusalReason::NoSuchNode)?;
             let options = select.options();
             for i in 0..options.length() {
                 if let Some(o) = options
                     .item(i)
-                    .and_then(|o| o.dyn_into::<web_sys::HtmlOptionElement>().ok())
+                    .map(|o| o.unchecked_into::<web_sys::HtmlOptionElement>())
                 {
                     o.set_selected(selected.contains(&i));
                 }
@@ -144,8 +141,7 @@ pub fn perform(
         }
         AgentAction::Focus { .. } => {
             let el = element()?;
-            let _ = el
-                .dyn_ref::<HtmlElement>()
+            let _ = dom::html_element(&el)
                 .ok_or(RefusalReason::NoSuchNode)?
                 .focus();
         }

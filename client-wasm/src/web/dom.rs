@@ -11,8 +11,8 @@ use js_sys::WeakMap;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use web_sys::{
-    Document, DocumentType, Element, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement,
-    Node, ShadowRoot, ShadowRootMode,
+    Document, DocumentType, Element, HtmlElement, HtmlIFrameElement, HtmlInputElement,
+    HtmlSelectElement, HtmlTextAreaElement, Node, ShadowRoot, ShadowRootMode,
 };
 
 /// The attribute that marks our own UI; such elements and their subtrees are never captured.
@@ -50,8 +50,9 @@ pub struct WebDom {
     root: Node,
     keys: WeakMap,
     next_key: Cell<u64>,
-    /// Open shadow roots met while listing children; the recorder observes them.
-    found_shadow_roots: RefCell<Vec<ShadowRoot>>,
+    /// Open shadow roots and same-origin iframe documents met while listing children; the
+    /// recorder observes them (a document-wide observer does not see into either).
+    found_roots: RefCell<Vec<Node>>,
 }
 
 impl WebDom {
@@ -63,7 +64,7 @@ impl WebDom {
             root,
             keys: WeakMap::new(),
             next_key: Cell::new(1),
-            found_shadow_roots: RefCell::new(Vec::new()),
+            found_roots: RefCell::new(Vec::new()),
         }
     }
 
@@ -77,26 +78,57 @@ impl WebDom {
         &self.root
     }
 
-    /// Takes the open shadow roots found since the last call.
-    pub fn take_shadow_roots(&self) -> Vec<ShadowRoot> {
-        std::mem::take(&mut self.found_shadow_roots.borrow_mut())
+    /// Takes the shadow roots and iframe documents found since the last call.
+    pub fn take_found_roots(&self) -> Vec<Node> {
+        std::mem::take(&mut self.found_roots.borrow_mut())
     }
 }
 
-fn element(node: &Node) -> Option<&Element> {
-    if node.node_type() == Node::ELEMENT_NODE {
-        node.dyn_ref::<Element>()
-    } else {
-        None
+// Casts below check `nodeType` / `localName` / namespace instead of `instanceof`: nodes of a
+// same-origin iframe belong to another realm, whose `Element` is not ours, so `dyn_ref` (which
+// uses `instanceof`) would reject them.
+
+/// `node` as an element, in any realm.
+pub fn element(node: &Node) -> Option<&Element> {
+    (node.node_type() == Node::ELEMENT_NODE).then(|| node.unchecked_ref::<Element>())
+}
+
+const XHTML: &str = "http://www.w3.org/1999/xhtml";
+
+/// `node` as an HTML element (not SVG or MathML), in any realm.
+pub fn html_element(node: &Node) -> Option<&HtmlElement> {
+    element(node)
+        .filter(|e| e.namespace_uri().as_deref() == Some(XHTML))
+        .map(|e| e.unchecked_ref::<HtmlElement>())
+}
+
+/// `node` as the HTML element `<tag>` (its `web_sys` type `T`), in any realm.
+pub fn html_tag<'a, T: JsCast>(node: &'a Node, tag: &str) -> Option<&'a T> {
+    html_element(node)
+        .filter(|e| e.local_name() == tag)
+        .map(|e| e.unchecked_ref::<T>())
+}
+
+/// `node` as a shadow root, in any realm.
+pub fn shadow_root(node: &Node) -> Option<&ShadowRoot> {
+    if node.node_type() != Node::DOCUMENT_FRAGMENT_NODE {
+        return None;
     }
+    let host = js_sys::Reflect::get(node, &"host".into()).ok()?;
+    host.is_object().then(|| node.unchecked_ref::<ShadowRoot>())
+}
+
+/// The content document of a same-origin `<iframe>` (cross-origin ones give `None`).
+pub fn iframe_document(node: &Node) -> Option<Document> {
+    html_tag::<HtmlIFrameElement>(node, "iframe")?.content_document()
 }
 
 /// Live state of a form control, unmasked.
 pub fn control_state(node: &Node) -> Option<FormState> {
-    let el = element(node)?;
+    let el = html_element(node)?;
     match el.local_name().as_str() {
         "input" => {
-            let input = el.dyn_ref::<HtmlInputElement>()?;
+            let input = el.unchecked_ref::<HtmlInputElement>();
             match input.type_().to_ascii_lowercase().as_str() {
                 "checkbox" | "radio" => Some(FormState::Checked(input.checked())),
                 // A file input's value is a fake path; never useful, possibly revealing.
@@ -105,16 +137,16 @@ pub fn control_state(node: &Node) -> Option<FormState> {
             }
         }
         "textarea" => Some(FormState::Value(
-            el.dyn_ref::<HtmlTextAreaElement>()?.value(),
+            el.unchecked_ref::<HtmlTextAreaElement>().value(),
         )),
         "select" => {
-            let select = el.dyn_ref::<HtmlSelectElement>()?;
+            let select = el.unchecked_ref::<HtmlSelectElement>();
             let options = select.options();
             let selected = (0..options.length())
                 .filter(|i| {
                     options
                         .item(*i)
-                        .and_then(|o| o.dyn_into::<web_sys::HtmlOptionElement>().ok())
+                        .map(|o| o.unchecked_into::<web_sys::HtmlOptionElement>())
                         .is_some_and(|o| o.selected())
                 })
                 .collect();
@@ -138,12 +170,18 @@ impl DomTree for WebDom {
     }
 
     fn parent(&self, node: &Node) -> Option<Node> {
-        node.parent_node().or_else(|| {
-            if node.node_type() == Node::DOCUMENT_FRAGMENT_NODE {
-                node.dyn_ref::<ShadowRoot>().map(|s| s.host().into())
-            } else {
-                None
-            }
+        node.parent_node().or_else(|| match node.node_type() {
+            Node::DOCUMENT_FRAGMENT_NODE => shadow_root(node).map(|s| s.host().into()),
+            // An iframe's document hangs under its <iframe>; a document no longer shown in one
+            // (navigated away) has no default view and so no parent: it is out of the page.
+            Node::DOCUMENT_NODE if !self.is_root(node) => node
+                .unchecked_ref::<Document>()
+                .default_view()?
+                .frame_element()
+                .ok()
+                .flatten()
+                .map(Into::into),
+            _ => None,
         })
     }
 
@@ -156,8 +194,14 @@ impl DomTree for WebDom {
         if let Some(el) = element(node)
             && let Some(shadow) = el.shadow_root()
         {
-            self.found_shadow_roots.borrow_mut().push(shadow.clone());
-            out.push(shadow.into());
+            let shadow: Node = shadow.into();
+            self.found_roots.borrow_mut().push(shadow.clone());
+            out.push(shadow);
+        }
+        if let Some(doc) = iframe_document(node) {
+            let doc: Node = doc.into();
+            self.found_roots.borrow_mut().push(doc.clone());
+            out.push(doc);
         }
         let mut child = node.first_child();
         while let Some(c) = child {
@@ -182,7 +226,7 @@ impl DomTree for WebDom {
     fn describe(&self, node: &Node) -> Option<RawNode> {
         match node.node_type() {
             Node::ELEMENT_NODE => {
-                let el = node.dyn_ref::<Element>()?;
+                let el = element(node)?;
                 let map = el.attributes();
                 let attrs = (0..map.length())
                     .filter_map(|i| map.item(i))
@@ -199,13 +243,10 @@ impl DomTree for WebDom {
             }
             Node::COMMENT_NODE => Some(RawNode::Comment(node.node_value().unwrap_or_default())),
             Node::DOCUMENT_NODE => Some(RawNode::Document {
-                url: node
-                    .dyn_ref::<Document>()
-                    .and_then(|d| d.url().ok())
-                    .unwrap_or_default(),
+                url: node.unchecked_ref::<Document>().url().unwrap_or_default(),
             }),
             Node::DOCUMENT_TYPE_NODE => {
-                let dt = node.dyn_ref::<DocumentType>()?;
+                let dt = node.unchecked_ref::<DocumentType>();
                 Some(RawNode::Doctype {
                     name: dt.name(),
                     public_id: dt.public_id(),
@@ -213,7 +254,7 @@ impl DomTree for WebDom {
                 })
             }
             Node::DOCUMENT_FRAGMENT_NODE => {
-                let sr = node.dyn_ref::<ShadowRoot>()?;
+                let sr = shadow_root(node)?;
                 Some(RawNode::ShadowRoot {
                     open: sr.mode() == ShadowRootMode::Open,
                 })
@@ -230,7 +271,7 @@ impl DomTree for WebDom {
             | Node::COMMENT_NODE
             | Node::DOCUMENT_NODE
             | Node::DOCUMENT_TYPE_NODE => true,
-            Node::DOCUMENT_FRAGMENT_NODE => node.dyn_ref::<ShadowRoot>().is_some(),
+            Node::DOCUMENT_FRAGMENT_NODE => shadow_root(node).is_some(),
             _ => false,
         }
     }

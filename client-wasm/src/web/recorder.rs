@@ -17,7 +17,7 @@ use crate::coalesce::{Record, coalesce};
 use crate::mask::{DefaultPolicy, MaskPolicy};
 use crate::mirror::IdMirror;
 use crate::throttle::FrameThrottle;
-use crate::web::dom::{UI_ATTR, WeakKeys, WebDom, control_state};
+use crate::web::dom::{UI_ATTR, WeakKeys, WebDom, control_state, element, html_tag};
 use cobrowse_protocol::{
     Click, FormState, FormValue, Message, NameTable, NavKind, Navigation, NodeData, Party, Pointer,
     ScrollPosition, ScrollTarget, Snapshot, Viewport,
@@ -120,12 +120,12 @@ impl RecState {
 
     fn observe_new_shadow_roots(&self) {
         let Some(obs) = &self.observer else { return };
-        for root in self.dom.take_shadow_roots() {
+        for root in self.dom.take_found_roots() {
             if obs
-                .observe_with_options(root.as_ref(), &observer_options())
+                .observe_with_options(&root, &observer_options())
                 .is_err()
             {
-                self.log("could not observe a shadow root");
+                self.log("could not observe a shadow root or iframe document");
             }
         }
     }
@@ -232,7 +232,12 @@ impl RecState {
                 _ => {}
             }
         }
-        let c = coalesce(&self.dom, &mut self.mirror, self.policy.as_ref(), &out);
+        self.apply_records(&out);
+    }
+
+    /// Coalesces plain records and sends the result.
+    fn apply_records(&mut self, out: &[Record<Node>]) {
+        let c = coalesce(&self.dom, &mut self.mirror, self.policy.as_ref(), out);
         self.observe_new_shadow_roots();
         if let Some(nav) = self.url_change(NavKind::Push) {
             (self.sink)(nav);
@@ -246,6 +251,40 @@ impl RecState {
         for s in c.side.scroll {
             (self.sink)(Message::Scroll(s));
         }
+    }
+
+    /// An `<iframe>` loaded a document: the old one (if the agent has it) leaves, the new one
+    /// (if same-origin) comes in, as if a MutationObserver had reported it.
+    fn on_load(&mut self, event: &Event) {
+        let Some(node) = event.target().and_then(|t| t.dyn_into::<Node>().ok()) else {
+            return;
+        };
+        let Some(iframe_id) = self.mirror.id(&node) else {
+            return;
+        };
+        if node
+            .dyn_ref::<Element>()
+            .is_none_or(|e| e.local_name() != "iframe")
+        {
+            return;
+        }
+        self.flush_pending();
+        let removed: Vec<Node> = self
+            .mirror
+            .children(iframe_id)
+            .iter()
+            .filter_map(|id| self.mirror.node(*id))
+            .filter(|n| n.node_type() == Node::DOCUMENT_NODE)
+            .cloned()
+            .collect();
+        let added: Vec<Node> = crate::web::dom::iframe_document(&node)
+            .map(Node::from)
+            .into_iter()
+            .collect();
+        if added.is_empty() && removed.is_empty() {
+            return;
+        }
+        self.apply_records(&[Record::ChildList { added, removed }]);
     }
 
     fn flush_pending(&mut self) {
@@ -303,7 +342,7 @@ impl RecState {
         };
         let mut values: Vec<FormValue> = self.form_value(&node).into_iter().collect();
         // Checking a radio silently unchecks the others of its group: send them all.
-        if let Some(input) = node.dyn_ref::<web_sys::HtmlInputElement>()
+        if let Some(input) = html_tag::<web_sys::HtmlInputElement>(&node, "input")
             && input.type_().eq_ignore_ascii_case("radio")
             && !input.name().is_empty()
         {
@@ -333,7 +372,7 @@ impl RecState {
             self.queue_window_scroll();
             return;
         }
-        let Some(el) = node.dyn_ref::<Element>() else {
+        let Some(el) = element(&node) else {
             return;
         };
         let Some(id) = self.mirror.id(&node) else {
@@ -490,6 +529,8 @@ impl Recorder {
             on(doc_target, "pointermove", RecState::on_pointer),
             on(doc_target, "mouseout", RecState::on_pointer_out),
             on(doc_target, "click", RecState::on_click),
+            // `load` does not bubble, but a capturing listener on the document sees iframes'.
+            on(doc_target, "load", RecState::on_load),
             on(win_target, "resize", |st, _| st.on_resize()),
             on(win_target, "hashchange", |st, _| {
                 if let Some(m) = st.url_change(NavKind::Hash) {
