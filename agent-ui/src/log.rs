@@ -28,7 +28,7 @@ pub fn write(args: std::fmt::Arguments<'_>) {
     eprintln!("[cobrowse-agent] {args}");
 }
 
-/// `debug!("…", args)`: a [`write`] that formats only when logging is on.
+/// `debug!("…", args)`: a [`write()`] that formats only when logging is on.
 #[macro_export]
 macro_rules! debug {
     ($($t:tt)*) => {

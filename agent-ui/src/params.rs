@@ -101,6 +101,27 @@ pub fn backoff_ms(attempt: u32, jitter01: f64) -> u32 {
     (base as f64 * (1.0 + 0.25 * j)).round() as u32
 }
 
+/// `ws(s)://<host><folder of the page>/ws`: the socket next to the agent page (which is served at
+/// `/cobrowse/slave.html`, so this is `/cobrowse/ws`).
+pub fn ws_url_for_page(protocol: &str, host: &str, pathname: &str) -> String {
+    let scheme = if protocol == "https:" { "wss:" } else { "ws:" };
+    let dir = pathname.rfind('/').map_or("/", |i| &pathname[..=i]);
+    format!("{scheme}//{host}{dir}ws")
+}
+
+/// `http(s)://host[/]` → `ws(s)://host/cobrowse/ws`, for a new owner node's public URL.
+pub fn ws_url_from_server(server_url: &str) -> Option<String> {
+    let rest = server_url.trim().trim_end_matches('/');
+    let (scheme, host) = if let Some(h) = rest.strip_prefix("https://") {
+        ("wss", h)
+    } else if let Some(h) = rest.strip_prefix("http://") {
+        ("ws", h)
+    } else {
+        return None;
+    };
+    (!host.is_empty()).then(|| format!("{scheme}://{host}/cobrowse/ws"))
+}
+
 /// The status line's text for a session end.
 pub fn end_reason_text(reason: &EndReason) -> String {
     match reason {
@@ -182,6 +203,25 @@ mod tests {
         assert_eq!(backoff_ms(u32::MAX, 0.0), 15_000);
         assert_eq!(backoff_ms(0, 1.0), 625);
         assert_eq!(backoff_ms(0, f64::NAN), 500);
+    }
+
+    #[test]
+    fn socket_urls() {
+        assert_eq!(
+            ws_url_for_page("https:", "cb.example:8443", "/cobrowse/slave.html"),
+            "wss://cb.example:8443/cobrowse/ws"
+        );
+        assert_eq!(ws_url_for_page("http:", "h", ""), "ws://h/ws");
+        assert_eq!(
+            ws_url_from_server("https://node2.example/").as_deref(),
+            Some("wss://node2.example/cobrowse/ws")
+        );
+        assert_eq!(
+            ws_url_from_server("http://10.0.0.2:8700").as_deref(),
+            Some("ws://10.0.0.2:8700/cobrowse/ws")
+        );
+        assert_eq!(ws_url_from_server("ftp://x"), None);
+        assert_eq!(ws_url_from_server("https://"), None);
     }
 
     #[test]

@@ -1,17 +1,18 @@
 //! The agent page: join flow, WebSocket, status line, toolbar, pointers and click rings.
 //!
-//! One [`App`] lives for the whole page, shared as `Rc<RefCell<State>>` by the event handlers.
+//! One [`State`] lives for the whole page, shared as `Rc<RefCell<State>>` by the event handlers
+//! (a deliberate cycle through the handlers it owns: the app lives exactly as long as the page).
 //!
 //! # Who owns each `Closure`
 //!
 //! * UI listeners (join form, buttons, overlay pointer events, window resize, hashchange) are
-//!   `gloo_events::EventListener`s kept in [`State::listeners`] for the life of the page.
-//! * The animation-frame callback that sends the agent's pointer is kept in [`State::raf`] and
+//!   `gloo_events::EventListener`s kept in `State::listeners` for the life of the page.
+//! * The animation-frame callback that sends the agent's pointer is kept in `State::raf` and
 //!   reused for every frame.
-//! * Socket handlers are kept in [`Connection`] next to the socket they are attached to; when a
+//! * Socket handlers are kept in `Connection` next to the socket they are attached to; when a
 //!   connection is replaced, its handlers are first detached from the socket and then dropped, so
 //!   JS never calls a freed closure.
-//! * The reconnect timer is a `gloo_timers` `Timeout` in [`State::retry`]; dropping it cancels it.
+//! * The reconnect timer is a `gloo_timers` `Timeout` in `State::retry`; dropping it cancels it.
 //!
 //! Every callback re-checks the connection generation it was created for, so events from an old
 //! socket or an outdated join never act on the current one.
@@ -551,31 +552,14 @@ async fn lookup(sid: &str) -> Lookup {
     }
 }
 
-/// `ws(s)://<this host><this folder>/ws`, for answers without a usable `wsUrl`.
+/// The WebSocket URL next to this page, for answers without a usable `wsUrl`.
 fn default_ws_url(w: &Window) -> String {
     let loc = w.location();
-    let proto = if loc.protocol().as_deref() == Ok("https:") {
-        "wss:"
-    } else {
-        "ws:"
-    };
-    let host = loc.host().unwrap_or_default();
-    let path = loc.pathname().unwrap_or_default();
-    let dir = path.rfind('/').map_or("/", |i| &path[..=i]);
-    format!("{proto}//{host}{dir}ws")
-}
-
-/// `http(s)://host` → `ws(s)://host/cobrowse/ws` (for `OwnerChanged`).
-fn ws_url_from_server(server_url: &str) -> Option<String> {
-    let rest = server_url.trim_end_matches('/');
-    let (scheme, host) = if let Some(h) = rest.strip_prefix("https://") {
-        ("wss", h)
-    } else if let Some(h) = rest.strip_prefix("http://") {
-        ("ws", h)
-    } else {
-        return None;
-    };
-    Some(format!("{scheme}://{host}/cobrowse/ws"))
+    params::ws_url_for_page(
+        &loc.protocol().unwrap_or_default(),
+        &loc.host().unwrap_or_default(),
+        &loc.pathname().unwrap_or_default(),
+    )
 }
 
 fn connect(state: &Shared, generation: u32, url: &str) {
@@ -869,7 +853,7 @@ fn session_event(state: &Shared, ev: SessionEvent) {
             Some("agent_busy"),
         ),
         SessionEvent::OwnerChanged { server_url } => {
-            state.borrow_mut().ws_override = ws_url_from_server(&server_url);
+            state.borrow_mut().ws_override = params::ws_url_from_server(&server_url);
         }
         SessionEvent::AgentJoined { .. }
         | SessionEvent::AgentLeft { .. }
