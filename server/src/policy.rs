@@ -155,11 +155,11 @@ fn fetch_http(url: &str) -> Result<String, String> {
     stream
         .set_read_timeout(Some(timeout))
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
+    let request =
+        format!("GET {path} HTTP/1.0\r\nHost: {host}\r\nAccept: application/json\r\n\r\n");
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
     let mut buf = Vec::new();
     stream
         .take(4 * 1024 * 1024)
@@ -208,5 +208,36 @@ mod tests {
         )
         .expect("valid");
         assert_eq!(ok.rules[0].url_pattern.as_deref(), Some("https://shop/*"));
+    }
+
+    #[test]
+    fn policy_loads_from_a_file_and_an_http_url() {
+        let body = r#"{"version":1,"rules":[{"selector":".card","action":"mask"}]}"#;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("p.json");
+        std::fs::write(&path, body).expect("write");
+        let from_file = DomPolicy::load(&path.to_string_lossy()).expect("file");
+        assert_eq!(from_file.rules[0].action, RuleAction::Mask);
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let server = std::thread::spawn(move || {
+            if let Ok((mut s, _)) = listener.accept() {
+                let mut req = Vec::new();
+                let mut b = [0u8; 1];
+                while !req.ends_with(b"\r\n\r\n") && s.read(&mut b).is_ok_and(|n| n == 1) {
+                    req.push(b[0]);
+                }
+                let reply =
+                    format!("HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{body}");
+                let _ = s.write_all(reply.as_bytes());
+            }
+        });
+        let from_url = DomPolicy::load(&format!("http://{addr}/policy.json")).expect("url");
+        assert_eq!(from_url, from_file);
+        server.join().expect("server thread");
+
+        let err = DomPolicy::load("https://example.invalid/p.json").expect_err("https");
+        assert!(err.to_string().contains("https"), "{err}");
     }
 }

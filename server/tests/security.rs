@@ -165,3 +165,43 @@ async fn unknown_token_on_the_socket_is_refused() -> Result<()> {
     expect_refusal(&mut ws, ErrorCode::UnknownSession, 1008).await?;
     server.stop().await
 }
+
+#[tokio::test]
+async fn dom_restrictions_are_served_from_the_configured_policy() -> Result<()> {
+    let default = TestServer::start(|_| {}).await?;
+    let r = http(
+        "GET",
+        &default.url("/cobrowse/rest/dom-restrictions.json"),
+        &[],
+        None,
+    )
+    .await?;
+    assert_eq!(r.status, 200);
+    let v = r.json()?;
+    assert_eq!(v["version"], 1);
+    assert!(
+        v["rules"]
+            .as_array()
+            .is_some_and(|rules| rules.iter().any(|r| r["action"] == "restrict"
+                && r["selector"].as_str().is_some_and(|s| s.contains("submit")))),
+        "{v}"
+    );
+    default.stop().await?;
+
+    let policy = cobrowse_server::policy::DomPolicy::parse(
+        r##"{"version":1,"rules":[{"selector":"#card","action":"mask","urlPattern":"https://shop.example/*"}]}"##,
+    )
+    .map_err(anyhow::Error::msg)?;
+    let custom = TestServer::start(move |c| c.dom_policy = policy).await?;
+    let v = http(
+        "GET",
+        &custom.url("/cobrowse/rest/dom-restrictions.json"),
+        &[],
+        None,
+    )
+    .await?
+    .json()?;
+    assert_eq!(v["rules"][0]["selector"], "#card");
+    assert_eq!(v["rules"][0]["urlPattern"], "https://shop.example/*");
+    custom.stop().await
+}
