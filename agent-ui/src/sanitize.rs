@@ -411,7 +411,9 @@ pub fn sanitize_attribute(
     }
     let tag = ctx.tag.to_ascii_lowercase();
     let html = matches!(ctx.ns, Namespace::Html);
-    if html && matches!(tag.as_str(), "iframe" | "frame") && matches!(n.as_str(), "src" | "sandbox")
+    if html
+        && matches!(tag.as_str(), "iframe" | "frame")
+        && matches!(n.as_str(), "src" | "sandbox" | "loading")
     {
         return None;
     }
@@ -598,6 +600,8 @@ mod tests {
     fn navigation_and_submission_attributes_are_dropped() {
         assert_eq!(attr("iframe", "srcdoc", "<script>alert(1)</script>"), None);
         assert_eq!(attr("iframe", "src", "https://shop.example/frame"), None);
+        // Lazy frames may not have a document to rebuild into yet.
+        assert_eq!(attr("iframe", "loading", "lazy"), None);
         assert_eq!(
             attr("iframe", "sandbox", "allow-scripts allow-same-origin"),
             None
