@@ -527,3 +527,67 @@ async fn same_origin_iframe_documents_are_captured_and_followed() {
         if matches!(sub.nodes[0].data, NodeData::Document { .. })
             && sub.nodes.iter().any(|r| r.data == NodeData::Text("second page".into())))));
 }
+
+/// Resolves at the next animation frame (when throttled slots are flushed).
+async fn next_frame() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window()
+            .expect("window")
+            .request_animation_frame(&resolve);
+    });
+    wasm_bindgen_futures::JsFuture::from(p)
+        .await
+        .expect("frame");
+}
+
+#[wasm_bindgen_test]
+async fn hover_focus_and_pointer_are_sent_once_per_frame() {
+    use cobrowse_protocol::Party;
+    let page = Page::new(r#"<button id="b">buy</button><input id="i">"#);
+    let s = page.snapshot();
+    let (b, i) = (id_of(&s, "b"), id_of(&s, "i"));
+    page.take();
+    let over = |el: &Element, x: i32| {
+        let init = web_sys::MouseEventInit::new();
+        init.set_bubbles(true);
+        init.set_composed(true);
+        init.set_client_x(x);
+        init.set_client_y(7);
+        for ty in ["pointerover", "pointermove"] {
+            let ev = web_sys::MouseEvent::new_with_mouse_event_init_dict(ty, &init).expect("ev");
+            el.dispatch_event(&ev).expect("dispatch");
+        }
+    };
+    let button = page.el("#b");
+    for x in 1..=20 {
+        over(&button, x);
+    }
+    page.el("#i")
+        .dyn_into::<web_sys::HtmlElement>()
+        .expect("html")
+        .focus()
+        .expect("focus");
+    next_frame().await;
+    next_frame().await;
+    let sent = page.take();
+    let pointers: Vec<_> = sent
+        .iter()
+        .filter_map(|m| match m {
+            Message::Pointer(p) => Some(p),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pointers.len(), 1, "20 moves, one frame: {sent:?}");
+    assert_eq!(pointers[0].pos, Some((20, 7)), "latest position wins");
+    assert_eq!(pointers[0].party, Party::Customer);
+    let pseudo = sent
+        .iter()
+        .rev()
+        .find_map(|m| match m {
+            Message::Pseudo(p) => Some(p),
+            _ => None,
+        })
+        .expect("pseudo state");
+    assert_eq!(pseudo.hover, Some(b));
+    assert_eq!(pseudo.focus, Some(i));
+}

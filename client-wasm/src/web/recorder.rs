@@ -20,7 +20,7 @@ use crate::throttle::FrameThrottle;
 use crate::web::dom::{UI_ATTR, WeakKeys, WebDom, control_state, element, html_tag};
 use cobrowse_protocol::{
     Click, FormState, FormValue, Message, NameTable, NavKind, Navigation, NodeData, Party, Pointer,
-    ScrollPosition, ScrollTarget, Snapshot, Viewport,
+    PseudoState, ScrollPosition, ScrollTarget, Snapshot, Viewport,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::Array;
@@ -42,6 +42,7 @@ enum Slot {
     Scroll(ScrollTarget),
     Pointer,
     Viewport,
+    Pseudo,
 }
 
 /// What a throttled slot carries.
@@ -50,6 +51,7 @@ enum SlotValue {
     Scroll(i32, i32),
     Pointer(Option<(i32, i32)>),
     Viewport(Viewport),
+    Pseudo(PseudoState),
 }
 
 /// State shared by the recorder's callbacks.
@@ -64,6 +66,8 @@ pub struct RecState {
     observer: Option<MutationObserver>,
     sink: Sink,
     debug: bool,
+    /// Hover/focus/active targets as last queued.
+    pseudo: PseudoState,
     /// URL last reported; `history.pushState` fires no event, so a change is noticed when the
     /// DOM next changes (single-page apps re-render on navigation).
     last_url: String,
@@ -315,6 +319,7 @@ impl RecState {
                     frame: None,
                 }),
                 (Slot::Viewport, SlotValue::Viewport(v)) => Message::Viewport(v),
+                (Slot::Pseudo, SlotValue::Pseudo(p)) => Message::Pseudo(p),
                 _ => continue,
             };
             (self.sink)(msg);
@@ -424,6 +429,63 @@ impl RecState {
         }));
     }
 
+    /// The captured element an event concerns (None over our UI or unknown nodes).
+    fn event_element_id(&self, event: &Event) -> Option<u32> {
+        if from_our_ui(event) {
+            return None;
+        }
+        let node = event_origin(event)?;
+        let el = if element(&node).is_some() {
+            node
+        } else {
+            node.parent_node()?
+        };
+        self.mirror.id(&el)
+    }
+
+    fn update_pseudo(&mut self, change: impl FnOnce(&mut PseudoState)) {
+        let before = self.pseudo;
+        change(&mut self.pseudo);
+        if self.pseudo != before {
+            let p = self.pseudo;
+            self.queue(Slot::Pseudo, SlotValue::Pseudo(p));
+        }
+    }
+
+    fn on_hover(&mut self, event: &Event) {
+        let id = self.event_element_id(event);
+        self.update_pseudo(|p| p.hover = id);
+    }
+
+    fn on_focus_in(&mut self, event: &Event) {
+        let id = self.event_element_id(event);
+        let visible = event_origin(event)
+            .as_ref()
+            .and_then(element)
+            .and_then(|e| e.matches(":focus-visible").ok())
+            .unwrap_or(false);
+        self.update_pseudo(|p| {
+            p.focus = id;
+            p.focus_visible = visible && id.is_some();
+        });
+    }
+
+    fn on_focus_out(&mut self, _event: &Event) {
+        self.update_pseudo(|p| {
+            p.focus = None;
+            p.focus_visible = false;
+        });
+    }
+
+    fn on_press(&mut self, event: &Event) {
+        let id = self.event_element_id(event);
+        self.update_pseudo(|p| p.active = id);
+    }
+
+    fn on_release(&mut self, _event: &Event) {
+        self.update_pseudo(|p| p.active = None);
+    }
+
     fn on_resize(&mut self) {
         let v = viewport(&self.window);
         self.queue(Slot::Viewport, SlotValue::Viewport(v));
@@ -488,6 +550,13 @@ impl Recorder {
             observer: None,
             sink,
             debug,
+            pseudo: PseudoState {
+                party: Party::Customer,
+                hover: None,
+                focus: None,
+                focus_visible: false,
+                active: None,
+            },
             last_url: document.url().unwrap_or_default(),
         }));
 
@@ -529,6 +598,11 @@ impl Recorder {
             on(doc_target, "pointermove", RecState::on_pointer),
             on(doc_target, "mouseout", RecState::on_pointer_out),
             on(doc_target, "click", RecState::on_click),
+            on(doc_target, "pointerover", RecState::on_hover),
+            on(doc_target, "focusin", RecState::on_focus_in),
+            on(doc_target, "focusout", RecState::on_focus_out),
+            on(doc_target, "pointerdown", RecState::on_press),
+            on(doc_target, "pointerup", RecState::on_release),
             // `load` does not bubble, but a capturing listener on the document sees iframes'.
             on(doc_target, "load", RecState::on_load),
             on(win_target, "resize", |st, _| st.on_resize()),
