@@ -205,3 +205,33 @@ async fn dom_restrictions_are_served_from_the_configured_policy() -> Result<()> 
     assert_eq!(v["rules"][0]["urlPattern"], "https://shop.example/*");
     custom.stop().await
 }
+
+#[tokio::test]
+async fn forwarded_for_is_used_only_when_trusted() -> Result<()> {
+    for trusted in [false, true] {
+        let server = TestServer::start(|c| {
+            c.lookups_per_minute = 1;
+            c.lookup_burst = 1;
+            c.trust_forwarded_for = trusted;
+        })
+        .await?;
+        let url = server.url("/cobrowse/rest/live/sessions/123456789");
+        let first = http("GET", &url, &[("X-Forwarded-For", "10.0.0.1")], None).await?;
+        let second = http(
+            "GET",
+            &url,
+            &[("X-Forwarded-For", "10.0.0.2, 10.9.9.9")],
+            None,
+        )
+        .await?;
+        assert_eq!(first.status, 404);
+        // Trusted: another client address, its own quota. Untrusted: the same socket peer.
+        assert_eq!(
+            second.status,
+            if trusted { 404 } else { 429 },
+            "trusted={trusted}"
+        );
+        server.stop().await?;
+    }
+    Ok(())
+}
