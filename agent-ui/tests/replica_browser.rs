@@ -635,3 +635,80 @@ async fn window_scroll_is_retried_when_resources_load() {
     }
     assert_eq!(win.scroll_y().expect("scrollY"), 1000.0);
 }
+
+/// Measurement, not a limit: how long the real backend takes to rebuild a 10,000-node page and to
+/// apply a 1,000-move batch (printed; asserts only the result).
+#[wasm_bindgen_test]
+fn measures_large_snapshot_and_batch() {
+    let rows = 5_000u32;
+    let mut t = Tree::new();
+    t.push(
+        NodeData::Document {
+            url: "https://shop.example/".into(),
+        },
+        1,
+    )
+    .html("html", &[], 2)
+    .html("head", &[], 0)
+    .html("body", &[], 1)
+    .html("ul", &[("id", "big")], rows);
+    for i in 0..rows {
+        t.html("li", &[("class", "row"), ("data-i", &i.to_string())], 1)
+            .text("row text");
+    }
+    let snap = Snapshot {
+        names: t.names,
+        first_id: 1,
+        nodes: t.nodes,
+        form: vec![],
+        scroll: vec![],
+        viewport: Viewport::default(),
+        sheets: vec![],
+    };
+    let perf = web_sys::window()
+        .and_then(|w| Reflect::get(&w, &JsValue::from_str("performance")).ok())
+        .expect("performance");
+    let now = || {
+        Reflect::get(&perf, &JsValue::from_str("now"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .and_then(|f| f.call0(&perf).ok())
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0)
+    };
+    let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
+    let t0 = now();
+    let stats = r.apply_snapshot(&snap);
+    let t1 = now();
+    assert_eq!(stats.ignored, 0);
+    // Reverse the first 1,001 rows with moves (ids: ul = 5, row i = 6 + 2i).
+    // Each row i (1..=1000) moves before row i - 1, which is then the first row.
+    let inserts = (1..=1_000u32)
+        .map(|i| Insert::Move {
+            node: 6 + 2 * i,
+            parent: 5,
+            next_sibling: Some(6 + 2 * (i - 1)),
+        })
+        .collect();
+    let batch = MutationBatch {
+        inserts,
+        ..Default::default()
+    };
+    let t2 = now();
+    let stats = r.apply_mutations(&batch);
+    let t3 = now();
+    assert_eq!(stats.applied, 1_000);
+    let doc = r.backend().document().expect("doc").clone();
+    assert_eq!(
+        q(&doc, "#big > li:first-child")
+            .get_attribute("data-i")
+            .as_deref(),
+        Some("1000")
+    );
+    console_log!(
+        "# {} nodes rebuilt in {:.1} ms; 1,000 moves applied in {:.1} ms",
+        snap.nodes.len(),
+        t1 - t0,
+        t3 - t2
+    );
+}
