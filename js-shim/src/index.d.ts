@@ -79,7 +79,8 @@ export type EndReason =
 
 /** Error details (`error` events and rejected promises). */
 export interface CobrowseError {
-  /** snake_case code, e.g. `network`, `no_server_url`, `rate_limited`, `load_failed`. */
+  /** snake_case code: `network`, `no_server_url`, `load_failed`, `bad_response`, `busy`, `cancelled`,
+   *  `refused`, or a server code such as `rate_limited`, `unknown_session`, `origin_refused`. */
   code: string;
   message: string;
 }

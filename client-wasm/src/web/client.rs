@@ -67,6 +67,14 @@ pub enum ClientError {
     /// The server refused the connection.
     #[error("{0}")]
     Refused(String),
+    /// The server sent an error frame.
+    #[error("{message}")]
+    Server {
+        /// snake_case form of the protocol's `ErrorCode`.
+        code: &'static str,
+        /// The server's message.
+        message: String,
+    },
     /// The page's environment lacks something we need.
     #[error("browser environment: {0}")]
     Environment(String),
@@ -83,6 +91,7 @@ impl ClientError {
             ClientError::Busy => "busy".into(),
             ClientError::Cancelled => "cancelled".into(),
             ClientError::Refused(_) => "refused".into(),
+            ClientError::Server { code, .. } => (*code).into(),
             ClientError::Environment(_) => "environment".into(),
         }
     }
@@ -187,6 +196,24 @@ impl Phase {
             Phase::Active => "active",
             Phase::Ended => "ended",
         }
+    }
+}
+
+/// snake_case name of a protocol error code, as in REST error bodies.
+pub fn error_code(c: ErrorCode) -> &'static str {
+    match c {
+        ErrorCode::BadFrame => "bad_frame",
+        ErrorCode::TooLarge => "too_large",
+        ErrorCode::ProtocolViolation => "protocol_violation",
+        ErrorCode::UnsupportedVersion => "unsupported_version",
+        ErrorCode::UnknownSession => "unknown_session",
+        ErrorCode::SessionEnded => "session_ended",
+        ErrorCode::Unauthorized => "unauthorized",
+        ErrorCode::OriginRefused => "origin_refused",
+        ErrorCode::RateLimited => "rate_limited",
+        ErrorCode::AgentBusy => "agent_busy",
+        ErrorCode::CustomerPresent => "customer_present",
+        ErrorCode::Internal => "internal",
     }
 }
 
@@ -514,7 +541,10 @@ impl Inner {
             }
             Message::Error(e) => {
                 self.log(&format!("server error: {}", e.message));
-                let err = ClientError::Refused(e.message.clone());
+                let err = ClientError::Server {
+                    code: error_code(e.code),
+                    message: e.message.clone(),
+                };
                 self.emit("error", err.to_js());
                 if matches!(e.code, ErrorCode::UnknownSession | ErrorCode::SessionEnded) {
                     self.end(EndReason::Other(e.message), false);
@@ -1001,6 +1031,12 @@ mod tests {
         };
         assert_eq!(e.code(), "rate_limited");
         assert_eq!(reason_code(&EndReason::AgentExit), "agent_exit");
+        assert_eq!(error_code(ErrorCode::UnknownSession), "unknown_session");
+        let e = ClientError::Server {
+            code: error_code(ErrorCode::OriginRefused),
+            message: "origin not allowed".into(),
+        };
+        assert_eq!(e.code(), "origin_refused");
         assert_eq!(Phase::Waiting.public(), "idle");
     }
 }
