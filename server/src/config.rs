@@ -96,6 +96,7 @@ pub const OPTIONS: &[&str] = &[
     "limits.minLogBytes",
     "limits.maxLogBytes",
     "limits.maxPages",
+    "limits.maxLiveSessions",
     "limits.pingInterval",
     "limits.lookupsPerMinute",
     "limits.lookupBurst",
@@ -386,6 +387,7 @@ struct RawLimits {
     min_log_bytes: usize,
     max_log_bytes: usize,
     max_pages: usize,
+    max_live_sessions: usize,
     ping_interval: Dur,
     lookups_per_minute: u32,
     lookup_burst: u32,
@@ -404,6 +406,7 @@ impl Default for RawLimits {
             min_log_bytes: 256 * 1024,
             max_log_bytes: 64 * 1024 * 1024,
             max_pages: 1000,
+            max_live_sessions: 100_000,
             ping_interval: Dur(Duration::from_secs(20)),
             lookups_per_minute: 60,
             lookup_burst: 20,
@@ -504,6 +507,8 @@ pub struct Config {
     pub max_log_bytes: usize,
     /// Pages recorded per session history.
     pub max_pages: usize,
+    /// Live sessions this server holds at most; creating more answers 503 `server_full`.
+    pub max_live_sessions: usize,
     /// WebSocket ping period; a socket silent for two periods is considered lost.
     pub ping_interval: Duration,
     /// Token lookups per client address per minute.
@@ -813,6 +818,7 @@ impl RawConfig {
             ("limits.maxStringBytes", l.max_string_bytes),
             ("limits.sendQueueFrames", l.send_queue_frames),
             ("limits.maxPages", l.max_pages),
+            ("limits.maxLiveSessions", l.max_live_sessions),
         ] {
             if v == 0 {
                 return Err(invalid(name, "must be positive"));
@@ -866,6 +872,7 @@ impl RawConfig {
             min_log_bytes: l.min_log_bytes,
             max_log_bytes: l.max_log_bytes,
             max_pages: l.max_pages,
+            max_live_sessions: l.max_live_sessions,
             ping_interval: l.ping_interval.0,
             lookups_per_minute: l.lookups_per_minute,
             lookup_burst: l.lookup_burst,

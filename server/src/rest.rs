@@ -276,6 +276,11 @@ async fn create(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp
             );
             set_cookie(r, app)
         }
+        Err(sessions::CreateError::Full) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_full",
+            "this server holds as many live sessions as it may; try again later",
+        ),
         Err(sessions::CreateError::ShuttingDown) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "shutting_down",

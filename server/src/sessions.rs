@@ -361,6 +361,8 @@ pub struct Registry {
     /// agent id → tokens of sessions the agent is connected to.
     agents: Mutex<HashMap<String, HashSet<String>>>,
     next_conn: AtomicU64,
+    /// Sessions created and not yet ended.
+    live: std::sync::atomic::AtomicUsize,
 }
 
 impl Registry {
@@ -398,10 +400,7 @@ impl Registry {
 
     /// Sessions not yet ended.
     pub fn live_count(&self) -> usize {
-        self.map()
-            .values()
-            .filter(|s| s.lock().state != SessionState::Ended)
-            .count()
+        self.live.load(Ordering::SeqCst)
     }
 
     fn release_agent(&self, agent_id: &str, token: &str) {
@@ -427,6 +426,9 @@ pub enum CreateError {
     /// The server is shutting down.
     #[error("server is shutting down")]
     ShuttingDown,
+    /// `limits.maxLiveSessions` reached.
+    #[error("too many live sessions")]
+    Full,
 }
 
 /// Creates a session: token, history id, storage records, inactivity timer.
@@ -438,6 +440,9 @@ pub async fn create(
 ) -> Result<Arc<Session>, CreateError> {
     if app.is_shutting_down() {
         return Err(CreateError::ShuttingDown);
+    }
+    if app.registry.live_count() >= app.config.max_live_sessions {
+        return Err(CreateError::Full);
     }
     let now = now_ms();
     for _ in 0..32 {
@@ -527,6 +532,7 @@ pub async fn create(
         }
         app.metrics.sessions_created.increment(1);
         app.metrics.sessions_idle.increment(1.0);
+        app.registry.live.fetch_add(1, Ordering::SeqCst);
         spawn_timer(
             app,
             &session,
@@ -619,6 +625,7 @@ pub fn end(app: &Arc<App>, session: &Arc<Session>, reason: EndReason) {
         SessionState::Active => app.metrics.sessions_active.decrement(1.0),
         SessionState::Ended => {}
     }
+    app.registry.live.fetch_sub(1, Ordering::SeqCst);
     app.metrics.sessions_ended.increment(1);
     if i.activated_at.is_none() {
         app.metrics.sessions_never_joined.increment(1);
@@ -1058,6 +1065,7 @@ pub fn shutdown_all(app: &Arc<App>) -> Vec<Arc<SendQueue>> {
                 SessionState::Idle => app.metrics.sessions_idle.decrement(1.0),
                 _ => app.metrics.sessions_active.decrement(1.0),
             }
+            app.registry.live.fetch_sub(1, Ordering::SeqCst);
             i.state = SessionState::Ended;
             i.history.ended_at = Some(now_ms());
             i.history.end_reason = Some(end_reason_name(&EndReason::ServerShutdown));

@@ -287,3 +287,17 @@ async fn health_answers_ok() -> Result<()> {
     assert_eq!(r.json()?["status"], "ok");
     server.stop().await
 }
+
+#[tokio::test]
+async fn live_session_cap_answers_503_until_one_ends() -> Result<()> {
+    let server = TestServer::start(|c| c.max_live_sessions = 1).await?;
+    let (token, _, _) = server.create_session().await?;
+    let url = server.url("/cobrowse/rest/live/sessions");
+    let full = http("POST", &url, &[], None).await?;
+    assert_eq!(full.status, 503);
+    assert_eq!(full.json()?["error"]["code"], "server_full");
+    let stop = server.url(&format!("/cobrowse/rest/live/sessions/{token}/stop"));
+    assert_eq!(http("POST", &stop, &[], None).await?.status, 200);
+    assert_eq!(http("POST", &url, &[], None).await?.status, 201);
+    server.stop().await
+}
