@@ -10,6 +10,7 @@
 //! * [`config`] — options, defaults, TOML + env + CLI layering, validation.
 //! * [`origin`] — `allowedOrigins` wildcard patterns and the origin check (REST CORS and WS).
 //! * [`policy`] — the DOM restriction policy served to clients.
+//! * [`capture`] — test-only capture of inbound frames (`COBROWSE_TEST_CAPTURE_FRAMES`).
 //! * [`app`] — per-server shared state: registry, storage writer, rate limiter, shutdown.
 //! * [`sessions`] — session registry, lifecycle, timers, agent limits, relay rules, page cache.
 //! * [`queue`] — per-connection bounded send queues (coalescing, overflow → resync).
@@ -22,6 +23,7 @@
 //! * [`error`] — [`ServerError`].
 
 pub mod app;
+pub mod capture;
 pub mod config;
 pub mod error;
 pub mod metrics;

@@ -99,6 +99,10 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!(%addr, node = %config.node_name, static_dir = %config.static_dir.display(), "listening");
+    // Test-only (issue #5 canary scans): never set in production; see `capture`.
+    if let Some(path) = cobrowse_server::capture::init_from_env()? {
+        tracing::warn!(path = %path.display(), "TEST-ONLY frame capture is ON: every inbound frame is written to this file");
+    }
     cobrowse_server::run(listener, config, shutdown_signal()).await?;
     Ok(())
 }

@@ -98,11 +98,29 @@ where
             ));
         }
         let bytes = msg.into_bytes();
+        crate::capture::record(&bytes);
         return match cobrowse_protocol::decode_with(&bytes, &app.config.limits) {
             Ok(m) => Inbound::Frame(m, bytes),
             Err(e) => Inbound::Refuse(decode_refusal(&e)),
         };
     }
+}
+
+/// How long a socket we closed may take to confirm with its own close frame.
+const CLOSE_DRAIN: Duration = Duration::from_secs(2);
+
+async fn drain_until_close<St, E>(stream: &mut St)
+where
+    St: Stream<Item = Result<WsMessage, E>> + Unpin,
+{
+    let _ = tokio::time::timeout(CLOSE_DRAIN, async {
+        while let Some(Ok(m)) = stream.next().await {
+            if m.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Sends `Error` + close directly (before a queue exists).
@@ -201,6 +219,7 @@ where
         );
         tracing::info!(%origin, ip = %meta.ip, "websocket origin refused");
         refuse_direct(&mut sink, &r).await;
+        drain_until_close(&mut stream).await;
         return;
     }
 
@@ -217,12 +236,14 @@ where
                 "no Hello in time",
             );
             refuse_direct(&mut sink, &r).await;
+            drain_until_close(&mut stream).await;
             return;
         }
         Ok(Inbound::Closed) => return,
         Ok(Inbound::Refuse(r)) => {
             app.metrics.rejected_frames.increment(1);
             refuse_direct(&mut sink, &r).await;
+            drain_until_close(&mut stream).await;
             return;
         }
         Ok(Inbound::Frame(Message::Hello(h), _)) => h,
@@ -237,6 +258,7 @@ where
                 ),
             );
             refuse_direct(&mut sink, &r).await;
+            drain_until_close(&mut stream).await;
             return;
         }
     };
@@ -248,8 +270,10 @@ where
                 let (b, _) = frame(&Message::Session(SessionEvent::ServerGoingAway));
                 let _ = sink.send(WsMessage::binary(b)).await;
                 let _ = sink.send(WsMessage::close_with(r.close, r.message)).await;
+                drain_until_close(&mut stream).await;
             } else {
                 refuse_direct(&mut sink, &r).await;
+                drain_until_close(&mut stream).await;
             }
             return;
         }
@@ -266,6 +290,7 @@ where
     if let Err(r) = sessions::join(&app, &session, &conn) {
         tracing::info!(token = %session.token, role = ?conn.role, code = ?r.code, "join refused");
         refuse_direct(&mut sink, &r).await;
+        drain_until_close(&mut stream).await;
         return;
     }
     let role_ix = match conn.role {
@@ -287,6 +312,7 @@ where
         epoch,
     ));
     let mut writer_done = false;
+    let mut peer_closed = false;
     loop {
         let inbound = tokio::select! {
             i = next_frame(&app, &mut stream, &seen, epoch) => i,
@@ -296,6 +322,7 @@ where
             Inbound::Closed => {
                 // The peer closed or vanished: answer its close (if it can still hear) and let
                 // the writer finish now rather than after the grace period.
+                peer_closed = true;
                 conn.queue.close(close::NORMAL, "");
                 break;
             }
@@ -336,6 +363,12 @@ where
             conn.queue.abort();
             let _ = writer.await;
         }
+    }
+    if !peer_closed {
+        // We closed first. Keep reading until the peer's close (or a short deadline): dropping
+        // a socket with unread input makes the kernel send a reset, which can destroy our
+        // Error and close frames before the peer reads them.
+        drain_until_close(&mut stream).await;
     }
     app.metrics.connections[role_ix].decrement(1.0);
     tracing::info!(token = %session.token, conn = conn.id, "connection finished");
