@@ -5,4 +5,6 @@ pub mod actions;
 pub mod client;
 pub mod dom;
 pub mod recorder;
+pub mod restrict;
+pub mod sheets;
 pub mod ui;

@@ -71,6 +71,10 @@ pub struct RecState {
     /// URL last reported; `history.pushState` fires no event, so a change is noticed when the
     /// DOM next changes (single-page apps re-render on navigation).
     last_url: String,
+    /// CSSOM changes made by script (issue #4, `web::sheets`).
+    sheets: Rc<RefCell<crate::web::sheets::SheetTracker>>,
+    /// Set after a snapshot queued adoption lists that a microtask must send.
+    sheets_pending: bool,
 }
 
 /// Reads the customer's viewport.
@@ -187,6 +191,18 @@ impl RecState {
             .map(|(i, _)| first_id + i as u32)
             .collect();
         scroll.retain(|s| !matches!(s.target, ScrollTarget::Node(id) if skip.contains(&id)));
+        let base = self
+            .dom
+            .document()
+            .base_uri()
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let mirror = &self.mirror;
+        let mut captured = (first_id..first_id + nodes.len() as u32)
+            .filter_map(|id| mirror.node(id).map(|n| (id, n.clone())));
+        let (sheets, schedule) = self.sheets.borrow_mut().snapshot(&mut captured, &base);
+        self.sheets_pending |= schedule;
         self.log(&format!("snapshot: {} nodes", nodes.len()));
         Message::Snapshot(Box::new(Snapshot {
             names,
@@ -195,8 +211,28 @@ impl RecState {
             form: side.form,
             scroll,
             viewport: viewport(&self.window),
-            sheets: Vec::new(),
+            sheets,
         }))
+    }
+
+    /// Sends pending CSSOM changes (after pending DOM records, so new owners are known).
+    fn flush_sheets(&mut self) {
+        self.flush_pending();
+        let base = self
+            .dom
+            .document()
+            .base_uri()
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        let mirror = &self.mirror;
+        let msgs = self
+            .sheets
+            .borrow_mut()
+            .drain(&|n: &Node| mirror.id(n), &base);
+        for m in msgs {
+            (self.sink)(m);
+        }
     }
 
     /// Coalesces and sends pending MutationObserver records (also called before handling an
@@ -519,6 +555,7 @@ pub struct Recorder {
     _observer_cb: Closure<dyn FnMut(Array, MutationObserver)>,
     _raf_cb: Closure<dyn FnMut(f64)>,
     _listeners: Vec<EventListener>,
+    cssom: crate::web::sheets::CssomHooks,
 }
 
 /// Runs `f` on the shared state unless it is busy (a re-entrant event is dropped rather than
@@ -558,7 +595,20 @@ impl Recorder {
                 active: None,
             },
             last_url: document.url().unwrap_or_default(),
+            sheets: Rc::default(),
+            sheets_pending: false,
         }));
+        let weak = Rc::downgrade(&state);
+        let tracker = Rc::clone(&state.borrow().sheets);
+        let cssom = crate::web::sheets::CssomHooks::install(
+            &window,
+            tracker,
+            Box::new(move || {
+                if let Some(s) = weak.upgrade() {
+                    with_state(&s, RecState::flush_sheets);
+                }
+            }),
+        );
 
         let s = Rc::clone(&state);
         let observer_cb = Closure::<dyn FnMut(Array, MutationObserver)>::new(
@@ -624,12 +674,19 @@ impl Recorder {
             _observer_cb: observer_cb,
             _raf_cb: raf_cb,
             _listeners: listeners,
+            cssom,
         })
     }
 
     /// A full snapshot (after every (re)connect and on `RequestSnapshot`).
     pub fn snapshot(&self) -> Option<Message> {
-        self.state.try_borrow_mut().ok().map(|mut s| s.snapshot())
+        let mut s = self.state.try_borrow_mut().ok()?;
+        let snap = s.snapshot();
+        if std::mem::take(&mut s.sheets_pending) {
+            // Adoption lists go out as `Sheet(Adopt)` right after the snapshot is sent.
+            self.cssom.schedule();
+        }
+        Some(snap)
     }
 
     /// The page's current URL and title, as a `Navigation` of `kind`.
