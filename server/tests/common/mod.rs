@@ -285,6 +285,8 @@ pub async fn next(ws: &mut Ws) -> Result<Event> {
             Some(Err(e)) => return Err(e.into()),
             Some(Ok(WsMessage::Binary(b))) => return Ok(Event::Frame(decode(&b)?)),
             Some(Ok(WsMessage::Close(f))) => {
+                // Send tungstenite's queued close reply now, as a browser does at once.
+                let _ = ws.flush().await;
                 return Ok(match f {
                     Some(f) => Event::Close(u16::from(f.code), f.reason.to_string()),
                     None => Event::Close(u16::from(CloseCode::Status), String::new()),
