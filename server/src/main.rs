@@ -93,12 +93,14 @@ async fn main() -> anyhow::Result<()> {
     };
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(&config.log_level))
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
     let addr = std::net::SocketAddr::new(config.listen, config.port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    tracing::info!(%addr, node = %config.node_name, static_dir = %config.static_dir.display(), "listening");
+    let bound = listener.local_addr().unwrap_or(addr);
+    tracing::info!(addr = %bound, node = %config.node_name, static_dir = %config.static_dir.display(), "listening");
     // Test-only (issue #5 canary scans): never set in production; see `capture`.
     if let Some(path) = cobrowse_server::capture::init_from_env()? {
         tracing::warn!(path = %path.display(), "TEST-ONLY frame capture is ON: every inbound frame is written to this file");
