@@ -14,11 +14,13 @@
 //! * [`capture`] — the [`capture::DomTree`] abstraction and the subtree serializer.
 //! * [`coalesce`] — the net effect of one MutationObserver callback as one `MutationBatch`.
 //! * [`mask`] — masking policy hook and the always-on password rule.
+//! * [`restrictions`] — the site's mask / hide / restrict rules merged with the page's, per URL.
 //! * [`throttle`] — animation-frame coalescing of scroll, pointer and resize events.
 //! * [`backoff`] — reconnect delays with jitter.
 //! * [`config`] — the site's configuration and localizable UI texts.
 //! * [`web`] — the browser side: [`web::dom`] (DomTree over `web_sys`), [`web::recorder`]
 //!   (observer and listeners), [`web::ui`] (customer UI), [`web::actions`] (write-mode actions),
+//!   [`web::restrict`] (restriction rules in the browser, the customer's mask marker),
 //!   [`web::client`] (session, socket, exported class).
 #![deny(clippy::unwrap_used)]
 
@@ -28,6 +30,7 @@ pub mod coalesce;
 pub mod config;
 pub mod mask;
 pub mod mirror;
+pub mod restrictions;
 pub mod throttle;
 pub mod web;
 

@@ -94,6 +94,11 @@ pub fn mask_attribute(
 ) -> String {
     if name == "value" && matches!(el.tag, "input" | "textarea" | "option") {
         mask_value(policy, el, value)
+    } else if el.matches_mask_rule
+        && crate::restrictions::MASKED_ATTRIBUTES.contains(&name.to_ascii_lowercase().as_str())
+    {
+        // Under a site *mask* rule, labels that may carry the secret are masked too.
+        placeholder(value)
     } else {
         value.to_owned()
     }
@@ -184,5 +189,25 @@ mod tests {
             ..password()
         };
         assert_eq!(mask_attribute(&DefaultPolicy, &div, "value", "v"), "v");
+    }
+
+    #[test]
+    fn masked_elements_mask_label_attributes_only() {
+        let img = ElementFacts {
+            tag: "img",
+            input_type: None,
+            matches_mask_rule: true,
+        };
+        assert_eq!(mask_attribute(&DefaultPolicy, &img, "alt", "Jane"), "****");
+        assert_eq!(mask_attribute(&DefaultPolicy, &img, "TITLE", "ab"), "**");
+        assert_eq!(mask_attribute(&DefaultPolicy, &img, "class", "x y"), "x y");
+        let plain = ElementFacts {
+            matches_mask_rule: false,
+            ..img
+        };
+        assert_eq!(
+            mask_attribute(&DefaultPolicy, &plain, "alt", "Jane"),
+            "Jane"
+        );
     }
 }

@@ -62,12 +62,42 @@ fn in_form(el: &Element) -> bool {
         || el.get_attribute("form").is_some_and(|f| !f.is_empty())
 }
 
+/// Sets `value` through the element prototype's native `value` setter, not `el.value = …`:
+/// React (and similar libraries) shadow `value` on the instance to track it, and an instance
+/// assignment would make them think nothing changed and drop the following `input` event.
+fn set_native_value(el: &Element, value: &str) -> bool {
+    let mut proto = js_sys::Object::get_prototype_of(el.as_ref());
+    while !proto.is_null() && !proto.is_undefined() {
+        let desc = js_sys::Object::get_own_property_descriptor(&proto, &"value".into());
+        if !desc.is_undefined() {
+            let setter = js_sys::Reflect::get(&desc, &"set".into()).unwrap_or_default();
+            if let Some(f) = setter.dyn_ref::<js_sys::Function>() {
+                return f.call1(el.as_ref(), &value.into()).is_ok();
+            }
+            return false;
+        }
+        proto = js_sys::Object::get_prototype_of(proto.as_ref());
+    }
+    false
+}
+
+/// Whether the action targets an element the agent may not touch (site `restrict` rules).
+fn restricted(el: &Element, action: &AgentAction) -> bool {
+    !matches!(action, AgentAction::Scroll(_) | AgentAction::Navigate(_))
+        && crate::web::restrict::is_restricted(el)
+}
+
 /// Performs `action`; `node` is the element its id names (None when unknown).
 pub fn perform(
     window: &Window,
     node: Option<Node>,
     action: &AgentAction,
 ) -> Result<(), RefusalReason> {
+    if let Some(el) = node.as_ref().and_then(dom::element)
+        && restricted(el, action)
+    {
+        return Err(RefusalReason::Restricted);
+    }
     let element = || -> Result<Element, RefusalReason> {
         node.as_ref()
             .and_then(dom::element)
@@ -97,15 +127,19 @@ pub fn perform(
             let facts = ElementFacts {
                 tag: &tag,
                 input_type: ty.as_deref(),
-                matches_mask_rule: false,
+                matches_mask_rule: crate::web::restrict::is_masked(&el),
             };
             if !agent_may_type(&facts) {
                 return Err(RefusalReason::Restricted);
             }
             if let Some(i) = dom::html_tag::<HtmlInputElement>(&el, "input") {
-                i.set_value(value);
+                if !set_native_value(&el, value) {
+                    i.set_value(value);
+                }
             } else if let Some(t) = dom::html_tag::<HtmlTextAreaElement>(&el, "textarea") {
-                t.set_value(value);
+                if !set_native_value(&el, value) {
+                    t.set_value(value);
+                }
             } else if dom::html_element(&el).is_some_and(|h| h.is_content_editable()) {
                 el.set_text_content(Some(value));
             } else {
@@ -158,6 +192,9 @@ pub fn perform(
                     .and_then(|d| d.active_element())
                     .ok_or(RefusalReason::NoSuchNode)?,
             };
+            if crate::web::restrict::is_restricted(&target) {
+                return Err(RefusalReason::Restricted);
+            }
             for ty in ["keydown", "keyup"] {
                 let init = KeyboardEventInit::new();
                 init.set_bubbles(true);

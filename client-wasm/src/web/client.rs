@@ -388,12 +388,38 @@ impl Inner {
         }
     }
 
+    fn load_restrictions_then_connect(&mut self) {
+        let Some(base) = self.config.server_base() else {
+            return;
+        };
+        let weak = self.me.clone();
+        let document = self.document.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = crate::web::restrict::load(&document, &base).await;
+            with_inner(&weak, move |i| match result {
+                Ok(()) => i.connect(),
+                Err(e) => {
+                    i.log(&e);
+                    if !matches!(i.phase, Phase::Ended | Phase::Idle) {
+                        i.schedule_reconnect();
+                    }
+                }
+            });
+        });
+    }
+
     fn connect(&mut self) {
         self.retry = None;
         let Some(session) = self.session.clone() else {
             return;
         };
         if matches!(self.phase, Phase::Ended | Phase::Idle) {
+            return;
+        }
+        if !crate::web::restrict::loaded() {
+            // Fail closed (issue #5): nothing is captured before the site's masking rules are
+            // known; a failed load is retried like a failed connection.
+            self.load_restrictions_then_connect();
             return;
         }
         self.log(&format!("connecting to {}", session.ws_url));
@@ -870,6 +896,7 @@ impl CobrowseClient {
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> Result<CobrowseClient, JsValue> {
         console_error_panic_hook::set_once();
+        crate::web::restrict::configure(&config).map_err(|e| JsValue::from_str(&e))?;
         let config: Config = if config.is_undefined() || config.is_null() {
             Config::default()
         } else {

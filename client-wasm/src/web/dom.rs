@@ -6,6 +6,7 @@
 
 use crate::capture::{DomTree, RawNode};
 use crate::mirror::NodeKeys;
+use crate::web::restrict;
 use cobrowse_protocol::{FormState, Namespace, NodeId};
 use js_sys::WeakMap;
 use std::cell::{Cell, RefCell};
@@ -220,13 +221,25 @@ impl DomTree for WebDom {
     }
 
     fn hides_children(&self, node: &Node) -> bool {
-        element(node).is_some_and(|e| e.local_name() == "script")
+        element(node).is_some_and(|e| e.local_name() == "script" || restrict::is_hidden(e))
+    }
+
+    fn matches_mask_rule(&self, node: &Node) -> bool {
+        element(node).is_some_and(restrict::is_masked)
     }
 
     fn describe(&self, node: &Node) -> Option<RawNode> {
         match node.node_type() {
             Node::ELEMENT_NODE => {
                 let el = element(node)?;
+                if restrict::is_hidden(el) {
+                    // Hidden: an empty box of the same size, no attribute of the original.
+                    return Some(RawNode::Element {
+                        tag: el.local_name(),
+                        ns: Namespace::from_uri(el.namespace_uri().as_deref()),
+                        attrs: restrict::hidden_attributes(el),
+                    });
+                }
                 let map = el.attributes();
                 let attrs = (0..map.length())
                     .filter_map(|i| map.item(i))
@@ -277,7 +290,11 @@ impl DomTree for WebDom {
     }
 
     fn attribute(&self, node: &Node, name: &str) -> Option<String> {
-        element(node)?.get_attribute(name)
+        let el = element(node)?;
+        if restrict::is_hidden(el) {
+            return restrict::hidden_attribute(el, name);
+        }
+        el.get_attribute(name)
     }
 
     fn text(&self, node: &Node) -> Option<String> {
@@ -288,6 +305,9 @@ impl DomTree for WebDom {
     }
 
     fn form_state(&self, node: &Node) -> Option<FormState> {
+        if element(node).is_some_and(restrict::is_hidden) {
+            return None;
+        }
         control_state(node)
     }
 

@@ -364,7 +364,9 @@ impl RecState {
 
     fn form_value(&self, node: &Node) -> Option<FormValue> {
         let id = self.mirror.id(node)?;
-        let state = control_state(node)?;
+        // A hidden control's value never leaves the browser (issue #5 `hide` rules).
+        let state = control_state(node)
+            .filter(|_| !element(node).is_some_and(crate::web::restrict::is_hidden))?;
         let raw = self.dom.describe(node)?;
         let facts = raw.facts(self.dom.matches_mask_rule(node))?;
         Some(FormValue {
