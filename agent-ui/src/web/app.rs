@@ -307,6 +307,10 @@ fn wire_ui(state: &Shared, window: &Window) {
         let s = state.clone();
         ls.push(EventListener::new(window, "resize", move |_| layout(&s)));
     }
+    {
+        let s = state.clone();
+        super::control::install(&st.ui.doc, Rc::new(move |m: &Message| send(&s, m)));
+    }
     if let Some(b) = &st.ui.request {
         let s = state.clone();
         ls.push(EventListener::new(b, "click", move |_| {
@@ -353,6 +357,13 @@ fn wire_ui(state: &Shared, window: &Window) {
                 .backend()
                 .id_at(f64::from(x), f64::from(y));
             debug!("agent click at {x},{y} on node {node:?}");
+            let target = s
+                .borrow()
+                .replica
+                .backend()
+                .document()
+                .and_then(|d| d.element_from_point(x as f32, y as f32));
+            super::control::on_click(target, node, x, y);
             send(
                 &s,
                 &Message::Click(Click {
@@ -711,6 +722,7 @@ fn handle(state: &Shared, msg: Message) {
                 // the server setting does not change during a session.
                 r.remove();
             }
+            super::control::set_write(w.mode == cobrowse_protocol::Mode::Write);
             set_text(
                 &s.ui.mode,
                 match w.mode {
@@ -789,6 +801,7 @@ fn handle(state: &Shared, msg: Message) {
                 } => "The customer took control back. Pointer mode.",
                 ModeChange::Revoked { by: Party::Agent } => "Pointer mode.",
             };
+            super::control::set_write(m == ModeChange::Granted);
             set_text(&s.ui.mode, text);
         }
         Message::Refused(r) => {
