@@ -952,6 +952,18 @@ impl CobrowseClient {
             )?;
             i.ui = Some(ui);
         }
+        if !crate::web::restrict::loaded()
+            && let Some(base) = i.config.server_base()
+        {
+            // Early, so the customer's mask marker shows before any session; capture waits for
+            // the same load anyway (see `connect`).
+            let document = i.document.clone();
+            spawn_local(async move {
+                if let Err(e) = crate::web::restrict::load(&document, &base).await {
+                    web_sys::console::warn_1(&e.into());
+                }
+            });
+        }
         if i.session.is_none()
             && let Some(stored) = i.load_session()
         {
