@@ -197,6 +197,8 @@ pub struct State {
     raf: Option<Closure<dyn FnMut()>>,
     rings: VecDeque<(f64, Element)>,
     listeners: Vec<EventListener>,
+    /// Constructed/adopted sheets and pseudo-state (hover, focus, active) of the replica.
+    styles: super::styles::Styles,
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -251,6 +253,7 @@ pub fn start_agent() -> Result<(), JsValue> {
         raf: None,
         rings: VecDeque::new(),
         listeners: Vec::new(),
+        styles: super::styles::Styles::new(),
     }));
     wire_ui(&state, &window);
     match params.sid {
@@ -332,6 +335,7 @@ fn wire_ui(state: &Shared, window: &Window) {
             };
             let pos = overlay_point(&s, e);
             queue_pointer(&s, Some(pos));
+            agent_hover(&s, Some(pos));
         }));
     }
     {
@@ -341,6 +345,7 @@ fn wire_ui(state: &Shared, window: &Window) {
             "mouseleave",
             move |_| {
                 queue_pointer(&s, None);
+                agent_hover(&s, None);
             },
         ));
     }
@@ -382,6 +387,19 @@ fn wire_ui(state: &Shared, window: &Window) {
     let mut st = state.borrow_mut();
     st.raf = Some(raf);
     st.listeners = ls;
+}
+
+/// The agent's pointer moved to `pos` (customer viewport px) or left: the agent sees its own
+/// hover in the replica (the overlay above it keeps the replica from getting real pointer events).
+fn agent_hover(state: &Shared, pos: Option<(i32, i32)>) {
+    let mut s = state.borrow_mut();
+    let st = &mut *s;
+    let node = pos.and_then(|(x, y)| {
+        let doc = st.replica.backend().document()?;
+        doc.element_from_point(x as f32, y as f32)
+            .map(web_sys::Node::from)
+    });
+    st.styles.set_agent_hover(node, &st.replica);
 }
 
 /// The overlay point under `e` in customer viewport pixels.
@@ -750,6 +768,10 @@ fn handle(state: &Shared, msg: Message) {
             layout(state);
             let mut s = state.borrow_mut();
             let stats = s.replica.apply_snapshot(&snap);
+            {
+                let st = &mut *s;
+                st.styles.on_snapshot(&snap, &st.replica);
+            }
             debug!(
                 "snapshot: {} nodes, {} applied, {} ignored",
                 snap.nodes.len(),
@@ -764,6 +786,7 @@ fn handle(state: &Shared, msg: Message) {
         }
         Message::Mutations(m) => {
             let stats = state.borrow_mut().replica.apply_mutations(&m);
+            state.borrow().styles.changed();
             if stats.ignored > 0 {
                 debug!("mutations: {} ignored", stats.ignored);
             }
@@ -775,7 +798,16 @@ fn handle(state: &Shared, msg: Message) {
             state.borrow_mut().replica.apply_scroll(&p);
         }
         Message::Sheet(op) => {
-            state.borrow_mut().replica.apply_sheet(&op);
+            let mut s = state.borrow_mut();
+            let st = &mut *s;
+            if !st.styles.apply(&op, &st.replica) {
+                st.replica.apply_sheet(&op);
+            }
+        }
+        Message::Pseudo(p) if p.party == Party::Customer => {
+            let mut s = state.borrow_mut();
+            let st = &mut *s;
+            st.styles.set_pseudo(p, &st.replica);
         }
         Message::Viewport(v) => {
             state.borrow_mut().viewport = v;

@@ -230,6 +230,7 @@ impl RecState {
             .sheets
             .borrow_mut()
             .drain(&|n: &Node| mirror.id(n), &base);
+        self.log(&format!("stylesheet changes: {} frames", msgs.len()));
         for m in msgs {
             (self.sink)(m);
         }
@@ -677,6 +678,12 @@ impl Recorder {
             _raf_cb: raf_cb,
             _listeners: listeners,
             cssom,
+        })
+        .inspect(|r| {
+            if debug {
+                let n = r.cssom.installed();
+                web_sys::console::debug_1(&format!("[cobrowse] CSSOM hooks: {n}").into());
+            }
         })
     }
 

@@ -69,7 +69,8 @@ impl Default for SheetTracker {
 }
 
 fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
-    if !obj.is_object() {
+    // Functions (constructors) are objects too, but `typeof` says "function".
+    if !obj.is_object() && !obj.is_function() {
         return None;
     }
     Reflect::get(obj, &key.into())
@@ -111,9 +112,11 @@ fn adopted(root: &JsValue) -> Vec<JsValue> {
 impl SheetTracker {
     /// The id of `sheet`, assigned on first sight.
     fn id(&mut self, sheet: &JsValue) -> u32 {
-        let Some(o) = sheet.dyn_ref::<Object>() else {
+        // Casts, not `dyn_ref`: a sheet may come from another realm (a same-origin iframe).
+        if !sheet.is_object() {
             return 0;
-        };
+        }
+        let o: &Object = sheet.unchecked_ref();
         if let Some(id) = self.ids.get(o).as_f64() {
             return id as u32;
         }
@@ -140,7 +143,11 @@ impl SheetTracker {
                 None
             }
         };
-        if let Some(s) = sheet.as_ref().and_then(|s| s.dyn_ref::<Object>()) {
+        if let Some(s) = sheet
+            .as_ref()
+            .filter(|s| s.is_object())
+            .map(|s| s.unchecked_ref::<Object>())
+        {
             self.touched.add(s);
             let s: &JsValue = s.as_ref();
             if !self.dirty.iter().any(|d| d == s) {
@@ -164,8 +171,8 @@ impl SheetTracker {
         let rules = rule_texts(sheet)?;
         let base_url = get(sheet, "href").and_then(|h| h.as_string()).or(base);
         let disabled = get(sheet, "disabled").is_some_and(|d| d.is_truthy());
-        if let Some(o) = sheet.dyn_ref::<Object>() {
-            self.announced.add(o);
+        if sheet.is_object() {
+            self.announced.add(sheet.unchecked_ref());
         }
         Some(SheetState {
             sheet: self.id(sheet),
@@ -438,6 +445,11 @@ impl CssomHooks {
             });
             self.traps.push(trap);
         }
+    }
+
+    /// How many methods and setters are wrapped (for debug logs).
+    pub fn installed(&self) -> usize {
+        self.patched.len()
     }
 
     /// Queues a flush (after a snapshot queued adoption lists).
