@@ -21,6 +21,8 @@
 //! Browser modules (wasm32 only), tested with `wasm-bindgen-test` in headless Chromium:
 //! * `web::dom` — the real [`replica::DomBackend`] over web-sys, in a sandboxed iframe.
 //! * `web::app` — the agent page: join flow, WebSocket, status, pointers, toolbar.
+//! * `web::styles` — constructed/adopted stylesheets and the pseudo-state sheet (`:hover`,
+//!   `:focus`, `:active` of the customer, and the agent's own hover) via `cobrowse_css_rewrite`.
 //!
 //! Entry point: `start_agent()` (exported to JS), called by `www/slave.js`.
 

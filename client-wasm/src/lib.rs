@@ -19,7 +19,7 @@
 //! * [`backoff`] — reconnect delays with jitter.
 //! * [`config`] — the site's configuration and localizable UI texts.
 //! * [`web`] — the browser side: [`web::dom`] (DomTree over `web_sys`), [`web::recorder`]
-//!   (observer and listeners), [`web::ui`] (customer UI), [`web::actions`] (write-mode actions),
+//!   (observer and listeners), [`web::sheets`] (CSSOM capture), [`web::ui`] (customer UI), [`web::actions`] (write-mode actions),
 //!   [`web::restrict`] (restriction rules in the browser, the customer's mask marker),
 //!   [`web::client`] (session, socket, exported class).
 #![deny(clippy::unwrap_used)]
