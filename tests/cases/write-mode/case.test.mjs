@@ -102,6 +102,13 @@ test('grant, act by node id, restricted refusal, release, deny, revoke', { timeo
   });
   assert.ok(dialog.role, 'the consent prompt is a dialog');
   assert.ok(dialog.focused, 'focus moved into the consent dialog');
+  for (let i = 0; i < 3; i++) await ctx.customer.keyboard.press('Tab');
+  const trapped = await ctx.customer.evaluate(() => {
+    const root = document.querySelector('[data-cobrowse-ui]').shadowRoot;
+    const dlg = root.querySelector('[data-cobrowse-action="grant"]').closest('[role="dialog"]');
+    return { inside: dlg.contains(root.activeElement), modal: dlg.getAttribute('aria-modal'), label: !!dlg.getAttribute('aria-labelledby') };
+  });
+  assert.deepEqual(trapped, { inside: true, modal: 'true', label: true }, 'Tab stays in the labelled modal dialog');
   await customerUi('grant').click();
   await agentMode('write');
   assert.equal(await ctx.agent.locator('#cobrowse-nav').isVisible(), true, 'navigation bar in write mode');
