@@ -2,7 +2,7 @@
 // (the agent is told), then the agent's clicks, typing (plain, a React-like controlled input, an
 // IME composition, Enter), checkbox, select and wheel act on the customer's page by node id; a
 // site-restricted button refuses with a notice to the agent; the agent gives control back; the
-// customer denies (button and Escape) and takes control back.
+// customer denies (button and Escape) and takes control back; the URL bar stays on the site.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -181,4 +181,17 @@ test('grant, act by node id, restricted refusal, release, deny, revoke', { timeo
     /took control back/i.test(document.getElementById('cobrowse-mode').textContent));
   // Pointer-mode clicks on the button (three of them above) never reached the page.
   assert.equal(await ctx.customer.locator('#ok-count').textContent(), '1');
+
+  // Navigation bar: other origins are refused by the customer's side; the site's own pages work.
+  await requestAndGrant();
+  await ctx.agent.locator('#cobrowse-nav-url').fill('https://evil.example/phish');
+  await ctx.agent.locator('#cobrowse-nav-go').click();
+  await waitIn(ctx, ctx.agent, 'off-origin navigation refused', () =>
+    /refused.*OffOrigin/i.test(document.getElementById('cobrowse-mode').textContent));
+  assert.match(ctx.customer.url(), /write-fixture\.html$/);
+  await ctx.agent.locator('#cobrowse-nav-url').fill('/cobrowse/demo/form.html');
+  await ctx.agent.locator('#cobrowse-nav-go').click();
+  await ctx.customer.waitForURL(/\/cobrowse\/demo\/form\.html$/);
+  await waitIn(ctx, ctx.agent, 'the replica follows to form.html', () =>
+    !!document.getElementById('cobrowse-replica').contentDocument?.getElementById('checkout'));
 });
