@@ -7,7 +7,9 @@
 //   attribute (e.g. node ids a renderer may keep);
 // - `<script>` and `<noscript>` elements, comments, whitespace-only text (the replica is script-free);
 // - inline event handler attributes, `javascript:` URLs, `srcdoc` (stripped by the safe renderer);
-// - URL attributes are compared resolved against the customer page's URL;
+// - URL attributes (and `srcset` candidates) are compared resolved against the customer page's
+//   base URL (`<base href>` included); a frame's `src`/`sandbox` are skipped (its document is
+//   rebuilt from the capture);
 // - form state is compared by live properties (value, checked, selected), and a password's value
 //   only by its length: the replica must show a placeholder, never the real value (checked too).
 // By default only `<body>` is compared (plus `document.title`): how styles reach the replica is
@@ -50,6 +52,16 @@ export function normaliseInBrowser({ which, baseUrl }) {
       if (name.startsWith('data-cobrowse')) continue;
       if (/^on/i.test(name)) continue;
       if (name === 'srcdoc' || name === 'nonce') continue;
+      // A frame's document is rebuilt from the capture, not loaded: the replica's frame has no
+      // `src` and the renderer's own sandbox (issue #4 fidelity suite).
+      if ((el.localName === 'iframe' || el.localName === 'frame') && (name === 'src' || name === 'sandbox')) continue;
+      if (name === 'srcset' || name === 'imagesrcset') {
+        // Candidate URLs resolved like other URL attributes: "a.png 1x, b.png 2x".
+        value = value.split(',').map((c) => {
+          const [u, ...d] = c.trim().split(/\s+/);
+          try { return [new URL(u, base).href, ...d].join(' '); } catch { return c.trim(); }
+        }).join(', ');
+      }
       if (isPassword && name === 'value') continue;
       if (URL_ATTRS.has(name)) {
         if (/^\s*javascript:/i.test(value)) continue;
@@ -169,7 +181,8 @@ export function diffTrees(a, b, limit = 20) {
  * Returns `{ equal, diffs, customer, replica }`; `diffs` are readable lines.
  */
 export async function compareDom(customerPage, agentPage) {
-  const baseUrl = customerPage.url();
+  // The customer's effective base (a `<base href>` counts), which the replica copies.
+  const baseUrl = await customerPage.evaluate(() => document.baseURI).catch(() => customerPage.url());
   const customer = await customerPage.evaluate(normaliseInBrowser, { which: 'customer', baseUrl });
   const replica = await agentPage.evaluate(normaliseInBrowser, { which: 'replica', baseUrl });
   if (customer.error) return { equal: false, diffs: [customer.error], customer, replica };

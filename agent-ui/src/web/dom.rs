@@ -388,7 +388,20 @@ impl DomBackend for WebDom {
         // Reflect::set catches setter exceptions (e.g. a file input refusing a value).
         match state {
             FormState::Value(v) => {
-                let _ = Reflect::set(el, &"value".into(), &JsValue::from_str(v));
+                // A button-like input's `value` IS its attribute (mutations carry it); setting
+                // the property would add a `value=""` the customer's page does not have.
+                let button_like = el.node_name().eq_ignore_ascii_case("input")
+                    && el
+                        .unchecked_ref::<Element>()
+                        .get_attribute("type")
+                        .is_some_and(|t| {
+                            ["button", "submit", "reset", "image"]
+                                .iter()
+                                .any(|b| t.trim().eq_ignore_ascii_case(b))
+                        });
+                if !button_like {
+                    let _ = Reflect::set(el, &"value".into(), &JsValue::from_str(v));
+                }
             }
             FormState::Checked(c) => {
                 let _ = Reflect::set(el, &"checked".into(), &JsValue::from_bool(*c));
