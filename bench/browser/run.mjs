@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import { ROOT, assertBundleBuilt, startServer } from '../../tests/lib/server.mjs';
 import { launchBrowser } from '../../tests/lib/browser.mjs';
@@ -426,6 +426,7 @@ async function main() {
         } catch (err) {
           row[variant] = { error: err.message.split('\n')[0] };
           process.stderr.write(`  failed: ${row[variant].error}\n`);
+          process.stderr.write(`  browser said: ${browser.messages().slice(-8).join('\n    ')}\n`);
         }
       }
       try {
@@ -528,7 +529,11 @@ function report(rows, lat, secs) {
 /** Set by scripts/bench.sh from `chromium --version`. */
 const CHROMIUM_VERSION = () => process.env.BENCH_CHROMIUM || 'Debian Chromium';
 
-main().catch((err) => {
-  process.stderr.write(`browser benchmarks failed: ${err.stack || err}\n`);
-  process.exit(1);
-});
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err) => {
+    process.stderr.write(`browser benchmarks failed: ${err.stack || err}\n`);
+    process.exit(1);
+  });
+}
+
+export { capture, agentOurs, agentRrweb, openPage, staticRoot, metrics };
