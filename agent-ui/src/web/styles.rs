@@ -137,6 +137,11 @@ fn rewrite_rules(rules: &JsValue, out: &mut String) {
     }
 }
 
+/// What the browser's own stylesheet does for the mirrored states (Chromium's focus ring), with
+/// zero specificity (`:where`) so any page rule about the same property wins, as over UA styles.
+const UA_RULES: &str =
+    ":where([data-cobrowse-focus-visible]) { outline: -webkit-focus-ring-color auto 1px; }\n";
+
 /// State the animation-frame and `load` callbacks share.
 struct Inner {
     doc: Option<Document>,
@@ -183,7 +188,7 @@ impl Inner {
             return;
         };
         let doc_v: JsValue = doc.clone().into();
-        let mut text = String::new();
+        let mut text = String::from(UA_RULES);
         if let Some(list) = get(&doc_v, "styleSheets") {
             for sheet in items(&list) {
                 text.push_str(&self.rewritten(&sheet));
@@ -206,9 +211,6 @@ impl Inner {
             text.len()
         );
         if self.sheet.is_none() {
-            if text.is_empty() {
-                return;
-            }
             self.sheet = new_sheet(&doc_v);
         }
         let Some(sheet) = self.sheet.clone() else {
