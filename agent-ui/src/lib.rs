@@ -16,6 +16,7 @@
 //! * [`params`] — page parameters (`#sid=`, `debug`, `nosidinput`, `agentId`, `auth`), reconnect
 //!   backoff, status texts.
 //! * [`log`] — debug logging switched on by `#debug=1`.
+//! * [`encode`] — base64 for the `data:` URLs of canvas frames.
 //! * [`error`] — [`error::AgentError`], what start-up can fail with.
 //!
 //! Browser modules (wasm32 only), tested with `wasm-bindgen-test` in headless Chromium:
@@ -28,6 +29,7 @@
 
 #![deny(clippy::unwrap_used)]
 
+pub mod encode;
 pub mod error;
 pub mod log;
 pub mod params;

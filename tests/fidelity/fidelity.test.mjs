@@ -21,7 +21,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import {
-  ROOT, compareScreenshots, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState,
+  AGENT, ROOT, compareScreenshots, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState,
   waitForReplica,
 } from '../lib/harness.mjs';
 
@@ -124,6 +124,9 @@ const PAGES = [
     ['progress 40 %', call('progress', 40)],
     ['progress 85 %', call('progress', 85)],
   ]],
+  ['27-canvas', [
+    ['redraw the canvas', call('redraw')],
+  ]],
 ];
 
 let ctx;
@@ -162,6 +165,18 @@ async function settle() {
   await ctx.customer.evaluate(ready);
   await ctx.agent.evaluate(`(${ready.toString().replaceAll('document', "document.getElementById('cobrowse-replica').contentDocument")})()`);
   await ctx.agent.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+  // Canvas pixels arrive as frames at a capped rate: wait until the replica's canvases show what
+  // the customer's do (a timeout is measured, not failed: the screenshot then shows the gap).
+  const want = await ctx.customer.evaluate(() => [...document.querySelectorAll('canvas')].map((c) => c.toDataURL()));
+  if (want.length) {
+    // The replica shows a frame as the PNG the customer's canvas encodes to (web::canvas).
+    await ctx.agent.waitForFunction(([sel, w]) => {
+      const doc = document.querySelector(sel)?.contentDocument;
+      if (!doc) return false;
+      const css = doc.adoptedStyleSheets.map((s) => [...s.cssRules].map((r) => r.cssText).join('\n')).join('\n');
+      return w.every((u) => css.includes(u));
+    }, [AGENT.replica, want], { timeout: 5000, polling: 50 }).catch(() => {});
+  }
 }
 
 /** Screenshot comparison; a step that is not identical is compared again after two more agent
@@ -208,7 +223,9 @@ function report(all) {
 }
 
 let joined = false;
-for (const [name, steps] of PAGES) {
+// FIDELITY_ONLY=<substring>: run only the matching pages (when working on one).
+const only = process.env.FIDELITY_ONLY;
+for (const [name, steps] of PAGES.filter(([n]) => !only || n.includes(only))) {
   test(`fidelity: ${name}`, { timeout: 120_000 }, async () => {
     const url = `/cobrowse/fidelity/${name}.html`;
     const row = { page: name, steps: [], domEqual: true, verdict: 'pass' };

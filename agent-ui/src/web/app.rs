@@ -804,6 +804,11 @@ fn handle(state: &Shared, msg: Message) {
                 st.replica.apply_sheet(&op);
             }
         }
+        Message::Canvas(f) => {
+            let mut s = state.borrow_mut();
+            let st = &mut *s;
+            super::canvas::show(&f, &st.replica, &mut st.styles);
+        }
         Message::Pseudo(p) if p.party == Party::Customer => {
             let mut s = state.borrow_mut();
             let st = &mut *s;

@@ -139,8 +139,14 @@ fn rewrite_rules(rules: &JsValue, out: &mut String) {
 
 /// What the browser's own stylesheet does for the mirrored states (Chromium's focus ring), with
 /// zero specificity (`:where`) so any page rule about the same property wins, as over UA styles.
-const UA_RULES: &str =
-    ":where([data-cobrowse-focus-visible]) { outline: -webkit-focus-ring-color auto 1px; }\n";
+///
+/// Also what a `<canvas>` is with scripts on (the replica has none, so there a canvas would show
+/// its fallback content and not be sized by its `width`/`height`): inline-block, sized by its
+/// attributes, fallback hidden. Frames are shown by per-canvas rules (`web::canvas`).
+const UA_RULES: &str = ":where([data-cobrowse-focus-visible]) { outline: -webkit-focus-ring-color auto 1px; }
+:where(canvas) { display: inline-block; width: attr(width px, 300px); height: attr(height px, 150px); }
+canvas > * { display: none !important; }
+";
 
 /// State the animation-frame and `load` callbacks share.
 struct Inner {
@@ -152,6 +158,8 @@ struct Inner {
     scheduled: bool,
     raf: Option<Closure<dyn FnMut()>>,
     _load: Option<EventListener>,
+    /// `<canvas>` frames as rules, by canvas node id.
+    canvas: HashMap<NodeId, String>,
 }
 
 impl Inner {
@@ -189,6 +197,9 @@ impl Inner {
         };
         let doc_v: JsValue = doc.clone().into();
         let mut text = String::from(UA_RULES);
+        for rule in self.canvas.values() {
+            text.push_str(rule);
+        }
         if let Some(list) = get(&doc_v, "styleSheets") {
             for sheet in items(&list) {
                 text.push_str(&self.rewritten(&sheet));
@@ -290,6 +301,7 @@ impl Styles {
                 scheduled: false,
                 raf: None,
                 _load: None,
+                canvas: HashMap::new(),
             })),
             constructed: HashMap::new(),
             adoptions: HashMap::new(),
@@ -314,6 +326,7 @@ impl Styles {
             };
             i.sheet = None;
             i.cache = WeakMap::new();
+            i.canvas.clear();
             i._load = None;
             if let Some(d) = &doc {
                 let _ = Reflect::set(d, &"adoptedStyleSheets".into(), &Array::new());
@@ -450,6 +463,22 @@ impl Styles {
         if Reflect::set(&node, &"adoptedStyleSheets".into(), &list).is_err() {
             crate::debug!("adoptedStyleSheets refused for {target}");
         }
+    }
+
+    /// Shows a canvas frame (`url`, an image `data:` URL) on the replica canvas `el` of `id`, at
+    /// the canvas's size (zero specificity, so page rules sizing the canvas still win).
+    pub fn canvas_frame(&mut self, id: NodeId, el: &Element, url: &str, width: u32, height: u32) {
+        let _ = el.set_attribute("data-cobrowse-canvas", &id.to_string());
+        let rule = format!(
+            ":where([data-cobrowse-canvas=\"{id}\"]) {{ width: {width}px; height: {height}px; }}\n\
+             [data-cobrowse-canvas=\"{id}\"] {{ background-image: url(\"{url}\") !important; \
+             background-size: 100% 100% !important; background-repeat: no-repeat !important; \
+             background-origin: content-box !important; background-clip: content-box !important; }}\n"
+        );
+        if let Ok(mut i) = self.inner.try_borrow_mut() {
+            i.canvas.insert(id, rule);
+        }
+        self.changed();
     }
 
     /// The customer's hover/focus/active targets changed.

@@ -2,6 +2,7 @@
 //! crate's other modules.
 
 pub mod actions;
+pub mod canvas;
 pub mod client;
 pub mod dom;
 pub mod recorder;

@@ -75,6 +75,8 @@ pub struct RecState {
     sheets: Rc<RefCell<crate::web::sheets::SheetTracker>>,
     /// Set after a snapshot queued adoption lists that a microtask must send.
     sheets_pending: bool,
+    /// `<canvas>` frames (issue #4, `web::canvas`).
+    canvas: crate::web::canvas::CanvasSampler,
 }
 
 /// Reads the customer's viewport.
@@ -203,6 +205,7 @@ impl RecState {
             .filter_map(|id| mirror.node(id).map(|n| (id, n.clone())));
         let (sheets, schedule) = self.sheets.borrow_mut().snapshot(&mut captured, &base);
         self.sheets_pending |= schedule;
+        self.canvas.reset();
         self.log(&format!("snapshot: {} nodes", nodes.len()));
         Message::Snapshot(Box::new(Snapshot {
             names,
@@ -213,6 +216,18 @@ impl RecState {
             viewport: viewport(&self.window),
             sheets,
         }))
+    }
+
+    /// Sends changed `<canvas>` pixels (after pending DOM records, so new canvases are known).
+    fn sample_canvases(&mut self) {
+        self.flush_pending();
+        let mirror = &self.mirror;
+        let msgs = self
+            .canvas
+            .sample(&self.window, self.dom.document(), &|n: &Node| mirror.id(n));
+        for m in msgs {
+            (self.sink)(m);
+        }
     }
 
     /// Sends pending CSSOM changes (after pending DOM records, so new owners are known).
@@ -559,6 +574,7 @@ pub struct Recorder {
     _raf_cb: Closure<dyn FnMut(f64)>,
     _listeners: Vec<EventListener>,
     cssom: crate::web::sheets::CssomHooks,
+    _canvas_timer: gloo_timers::callback::Interval,
 }
 
 /// Runs `f` on the shared state unless it is busy (a re-entrant event is dropped rather than
@@ -600,6 +616,7 @@ impl Recorder {
             last_url: document.url().unwrap_or_default(),
             sheets: Rc::default(),
             sheets_pending: false,
+            canvas: Default::default(),
         }));
         let weak = Rc::downgrade(&state);
         let tracker = Rc::clone(&state.borrow().sheets);
@@ -671,6 +688,13 @@ impl Recorder {
             }),
         ];
 
+        let weak = Rc::downgrade(&state);
+        let canvas_timer =
+            gloo_timers::callback::Interval::new(crate::web::canvas::SAMPLE_MS, move || {
+                if let Some(s) = weak.upgrade() {
+                    with_state(&s, RecState::sample_canvases);
+                }
+            });
         Ok(Recorder {
             state,
             observer,
@@ -678,6 +702,7 @@ impl Recorder {
             _raf_cb: raf_cb,
             _listeners: listeners,
             cssom,
+            _canvas_timer: canvas_timer,
         })
         .inspect(|r| {
             if debug {
