@@ -35,6 +35,11 @@ need_cmd_pkg cc gcc
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
+  # The Cassandra store and cluster tests (issue #6): a JDK 17 runs Cassandra 5.0, Maven fetches
+  # its jars from Maven Central once (scripts/cassandra.sh), nginx is the sticky load balancer.
+  ls /usr/lib/jvm/*17*/bin/java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jre-headless)
+  need_cmd_pkg mvn maven
+  [ -x /usr/sbin/nginx ] || apt_missing+=(nginx)
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   have apt-get || die "missing ${apt_missing[*]} and no apt-get to install them; install them by hand"

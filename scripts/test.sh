@@ -9,8 +9,11 @@
 #   fmt         cargo fmt --all --check
 #   clippy      cargo clippy --workspace --all-targets -D warnings, natively and for the wasm crates
 #               on wasm32 (their browser code only compiles there)
-#   unit        cargo test --workspace (native)
-#   cassandra   (reserved: the Cassandra store tests of issue #6 go here)
+#   cassandra   start a real single-node Apache Cassandra (scripts/cassandra.sh) for the rest of the
+#               run (stopped on exit) and export COBROWSE_TEST_CASSANDRA for the tests
+#   unit        cargo test --workspace (native), with the server's Cassandra-backed store suite and
+#               cluster tests enabled (feature cobrowse-server/cassandra-tests) when a database is
+#               configured or CI is set (so in CI a missing database fails, never skips)
 #   bundle      wasm crates + loader into www/js/ (scripts/build-all.sh)
 #   js          js-shim's own tests (`npm test`: the loader in real Chromium)
 #   wasm        wasm-bindgen-test suites of the wasm crates in headless Chromium
@@ -24,7 +27,7 @@ set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-ALL_STAGES=(setup fmt clippy unit cassandra bundle js wasm server e2e)
+ALL_STAGES=(setup fmt clippy cassandra unit bundle js wasm server e2e)
 if [ $# -gt 0 ]; then
   for s in "$@"; do
     [[ " ${ALL_STAGES[*]} " == *" $s "* ]] || die "unknown stage '$s' (stages: ${ALL_STAGES[*]})"
@@ -76,7 +79,11 @@ summary() {
   # Keep this the last line: the counts of all test runners together.
   printf '%s passed, %s failed, %s skipped\n' "$passed" "$failed" "$ignored"
 }
-trap summary EXIT
+cassandra_started=0
+stop_cassandra() {
+  if [ "$cassandra_started" = 1 ]; then "$ROOT/scripts/cassandra.sh" stop || true; fi
+}
+trap 'rc=$?; stop_cassandra; (exit $rc); summary' EXIT
 
 # run_stage NAME COMMAND... — prints a header, runs the command with its output shown and kept in
 # the log dir, records the time, and (through set -e) stops the suite when it fails.
@@ -113,12 +120,17 @@ if want clippy; then
   for p in "${wasm_packages[@]}"; do wasm_args+=(-p "$p"); done
   run_stage clippy-wasm cargo clippy --target wasm32-unknown-unknown "${wasm_args[@]}" --all-targets -- -D warnings
 fi
-want unit && run_stage unit cargo test --workspace
-
-# ---- Cassandra (issue #6) -------------------------------------------------------------------
-# The storage trait's shared suite against a real Cassandra goes here, e.g.:
-#   run_stage cassandra bash -c './scripts/cassandra.sh start && cargo test -p cobrowse-server --features cassandra -- --test-threads=1; rc=$?; ./scripts/cassandra.sh stop; exit $rc'
-# Until then this stage does nothing.
+# ---- Cassandra (issue #6): one database for the whole run ------------------------------------
+if want cassandra; then
+  cassandra_started=1
+  run_stage cassandra "$ROOT/scripts/cassandra.sh" start
+  export COBROWSE_TEST_CASSANDRA="127.0.0.1:${CASSANDRA_PORT:-9042}"
+fi
+unit_features=()
+if [ -n "${COBROWSE_TEST_CASSANDRA:-}" ] || [ -n "${CI:-}" ]; then
+  unit_features=(--features cobrowse-server/cassandra-tests)
+fi
+want unit && run_stage unit cargo test --workspace "${unit_features[@]}"
 
 want bundle && run_stage bundle "$ROOT/scripts/build-all.sh"
 if want js && [ -f "$ROOT/js-shim/package.json" ] \

@@ -83,6 +83,10 @@ pub const OPTIONS: &[&str] = &[
     "storage.cassandra.keyspace",
     "storage.cassandra.replicationStrategy",
     "storage.cassandra.replicationFactor",
+    "storage.cassandra.datacenter",
+    "storage.cassandra.username",
+    "storage.cassandra.password",
+    "storage.cassandra.nodeHeartbeat",
     "storage.cassandra.readConsistency",
     "storage.cassandra.writeConsistency",
     "storage.cassandra.retention.liveSessions",
@@ -339,6 +343,10 @@ struct RawCassandra {
     keyspace: String,
     replication_strategy: String,
     replication_factor: u32,
+    datacenter: String,
+    username: String,
+    password: String,
+    node_heartbeat: Dur,
     read_consistency: String,
     write_consistency: String,
     retention: RawRetention,
@@ -349,8 +357,12 @@ impl Default for RawCassandra {
         RawCassandra {
             contact_points: List(vec!["127.0.0.1:9042".into()]),
             keyspace: "cobrowse".into(),
-            replication_strategy: "SimpleStrategy".into(),
+            replication_strategy: "NetworkTopologyStrategy".into(),
             replication_factor: 1,
+            datacenter: "datacenter1".into(),
+            username: String::new(),
+            password: String::new(),
+            node_heartbeat: Dur(Duration::from_secs(5)),
             read_consistency: "LOCAL_QUORUM".into(),
             write_consistency: "LOCAL_QUORUM".into(),
             retention: RawRetention::default(),
@@ -424,7 +436,7 @@ pub enum StorageConfig {
         data_dir: PathBuf,
     },
     /// Cassandra / ScyllaDB (implemented by issue #6; settings are validated already).
-    Cassandra(CassandraConfig),
+    Cassandra(Box<CassandraConfig>),
 }
 
 /// Cassandra / ScyllaDB settings.
@@ -436,8 +448,17 @@ pub struct CassandraConfig {
     pub keyspace: String,
     /// `SimpleStrategy` or `NetworkTopologyStrategy`.
     pub replication_strategy: String,
-    /// Replication factor.
+    /// Replication factor (per datacenter with `NetworkTopologyStrategy`).
     pub replication_factor: u32,
+    /// Datacenter named in the `NetworkTopologyStrategy` replication map.
+    pub datacenter: String,
+    /// Username for password authentication; empty means no authentication.
+    pub username: String,
+    /// Password for password authentication.
+    pub password: String,
+    /// How often a node refreshes its row in the node registry; the row lives three periods,
+    /// so a node that stopped heartbeating is considered dead after that.
+    pub node_heartbeat: Duration,
     /// Read consistency level name.
     pub read_consistency: String,
     /// Write consistency level name.
@@ -777,6 +798,18 @@ impl RawConfig {
                         "SimpleStrategy or NetworkTopologyStrategy",
                     ));
                 }
+                if c.datacenter.is_empty() || c.datacenter.contains(['\'', '\\', '\n', '\r']) {
+                    return Err(invalid(
+                        "storage.cassandra.datacenter",
+                        "a datacenter name without quotes",
+                    ));
+                }
+                if c.node_heartbeat.0 < Duration::from_secs(1) {
+                    return Err(invalid(
+                        "storage.cassandra.nodeHeartbeat",
+                        "must be at least 1s",
+                    ));
+                }
                 if c.replication_factor == 0 {
                     return Err(invalid(
                         "storage.cassandra.replicationFactor",
@@ -791,17 +824,21 @@ impl RawConfig {
                         return Err(invalid(name, format!("one of {}", CONSISTENCY.join(", "))));
                     }
                 }
-                StorageConfig::Cassandra(CassandraConfig {
+                StorageConfig::Cassandra(Box::new(CassandraConfig {
                     contact_points: c.contact_points.0,
                     keyspace: c.keyspace,
                     replication_strategy: c.replication_strategy,
                     replication_factor: c.replication_factor,
+                    datacenter: c.datacenter,
+                    username: c.username,
+                    password: c.password,
+                    node_heartbeat: c.node_heartbeat.0,
                     read_consistency: c.read_consistency.to_ascii_uppercase(),
                     write_consistency: c.write_consistency.to_ascii_uppercase(),
                     retention_live_sessions: c.retention.live_sessions.0,
                     retention_history: c.retention.history.0,
                     retention_window_history: c.retention.window_history.0,
-                })
+                }))
             }
             other => {
                 return Err(invalid(
@@ -1060,6 +1097,9 @@ mod tests {
                 assert_eq!(cc.contact_points.len(), 2);
                 assert_eq!(cc.read_consistency, "ONE");
                 assert_eq!(cc.retention_history, Duration::from_secs(7 * 86400));
+                assert_eq!(cc.replication_strategy, "NetworkTopologyStrategy");
+                assert_eq!(cc.datacenter, "datacenter1");
+                assert!(cc.username.is_empty());
             }
             other => panic!("expected cassandra, got {other:?}"),
         }

@@ -44,15 +44,16 @@ use std::future::Future;
 use std::sync::Arc;
 use store::{Store, StoreError};
 
-/// Opens the configured storage backend.
-pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+/// Opens the configured storage backend (for Cassandra: connects, creates the schema when
+/// absent and prepares the statements).
+pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     match &config.storage {
         config::StorageConfig::Embedded { data_dir } => {
             Ok(Arc::new(store::embedded::EmbeddedStore::open(data_dir)?))
         }
-        config::StorageConfig::Cassandra(_) => Err(StoreError::Unsupported(
-            "cassandra (the cluster store is issue #6)".into(),
-        )),
+        config::StorageConfig::Cassandra(c) => {
+            Ok(Arc::new(store::cassandra::CassandraStore::open(c).await?))
+        }
     }
 }
 
@@ -64,7 +65,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let store = open_store(&config)?;
+    let store = open_store(&config).await?;
     let (app, writer) = app::App::new(config, store);
     let stale = sessions::close_stale(&app).await?;
     if stale > 0 {

@@ -530,7 +530,7 @@ mod tests {
             },
             ..crate::Config::default()
         };
-        let store = crate::open_store(&config).expect("store");
+        let store = crate::open_store(&config).await.expect("store");
         let (app, _writer) = App::new(config, store);
         let session = sessions::create(&app, None, None, "http://t".into())
             .await

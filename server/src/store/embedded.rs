@@ -4,15 +4,32 @@
 //! disk. redb commits are durable (fsync) by default, which is what makes history survive a crash
 //! as well as a restart.
 
-use super::{HistoryRecord, LiveRecord, Store, StoreError, StoreFuture};
+use super::{HistoryRecord, LiveRecord, NodeRecord, Store, StoreError, StoreFuture};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 const LIVE: TableDefinition<&str, &[u8]> = TableDefinition::new("live_sessions");
 const HISTORY: TableDefinition<&str, &[u8]> = TableDefinition::new("session_history");
+const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");
+
+/// A node row with its expiry (redb has no TTL; expired rows are filtered out when listed).
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredNode {
+    node: NodeRecord,
+    expires_at: u64,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
 
 /// redb-backed [`Store`].
 #[derive(Clone)]
@@ -46,6 +63,7 @@ impl EmbeddedStore {
         let txn = db.begin_write().map_err(backend)?;
         txn.open_table(LIVE).map_err(backend)?;
         txn.open_table(HISTORY).map_err(backend)?;
+        txn.open_table(NODES).map_err(backend)?;
         txn.commit().map_err(backend)?;
         Ok(EmbeddedStore { db: Arc::new(db) })
     }
@@ -112,8 +130,74 @@ impl Store for EmbeddedStore {
         })
     }
 
+    fn claim_live(&self, expected_owner: String, rec: LiveRecord) -> StoreFuture<'_, bool> {
+        self.blocking(move |db| {
+            let bytes = encode(&rec)?;
+            let txn = db.begin_write().map_err(backend)?;
+            let claimed = {
+                let mut t = txn.open_table(LIVE).map_err(backend)?;
+                let current: Option<LiveRecord> =
+                    match t.get(rec.token.as_str()).map_err(backend)? {
+                        Some(v) => Some(decode(&rec.token, v.value())?),
+                        None => None,
+                    };
+                match current {
+                    Some(cur) if cur.node == expected_owner => {
+                        t.insert(rec.token.as_str(), bytes.as_slice())
+                            .map_err(backend)?;
+                        true
+                    }
+                    _ => false,
+                }
+            };
+            txn.commit().map_err(backend)?;
+            Ok(claimed)
+        })
+    }
+
+    fn heartbeat(&self, node: NodeRecord, ttl: Duration) -> StoreFuture<'_, ()> {
+        self.blocking(move |db| {
+            let stored = StoredNode {
+                expires_at: node.heartbeat_at.saturating_add(ttl.as_millis() as u64),
+                node,
+            };
+            put(db, NODES, &stored.node.name, &encode(&stored)?)
+        })
+    }
+
+    fn list_nodes(&self) -> StoreFuture<'_, Vec<NodeRecord>> {
+        self.blocking(move |db| {
+            let now = now_ms();
+            let txn = db.begin_read().map_err(backend)?;
+            let t = txn.open_table(NODES).map_err(backend)?;
+            let mut out = Vec::new();
+            for entry in t.iter().map_err(backend)? {
+                let (k, v) = entry.map_err(backend)?;
+                let stored: StoredNode = decode(k.value(), v.value())?;
+                if stored.expires_at > now {
+                    out.push(stored.node);
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, ()> {
-        self.blocking(move |db| put(db, LIVE, &rec.token, &encode(&rec)?))
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(backend)?;
+            {
+                let mut t = txn.open_table(LIVE).map_err(backend)?;
+                let owner: Option<String> = match t.get(rec.token.as_str()).map_err(backend)? {
+                    Some(v) => Some(decode::<LiveRecord>(&rec.token, v.value())?.node),
+                    None => None,
+                };
+                if owner.as_deref() == Some(rec.node.as_str()) {
+                    t.insert(rec.token.as_str(), encode(&rec)?.as_slice())
+                        .map_err(backend)?;
+                }
+            }
+            txn.commit().map_err(backend)
+        })
     }
 
     fn get_live(&self, token: String) -> StoreFuture<'_, Option<LiveRecord>> {

@@ -11,22 +11,32 @@
 //!
 //! Records are plain serde structs; each backend chooses its encoding (JSON in redb).
 //!
+//! * **Nodes** ([`NodeRecord`]): the cluster's node registry (name, internal and public URL,
+//!   last heartbeat). A row lives as long as the TTL its node gives it, so a node that stops
+//!   heartbeating disappears from [`Store::list_nodes`] by itself.
+//!
 //! # Contract for implementations
 //!
 //! * Every method is async and object safe (boxed futures) so the server holds `Arc<dyn Store>`.
-//! * `insert_live` returns `Ok(false)` when the token is taken; everything else upserts.
+//! * `insert_live` returns `Ok(false)` when the token is taken; `claim_live` is a compare-and-set
+//!   on the owner (a lightweight transaction in Cassandra); `update_live` only applies while the
+//!   record's node still owns the token, so a node that lost a session cannot overwrite the new
+//!   owner's record. History and node rows upsert.
 //! * The server serialises its writes through one task (see `crate::app::StoreWriter`), so a
 //!   backend sees a session's updates in order and need not order them itself.
 //!
 //! # Layout
 //!
 //! * [`embedded`] — the redb implementation (default; one file in the data directory).
+//! * [`cassandra`] — the Cassandra / ScyllaDB implementation (`scylla` driver) for clusters.
 
+pub mod cassandra;
 pub mod embedded;
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 /// A storage failure. The server answers 503 / `ErrorCode::Internal` and logs it.
 #[derive(Debug, thiserror::Error)]
@@ -105,11 +115,33 @@ pub struct HistoryRecord {
     pub agent_id: Option<String>,
 }
 
+/// A server node as the registry sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeRecord {
+    /// Node name (the `gcbSessionServer` cookie value).
+    pub name: String,
+    /// URL other nodes use to reach this one (proxying).
+    pub internal_url: String,
+    /// URL clients use to reach this node directly (`serverUrl`).
+    pub public_url: String,
+    /// Last heartbeat, ms since the Unix epoch.
+    pub heartbeat_at: u64,
+}
+
 /// The storage operations both backends provide.
 pub trait Store: Send + Sync + 'static {
     /// Records a new live session; `Ok(false)` when the token is already live (atomic).
     fn insert_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool>;
-    /// Updates a live session (state, activation).
+    /// Moves a live session to `rec.node` if `expected_owner` still owns it (compare-and-set,
+    /// atomic across nodes). `Ok(false)` when another node owns it or the session is gone.
+    fn claim_live(&self, expected_owner: String, rec: LiveRecord) -> StoreFuture<'_, bool>;
+    /// Refreshes this node's registry row; it expires `ttl` after the last heartbeat.
+    fn heartbeat(&self, node: NodeRecord, ttl: Duration) -> StoreFuture<'_, ()>;
+    /// Nodes whose registry row has not expired.
+    fn list_nodes(&self) -> StoreFuture<'_, Vec<NodeRecord>>;
+    /// Updates a live session (state, activation) while `rec.node` still owns it; a no-op when
+    /// the session is gone or owned by another node.
     fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, ()>;
     /// Looks a live session up by token.
     fn get_live(&self, token: String) -> StoreFuture<'_, Option<LiveRecord>>;

@@ -1,0 +1,506 @@
+//! The cluster store: Apache Cassandra or ScyllaDB through the `scylla` driver.
+//!
+//! Records are kept as JSON text (the same encoding as the embedded store), with the columns a
+//! query must select or compare on pulled out: `live_sessions.node` is the owner that the
+//! lightweight transactions compare-and-set. Only CQL both databases accept is used (no
+//! `USING TIMEOUT`, no tablets options); every statement is prepared once at open.
+//!
+//! # Tables (created at open when absent)
+//!
+//! * `live_sessions (session_token PRIMARY KEY, node, record)` (`token` is a reserved word in
+//!   CQL) — every write is a lightweight
+//!   transaction (`IF NOT EXISTS`, `IF node = ?`, `IF EXISTS`) so ownership changes are
+//!   linearizable and plain writes never race Paxos timestamps. TTL `retention.liveSessions`.
+//! * `session_history (history_id PRIMARY KEY, record)` — TTL `retention.history`.
+//! * `nodes (name PRIMARY KEY, internal_url, public_url, heartbeat_at)` — TTL given by the node
+//!   (three heartbeat periods), so dead nodes vanish by themselves.
+//!
+//! Reads and writes use the configured consistency levels; lightweight transactions use
+//! `LOCAL_SERIAL` for their Paxos phase.
+
+use super::{HistoryRecord, LiveRecord, NodeRecord, Store, StoreError, StoreFuture};
+use crate::config::CassandraConfig;
+use scylla::client::session::Session;
+use scylla::client::session_builder::SessionBuilder;
+use scylla::frame::types::{Consistency, SerialConsistency};
+use scylla::response::query_result::QueryResult;
+use scylla::statement::prepared::PreparedStatement;
+use scylla::value::{CqlValue, Row};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long opening keeps retrying to reach the database (it may still be starting).
+const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
+/// Cassandra's largest TTL (20 years), in seconds.
+const MAX_TTL_SECS: u64 = 630_720_000;
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps a validated consistency name to the driver's enum.
+fn consistency(name: &str) -> Consistency {
+    match name {
+        "ANY" => Consistency::Any,
+        "ONE" => Consistency::One,
+        "TWO" => Consistency::Two,
+        "THREE" => Consistency::Three,
+        "QUORUM" => Consistency::Quorum,
+        "ALL" => Consistency::All,
+        "EACH_QUORUM" => Consistency::EachQuorum,
+        "LOCAL_ONE" => Consistency::LocalOne,
+        _ => Consistency::LocalQuorum,
+    }
+}
+
+/// A TTL in whole seconds as CQL wants it (`0` = no expiry), clamped to Cassandra's maximum.
+fn ttl_secs(d: Duration) -> i32 {
+    d.as_secs().min(MAX_TTL_SECS) as i32
+}
+
+struct Statements {
+    insert_live: PreparedStatement,
+    claim_live: PreparedStatement,
+    update_live: PreparedStatement,
+    get_live: PreparedStatement,
+    remove_live: PreparedStatement,
+    list_live: PreparedStatement,
+    put_history: PreparedStatement,
+    get_history: PreparedStatement,
+    heartbeat: PreparedStatement,
+    list_nodes: PreparedStatement,
+    ping: PreparedStatement,
+}
+
+/// Cassandra/ScyllaDB-backed [`Store`].
+#[derive(Clone)]
+pub struct CassandraStore {
+    session: Arc<Session>,
+    st: Arc<Statements>,
+    live_ttl: i32,
+    history_ttl: i32,
+}
+
+impl CassandraStore {
+    /// Connects (retrying for up to 30 s while the database starts), creates the keyspace and
+    /// tables when absent and prepares every statement.
+    pub async fn open(c: &CassandraConfig) -> Result<CassandraStore, StoreError> {
+        let session = connect(c).await?;
+        let replication = if c.replication_strategy == "SimpleStrategy" {
+            format!(
+                "{{'class': 'SimpleStrategy', 'replication_factor': {}}}",
+                c.replication_factor
+            )
+        } else {
+            format!(
+                "{{'class': 'NetworkTopologyStrategy', '{}': {}}}",
+                c.datacenter, c.replication_factor
+            )
+        };
+        let ks = &c.keyspace;
+        let ddl = [
+            format!("CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = {replication}"),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {ks}.live_sessions \
+                 (session_token text PRIMARY KEY, node text, record text)"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {ks}.session_history \
+                 (history_id text PRIMARY KEY, record text)"
+            ),
+            format!(
+                "CREATE TABLE IF NOT EXISTS {ks}.nodes (name text PRIMARY KEY, \
+                 internal_url text, public_url text, heartbeat_at bigint)"
+            ),
+        ];
+        for q in ddl {
+            session
+                .query_unpaged(q.as_str(), ())
+                .await
+                .map_err(|e| backend(format!("schema ({q}): {e}")))?;
+        }
+        let read = consistency(&c.read_consistency);
+        let write = consistency(&c.write_consistency);
+        let prep = |q: String, cl: Consistency, lwt: bool| {
+            let session = &session;
+            async move {
+                let mut p = session
+                    .prepare(q.as_str())
+                    .await
+                    .map_err(|e| backend(format!("prepare ({q}): {e}")))?;
+                p.set_consistency(cl);
+                if lwt {
+                    p.set_serial_consistency(Some(SerialConsistency::LocalSerial));
+                }
+                Ok::<_, StoreError>(p)
+            }
+        };
+        let st = Statements {
+            insert_live: prep(
+                format!(
+                    "INSERT INTO {ks}.live_sessions (session_token, node, record) VALUES (?, ?, ?) \
+                     IF NOT EXISTS USING TTL ?"
+                ),
+                write,
+                true,
+            )
+            .await?,
+            claim_live: prep(
+                format!(
+                    "UPDATE {ks}.live_sessions USING TTL ? SET node = ?, record = ? \
+                     WHERE session_token = ? IF node = ?"
+                ),
+                write,
+                true,
+            )
+            .await?,
+            update_live: prep(
+                format!(
+                    "UPDATE {ks}.live_sessions USING TTL ? SET record = ? \
+                     WHERE session_token = ? IF node = ?"
+                ),
+                write,
+                true,
+            )
+            .await?,
+            get_live: prep(
+                format!("SELECT node, record FROM {ks}.live_sessions WHERE session_token = ?"),
+                read,
+                false,
+            )
+            .await?,
+            remove_live: prep(
+                format!("DELETE FROM {ks}.live_sessions WHERE session_token = ? IF EXISTS"),
+                write,
+                true,
+            )
+            .await?,
+            list_live: prep(
+                format!("SELECT node, record FROM {ks}.live_sessions"),
+                read,
+                false,
+            )
+            .await?,
+            put_history: prep(
+                format!(
+                    "INSERT INTO {ks}.session_history (history_id, record) VALUES (?, ?) \
+                     USING TTL ?"
+                ),
+                write,
+                false,
+            )
+            .await?,
+            get_history: prep(
+                format!("SELECT record FROM {ks}.session_history WHERE history_id = ?"),
+                read,
+                false,
+            )
+            .await?,
+            heartbeat: prep(
+                format!(
+                    "INSERT INTO {ks}.nodes (name, internal_url, public_url, heartbeat_at) \
+                     VALUES (?, ?, ?, ?) USING TTL ?"
+                ),
+                write,
+                false,
+            )
+            .await?,
+            list_nodes: prep(
+                format!("SELECT name, internal_url, public_url, heartbeat_at FROM {ks}.nodes"),
+                read,
+                false,
+            )
+            .await?,
+            ping: prep(
+                "SELECT release_version FROM system.local".into(),
+                Consistency::One,
+                false,
+            )
+            .await?,
+        };
+        Ok(CassandraStore {
+            session: Arc::new(session),
+            st: Arc::new(st),
+            live_ttl: ttl_secs(c.retention_live_sessions),
+            history_ttl: ttl_secs(c.retention_history),
+        })
+    }
+}
+
+async fn connect(c: &CassandraConfig) -> Result<Session, StoreError> {
+    let deadline = tokio::time::Instant::now() + CONNECT_PATIENCE;
+    loop {
+        let mut b = SessionBuilder::new()
+            .known_nodes(&c.contact_points)
+            .connection_timeout(Duration::from_secs(5));
+        if !c.username.is_empty() {
+            b = b.user(c.username.clone(), c.password.clone());
+        }
+        match b.build().await {
+            Ok(s) => return Ok(s),
+            Err(e) if tokio::time::Instant::now() >= deadline => {
+                return Err(backend(format!(
+                    "cannot connect to {}: {e}",
+                    c.contact_points.join(", ")
+                )));
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "database not reachable yet; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    }
+}
+
+/// Whether a lightweight transaction's answer says `[applied] = true`.
+fn applied(res: QueryResult) -> Result<bool, StoreError> {
+    let rows = res.into_rows_result().map_err(backend)?;
+    let row: Option<Row> = rows.maybe_first_row::<Row>().map_err(backend)?;
+    Ok(matches!(
+        row.and_then(|r| r.columns.into_iter().next().flatten()),
+        Some(CqlValue::Boolean(true))
+    ))
+}
+
+fn decode_live(token: &str, node: String, record: &str) -> Result<LiveRecord, StoreError> {
+    let mut rec: LiveRecord = serde_json::from_str(record).map_err(|e| StoreError::Corrupt {
+        key: token.to_string(),
+        message: e.to_string(),
+    })?;
+    // The column is what the transactions compare on: it is the truth about the owner.
+    rec.node = node;
+    Ok(rec)
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(backend)
+}
+
+impl Store for CassandraStore {
+    fn insert_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            let record = encode(&rec)?;
+            let res = self
+                .session
+                .execute_unpaged(
+                    &self.st.insert_live,
+                    (&rec.token, &rec.node, &record, self.live_ttl),
+                )
+                .await
+                .map_err(backend)?;
+            applied(res)
+        })
+    }
+
+    fn claim_live(&self, expected_owner: String, rec: LiveRecord) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            let record = encode(&rec)?;
+            let res = self
+                .session
+                .execute_unpaged(
+                    &self.st.claim_live,
+                    (
+                        self.live_ttl,
+                        &rec.node,
+                        &record,
+                        &rec.token,
+                        &expected_owner,
+                    ),
+                )
+                .await
+                .map_err(backend)?;
+            applied(res)
+        })
+    }
+
+    fn heartbeat(&self, node: NodeRecord, ttl: Duration) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.session
+                .execute_unpaged(
+                    &self.st.heartbeat,
+                    (
+                        &node.name,
+                        &node.internal_url,
+                        &node.public_url,
+                        node.heartbeat_at as i64,
+                        ttl_secs(ttl).max(1),
+                    ),
+                )
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn list_nodes(&self) -> StoreFuture<'_, Vec<NodeRecord>> {
+        Box::pin(async move {
+            let res = self
+                .session
+                .execute_unpaged(&self.st.list_nodes, ())
+                .await
+                .map_err(backend)?;
+            let rows = res.into_rows_result().map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows
+                .rows::<(String, Option<String>, Option<String>, Option<i64>)>()
+                .map_err(backend)?
+            {
+                let (name, internal, public, at) = row.map_err(backend)?;
+                out.push(NodeRecord {
+                    name,
+                    internal_url: internal.unwrap_or_default(),
+                    public_url: public.unwrap_or_default(),
+                    heartbeat_at: at.unwrap_or(0).max(0) as u64,
+                });
+            }
+            out.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(out)
+        })
+    }
+
+    fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let record = encode(&rec)?;
+            let res = self
+                .session
+                .execute_unpaged(
+                    &self.st.update_live,
+                    (self.live_ttl, &record, &rec.token, &rec.node),
+                )
+                .await
+                .map_err(backend)?;
+            if !applied(res)? {
+                tracing::info!(token = %rec.token, node = %rec.node,
+                    "live record not updated: this node no longer owns the session");
+            }
+            Ok(())
+        })
+    }
+
+    fn get_live(&self, token: String) -> StoreFuture<'_, Option<LiveRecord>> {
+        Box::pin(async move {
+            let res = self
+                .session
+                .execute_unpaged(&self.st.get_live, (&token,))
+                .await
+                .map_err(backend)?;
+            let rows = res.into_rows_result().map_err(backend)?;
+            match rows
+                .maybe_first_row::<(Option<String>, Option<String>)>()
+                .map_err(backend)?
+            {
+                Some((node, Some(record))) => {
+                    decode_live(&token, node.unwrap_or_default(), &record).map(Some)
+                }
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn remove_live(&self, token: String) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            self.session
+                .execute_unpaged(&self.st.remove_live, (&token,))
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn list_live(&self) -> StoreFuture<'_, Vec<LiveRecord>> {
+        Box::pin(async move {
+            let res = self
+                .session
+                .execute_unpaged(&self.st.list_live, ())
+                .await
+                .map_err(backend)?;
+            let rows = res.into_rows_result().map_err(backend)?;
+            let mut out = Vec::new();
+            for row in rows
+                .rows::<(Option<String>, Option<String>)>()
+                .map_err(backend)?
+            {
+                if let (node, Some(record)) = row.map_err(backend)? {
+                    out.push(decode_live(
+                        "live_sessions",
+                        node.unwrap_or_default(),
+                        &record,
+                    )?);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn put_history(&self, rec: HistoryRecord) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let record = encode(&rec)?;
+            self.session
+                .execute_unpaged(
+                    &self.st.put_history,
+                    (&rec.history_id, &record, self.history_ttl),
+                )
+                .await
+                .map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn get_history(&self, history_id: String) -> StoreFuture<'_, Option<HistoryRecord>> {
+        Box::pin(async move {
+            let res = self
+                .session
+                .execute_unpaged(&self.st.get_history, (&history_id,))
+                .await
+                .map_err(backend)?;
+            let rows = res.into_rows_result().map_err(backend)?;
+            match rows
+                .maybe_first_row::<(Option<String>,)>()
+                .map_err(backend)?
+            {
+                Some((Some(record),)) => {
+                    serde_json::from_str(&record)
+                        .map(Some)
+                        .map_err(|e| StoreError::Corrupt {
+                            key: history_id.clone(),
+                            message: e.to_string(),
+                        })
+                }
+                _ => Ok(None),
+            }
+        })
+    }
+
+    fn ping(&self) -> StoreFuture<'_, ()> {
+        Box::pin(async move {
+            let probe = self.session.execute_unpaged(&self.st.ping, ());
+            match tokio::time::timeout(Duration::from_secs(3), probe).await {
+                Ok(Ok(_)) => Ok(()),
+                Ok(Err(e)) => Err(backend(e)),
+                Err(_) => Err(backend("database did not answer within 3 s")),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ttls_are_whole_seconds_and_clamped() {
+        assert_eq!(ttl_secs(Duration::from_millis(1500)), 1);
+        assert_eq!(ttl_secs(Duration::ZERO), 0);
+        assert_eq!(
+            ttl_secs(Duration::from_secs(u64::MAX / 2)),
+            MAX_TTL_SECS as i32
+        );
+    }
+
+    #[test]
+    fn consistency_names_map() {
+        assert_eq!(consistency("LOCAL_ONE"), Consistency::LocalOne);
+        assert_eq!(consistency("QUORUM"), Consistency::Quorum);
+        assert_eq!(consistency("LOCAL_QUORUM"), Consistency::LocalQuorum);
+    }
+}

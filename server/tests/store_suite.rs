@@ -1,0 +1,426 @@
+//! ONE storage suite, run against both `Store` implementations: the embedded redb store and a real
+//! Cassandra (`COBROWSE_TEST_CASSANDRA=host:port`, started once per run by `scripts/test.sh`).
+//!
+//! Each check is a function over `Arc<dyn Store>`; the `suite!` macro instantiates it for both
+//! backends, so the backends cannot drift apart. The Cassandra instances need the
+//! `cassandra-tests` feature: without it they are reported as *ignored*; with it and no database
+//! configured they fail with a message saying how to provide one (never a silent pass).
+//!
+//! Each Cassandra test opens its own fresh keyspace, so tests run in parallel and reruns start
+//! clean.
+
+use cobrowse_server::config::CassandraConfig;
+use cobrowse_server::store::cassandra::CassandraStore;
+use cobrowse_server::store::embedded::EmbeddedStore;
+use cobrowse_server::store::{HistoryRecord, LiveRecord, NodeRecord, PageVisit, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+/// The test database's `host:port`, or a loud failure explaining how to get one.
+fn cassandra_addr() -> String {
+    match std::env::var("COBROWSE_TEST_CASSANDRA") {
+        Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
+        _ => panic!(
+            "COBROWSE_TEST_CASSANDRA is not set: the Cassandra store tests need a real database. \
+             Run `scripts/test.sh` (it starts one with scripts/cassandra.sh), or start one \
+             yourself and set COBROWSE_TEST_CASSANDRA=127.0.0.1:9042. Build without the \
+             `cassandra-tests` feature to have these tests reported as ignored instead."
+        ),
+    }
+}
+
+/// Settings for a fresh keyspace at `addr`.
+fn cassandra_config(addr: &str, strategy: &str) -> CassandraConfig {
+    CassandraConfig {
+        contact_points: vec![addr.to_string()],
+        keyspace: format!("cbt_{}", uuid::Uuid::new_v4().simple()),
+        replication_strategy: strategy.into(),
+        replication_factor: 1,
+        datacenter: "datacenter1".into(),
+        username: String::new(),
+        password: String::new(),
+        node_heartbeat: Duration::from_secs(5),
+        read_consistency: "LOCAL_QUORUM".into(),
+        write_consistency: "LOCAL_QUORUM".into(),
+        retention_live_sessions: Duration::from_secs(86_400),
+        retention_history: Duration::from_secs(30 * 86_400),
+        retention_window_history: Duration::from_secs(86_400),
+    }
+}
+
+async fn cassandra() -> Arc<dyn Store> {
+    let cfg = cassandra_config(&cassandra_addr(), "NetworkTopologyStrategy");
+    Arc::new(
+        CassandraStore::open(&cfg)
+            .await
+            .expect("open cassandra store"),
+    )
+}
+
+async fn embedded() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = EmbeddedStore::open(dir.path()).expect("open embedded store");
+    (Arc::new(s), dir)
+}
+
+fn token() -> String {
+    format!("{:09}", rand::random::<u32>() % 1_000_000_000)
+}
+
+fn live(token: &str, node: &str) -> LiveRecord {
+    LiveRecord {
+        token: token.into(),
+        history_id: uuid::Uuid::new_v4().to_string(),
+        node: node.into(),
+        node_url: format!("http://{node}.test"),
+        state: "idle".into(),
+        created_at: 1_700_000_000_000,
+        activated_at: None,
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as u64
+}
+
+// ---- the checks ---------------------------------------------------------------------------
+
+async fn insert_is_unique_even_when_concurrent(s: Arc<dyn Store>) {
+    let t = token();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let s = s.clone();
+        let rec = live(&t, &format!("node{i}"));
+        tasks.push(tokio::spawn(async move { s.insert_live(rec).await }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.expect("join").expect("insert") {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "exactly one concurrent insert of a token wins");
+    assert!(!s.insert_live(live(&t, "late")).await.expect("insert"));
+    let stored = s.get_live(t.clone()).await.expect("get").expect("present");
+    assert!(
+        stored.node.starts_with("node"),
+        "owner is one of the racers: {}",
+        stored.node
+    );
+}
+
+async fn update_applies_only_for_the_owner(s: Arc<dyn Store>) {
+    let t = token();
+    let rec = live(&t, "a");
+    assert!(s.insert_live(rec.clone()).await.expect("insert"));
+    let mut active = rec.clone();
+    active.state = "active".into();
+    active.activated_at = Some(5);
+    s.update_live(active.clone()).await.expect("update");
+    assert_eq!(
+        s.get_live(t.clone()).await.expect("get"),
+        Some(active.clone())
+    );
+    // A node that does not own the session cannot overwrite it.
+    let mut foreign = active.clone();
+    foreign.node = "b".into();
+    foreign.state = "idle".into();
+    s.update_live(foreign)
+        .await
+        .expect("foreign update is a no-op, not an error");
+    assert_eq!(s.get_live(t.clone()).await.expect("get"), Some(active));
+    // Updating a session that is gone does not resurrect it.
+    let gone = live(&token(), "a");
+    s.update_live(gone.clone())
+        .await
+        .expect("update of a missing row");
+    assert_eq!(s.get_live(gone.token).await.expect("get"), None);
+}
+
+async fn claims_are_compare_and_set(s: Arc<dyn Store>) {
+    let t = token();
+    assert!(s.insert_live(live(&t, "dead")).await.expect("insert"));
+    // Five survivors race to take the dead node's session: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let s = s.clone();
+        let rec = live(&t, &format!("survivor{i}"));
+        tasks.push(tokio::spawn(async move {
+            let won = s.claim_live("dead".into(), rec.clone()).await;
+            (rec.node, won)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (node, won) = task.await.expect("join");
+        if won.expect("claim") {
+            winners.push(node);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one claim wins: {winners:?}");
+    let owner = s.get_live(t.clone()).await.expect("get").expect("present");
+    assert_eq!(owner.node, winners[0]);
+    // The dead node, back again, cannot take it back by claiming from itself.
+    assert!(
+        !s.claim_live("dead".into(), live(&t, "dead"))
+            .await
+            .expect("claim")
+    );
+    // Claiming a session that does not exist fails.
+    assert!(
+        !s.claim_live("x".into(), live(&token(), "y"))
+            .await
+            .expect("claim")
+    );
+}
+
+async fn remove_and_list(s: Arc<dyn Store>) {
+    let (a, b) = (token(), token());
+    assert!(s.insert_live(live(&a, "n1")).await.expect("insert"));
+    assert!(s.insert_live(live(&b, "n2")).await.expect("insert"));
+    let listed: Vec<String> = s
+        .list_live()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| r.token)
+        .collect();
+    assert!(listed.contains(&a) && listed.contains(&b), "{listed:?}");
+    s.remove_live(a.clone()).await.expect("remove");
+    s.remove_live(a.clone())
+        .await
+        .expect("removing twice is fine");
+    assert_eq!(s.get_live(a.clone()).await.expect("get"), None);
+    assert!(s.insert_live(live(&a, "n3")).await.expect("token reusable"));
+}
+
+async fn history_round_trips_with_many_pages(s: Arc<dyn Store>) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut rec = HistoryRecord {
+        history_id: id.clone(),
+        token: token(),
+        created_at: 1,
+        activated_at: None,
+        ended_at: None,
+        end_reason: None,
+        origin: Some("https://shop.example".into()),
+        pages: Vec::new(),
+        agent_id: None,
+    };
+    s.put_history(rec.clone()).await.expect("put");
+    assert_eq!(
+        s.get_history(id.clone()).await.expect("get"),
+        Some(rec.clone())
+    );
+    rec.pages = (0..1000)
+        .map(|i| PageVisit {
+            url: format!("https://shop.example/p/{i}?q=ü\"'"),
+            title: format!("Page {i} — ✓"),
+            at: i,
+        })
+        .collect();
+    rec.ended_at = Some(9);
+    rec.end_reason = Some("customer_exit".into());
+    rec.agent_id = Some("alice".into());
+    s.put_history(rec.clone()).await.expect("replace");
+    assert_eq!(s.get_history(id).await.expect("get"), Some(rec));
+    assert_eq!(s.get_history("missing".into()).await.expect("get"), None);
+}
+
+async fn nodes_register_and_expire(s: Arc<dyn Store>) {
+    let name = format!("n-{}", uuid::Uuid::new_v4().simple());
+    let node = NodeRecord {
+        name: name.clone(),
+        internal_url: "http://10.0.0.1:8080".into(),
+        public_url: "https://n1.example".into(),
+        heartbeat_at: now_ms(),
+    };
+    s.heartbeat(node.clone(), Duration::from_secs(2))
+        .await
+        .expect("heartbeat");
+    let nodes = s.list_nodes().await.expect("list");
+    assert!(nodes.contains(&node), "{nodes:?}");
+    // Without further heartbeats the row expires by itself (TTL): poll until it is gone.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let nodes = s.list_nodes().await.expect("list");
+        if !nodes.iter().any(|n| n.name == name) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node row never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.ping().await.expect("ping");
+}
+
+macro_rules! suite {
+    ($($check:ident),* $(,)?) => {
+        mod embedded_store {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let (s, _dir) = super::embedded().await;
+                    super::$check(s).await;
+                }
+            )*
+        }
+        mod cassandra_store {
+            $(
+                #[tokio::test]
+                #[cfg_attr(not(feature = "cassandra-tests"),
+                    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA")]
+                async fn $check() {
+                    let s = super::cassandra().await;
+                    super::$check(s).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    insert_is_unique_even_when_concurrent,
+    update_applies_only_for_the_owner,
+    claims_are_compare_and_set,
+    remove_and_list,
+    history_round_trips_with_many_pages,
+    nodes_register_and_expire,
+);
+
+/// SimpleStrategy keyspaces are allowed too (single-datacenter test clusters).
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn cassandra_simple_strategy_keyspace_opens_and_reopens() {
+    let cfg = cassandra_config(&cassandra_addr(), "SimpleStrategy");
+    let s = CassandraStore::open(&cfg).await.expect("open");
+    let t = token();
+    assert!(s.insert_live(live(&t, "n")).await.expect("insert"));
+    drop(s);
+    // Opening again finds the schema in place and the data still there.
+    let s = CassandraStore::open(&cfg).await.expect("reopen");
+    assert_eq!(
+        s.get_live(t).await.expect("get").map(|r| r.node),
+        Some("n".into())
+    );
+}
+
+/// A TCP relay in front of the database that the test can cut and restore, so "the database is
+/// briefly unavailable" happens without stopping the shared Cassandra.
+struct Relay {
+    addr: std::net::SocketAddr,
+    cut: Option<tokio::sync::watch::Sender<bool>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn start(port: u16, upstream: String) -> Relay {
+        let listener = TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind relay");
+        let addr = listener.local_addr().expect("addr");
+        let (cut, cut_rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                let upstream = upstream.clone();
+                let mut cut_rx = cut_rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                        let _ = client.shutdown().await;
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut_rx.wait_for(|c| *c) => {}
+                    }
+                });
+            }
+        });
+        Relay {
+            addr,
+            cut: Some(cut),
+            task,
+        }
+    }
+
+    /// Drops every connection and stops listening.
+    fn cut(mut self) -> u16 {
+        if let Some(c) = self.cut.take() {
+            let _ = c.send(true);
+        }
+        self.task.abort();
+        self.addr.port()
+    }
+}
+
+/// The database goes away: operations fail with a clear error (no panic, no hang beyond the
+/// driver's timeouts), health says so, and everything works again once it is back.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn cassandra_outage_gives_clear_errors_and_recovers() {
+    let upstream = cassandra_addr();
+    let relay = Relay::start(0, upstream.clone()).await;
+    let mut cfg = cassandra_config(&relay.addr.to_string(), "NetworkTopologyStrategy");
+    cfg.contact_points = vec![relay.addr.to_string()];
+    let s = CassandraStore::open(&cfg)
+        .await
+        .expect("open through relay");
+    let t = token();
+    assert!(s.insert_live(live(&t, "n")).await.expect("insert"));
+
+    let port = relay.cut();
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(20), s.ping())
+        .await
+        .expect("ping answers (with an error) instead of hanging")
+        .expect_err("ping fails while the database is unreachable");
+    let msg = err.to_string();
+    assert!(msg.starts_with("storage backend:"), "clear error: {msg}");
+    let err = tokio::time::timeout(Duration::from_secs(20), s.get_live(t.clone()))
+        .await
+        .expect("get answers")
+        .expect_err("get fails while unreachable");
+    eprintln!(
+        "outage: errors surfaced after {:?}: {err}",
+        started.elapsed()
+    );
+
+    // The database comes back on the same address; the driver reconnects by itself.
+    let _relay = Relay::start(port, upstream).await;
+    let back = std::time::Instant::now();
+    let deadline = back + Duration::from_secs(60);
+    loop {
+        if s.get_live(t.clone()).await.is_ok() && s.ping().await.is_ok() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "store never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!(
+        "outage: recovered {:?} after the database returned",
+        back.elapsed()
+    );
+    assert_eq!(
+        s.get_live(t).await.expect("get").map(|r| r.node),
+        Some("n".into())
+    );
+}
