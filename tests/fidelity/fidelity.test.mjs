@@ -61,6 +61,8 @@ const PAGES = [
   ]],
   ['05-shadow-components', [
     ['add a shadow component', call('addCard')],
+    ['hover a badge (:hover inside a shadow root)', (c) => c.hover('x-badge:nth-child(2) .b')],
+    ['pointer away', (c) => c.mouse.move(5, 500)],
   ]],
   ['06-svg-sprites', [
     ['swap a <use> href', call('swapIcon')],

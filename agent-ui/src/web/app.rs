@@ -786,7 +786,11 @@ fn handle(state: &Shared, msg: Message) {
         }
         Message::Mutations(m) => {
             let stats = state.borrow_mut().replica.apply_mutations(&m);
-            state.borrow().styles.changed();
+            {
+                let mut s = state.borrow_mut();
+                let st = &mut *s;
+                st.styles.on_mutations(&m, &st.replica);
+            }
             if stats.ignored > 0 {
                 debug!("mutations: {} ignored", stats.ignored);
             }

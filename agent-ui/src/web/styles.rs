@@ -28,7 +28,9 @@ use crate::sanitize::sanitize_css;
 use crate::url::is_http;
 use crate::web::dom::WebDom;
 use cobrowse_css_rewrite::{PseudoClass, rewrite_selector};
-use cobrowse_protocol::{NodeId, PseudoState, SheetOp, SheetOwner, Snapshot};
+use cobrowse_protocol::{
+    Insert, MutationBatch, NodeData, NodeId, NodeRecord, PseudoState, SheetOp, SheetOwner, Snapshot,
+};
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use js_sys::{Array, Function, Object, Reflect, WeakMap};
 use std::cell::RefCell;
@@ -160,6 +162,11 @@ struct Inner {
     _load: Option<EventListener>,
     /// `<canvas>` frames as rules, by canvas node id.
     canvas: HashMap<NodeId, String>,
+    /// Replica shadow roots (their rules need their own pseudo-state sheet: document sheets do
+    /// not reach into shadow trees).
+    shadow_roots: Vec<JsValue>,
+    /// shadow root → its pseudo-state sheet.
+    shadow_sheets: WeakMap,
 }
 
 impl Inner {
@@ -234,6 +241,48 @@ impl Inner {
         let list: Array = adopted.iter().collect();
         list.push(&sheet);
         let _ = Reflect::set(&doc_v, &"adoptedStyleSheets".into(), &list);
+        for root in self.shadow_roots.clone() {
+            self.rebuild_shadow(&root);
+        }
+    }
+
+    /// The pseudo-state sheet of one shadow root, from its own and its adopted sheets.
+    fn rebuild_shadow(&mut self, root: &JsValue) {
+        let key: &Object = root.unchecked_ref();
+        let ours = self.shadow_sheets.get(key);
+        let ours = ours.is_object().then_some(ours);
+        let mut text = String::from(UA_RULES);
+        if let Some(list) = get(root, "styleSheets") {
+            for sheet in items(&list) {
+                text.push_str(&self.rewritten(&sheet));
+            }
+        }
+        let adopted: Vec<JsValue> = get(root, "adoptedStyleSheets")
+            .map(|l| items(&l))
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| Some(s) != ours.as_ref())
+            .collect();
+        for sheet in &adopted {
+            text.push_str(&self.rewritten(sheet));
+        }
+        if text.is_empty() && ours.is_none() {
+            return;
+        }
+        let sheet = match ours {
+            Some(s) => s,
+            None => {
+                let Some(s) = document_of(root).and_then(|d| new_sheet(&d)) else {
+                    return;
+                };
+                self.shadow_sheets.set(key, &s);
+                s
+            }
+        };
+        let _ = call(&sheet, "replaceSync", &[JsValue::from_str(&text)]);
+        let list: Array = adopted.iter().collect();
+        list.push(&sheet);
+        let _ = Reflect::set(root, &"adoptedStyleSheets".into(), &list);
     }
 }
 
@@ -302,6 +351,8 @@ impl Styles {
                 raf: None,
                 _load: None,
                 canvas: HashMap::new(),
+                shadow_roots: Vec::new(),
+                shadow_sheets: WeakMap::new(),
             })),
             constructed: HashMap::new(),
             adoptions: HashMap::new(),
@@ -327,6 +378,8 @@ impl Styles {
             i.sheet = None;
             i.cache = WeakMap::new();
             i.canvas.clear();
+            i.shadow_roots.clear();
+            i.shadow_sheets = WeakMap::new();
             i._load = None;
             if let Some(d) = &doc {
                 let _ = Reflect::set(d, &"adoptedStyleSheets".into(), &Array::new());
@@ -349,6 +402,7 @@ impl Styles {
             }
             i.doc = doc;
         }
+        self.note_shadow_roots(snap.first_id, &snap.nodes, replica);
         for s in &snap.sheets {
             if s.owner == SheetOwner::Constructed {
                 self.apply(&SheetOp::Set(s.clone()), replica);
@@ -357,9 +411,41 @@ impl Styles {
         self.changed();
     }
 
-    /// Something that may change styles happened (mutations): rebuild at the next frame.
+    /// Something that may change styles happened: rebuild at the next frame.
     pub fn changed(&self) {
         schedule(&self.inner);
+    }
+
+    /// A mutation batch was applied: note new shadow roots, rebuild at the next frame.
+    pub fn on_mutations(&mut self, batch: &MutationBatch, replica: &Replica<WebDom>) {
+        for insert in &batch.inserts {
+            if let Insert::New(sub) = insert {
+                self.note_shadow_roots(sub.first_id, &sub.nodes, replica);
+            }
+        }
+        self.changed();
+    }
+
+    /// Remembers the replica shadow roots among `nodes` (flat pre-order from `first_id`).
+    fn note_shadow_roots(
+        &mut self,
+        first_id: NodeId,
+        nodes: &[NodeRecord],
+        replica: &Replica<WebDom>,
+    ) {
+        let Ok(mut i) = self.inner.try_borrow_mut() else {
+            return;
+        };
+        for (k, rec) in nodes.iter().enumerate() {
+            if matches!(rec.data, NodeData::ShadowRoot { .. })
+                && let Some(n) = replica.node(first_id.wrapping_add(k as u32))
+            {
+                let v: JsValue = n.clone().into();
+                if !i.shadow_roots.contains(&v) {
+                    i.shadow_roots.push(v);
+                }
+            }
+        }
     }
 
     /// Applies `op` if it concerns constructed sheets or adoption; returns false when the
@@ -454,11 +540,17 @@ impl Styles {
                 list.push(inst);
             }
         }
-        if let Ok(i) = self.inner.try_borrow()
-            && i.doc.as_ref().map(JsValue::from).as_ref() == Some(&node)
-            && let Some(ours) = &i.sheet
-        {
-            list.push(ours);
+        if let Ok(i) = self.inner.try_borrow() {
+            if i.doc.as_ref().map(JsValue::from).as_ref() == Some(&node) {
+                if let Some(ours) = &i.sheet {
+                    list.push(ours);
+                }
+            } else {
+                let ours = i.shadow_sheets.get(node.unchecked_ref());
+                if ours.is_object() {
+                    list.push(&ours);
+                }
+            }
         }
         if Reflect::set(&node, &"adoptedStyleSheets".into(), &list).is_err() {
             crate::debug!("adoptedStyleSheets refused for {target}");
