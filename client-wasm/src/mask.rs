@@ -99,6 +99,10 @@ pub fn mask_attribute(
     {
         // Under a site *mask* rule, labels that may carry the secret are masked too.
         placeholder(value)
+    } else if el.matches_mask_rule
+        && crate::restrictions::MASKED_URL_ATTRIBUTES.contains(&name.to_ascii_lowercase().as_str())
+    {
+        crate::restrictions::mask_url_parameters(value)
     } else {
         value.to_owned()
     }
@@ -201,6 +205,10 @@ mod tests {
         assert_eq!(mask_attribute(&DefaultPolicy, &img, "alt", "Jane"), "****");
         assert_eq!(mask_attribute(&DefaultPolicy, &img, "TITLE", "ab"), "**");
         assert_eq!(mask_attribute(&DefaultPolicy, &img, "class", "x y"), "x y");
+        assert_eq!(
+            mask_attribute(&DefaultPolicy, &img, "src", "/p.png?user=jane"),
+            "/p.png?user=****"
+        );
         let plain = ElementFacts {
             matches_mask_rule: false,
             ..img

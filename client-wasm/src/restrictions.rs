@@ -18,6 +18,38 @@ use serde::Deserialize;
 /// Attribute names whose values are masked on elements under a *mask* rule.
 pub const MASKED_ATTRIBUTES: &[&str] = &["value", "title", "alt", "placeholder", "aria-label"];
 
+/// A URL with the values of its query parameters (and its fragment) replaced by placeholders,
+/// for `href`/`src`/`action` under a *mask* rule: the agent still sees where a link goes, not the
+/// account number or token it carries.
+pub fn mask_url_parameters(url: &str) -> String {
+    let star = |v: &str| -> String { v.chars().map(|_| crate::mask::MASK_CHAR).collect() };
+    let (before_hash, hash) = match url.split_once('#') {
+        Some((b, h)) => (b, Some(h)),
+        None => (url, None),
+    };
+    let mut out = match before_hash.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => format!("{k}={}", star(v)),
+                    None => p.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => before_hash.to_owned(),
+    };
+    if let Some(h) = hash {
+        out.push('#');
+        out.push_str(&star(h));
+    }
+    out
+}
+
+/// URL attributes whose parameters are masked under a *mask* rule.
+pub const MASKED_URL_ATTRIBUTES: &[&str] = &["href", "src", "action", "formaction"];
+
 /// What a rule does to matching elements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -194,6 +226,17 @@ mod tests {
             action,
             url_pattern: url.map(Into::into),
         }
+    }
+
+    #[test]
+    fn url_parameters_are_masked_but_the_path_stays() {
+        assert_eq!(
+            mask_url_parameters("https://bank/acct?id=12345&view&t=ab#frag"),
+            "https://bank/acct?id=*****&view&t=**#****"
+        );
+        assert_eq!(mask_url_parameters("/plain/path"), "/plain/path");
+        assert_eq!(mask_url_parameters("?=x"), "?=*");
+        assert_eq!(mask_url_parameters(""), "");
     }
 
     #[test]

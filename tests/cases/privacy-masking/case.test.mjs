@@ -1,6 +1,7 @@
 // Masking proven on the wire: canary strings put into masked fields (site rule, page-added rule,
 // URL-pattern rule, password, hidden element) before the session, typed during it, set by script
-// (autofill-like, with and without events), changed as text and attributes by script, and
+// (autofill-like, with and without events), changed as text and attributes by script, in link
+// parameters, and
 // restored on reload never appear in ANY frame the server received (the server's test-only frame
 // capture, COBROWSE_TEST_CAPTURE_FRAMES). Control canaries in unmasked places ARE found, so the
 // scan can fail. Also: hidden elements arrive as same-size empty boxes; the customer sees a marker.
@@ -46,6 +47,7 @@ const SECRETS = [
   'CanaryAuto-Card-6671', 'CanaryAutoSilent-Card-6672', // autofill-like programmatic sets
   'CanaryScript-Text-7782', 'CanaryScript-Title-7783', 'CanaryScript-Node-7784', // script changes
   'CanaryReload-Card-8893', // restored on reload
+  'CanaryHref-5150', // URL parameter of a masked link
 ];
 const CONTROLS = ['VisibleControl-Plain-1111', 'VisibleControl-Url-2207', 'VisibleControl-AfterReload-3333'];
 
