@@ -69,20 +69,29 @@ if [ "$micro" = 1 ]; then
   stage "protocol microbenchmarks (item 6, criterion)"
   crit_args=(--warm-up-time 1 --measurement-time 3)
   [ "$quick" = 1 ] && crit_args=(--warm-up-time 0.5 --measurement-time 1 --sample-size 10)
-  (cd "$ROOT" && cargo bench --locked -p cobrowse-protocol --bench codec -- "${crit_args[@]}") \
-    | tee "$work/criterion.txt" >&2 || warn "criterion benchmarks failed"
+  { (cd "$ROOT" && cargo bench --locked -p cobrowse-protocol --bench codec -- "${crit_args[@]}") \
+      || warn "protocol criterion benchmarks failed"
+    (cd "$ROOT" && cargo bench --locked -p cobrowse-loadgen --bench coalesce -- "${crit_args[@]}") \
+      || warn "coalescer criterion benchmark failed"
+  } 2>&1 | tee "$work/criterion.txt" >&2
   python3 - "$work/criterion.txt" >"$work/micro.md" <<'PY'
 import re, sys
 # criterion prints `name  time: [low median high]`, the name alone on the line before when it is
 # long, then `thrpt: [...]` on the next line.
-rows, name = [], None
+rows, name, skip_thrpt = [], None, False
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     line = line.rstrip()
     m = re.match(r"^(\S.*?)?\s+time:\s+\[(.*)\]", line)
+    if m and "%" in m.group(2):
+        skip_thrpt = True  # the "change:" block comparing with the previous run
+        continue
     if m:
+        skip_thrpt = False
         rows.append([(m.group(1) or name or "?").strip(), m.group(2), ""])
         continue
     t = re.match(r"^\s+thrpt:\s+\[(.*)\]", line)
+    if t and "%" in t.group(1):
+        continue
     if t and rows:
         rows[-1][2] = t.group(1)
         continue
@@ -117,9 +126,9 @@ elapsed=$(( $(date +%s) - started ))
   if [ -f "$work/browser.md" ]; then echo "## Browser: Cobrowse vs rrweb"; echo; cat "$work/browser.md"; echo; fi
   if [ -f "$work/relay.md" ]; then echo "## Relay load test (item 5)"; echo; cat "$work/relay.md"; echo; fi
   if [ -f "$work/micro.md" ]; then
-    echo "## Protocol microbenchmarks (criterion, item 6)"; echo; cat "$work/micro.md"; echo
-    echo "The mutation coalescer (client-wasm/src/coalesce.rs) has no native benchmark yet: it needs a"
-    echo "native DomTree implementation outside client-wasm's tests (see bench/README.md)."
+    echo "## Microbenchmarks (criterion, item 6)"; echo; cat "$work/micro.md"; echo
+    echo "protocol/benches/codec.rs (encode/decode) and bench/loadgen/benches/coalesce.rs (client-wasm's"
+    echo "mutation coalescer on a native arena DOM)."
   fi
 } >"$results/latest.md"
 

@@ -180,10 +180,14 @@ async function capture(ctx, entry, variant) {
   }), before.t);
   out.longtasks = after.longtasks;
   if (variant === 'ours') {
-    const frames = await page.evaluate((from) => window.__bench.frames.map((f, i) => ({
-      i, tag: f.tag, b64: i >= 0 ? btoa(String.fromCharCode.apply(null, Array.from(f.bytes))) : '',
-      before: i < from,
-    })), before.frames);
+    const frames = await page.evaluate((from) => window.__bench.frames.map((f, i) => {
+      // Binary string in chunks: one apply() over a megabyte frame overflows the stack.
+      let bin = '';
+      for (let k = 0; k < f.bytes.length; k += 8192) {
+        bin += String.fromCharCode.apply(null, f.bytes.subarray(k, k + 8192));
+      }
+      return { i, tag: f.tag, b64: btoa(bin), before: i < from };
+    }), before.frames);
     const bufs = frames.map((f) => ({ tag: f.tag, before: f.before, buf: Buffer.from(f.b64, 'base64') }));
     const snap = bufs.filter((f) => f.tag === 4);
     // Deltas: every frame sent during the workload except keep-alives.

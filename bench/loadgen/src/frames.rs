@@ -165,6 +165,12 @@ fn row_batch(seq: u64, micros: u64) -> Message {
     })
 }
 
+/// True for the `seq`-th frame of the mix being a pointer move (the relay may coalesce those in
+/// a full queue, by contract; page-state frames must never be dropped).
+pub fn is_pointer(seq: u64) -> bool {
+    seq.is_multiple_of(2)
+}
+
 /// The send timestamp a relayed frame carries, if it is one of the mix's stamped frames.
 pub fn stamp_of(msg: &Message) -> Option<u64> {
     match msg {
@@ -194,6 +200,7 @@ mod tests {
             let bytes = frame(seq, micros);
             let msg = decode(&bytes).expect("the mix encodes valid frames");
             assert_eq!(stamp_of(&msg), Some(micros), "frame {seq}: {msg:?}");
+            assert_eq!(is_pointer(seq), matches!(msg, Message::Pointer(_)));
             assert!(msg.is_page_state() || matches!(msg, Message::Pointer(_)));
         }
     }

@@ -122,7 +122,7 @@ async fn customer(ws: Socket, clock: Clock, rate: f64, offset: Duration) -> Resu
     let mut tick = tokio::time::interval_at(Instant::now() + offset, period);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut seq = 0u64;
-    let mut sent = 0u64;
+    let mut sent = (0u64, 0u64);
     let result = loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -145,7 +145,11 @@ async fn customer(ws: Socket, clock: Clock, rate: f64, offset: Duration) -> Resu
             break Err(e.into());
         }
         if clock.in_window(stamp) {
-            sent += 1;
+            if frames::is_pointer(seq) {
+                sent.1 += 1;
+            } else {
+                sent.0 += 1;
+            }
         }
         seq += 1;
     };
@@ -166,19 +170,20 @@ async fn drain_customer(mut source: SplitStream<Socket>, want_snapshot: mpsc::Un
 }
 
 /// Agent: reads until the grace period ends; returns the relay latencies (µs) of in-window
-/// frames.
-async fn agent(mut ws: Socket, clock: Clock) -> Result<Vec<u32>, LoadError> {
+/// frames and how many of them were pointer moves.
+async fn agent(mut ws: Socket, clock: Clock) -> Result<(Vec<u32>, u64), LoadError> {
     let mut lat = Vec::new();
+    let mut pointers = 0u64;
     loop {
         let item = match timeout_at(clock.drain, ws.next()).await {
             Ok(item) => item,
-            Err(_) => return Ok(lat),
+            Err(_) => return Ok((lat, pointers)),
         };
         let bytes = match item {
             Some(Ok(Ws::Binary(b))) => b,
             Some(Ok(_)) => continue,
             Some(Err(e)) => return Err(e.into()),
-            None => return Ok(lat),
+            None => return Ok((lat, pointers)),
         };
         let now = clock.micros(Instant::now());
         let msg = decode(&bytes)?;
@@ -186,6 +191,9 @@ async fn agent(mut ws: Socket, clock: Clock) -> Result<Vec<u32>, LoadError> {
             && clock.in_window(stamp)
         {
             lat.push(now.saturating_sub(stamp).min(u32::MAX as u64) as u32);
+            if matches!(msg, Message::Pointer(_)) {
+                pointers += 1;
+            }
         }
     }
 }
@@ -236,19 +244,26 @@ pub async fn step(kind: &Kind, cfg: &StepConfig) -> Result<StepResult, LoadError
     sleep_until(end).await;
     let at_end = procstat::usage(pid);
     let self_end = procstat::usage(std::process::id());
-    let mut sent = 0u64;
+    let (mut sent_state, mut sent_pointer) = (0u64, 0u64);
     let mut errors = connect_errors;
     for c in customers {
         match c.await {
-            Ok(Ok(s)) => sent += s,
+            Ok(Ok((s, p))) => {
+                sent_state += s;
+                sent_pointer += p;
+            }
             Ok(Err(e)) => errors.push(format!("customer: {e}")),
             Err(e) => errors.push(format!("customer task: {e}")),
         }
     }
     let mut lat = Vec::new();
+    let mut got_pointer = 0u64;
     for a in agents {
         match a.await {
-            Ok(Ok(l)) => lat.extend(l),
+            Ok(Ok((l, p))) => {
+                lat.extend(l);
+                got_pointer += p;
+            }
             Ok(Err(e)) => errors.push(format!("agent: {e}")),
             Err(e) => errors.push(format!("agent task: {e}")),
         }
@@ -260,7 +275,9 @@ pub async fn step(kind: &Kind, cfg: &StepConfig) -> Result<StepResult, LoadError
         _ => None,
     };
     let delivered = lat.len() as u64;
-    let lost = sent.saturating_sub(delivered);
+    let coalesced = sent_pointer.saturating_sub(got_pointer);
+    let lost = sent_state.saturating_sub(delivered - got_pointer.min(delivered));
+    let sent = sent_state + sent_pointer;
     lat.sort_unstable();
     let rss_idle = idle.map(|u| u.rss_bytes);
     let rss_loaded = at_end.map(|u| u.rss_bytes);
@@ -272,6 +289,7 @@ pub async fn step(kind: &Kind, cfg: &StepConfig) -> Result<StepResult, LoadError
         sent_fps: sent as f64 / window,
         delivered_fps: delivered as f64 / window,
         lost,
+        coalesced,
         p50_ms: percentile_with_lost(&lat, lost, 0.50),
         p99_ms: percentile_with_lost(&lat, lost, 0.99),
         max_ms: percentile_with_lost(&lat, lost, 1.0),

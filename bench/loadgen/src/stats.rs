@@ -17,8 +17,10 @@ pub struct StepResult {
     pub sent_fps: f64,
     /// In-window frames the agents received (by the end of the grace period), per second.
     pub delivered_fps: f64,
-    /// In-window frames not received by the end of the grace period.
+    /// In-window page-state frames not received by the end of the grace period.
     pub lost: u64,
+    /// In-window pointer moves not received (the relay coalesces them in a full queue).
+    pub coalesced: u64,
     /// Relay latency median, ms (`None` = no frames at all).
     pub p50_ms: Option<f64>,
     /// Relay latency p99, ms (`f64::INFINITY` when lost frames reach that rank).
@@ -61,7 +63,7 @@ impl StepResult {
         json!({
             "target": self.target, "pairs": self.pairs, "connected": self.connected,
             "setupSecs": self.setup_secs, "sentFps": self.sent_fps,
-            "deliveredFps": self.delivered_fps, "lost": self.lost,
+            "deliveredFps": self.delivered_fps, "lost": self.lost, "pointersCoalesced": self.coalesced,
             "p50Ms": self.p50_ms.map(finite), "p99Ms": self.p99_ms.map(finite),
             "maxMs": self.max_ms.map(finite), "serverCpu": self.server_cpu,
             "loadgenCpu": self.loadgen_cpu, "rssIdle": self.rss_idle,
@@ -105,17 +107,18 @@ fn opt(v: Option<f64>, digits: usize) -> String {
 /// Markdown table of all steps.
 pub fn steps_table(steps: &[StepResult]) -> String {
     let mut s = String::from(
-        "| relay | pairs | sent frames/s | delivered frames/s | lost | p50 ms | p99 ms | max ms | relay CPU (cores) | loadgen CPU (cores) | relay RSS MiB | RSS/session KiB | errors |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+        "| relay | pairs | sent frames/s | delivered frames/s | lost page-state frames | pointers coalesced | p50 ms | p99 ms | max ms | relay CPU (cores) | loadgen CPU (cores) | relay RSS MiB | RSS/session KiB | errors |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for r in steps {
         s.push_str(&format!(
-            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             r.target,
             r.pairs,
             r.sent_fps,
             r.delivered_fps,
             r.lost,
+            r.coalesced,
             ms(r.p50_ms),
             ms(r.p99_ms),
             ms(r.max_ms),
@@ -160,6 +163,7 @@ mod tests {
             sent_fps: 1.0,
             delivered_fps: 1.0,
             lost: 0,
+            coalesced: 5,
             p50_ms: Some(1.0),
             p99_ms: Some(2.0),
             max_ms: Some(3.0),
