@@ -113,8 +113,13 @@ impl Clock {
 }
 
 /// Customer: sends the mix at `rate` until the window ends; answers `RequestSnapshot`.
-/// Returns how many in-window frames it sent.
-async fn customer(ws: Socket, clock: Clock, rate: f64, offset: Duration) -> Result<u64, LoadError> {
+/// Returns how many in-window (page-state, pointer) frames it sent.
+async fn customer(
+    ws: Socket,
+    clock: Clock,
+    rate: f64,
+    offset: Duration,
+) -> Result<(u64, u64), LoadError> {
     let (mut sink, source): (SplitSink<Socket, Ws>, SplitStream<Socket>) = ws.split();
     let (want_snapshot, mut snapshot_wanted) = mpsc::unbounded_channel::<()>();
     let reader = tokio::spawn(drain_customer(source, want_snapshot));
