@@ -50,6 +50,7 @@ function instrument() {
     setTimeout(() => rej(new Error(`timed out waiting for ${what}`)), ms);
   })]);
   b.expectEnd = (nonce) => {
+    b.scan = false;
     b.nonce = new TextEncoder().encode(nonce);
     b.endSent = new Promise((r) => { b.endResolve = r; });
   };
@@ -70,7 +71,7 @@ function instrument() {
       const tag = copy[1]; // version byte, then the tag varint (all tags < 128: one byte)
       b.frames.push({ t: performance.now(), tag, bytes: copy });
       if (tag === 4) snapResolve();
-      if (b.nonce && b.endResolve && tag === 5 && contains(copy, b.nonce)) b.endResolve();
+      if (b.scan && b.nonce && b.endResolve && tag === 5 && contains(copy, b.nonce)) b.endResolve();
     }
     return orig.call(this, data);
   };
