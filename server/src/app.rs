@@ -69,6 +69,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     /// Live sessions.
     pub registry: Registry,
+    /// Cluster mode state (node addresses); empty with the embedded store.
+    pub cluster: crate::cluster::Cluster,
     writes: std::sync::Mutex<Option<mpsc::UnboundedSender<StoreOp>>>,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     shutting_down: AtomicBool,
@@ -85,6 +87,7 @@ impl App {
         let burst = NonZeroU32::new(config.lookup_burst).unwrap_or(NonZeroU32::MIN);
         let app = Arc::new(App {
             registry: Registry::default(),
+            cluster: crate::cluster::Cluster::default(),
             metrics: Metrics::new(),
             store: store.clone(),
             writes: std::sync::Mutex::new(Some(tx)),

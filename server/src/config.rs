@@ -62,6 +62,7 @@ pub const OPTIONS: &[&str] = &[
     "serverUrl",
     "logLevel",
     "cluster.url",
+    "cluster.internalUrl",
     "crossOrigin.allowedOrigins",
     "crossOrigin.trustForwardedFor",
     "proxy.allowedExternalDomains",
@@ -244,6 +245,7 @@ impl Default for RawConfig {
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 struct RawCluster {
     url: String,
+    internal_url: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -484,6 +486,9 @@ pub struct Config {
     pub server_url: String,
     /// Public cluster URL (load balancer) used by agents; empty means `server_url`.
     pub cluster_url: String,
+    /// URL other nodes use to reach this one (cluster mode); empty means `http://` + the bound
+    /// address (loopback when bound to all interfaces).
+    pub internal_url: String,
     /// `tracing` filter directive (`info`, `debug`, `cobrowse_server=debug`).
     pub log_level: String,
     /// Origins allowed to use the REST API and the WebSocket.
@@ -694,6 +699,7 @@ impl RawConfig {
             .map_err(|_| invalid("listen", format!("`{}` is not an IP address", self.listen)))?;
         check_url("serverUrl", &self.server_url)?;
         check_url("cluster.url", &self.cluster.url)?;
+        check_url("cluster.internalUrl", &self.cluster.internal_url)?;
         let node_name = if self.node_name.is_empty() {
             format!("node-{}", self.port)
         } else {
@@ -882,6 +888,7 @@ impl RawConfig {
             node_name,
             server_url: self.server_url,
             cluster_url: self.cluster.url,
+            internal_url: self.cluster.internal_url,
             log_level: self.log_level,
             allowed_origins,
             trust_forwarded_for: self.cross_origin.trust_forwarded_for,

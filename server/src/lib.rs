@@ -10,6 +10,8 @@
 //! * [`config`] — options, defaults, TOML + env + CLI layering, validation.
 //! * [`origin`] — `allowedOrigins` wildcard patterns and the origin check (REST CORS and WS).
 //! * [`policy`] — the DOM restriction policy served to clients.
+//! * [`cluster`] — cluster mode: node registry heartbeat, owner routing (WebSocket proxy),
+//!   failover claims.
 //! * [`capture`] — test-only capture of inbound frames (`COBROWSE_TEST_CAPTURE_FRAMES`).
 //! * [`app`] — per-server shared state: registry, storage writer, rate limiter, shutdown.
 //! * [`sessions`] — session registry, lifecycle, timers, agent limits, relay rules, page cache.
@@ -24,6 +26,7 @@
 
 pub mod app;
 pub mod capture;
+pub mod cluster;
 pub mod config;
 pub mod error;
 pub mod metrics;
@@ -66,7 +69,9 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let store = open_store(&config).await?;
+    let local = listener.local_addr()?;
     let (app, writer) = app::App::new(config, store);
+    cluster::start(&app, local).await?;
     let stale = sessions::close_stale(&app).await?;
     if stale > 0 {
         tracing::info!(stale, "closed sessions left live by a previous run");

@@ -116,12 +116,13 @@ fn with_cors(mut r: Resp, origin: &OriginCheck) -> Resp {
     r
 }
 
-fn set_cookie(mut r: Resp, app: &App) -> Resp {
+fn set_cookie(r: Resp, app: &App) -> Resp {
+    set_cookie_for(r, &app.config.node_name)
+}
+
+fn set_cookie_for(mut r: Resp, node: &str) -> Resp {
     // Cookie stickiness for load balancers (the reference product's cookie name).
-    let value = format!(
-        "gcbSessionServer={}; Path=/; SameSite=Lax",
-        app.config.node_name
-    );
+    let value = format!("gcbSessionServer={node}; Path=/; SameSite=Lax");
     if let Ok(v) = HeaderValue::from_str(&value) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -215,7 +216,7 @@ async fn route(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp 
     }
     match (req.method.clone(), segs.as_slice()) {
         (Method::POST, ["live", "sessions"]) => create(app, req, origin).await,
-        (Method::GET, ["live", "sessions", token]) => get(app, req, token),
+        (Method::GET, ["live", "sessions", token]) => get(app, req, token).await,
         (Method::POST, ["live", "sessions", token, "stop"]) => stop(app, req, token),
         (Method::GET, ["history", "sessions", id]) => history(app, req, id).await,
         (Method::GET | Method::HEAD, ["dom-restrictions.json"]) => {
@@ -297,7 +298,7 @@ async fn create(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp
     }
 }
 
-fn get(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
+async fn get(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
     if !app.allow_lookup(req.ip) {
         return rate_limited();
     }
@@ -310,6 +311,30 @@ fn get(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
     }
     if !is_token_shaped(token) {
         return unknown();
+    }
+    if app.registry.get(token).is_none()
+        && let crate::cluster::Route::Proxy { .. } = crate::cluster::route(app, token, None).await
+    {
+        // Another live node owns it: answer from the shared store with the owner's URL and a
+        // cookie naming the owner, so the agent's socket goes straight there.
+        return match app.store.get_live(token.to_string()).await {
+            Ok(Some(rec)) => {
+                let body = json!({
+                    "token": rec.token,
+                    "historyId": rec.history_id,
+                    "state": rec.state,
+                    "agents": Value::Null,
+                    "createdAt": rec.created_at,
+                    "activatedAt": rec.activated_at,
+                    "writeModeAllowed": app.config.write_mode_allowed,
+                    "serverUrl": rec.node_url,
+                    "wsUrl": ws_url(&rec.node_url),
+                    "node": {"name": rec.node, "url": rec.node_url},
+                });
+                set_cookie_for(json_response(StatusCode::OK, &body), &rec.node)
+            }
+            _ => unknown(),
+        };
     }
     match app.registry.get(token) {
         Some(s) => {

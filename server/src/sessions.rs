@@ -203,6 +203,9 @@ pub struct Session {
     pub history_id: String,
     /// Creation time, ms since the Unix epoch.
     pub created_at: u64,
+    /// Taken over from a lost node (cluster failover): joining parties are told
+    /// `SessionEvent::OwnerChanged`.
+    pub adopted: bool,
     inner: Mutex<Inner>,
 }
 
@@ -471,6 +474,7 @@ pub async fn create(
             token: token.clone(),
             history_id,
             created_at: now,
+            adopted: false,
             inner: Mutex::new(Inner {
                 state: SessionState::Idle,
                 mode: Mode::Pointer,
@@ -550,6 +554,88 @@ pub async fn create(
         return Ok(session);
     }
     Err(CreateError::NoToken)
+}
+
+/// Takes over a live session whose owner node was lost (the caller already won the ownership
+/// claim in storage): same token, same history record. The page cache starts empty; the
+/// customer's reconnect brings a fresh snapshot (it sends one after every `Welcome`). Write mode
+/// falls back to pointer mode (the grant lived on the lost node). `None` when the token is
+/// already held here.
+pub fn adopt(
+    app: &Arc<App>,
+    rec: LiveRecord,
+    history: Option<HistoryRecord>,
+) -> Option<Arc<Session>> {
+    let state = if rec.state == "active" {
+        SessionState::Active
+    } else {
+        SessionState::Idle
+    };
+    let history = history.unwrap_or_else(|| HistoryRecord {
+        history_id: rec.history_id.clone(),
+        token: rec.token.clone(),
+        created_at: rec.created_at,
+        activated_at: rec.activated_at,
+        ended_at: None,
+        end_reason: None,
+        origin: None,
+        pages: Vec::new(),
+        agent_id: None,
+    });
+    let session = Arc::new(Session {
+        token: rec.token.clone(),
+        history_id: rec.history_id.clone(),
+        created_at: rec.created_at,
+        adopted: true,
+        inner: Mutex::new(Inner {
+            state,
+            mode: Mode::Pointer,
+            mode_requested: false,
+            activated_at: rec.activated_at,
+            customer: None,
+            customer_seen: true,
+            agents: Vec::new(),
+            controllers: Vec::new(),
+            cache: Cache::default(),
+            history,
+            node_url: rec.node_url.clone(),
+            customer_gen: 0,
+            agent_gen: 0,
+        }),
+    });
+    {
+        let mut map = app.registry.map();
+        if map.contains_key(&rec.token) {
+            return None;
+        }
+        map.insert(rec.token.clone(), session.clone());
+    }
+    app.registry
+        .by_history
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(session.history_id.clone(), rec.token.clone());
+    app.registry.live.fetch_add(1, Ordering::SeqCst);
+    match state {
+        SessionState::Idle => {
+            app.metrics.sessions_idle.increment(1.0);
+            spawn_timer(
+                app,
+                &session,
+                app.config.inactivity_duration,
+                Timer::Inactivity,
+            );
+        }
+        _ => app.metrics.sessions_active.increment(1.0),
+    }
+    spawn_timer(
+        app,
+        &session,
+        app.config.max_interval,
+        Timer::CustomerLost(0),
+    );
+    tracing::info!(token = %session.token, history_id = %session.history_id, "session adopted");
+    Some(session)
 }
 
 fn spawn_timer(app: &Arc<App>, session: &Arc<Session>, after: Duration, timer: Timer) {

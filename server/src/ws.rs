@@ -228,7 +228,7 @@ where
         next_frame(&app, &mut stream, &seen, epoch),
     )
     .await;
-    let hello = match first {
+    let (hello, hello_raw) = match first {
         Err(_) => {
             let r = Refusal::new(
                 ErrorCode::ProtocolViolation,
@@ -246,7 +246,7 @@ where
             drain_until_close(&mut stream).await;
             return;
         }
-        Ok(Inbound::Frame(Message::Hello(h), _)) => h,
+        Ok(Inbound::Frame(Message::Hello(h), raw)) => (h, raw),
         Ok(Inbound::Frame(other, _)) => {
             app.metrics.rejected_frames.increment(1);
             let r = Refusal::new(
@@ -262,6 +262,29 @@ where
             return;
         }
     };
+    // Cluster mode: a session this node does not hold is proxied to its owner, or claimed when
+    // the owner is lost (see `crate::cluster`).
+    if app.cluster.node().is_some()
+        && sessions::is_token_shaped(&hello.token)
+        && app.registry.get(&hello.token).is_none()
+    {
+        let mut unreachable: Option<String> = None;
+        for _ in 0..2 {
+            match crate::cluster::route(&app, &hello.token, unreachable.as_deref()).await {
+                crate::cluster::Route::Local => break,
+                crate::cluster::Route::Proxy { owner, url } => {
+                    match crate::cluster::proxy(&url, hello_raw.clone(), sink, stream).await {
+                        Ok(()) => return,
+                        Err((si, st)) => {
+                            sink = si;
+                            stream = st;
+                            unreachable = Some(owner);
+                        }
+                    }
+                }
+            }
+        }
+    }
     let session = match check_hello(&app, &hello, meta.ip) {
         Ok(s) => s,
         Err(r) => {
@@ -298,6 +321,16 @@ where
         Role::Agent => 1,
         Role::Controller => 2,
     };
+    if session.adopted {
+        let (b, t) = frame(&Message::Session(SessionEvent::OwnerChanged {
+            server_url: app
+                .cluster
+                .node()
+                .map(|n| n.public_url.clone())
+                .unwrap_or_default(),
+        }));
+        conn.queue.push_control(b, t);
+    }
     app.metrics.connections[role_ix].increment(1.0);
     tracing::info!(
         token = %session.token, conn = conn.id, role = ?conn.role,

@@ -1,0 +1,300 @@
+//! Cluster mode on loopback: three real `cobrowse-server` processes sharing the test Cassandra
+//! (`COBROWSE_TEST_CASSANDRA`), addressed directly (the way a load balancer would spread clients),
+//! driven by protocol-level WebSocket clients.
+//!
+//! Written in Rust next to the server rather than in Node: the clients speak the binary protocol
+//! through `cobrowse-protocol` directly, and SIGKILL of a node is a plain `Child::kill`.
+//! Needs the `cassandra-tests` feature (reported as ignored without it; fails loudly with it but
+//! without a database).
+
+mod common;
+
+use anyhow::{Context, Result, bail};
+use cobrowse_protocol::{Message, Role, SessionEvent};
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const BIN: &str = env!("CARGO_BIN_EXE_cobrowse-server");
+
+fn cassandra_addr() -> String {
+    match std::env::var("COBROWSE_TEST_CASSANDRA") {
+        Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
+        _ => panic!(
+            "COBROWSE_TEST_CASSANDRA is not set: the cluster tests need a real Cassandra. Run \
+             `scripts/test.sh` (it starts one), or start one and set \
+             COBROWSE_TEST_CASSANDRA=127.0.0.1:9042."
+        ),
+    }
+}
+
+/// One server process.
+struct Node {
+    name: String,
+    addr: String,
+    child: Child,
+}
+
+impl Node {
+    fn spawn(name: &str, keyspace: &str, port: u16, www: &std::path::Path) -> Result<Node> {
+        let mut child = Command::new(BIN)
+            .args(["--listen", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--node-name", name])
+            .arg("--static-dir")
+            .arg(www)
+            .args(["--set", "storage.type=cassandra"])
+            .arg("--set")
+            .arg(format!(
+                "storage.cassandra.contactPoints={}",
+                cassandra_addr()
+            ))
+            .arg("--set")
+            .arg(format!("storage.cassandra.keyspace={keyspace}"))
+            .args([
+                "--set",
+                "storage.cassandra.replicationStrategy=SimpleStrategy",
+            ])
+            .args(["--set", "storage.cassandra.nodeHeartbeat=1s"])
+            .args(["--set", "session.maxInterval=60s"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let addr = loop {
+            let line = rx
+                .recv_timeout(Duration::from_secs(60))
+                .with_context(|| format!("{name}: no 'listening' log line"))?;
+            if line.contains("listening")
+                && let Some(rest) = line.split("addr=").nth(1)
+            {
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_string();
+            }
+        };
+        Ok(Node {
+            name: name.into(),
+            addr,
+            child,
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    fn port(&self) -> u16 {
+        self.addr
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// SIGKILL: no shutdown path runs, exactly like a crashed machine.
+    fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+async fn ws_to(addr: &str) -> Result<Ws> {
+    let req = format!("ws://{addr}/cobrowse/ws").into_client_request()?;
+    let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(ws)
+}
+
+/// Hello → Welcome on `node`; returns the socket and the Welcome's node name.
+async fn join_at(addr: &str, msg: &Message) -> Result<(Ws, String)> {
+    let mut ws = ws_to(addr).await?;
+    send(&mut ws, msg).await?;
+    match frame(&mut ws).await? {
+        Message::Welcome(w) => Ok((ws, w.node)),
+        other => bail!("expected Welcome from {addr}, got {other:?}"),
+    }
+}
+
+/// Reads until the socket ends (close frame or vanished connection).
+async fn until_gone(ws: &mut Ws) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if Instant::now() > deadline {
+            bail!("socket did not end");
+        }
+        match next(ws).await {
+            Ok(Event::Frame(_)) => continue,
+            Ok(_) | Err(_) => return Ok(()),
+        }
+    }
+}
+
+fn cookie(a: &HttpAnswer) -> Option<String> {
+    a.headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("gcbSessionServer="))
+        .map(|(_, v)| {
+            v.trim_start_matches("gcbSessionServer=")
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn three_nodes_route_fail_over_and_do_not_fight() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www)?;
+    let ks = format!("cbc_{}", uuid::Uuid::new_v4().simple());
+    let mut n1 = Node::spawn("n1", &ks, 0, &www)?;
+    let n2 = Node::spawn("n2", &ks, 0, &www)?;
+    let n3 = Node::spawn("n3", &ks, 0, &www)?;
+
+    // Health is honest: every node reaches the store.
+    for n in [&n1, &n2, &n3] {
+        let h = http("GET", &n.url("/cobrowse/health"), &[], None).await?;
+        assert_eq!(h.status, 200, "{}: {}", n.name, h.body);
+        assert_eq!(h.json()?["storage"], "ok");
+    }
+
+    // Created on n1: cookie and serverUrl name n1.
+    let created = http(
+        "POST",
+        &n1.url("/cobrowse/rest/live/sessions"),
+        &[],
+        Some("{}"),
+    )
+    .await?;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(cookie(&created).as_deref(), Some("n1"));
+    let body = created.json()?;
+    let token = body["token"].as_str().context("token")?.to_string();
+    let history_id = body["historyId"].as_str().context("historyId")?.to_string();
+    assert_eq!(body["serverUrl"], n1.url(""));
+
+    let (mut customer, node) = join_at(&n1.addr, &hello(Role::Customer, &token)).await?;
+    assert_eq!(node, "n1");
+    send(&mut customer, &snapshot("before")).await?;
+    sync(&mut customer).await?;
+
+    // A cookie-aware agent asks n2: the answer points at the owner (URL and cookie).
+    let looked = http(
+        "GET",
+        &n2.url(&format!("/cobrowse/rest/live/sessions/{token}")),
+        &[],
+        None,
+    )
+    .await?;
+    assert_eq!(looked.status, 200, "{}", looked.body);
+    assert_eq!(cookie(&looked).as_deref(), Some("n1"));
+    assert_eq!(looked.json()?["node"]["name"], "n1");
+    assert_eq!(looked.json()?["serverUrl"], n1.url(""));
+
+    // A cookie-less agent lands on n2 anyway: its socket is proxied to n1.
+    let (mut agent, node) = join_at(&n2.addr, &agent_hello(&token, "alice")).await?;
+    assert_eq!(node, "n1", "the agent is served by the owner through n2");
+    until(&mut agent, |m| {
+        snapshot_marker(m).as_deref() == Some("before")
+    })
+    .await?;
+    // Live relay across nodes.
+    send(&mut customer, &nav(1, "one")).await?;
+    until(&mut agent, |m| nav_index(m) == Some(1)).await?;
+
+    // SIGKILL the owner mid-session.
+    n1.kill();
+    let killed = Instant::now();
+    until_gone(&mut agent).await?;
+    until_gone(&mut customer).await?;
+
+    // Both parties reconnect at once through other nodes (as the LB would send them):
+    // simultaneous claims, exactly one owner.
+    let c_task = {
+        let token = token.clone();
+        let n3_addr = n3.addr.clone();
+        tokio::spawn(async move { join_at(&n3_addr, &hello(Role::Customer, &token)).await })
+    };
+    let (mut agent, agent_node) = join_at(&n2.addr, &agent_hello(&token, "alice")).await?;
+    let (mut customer, customer_node) = c_task.await??;
+    assert_eq!(
+        agent_node, customer_node,
+        "both parties are served by the one new owner"
+    );
+    assert!(agent_node == "n2" || agent_node == "n3", "{agent_node}");
+    // Both are told the owner changed.
+    until(&mut customer, |m| {
+        matches!(m, Message::Session(SessionEvent::OwnerChanged { .. }))
+    })
+    .await?;
+    until(&mut agent, |m| {
+        matches!(m, Message::Session(SessionEvent::OwnerChanged { .. }))
+    })
+    .await?;
+    // The customer re-sends its page; the agent's view converges.
+    send(&mut customer, &snapshot("after")).await?;
+    until(&mut agent, |m| {
+        snapshot_marker(m).as_deref() == Some("after")
+    })
+    .await?;
+    let interruption = killed.elapsed();
+    eprintln!("node loss: agent view recovered {interruption:?} after SIGKILL of the owner");
+    assert!(interruption < Duration::from_secs(15), "{interruption:?}");
+
+    // Same session number, same history record.
+    let owner = if agent_node == "n2" { &n2 } else { &n3 };
+    let info = http(
+        "GET",
+        &owner.url(&format!("/cobrowse/rest/live/sessions/{token}")),
+        &[],
+        None,
+    )
+    .await?;
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert_eq!(info.json()?["historyId"], history_id.as_str());
+    let hist = http(
+        "GET",
+        &n2.url(&format!("/cobrowse/rest/history/sessions/{history_id}")),
+        &[],
+        None,
+    )
+    .await?;
+    assert_eq!(hist.status, 200, "{}", hist.body);
+    assert_eq!(hist.json()?["token"], token.as_str());
+
+    // The old node comes back under the same name and port: it does not take the session back.
+    let n1b = Node::spawn("n1", &ks, n1.port(), &www)?;
+    let looked = http(
+        "GET",
+        &n1b.url(&format!("/cobrowse/rest/live/sessions/{token}")),
+        &[],
+        None,
+    )
+    .await?;
+    assert_eq!(looked.status, 200, "{}", looked.body);
+    assert_eq!(looked.json()?["node"]["name"], agent_node.as_str());
+    send(&mut customer, &nav(2, "two")).await?;
+    until(&mut agent, |m| nav_index(m) == Some(2)).await?;
+    drop(n1b);
+    Ok(())
+}
