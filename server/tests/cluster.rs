@@ -298,3 +298,118 @@ async fn three_nodes_route_fail_over_and_do_not_fight() -> Result<()> {
     drop(n1b);
     Ok(())
 }
+
+/// A TCP relay in front of the database that the test can cut, so "the database is briefly
+/// unavailable" happens without stopping the shared Cassandra.
+async fn relay(
+    listener: tokio::net::TcpListener,
+    upstream: String,
+) -> (
+    tokio::sync::watch::Sender<bool>,
+    tokio::task::JoinHandle<()>,
+) {
+    let (cut, cut_rx) = tokio::sync::watch::channel(false);
+    let task = tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            let mut cut_rx = cut_rx.clone();
+            tokio::spawn(async move {
+                if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut_rx.wait_for(|c| *c) => {}
+                    }
+                }
+            });
+        }
+    });
+    (cut, task)
+}
+
+/// Health is honest about the database: 503 with the storage error while it is unreachable,
+/// 200 again once it returns; the server neither panics nor needs a restart.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn health_reports_a_database_outage_and_recovers() -> Result<()> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let relay_addr = listener.local_addr()?;
+    let (cut, task) = relay(listener, cassandra_addr()).await;
+    let ks = format!("cbh_{}", uuid::Uuid::new_v4().simple());
+    let server = TestServer::start(|c| {
+        c.storage = cobrowse_server::config::StorageConfig::Cassandra(Box::new(
+            cobrowse_server::config::CassandraConfig {
+                contact_points: vec![relay_addr.to_string()],
+                keyspace: ks,
+                replication_strategy: "SimpleStrategy".into(),
+                replication_factor: 1,
+                datacenter: "datacenter1".into(),
+                username: String::new(),
+                password: String::new(),
+                node_heartbeat: Duration::from_secs(1),
+                read_consistency: "LOCAL_QUORUM".into(),
+                write_consistency: "LOCAL_QUORUM".into(),
+                retention_live_sessions: Duration::from_secs(3600),
+                retention_history: Duration::from_secs(3600),
+                retention_window_history: Duration::from_secs(3600),
+            },
+        ));
+    })
+    .await?;
+    // Wait for the server to serve (it connects and creates the schema first).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(h) = http("GET", &server.url("/cobrowse/health"), &[], None).await
+            && h.status == 200
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server never became healthy");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = cut.send(true);
+    task.abort();
+    let down = http("GET", &server.url("/cobrowse/health"), &[], None).await?;
+    assert_eq!(down.status, 503, "{}", down.body);
+    assert_eq!(down.json()?["status"], "storage_error");
+    let create = http(
+        "POST",
+        &server.url("/cobrowse/rest/live/sessions"),
+        &[],
+        Some("{}"),
+    )
+    .await?;
+    assert_eq!(create.status, 503, "{}", create.body);
+    assert_eq!(create.json()?["error"]["code"], "storage_unavailable");
+
+    let listener = tokio::net::TcpListener::bind(relay_addr).await?;
+    let (_cut, _task) = relay(listener, cassandra_addr()).await;
+    let back = Instant::now();
+    loop {
+        let h = http("GET", &server.url("/cobrowse/health"), &[], None).await?;
+        if h.status == 200 {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(60),
+            "health never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!(
+        "database outage: health back {:?} after the database returned",
+        back.elapsed()
+    );
+    let create = http(
+        "POST",
+        &server.url("/cobrowse/rest/live/sessions"),
+        &[],
+        Some("{}"),
+    )
+    .await?;
+    assert_eq!(create.status, 201, "{}", create.body);
+    server.stop().await?;
+    Ok(())
+}
