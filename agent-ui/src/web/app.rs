@@ -808,6 +808,7 @@ fn handle(state: &Shared, msg: Message) {
                 st.replica.apply_sheet(&op);
             }
         }
+        Message::Media(m) => super::media::apply(&m, &state.borrow().replica),
         Message::Canvas(f) => {
             let mut s = state.borrow_mut();
             let st = &mut *s;

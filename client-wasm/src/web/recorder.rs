@@ -77,6 +77,8 @@ pub struct RecState {
     sheets_pending: bool,
     /// `<canvas>` frames (issue #4, `web::canvas`).
     canvas: crate::web::canvas::CanvasSampler,
+    /// `<video>`/`<audio>` state (issue #4, `web::media`).
+    media: crate::web::media::MediaSampler,
 }
 
 /// Reads the customer's viewport.
@@ -206,6 +208,7 @@ impl RecState {
         let (sheets, schedule) = self.sheets.borrow_mut().snapshot(&mut captured, &base);
         self.sheets_pending |= schedule;
         self.canvas.reset();
+        self.media.reset();
         self.log(&format!("snapshot: {} nodes", nodes.len()));
         Message::Snapshot(Box::new(Snapshot {
             names,
@@ -218,13 +221,19 @@ impl RecState {
         }))
     }
 
-    /// Sends changed `<canvas>` pixels (after pending DOM records, so new canvases are known).
+    /// Sends changed `<canvas>` pixels and media state (after pending DOM records, so new
+    /// elements are known).
     fn sample_canvases(&mut self) {
         self.flush_pending();
         let mirror = &self.mirror;
-        let msgs = self
+        let mut msgs = self
             .canvas
             .sample(&self.window, self.dom.document(), &|n: &Node| mirror.id(n));
+        let now = js_sys::Date::now();
+        msgs.extend(
+            self.media
+                .sample(self.dom.document(), now, &|n: &Node| mirror.id(n)),
+        );
         for m in msgs {
             (self.sink)(m);
         }
@@ -617,6 +626,7 @@ impl Recorder {
             sheets: Rc::default(),
             sheets_pending: false,
             canvas: Default::default(),
+            media: Default::default(),
         }));
         let weak = Rc::downgrade(&state);
         let tracker = Rc::clone(&state.borrow().sheets);
