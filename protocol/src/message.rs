@@ -662,6 +662,17 @@ impl Message {
         }
     }
 
+    /// The party a pointer, click or pseudo-state frame speaks for (`None` for other messages).
+    /// The relay checks it against the sender's role, so nobody can draw the other's pointer.
+    pub fn party(&self) -> Option<Party> {
+        match self {
+            Message::Pointer(p) => Some(p.party),
+            Message::Click(c) => Some(c.party),
+            Message::Pseudo(p) => Some(p.party),
+            _ => None,
+        }
+    }
+
     /// True for page-state messages that a late-joining agent needs to rebuild the current page
     /// (the relay keeps these since the last snapshot). Pointers and clicks are transient.
     pub fn is_page_state(&self) -> bool {

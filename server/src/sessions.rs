@@ -943,6 +943,17 @@ pub fn handle(
     if conn.role == Role::Customer && i.customer.as_ref().is_none_or(|c| c.id != conn.id) {
         return Ok(());
     }
+    // Pointer, click and pseudo-state frames must speak for the sender's own party.
+    if let Some(party) = msg.party() {
+        let own = match conn.role {
+            Role::Customer => Some(Party::Customer),
+            Role::Agent => Some(Party::Agent),
+            Role::Controller => None,
+        };
+        if own.is_some_and(|own| own != party) {
+            return Err(violation(conn.role, "a frame of another party"));
+        }
+    }
     let reply = |m: &Message| {
         let (b, t) = frame(m);
         conn.queue.push_control(b, t);
@@ -985,15 +996,6 @@ pub fn handle(
             app.metrics.relayed(Direction::CustomerToAgent, raw.len());
             i.relay_to_agents(app, &raw, tag, received);
         }
-        (Role::Customer, Message::Pointer(p)) if p.party != Party::Customer => {
-            return Err(violation(Role::Customer, "a pointer of another party"));
-        }
-        (Role::Customer, Message::Click(c)) if c.party != Party::Customer => {
-            return Err(violation(Role::Customer, "a click of another party"));
-        }
-        (Role::Customer, Message::Pseudo(p)) if p.party != Party::Customer => {
-            return Err(violation(Role::Customer, "pseudo state of another party"));
-        }
         (
             Role::Customer,
             Message::Pointer(_)
@@ -1025,15 +1027,6 @@ pub fn handle(
             }
             app.metrics.relayed(Direction::CustomerToAgent, raw.len());
             i.relay_to_agents(app, &raw, tag, received);
-        }
-        (Role::Agent, Message::Pointer(p)) if p.party != Party::Agent => {
-            return Err(violation(Role::Agent, "a pointer of another party"));
-        }
-        (Role::Agent, Message::Click(c)) if c.party != Party::Agent => {
-            return Err(violation(Role::Agent, "a click of another party"));
-        }
-        (Role::Agent, Message::Pseudo(p)) if p.party != Party::Agent => {
-            return Err(violation(Role::Agent, "pseudo state of another party"));
         }
         (
             Role::Agent,
