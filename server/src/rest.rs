@@ -172,6 +172,8 @@ fn info_json(app: &App, info: &SessionInfo, url: &str) -> Value {
         "serverUrl": url,
         "wsUrl": ws_url(url),
         "node": {"name": app.config.node_name, "url": url},
+        "allowedExternalDomains": app.config.allowed_external_domains,
+        "allowedThirdPartyDomains": app.config.allowed_third_party_domains,
     })
 }
 
@@ -330,6 +332,8 @@ async fn get(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
                     "serverUrl": rec.node_url,
                     "wsUrl": ws_url(&rec.node_url),
                     "node": {"name": rec.node, "url": rec.node_url},
+                    "allowedExternalDomains": app.config.allowed_external_domains,
+                    "allowedThirdPartyDomains": app.config.allowed_third_party_domains,
                 });
                 set_cookie_for(json_response(StatusCode::OK, &body), &rec.node)
             }

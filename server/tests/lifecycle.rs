@@ -301,3 +301,32 @@ async fn live_session_cap_answers_503_until_one_ends() -> Result<()> {
     assert_eq!(http("POST", &url, &[], None).await?.status, 201);
     server.stop().await
 }
+
+/// The agent learns which stylesheet hosts the CSS proxy serves and which third-party iframe
+/// origins it may load, from the session answer it already fetches.
+#[tokio::test]
+async fn session_answer_carries_the_proxy_allow_lists() -> Result<()> {
+    let server = TestServer::start(|c| {
+        c.allowed_external_domains = vec!["https://*.cdn.example".into()];
+        c.allowed_third_party_domains = vec!["https://maps.example".into()];
+    })
+    .await?;
+    let (token, _, _) = server.create_session().await?;
+    let info = http(
+        "GET",
+        &server.url(&format!("/cobrowse/rest/live/sessions/{token}")),
+        &[],
+        None,
+    )
+    .await?
+    .json()?;
+    assert_eq!(
+        info["allowedExternalDomains"],
+        serde_json::json!(["https://*.cdn.example"])
+    );
+    assert_eq!(
+        info["allowedThirdPartyDomains"],
+        serde_json::json!(["https://maps.example"])
+    );
+    server.stop().await
+}
