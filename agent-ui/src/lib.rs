@@ -9,6 +9,7 @@
 //!
 //! Pure modules over plain types, tested natively with `cargo test -p cobrowse-agent`:
 //! * [`sanitize`] — what the replica may contain (elements, attributes, URLs, CSS).
+//! * [`frames`] — which third-party iframes the replica loads by URL (the allow-list).
 //! * [`url`] — relative URL resolution against the customer's document, scheme checks.
 //! * [`replica`] — the replica model: id → node bookkeeping and the order page state is applied
 //!   in, over a [`replica::DomBackend`] trait.
@@ -31,6 +32,7 @@
 
 pub mod encode;
 pub mod error;
+pub mod frames;
 pub mod log;
 pub mod params;
 pub mod replica;

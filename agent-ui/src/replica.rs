@@ -14,6 +14,7 @@
 //! * Every element, attribute and text passes through [`crate::sanitize`] on the way in.
 
 use crate::debug;
+use crate::frames::FramePolicy;
 use crate::sanitize::{
     ElementCtx, Rendered, classify, created_element, forced_attributes, sanitize_attribute,
     sanitize_css,
@@ -141,6 +142,11 @@ pub struct Replica<B: DomBackend> {
     root: Option<NodeId>,
     /// Sheets owned by elements, by sheet id.
     sheets: HashMap<u32, NodeId>,
+    /// Which third-party frames are loaded by URL ([`crate::frames`]).
+    frame_policy: FramePolicy,
+    /// `<iframe>`/`<frame>` elements with an http(s) `src`: the resolved URL, and whether the
+    /// replica loaded it (a `src` is only ever set on the replica's frame by [`Replica::sync_frame`]).
+    frame_srcs: HashMap<NodeId, (String, bool)>,
 }
 
 fn is_html(ns: &Namespace) -> bool {
@@ -155,6 +161,71 @@ impl<B: DomBackend> Replica<B> {
             nodes: HashMap::new(),
             root: None,
             sheets: HashMap::new(),
+            frame_policy: FramePolicy::default(),
+            frame_srcs: HashMap::new(),
+        }
+    }
+
+    /// Sets which third-party frames the replica loads by URL, and applies it to the frames
+    /// already shown (the policy arrives with the session answer, normally before any snapshot).
+    pub fn set_frame_policy(&mut self, policy: FramePolicy) {
+        self.frame_policy = policy;
+        let ids: Vec<NodeId> = self.frame_srcs.keys().copied().collect();
+        for id in ids {
+            self.sync_frame(id);
+        }
+    }
+
+    /// Records the customer's `src` of frame element `id` (`None`: removed) and syncs the replica.
+    fn set_frame_src(&mut self, id: NodeId, src: Option<&str>, base: &str) {
+        let resolved = src
+            .and_then(|v| resolve(base, v))
+            .filter(|u| is_http(u));
+        match resolved {
+            Some(u) => {
+                let loaded = self.frame_srcs.get(&id).is_some_and(|(_, l)| *l);
+                self.frame_srcs.insert(id, (u, loaded));
+            }
+            None => {
+                if self.frame_srcs.get(&id).is_some_and(|(_, l)| *l)
+                    && let Some(node) = self.nodes.get(&id).map(|e| e.node.clone())
+                {
+                    self.backend.remove_attribute(&node, "src");
+                }
+                self.frame_srcs.remove(&id);
+                return;
+            }
+        }
+        self.sync_frame(id);
+    }
+
+    /// Loads frame `id` by URL when the policy allows its origin, and unloads it when no longer.
+    /// A frame the replica never loaded keeps no `src` at all: touching `src` would navigate it
+    /// and wipe a document rebuilt into it.
+    fn sync_frame(&mut self, id: NodeId) {
+        let Some(e) = self.nodes.get(&id) else {
+            self.frame_srcs.remove(&id);
+            return;
+        };
+        let doc_url = match self.nodes.get(&e.doc).map(|d| &d.kind) {
+            Some(Kind::Document { url, .. }) => url.clone(),
+            _ => String::new(),
+        };
+        let node = e.node.clone();
+        let Some((src, loaded)) = self.frame_srcs.get_mut(&id) else {
+            return;
+        };
+        match self.frame_policy.frame_url(src, &doc_url) {
+            Some(url) => {
+                debug!("frame {id}: third-party origin allowed; loading {url}");
+                self.backend.set_attribute(&node, "src", &url);
+                *loaded = true;
+            }
+            None if *loaded => {
+                self.backend.remove_attribute(&node, "src");
+                *loaded = false;
+            }
+            None => {}
         }
     }
 
@@ -203,6 +274,7 @@ impl<B: DomBackend> Replica<B> {
         let mut stats = Applied::default();
         self.nodes.clear();
         self.sheets.clear();
+        self.frame_srcs.clear();
         self.root = None;
         let standards = snap
             .nodes
@@ -421,6 +493,12 @@ impl<B: DomBackend> Replica<B> {
         true
     }
 
+    /// True when `id` is an HTML `<iframe>`/`<frame>` rendered as itself.
+    fn is_frame(&self, id: NodeId) -> bool {
+        matches!(self.nodes.get(&id).map(|e| &e.kind), Some(Kind::Element { tag, ns, rendered: Rendered::Normal })
+            if is_html(ns) && matches!(tag.as_str(), "iframe" | "frame"))
+    }
+
     /// Post-insertion work for special elements: `<head>` gets the replica's base and CSP,
     /// `<base href>` changes the document's base.
     fn after_element_created(&mut self, id: NodeId, rec: &NodeRecord, names: &NameTable) {
@@ -433,6 +511,14 @@ impl<B: DomBackend> Replica<B> {
         }
         let doc = e.doc;
         match tag.as_str() {
+            "iframe" | "frame" if self.is_frame(id) => {
+                if let NodeData::Element { attrs, .. } = &rec.data
+                    && let Some(src) = attrs.iter().find(|a| names.resolve(a.name) == Some("src"))
+                {
+                    let base = self.base_of(doc);
+                    self.set_frame_src(id, Some(&src.value), &base);
+                }
+            }
             "head" => {
                 let is_doc_head = e.parent.and_then(|p| self.nodes.get(&p)).is_some_and(|p| {
                     matches!(&p.kind, Kind::Element { tag, .. } if tag == "html")
@@ -542,6 +628,8 @@ impl<B: DomBackend> Replica<B> {
         }
         self.sheets
             .retain(|_, owner| self.nodes.contains_key(owner));
+        self.frame_srcs
+            .retain(|id, _| self.nodes.contains_key(id));
     }
 
     /// True when `node` is `ancestor` or lies inside it.
@@ -693,6 +781,12 @@ impl<B: DomBackend> Replica<B> {
         let doc = e.doc;
         let node = e.node.clone();
         let base = self.base_of(doc);
+        if name.eq_ignore_ascii_case("src") && self.is_frame(id) {
+            // Never set by sanitising (frames do not load the customer's `src`); only a
+            // third-party origin on the allow-list loads, see `sync_frame`.
+            self.set_frame_src(id, value, &base);
+            return true;
+        }
         // Forced attributes (iframe sandbox) are never the customer's to change.
         if forced_attributes(&ctx)
             .iter()
@@ -1246,6 +1340,61 @@ mod tests {
         m.removes.push(4);
         r.apply_mutations(&m);
         assert!(r.node(5).is_none() && r.node(8).is_none());
+    }
+
+    #[test]
+    fn third_party_frames_are_blank_unless_their_origin_is_allowed() {
+        let mut b = B::new();
+        b.doc("https://shop.example/", 1)
+            .el("html", &[], 1)
+            .el("body", &[], 3)
+            .el("iframe", &[("src", "https://maps.example/embed"), ("width", "320")], 0)
+            .el("iframe", &[("src", "https://ads.example/x")], 0)
+            .el("iframe", &[("src", "/same-origin.html")], 0);
+        let mut r = Replica::new(MemDom::default());
+        r.apply_snapshot(&b.snapshot(1));
+        let html = r.backend().html();
+        assert!(!html.contains("src="), "nothing loads without a policy: {html}");
+        assert!(html.contains("<iframe width=\"320\" sandbox=\"allow-same-origin\">"), "{html}");
+
+        // The policy arrives (session answer): the listed origin loads, sandboxed; others stay.
+        r.set_frame_policy(FramePolicy::new(
+            &["https://maps.example".into()],
+            Some("http://agent.example/"),
+        ));
+        let html = r.backend().html();
+        assert!(
+            html.contains("src=\"https://maps.example/embed\""),
+            "{html}"
+        );
+        assert_eq!(html.matches("src=").count(), 1, "{html}");
+        assert_eq!(html.matches("sandbox=\"allow-same-origin\"").count(), 3);
+
+        // The customer points the allowed frame elsewhere, then at a refused origin.
+        let mut m = mutation(NameTable::new());
+        let src = m.names.intern("src");
+        m.attrs.push(AttrChange {
+            node: 4,
+            name: src,
+            value: Some("https://maps.example/other".into()),
+        });
+        r.apply_mutations(&m);
+        assert!(r.backend().html().contains("src=\"https://maps.example/other\""));
+        m.attrs[0].value = Some("https://tracker.example/".into());
+        r.apply_mutations(&m);
+        assert!(!r.backend().html().contains("src="));
+        // A refused frame never gets a `src` at all, not even an empty one.
+        m.attrs[0].node = 5;
+        m.attrs[0].value = Some("https://ads.example/y".into());
+        r.apply_mutations(&m);
+        assert!(!r.backend().html().contains("src="));
+        // The policy going away unloads what it loaded.
+        m.attrs[0].node = 4;
+        m.attrs[0].value = Some("https://maps.example/again".into());
+        r.apply_mutations(&m);
+        assert!(r.backend().html().contains("src="));
+        r.set_frame_policy(FramePolicy::default());
+        assert!(!r.backend().html().contains("src="));
     }
 
     #[test]

@@ -171,6 +171,26 @@ fn push_query(out: &mut String, q: Option<&str>) {
     }
 }
 
+/// The origin of an absolute http(s) URL as browsers serialise it (`scheme://host[:port]`, lower
+/// case, no user info, default port left out), for comparing against origin allow-lists.
+/// `None` for other schemes and for URLs without a host.
+pub fn origin_of(url: &str) -> Option<String> {
+    let cleaned = clean(url);
+    let p = split(&cleaned)?;
+    let scheme = p.scheme.to_ascii_lowercase();
+    if !matches!(scheme.as_str(), "http" | "https") {
+        return None;
+    }
+    let auth = p.authority?;
+    let host_port = auth.rsplit_once('@').map_or(auth, |(_, h)| h).to_ascii_lowercase();
+    let default = if scheme == "http" { ":80" } else { ":443" };
+    let host_port = host_port.strip_suffix(default).unwrap_or(&host_port);
+    if host_port.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{host_port}"))
+}
+
 /// True when `url` is an absolute `http:` or `https:` URL, the only kind the replica fetches.
 pub fn is_http(url: &str) -> bool {
     matches!(scheme_of(url).as_deref(), Some("http" | "https"))
@@ -181,6 +201,23 @@ mod tests {
     use super::*;
 
     const BASE: &str = "http://a/b/c/d;p?q";
+
+    #[test]
+    fn origins_as_browsers_serialise_them() {
+        assert_eq!(
+            origin_of("HTTPS://Maps.Example:443/x?y#z").as_deref(),
+            Some("https://maps.example")
+        );
+        assert_eq!(
+            origin_of("http://u:p@127.0.0.1:8123/a").as_deref(),
+            Some("http://127.0.0.1:8123")
+        );
+        assert_eq!(origin_of("http://a:80/").as_deref(), Some("http://a"));
+        assert_eq!(origin_of("javascript:alert(1)"), None);
+        assert_eq!(origin_of("about:blank"), None);
+        assert_eq!(origin_of("/relative"), None);
+        assert_eq!(origin_of("http:///nohost"), None);
+    }
 
     #[test]
     fn rfc3986_normal_examples() {

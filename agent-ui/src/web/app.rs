@@ -21,6 +21,7 @@ use super::dom::WebDom;
 use crate::debug;
 use crate::error::AgentError;
 use crate::params::{self, PageParams};
+use crate::frames::FramePolicy;
 use crate::replica::Replica;
 use crate::viewport::{self, Fit, Size};
 use cobrowse_protocol::{
@@ -486,7 +487,13 @@ fn join(state: &Shared, sid: String) {
     let st = state.clone();
     spawn_local(async move {
         let ws_url = match lookup(&sid).await {
-            Lookup::Found(url) => url,
+            Lookup::Found { ws_url, frames } => {
+                let mut s = st.borrow_mut();
+                if s.generation == generation {
+                    s.replica.set_frame_policy(frames);
+                }
+                ws_url
+            }
             Lookup::Refused { code, text } => {
                 let mut s = st.borrow_mut();
                 if s.generation == generation {
@@ -520,7 +527,11 @@ fn join(state: &Shared, sid: String) {
 }
 
 enum Lookup {
-    Found(String),
+    Found {
+        ws_url: String,
+        /// Which third-party iframes the replica may load (`allowedThirdPartyDomains`).
+        frames: FramePolicy,
+    },
     Refused {
         code: &'static str,
         text: &'static str,
@@ -575,10 +586,23 @@ async fn lookup(sid: &str) -> Lookup {
             text: "This session has ended.",
         };
     }
-    match field("wsUrl") {
-        Some(u) if u.starts_with("ws://") || u.starts_with("wss://") => Lookup::Found(u),
-        _ => Lookup::Found(default_ws_url(&w)),
-    }
+    // Absent (older server) or malformed: no third-party frame loads, the safe default.
+    let allowed: Vec<String> = Reflect::get(&json, &JsValue::from_str("allowedThirdPartyDomains"))
+        .ok()
+        .filter(js_sys::Array::is_array)
+        .map(|v| {
+            js_sys::Array::from(&v)
+                .iter()
+                .filter_map(|s| s.as_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let frames = FramePolicy::new(&allowed, w.location().href().ok().as_deref());
+    let ws_url = match field("wsUrl") {
+        Some(u) if u.starts_with("ws://") || u.starts_with("wss://") => u,
+        _ => default_ws_url(&w),
+    };
+    Lookup::Found { ws_url, frames }
 }
 
 /// The WebSocket URL next to this page, for answers without a usable `wsUrl`.
