@@ -93,7 +93,10 @@ mod tests {
 
     fn policy(items: &[&str]) -> FramePolicy {
         let items: Vec<String> = items.iter().map(|s| s.to_string()).collect();
-        FramePolicy::new(&items, Some("http://agent.example:8700/cobrowse/slave.html"))
+        FramePolicy::new(
+            &items,
+            Some("http://agent.example:8700/cobrowse/slave.html"),
+        )
     }
 
     const PAGE: &str = "https://shop.example/checkout";
@@ -119,7 +122,10 @@ mod tests {
         let p = policy(&["*"]);
         assert!(p.frame_url("https://ads.example/x", PAGE).is_some());
         assert_eq!(p.frame_url("https://shop.example/frame.html", PAGE), None);
-        assert_eq!(p.frame_url("http://agent.example:8700/cobrowse/", PAGE), None);
+        assert_eq!(
+            p.frame_url("http://agent.example:8700/cobrowse/", PAGE),
+            None
+        );
         assert_eq!(p.frame_url("javascript:alert(1)", PAGE), None);
         assert_eq!(p.frame_url("data:text/html,<b>x</b>", PAGE), None);
         assert_eq!(p.frame_url("about:blank", PAGE), None);
@@ -128,6 +134,9 @@ mod tests {
     #[test]
     fn glob_does_not_blow_up() {
         let pat = format!("http://{}b", "*a".repeat(30));
-        assert!(!glob(pat.as_bytes(), format!("http://{}", "a".repeat(5000)).as_bytes()));
+        assert!(!glob(
+            pat.as_bytes(),
+            format!("http://{}", "a".repeat(5000)).as_bytes()
+        ));
     }
 }

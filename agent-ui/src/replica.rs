@@ -178,9 +178,7 @@ impl<B: DomBackend> Replica<B> {
 
     /// Records the customer's `src` of frame element `id` (`None`: removed) and syncs the replica.
     fn set_frame_src(&mut self, id: NodeId, src: Option<&str>, base: &str) {
-        let resolved = src
-            .and_then(|v| resolve(base, v))
-            .filter(|u| is_http(u));
+        let resolved = src.and_then(|v| resolve(base, v)).filter(|u| is_http(u));
         match resolved {
             Some(u) => {
                 let loaded = self.frame_srcs.get(&id).is_some_and(|(_, l)| *l);
@@ -628,8 +626,7 @@ impl<B: DomBackend> Replica<B> {
         }
         self.sheets
             .retain(|_, owner| self.nodes.contains_key(owner));
-        self.frame_srcs
-            .retain(|id, _| self.nodes.contains_key(id));
+        self.frame_srcs.retain(|id, _| self.nodes.contains_key(id));
     }
 
     /// True when `node` is `ancestor` or lies inside it.
@@ -1348,14 +1345,24 @@ mod tests {
         b.doc("https://shop.example/", 1)
             .el("html", &[], 1)
             .el("body", &[], 3)
-            .el("iframe", &[("src", "https://maps.example/embed"), ("width", "320")], 0)
+            .el(
+                "iframe",
+                &[("src", "https://maps.example/embed"), ("width", "320")],
+                0,
+            )
             .el("iframe", &[("src", "https://ads.example/x")], 0)
             .el("iframe", &[("src", "/same-origin.html")], 0);
         let mut r = Replica::new(MemDom::default());
         r.apply_snapshot(&b.snapshot(1));
         let html = r.backend().html();
-        assert!(!html.contains("src="), "nothing loads without a policy: {html}");
-        assert!(html.contains("<iframe width=\"320\" sandbox=\"allow-same-origin\">"), "{html}");
+        assert!(
+            !html.contains("src="),
+            "nothing loads without a policy: {html}"
+        );
+        assert!(
+            html.contains("<iframe width=\"320\" sandbox=\"allow-same-origin\">"),
+            "{html}"
+        );
 
         // The policy arrives (session answer): the listed origin loads, sandboxed; others stay.
         r.set_frame_policy(FramePolicy::new(
@@ -1379,7 +1386,11 @@ mod tests {
             value: Some("https://maps.example/other".into()),
         });
         r.apply_mutations(&m);
-        assert!(r.backend().html().contains("src=\"https://maps.example/other\""));
+        assert!(
+            r.backend()
+                .html()
+                .contains("src=\"https://maps.example/other\"")
+        );
         m.attrs[0].value = Some("https://tracker.example/".into());
         r.apply_mutations(&m);
         assert!(!r.backend().html().contains("src="));

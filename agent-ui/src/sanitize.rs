@@ -17,7 +17,9 @@
 //! * URL attributes are resolved against the document's base URL and keep only `http(s)`, `mailto:`
 //!   and `tel:` (links) or `http(s)` and `data:image/…` (resources); anything else is dropped.
 //!   Fragment-only references stay as they are.
-//! * Iframes never load their `src`: captured documents are rebuilt into them, others stay blank.
+//! * Iframes never load their `src` from here: captured documents are rebuilt into them, others stay
+//!   blank, except third-party origins on the operator's allow-list ([`crate::frames`], applied by
+//!   the replica model, still inside the no-scripts sandbox).
 //! * CSS `url()` and `@import` are resolved and limited to `http(s)` and `data:image/…`.
 
 use crate::url::{clean, resolve, scheme_of};

@@ -182,7 +182,10 @@ pub fn origin_of(url: &str) -> Option<String> {
         return None;
     }
     let auth = p.authority?;
-    let host_port = auth.rsplit_once('@').map_or(auth, |(_, h)| h).to_ascii_lowercase();
+    let host_port = auth
+        .rsplit_once('@')
+        .map_or(auth, |(_, h)| h)
+        .to_ascii_lowercase();
     let default = if scheme == "http" { ":80" } else { ":443" };
     let host_port = host_port.strip_suffix(default).unwrap_or(&host_port);
     if host_port.is_empty() {

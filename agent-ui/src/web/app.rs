@@ -20,8 +20,8 @@
 use super::dom::WebDom;
 use crate::debug;
 use crate::error::AgentError;
-use crate::params::{self, PageParams};
 use crate::frames::FramePolicy;
+use crate::params::{self, PageParams};
 use crate::replica::Replica;
 use crate::viewport::{self, Fit, Size};
 use cobrowse_protocol::{

@@ -28,7 +28,8 @@ const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
 
 /// The replica document's own policy, added as a `<meta>` in each document's head: a second wall
 /// behind the sandbox (which already forbids scripts, forms and top navigation).
-/// (No `frame-src`: the replica's own nested frames are `about:blank` documents it fills.)
+/// (No `frame-src`: nested frames are `about:blank` documents the replica fills, or third-party
+/// frames on the operator's allow-list, loaded by URL; see `crate::frames`.)
 pub const REPLICA_CSP: &str =
     "script-src 'none'; object-src 'none'; form-action 'none'; worker-src 'none'";
 
