@@ -12,14 +12,18 @@
 //! `[title=":hover"]`, `/* :hover */` and `.x\:hover` are left alone, and pseudo-classes nested in
 //! `:not()`, `:is()`, `:where()`, `:has()` are rewritten too.
 //!
-//! Pure and allocation-light; used by the agent (wasm) and meant for the server's CSS proxy.
+//! Pure and allocation-light; used by the agent (wasm, rule by rule through the CSSOM) and by the
+//! server's CSS proxy (whole sheets as text, [`rewrite_sheet`]).
 //!
 //! # Layout
 //!
-//! Everything is in this file: [`PseudoClass`] (the classes handled and their attributes) and
-//! [`rewrite_selector`].
+//! [`PseudoClass`] (the classes handled and their attributes) and [`rewrite_selector`] here;
+//! [`sheet`] rewrites a whole stylesheet's text (URLs and pseudo-class copies).
 
 use cssparser::{ParseError, Parser, ParserInput, Token};
+
+pub mod sheet;
+pub use sheet::{UrlKind, rewrite_sheet};
 
 /// A user-action pseudo-class the renderer mirrors with an attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

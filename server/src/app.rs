@@ -71,6 +71,8 @@ pub struct App {
     pub registry: Registry,
     /// Cluster mode state (node addresses); empty with the embedded store.
     pub cluster: crate::cluster::Cluster,
+    /// The CSS proxy's client and cache.
+    pub css_proxy: crate::css_proxy::CssProxy,
     writes: std::sync::Mutex<Option<mpsc::UnboundedSender<StoreOp>>>,
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     shutting_down: AtomicBool,
@@ -88,6 +90,10 @@ impl App {
         let app = Arc::new(App {
             registry: Registry::default(),
             cluster: crate::cluster::Cluster::default(),
+            css_proxy: crate::css_proxy::CssProxy::new(
+                &config.allowed_external_domains,
+                &config.css_proxy,
+            ),
             metrics: Metrics::new(),
             store: store.clone(),
             writes: std::sync::Mutex::new(Some(tx)),

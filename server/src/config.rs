@@ -67,6 +67,11 @@ pub const OPTIONS: &[&str] = &[
     "crossOrigin.trustForwardedFor",
     "proxy.allowedExternalDomains",
     "proxy.allowedThirdPartyDomains",
+    "proxy.forwardProxy",
+    "proxy.maxCssBytes",
+    "proxy.connectTimeout",
+    "proxy.timeout",
+    "proxy.cacheBytes",
     "session.inactivityDuration",
     "session.maxInterval",
     "session.writeModeAllowed",
@@ -264,11 +269,46 @@ impl Default for RawCrossOrigin {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 struct RawProxy {
     allowed_external_domains: List,
     allowed_third_party_domains: List,
+    forward_proxy: String,
+    max_css_bytes: usize,
+    connect_timeout: Dur,
+    timeout: Dur,
+    cache_bytes: usize,
+}
+
+impl Default for RawProxy {
+    fn default() -> Self {
+        RawProxy {
+            allowed_external_domains: List::default(),
+            allowed_third_party_domains: List::default(),
+            forward_proxy: String::new(),
+            max_css_bytes: 2 * 1024 * 1024,
+            connect_timeout: Dur(Duration::from_secs(5)),
+            timeout: Dur(Duration::from_secs(15)),
+            cache_bytes: 32 * 1024 * 1024,
+        }
+    }
+}
+
+/// CSS proxy settings (`proxy.*` besides the allow lists); see `css_proxy`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CssProxyConfig {
+    /// Outbound HTTP(S) proxy for the proxy's fetches (`http://host:port`); `None` connects
+    /// directly. Environment proxies (`HTTP_PROXY`) are ignored so behaviour is what this says.
+    pub forward_proxy: Option<String>,
+    /// Largest stylesheet body fetched (before rewriting); larger ones answer 502 `too_large`.
+    pub max_css_bytes: usize,
+    /// TCP/TLS connect timeout per hop.
+    pub connect_timeout: Duration,
+    /// Whole fetch (all redirect hops and the body); slower origins answer 504.
+    pub timeout: Duration,
+    /// Rewritten sheets kept in memory at most (least recently used evicted first).
+    pub cache_bytes: usize,
 }
 
 #[derive(Debug, Deserialize)]
@@ -499,6 +539,8 @@ pub struct Config {
     pub allowed_external_domains: Vec<String>,
     /// Third-party iframe origins shown to agents.
     pub allowed_third_party_domains: Vec<String>,
+    /// CSS proxy limits, timeouts, cache and forward proxy.
+    pub css_proxy: CssProxyConfig,
     /// Idle sessions end when no agent joined within this time.
     pub inactivity_duration: Duration,
     /// A party that lost its connection must return within this time.
@@ -730,6 +772,24 @@ impl RawConfig {
         ] {
             OriginList::parse(&list.0).map_err(|m| invalid(name, m))?;
         }
+        let p = &self.proxy;
+        check_url("proxy.forwardProxy", &p.forward_proxy)?;
+        if p.max_css_bytes == 0 {
+            return Err(invalid("proxy.maxCssBytes", "must be positive"));
+        }
+        if p.connect_timeout.0.is_zero() || p.timeout.0.is_zero() {
+            return Err(invalid(
+                "proxy.timeout",
+                "proxy.connectTimeout and proxy.timeout must be positive",
+            ));
+        }
+        let css_proxy = CssProxyConfig {
+            forward_proxy: (!p.forward_proxy.is_empty()).then(|| p.forward_proxy.clone()),
+            max_css_bytes: p.max_css_bytes,
+            connect_timeout: p.connect_timeout.0,
+            timeout: p.timeout.0,
+            cache_bytes: p.cache_bytes,
+        };
         let s = &self.session;
         if s.inactivity_duration.0.is_zero() {
             return Err(invalid("session.inactivityDuration", "must be positive"));
@@ -894,6 +954,7 @@ impl RawConfig {
             trust_forwarded_for: self.cross_origin.trust_forwarded_for,
             allowed_external_domains: self.proxy.allowed_external_domains.0,
             allowed_third_party_domains: self.proxy.allowed_third_party_domains.0,
+            css_proxy,
             inactivity_duration: s.inactivity_duration.0,
             max_interval: s.max_interval.0,
             write_mode_allowed: s.write_mode_allowed,
@@ -970,6 +1031,11 @@ mod tests {
         );
         assert!(c.agent_token.is_none());
         assert_eq!(c.dom_policy, DomPolicy::default());
+        assert_eq!(c.css_proxy.forward_proxy, None);
+        assert_eq!(c.css_proxy.max_css_bytes, 2 * 1024 * 1024);
+        assert_eq!(c.css_proxy.connect_timeout, Duration::from_secs(5));
+        assert_eq!(c.css_proxy.timeout, Duration::from_secs(15));
+        assert_eq!(c.css_proxy.cache_bytes, 32 * 1024 * 1024);
     }
 
     #[test]

@@ -18,6 +18,8 @@
 //! * [`queue`] — per-connection bounded send queues (coalescing, overflow → resync).
 //! * [`ws`] — one WebSocket connection: handshake, read loop, writer, keepalive, close codes.
 //! * [`rest`] — REST handlers and health.
+//! * [`css_proxy`] — `GET /cobrowse/css-proxy?url=…`: allowed sites' stylesheets fetched
+//!   server-side, URLs absolutised, pseudo-class copies added, cached by HTTP rules.
 //! * [`statics`] — static files: MIME, caching, the agent page's CSP.
 //! * [`routes`] — the warp filter tree.
 //! * [`store`] — the storage trait and the embedded redb implementation.
@@ -28,6 +30,7 @@ pub mod app;
 pub mod capture;
 pub mod cluster;
 pub mod config;
+pub mod css_proxy;
 pub mod error;
 pub mod metrics;
 pub mod origin;

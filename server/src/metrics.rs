@@ -49,6 +49,9 @@ pub struct Metrics {
     pub rejected_frames: Counter,
     /// Token lookups refused by the rate limiter.
     pub rate_limited: Counter,
+    /// `cobrowse_css_proxy_requests_total{result=…}` indexed hit, miss, revalidated, refused,
+    /// error.
+    pub css_proxy: [Counter; 5],
 }
 
 const LATENCY: &str = "cobrowse_relay_latency_seconds";
@@ -146,6 +149,13 @@ impl Metrics {
                 vec![],
                 "Token lookups refused by the per-address rate limiter.",
             ),
+            css_proxy: ["hit", "miss", "revalidated", "refused", "error"].map(|result| {
+                counter(
+                    "cobrowse_css_proxy_requests_total",
+                    vec![Label::new("result", result)],
+                    "CSS proxy requests by result (cache hit, miss, revalidated with 304, refused, origin error).",
+                )
+            }),
             handle: recorder.handle(),
         };
         // Make zero-valued metrics visible from the start.
@@ -154,7 +164,12 @@ impl Metrics {
         for g in &m.connections {
             g.set(0.0);
         }
-        for c in m.frames.iter().chain(m.bytes.iter()) {
+        for c in m
+            .frames
+            .iter()
+            .chain(m.bytes.iter())
+            .chain(m.css_proxy.iter())
+        {
             c.increment(0);
         }
         m

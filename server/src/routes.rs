@@ -105,6 +105,15 @@ pub fn routes(
             },
         );
 
+    let css_proxy = warp::path!("cobrowse" / "css-proxy")
+        .and(warp::get().or(warp::head()).unify())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
+        .and(with_app(app.clone()))
+        .then(|query: String, app: Arc<App>| async move {
+            let url = crate::css_proxy::url_param(&query);
+            app.css_proxy.handle(&app.metrics, url.as_deref()).await
+        });
+
     let socket = warp::path!("cobrowse" / "ws")
         .and(warp::ws())
         .and(warp::header::headers_cloned())
@@ -142,6 +151,8 @@ pub fn routes(
         .or(health)
         .unify()
         .or(rest_api)
+        .unify()
+        .or(css_proxy)
         .unify()
         .or(socket)
         .unify()
