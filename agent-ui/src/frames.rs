@@ -63,7 +63,7 @@ impl FramePolicy {
 }
 
 /// Iterative `*` glob match (linear backtracking on the last star), as the server's.
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
+pub(crate) fn glob(pattern: &[u8], text: &[u8]) -> bool {
     let (mut p, mut t) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
     while t < text.len() {

@@ -10,6 +10,7 @@
 //! Pure modules over plain types, tested natively with `cargo test -p cobrowse-agent`:
 //! * [`sanitize`] — what the replica may contain (elements, attributes, URLs, CSS).
 //! * [`frames`] — which third-party iframes the replica loads by URL (the allow-list).
+//! * [`sheets`] — which cross-origin stylesheets the replica loads through the server's CSS proxy.
 //! * [`url`] — relative URL resolution against the customer's document, scheme checks.
 //! * [`replica`] — the replica model: id → node bookkeeping and the order page state is applied
 //!   in, over a [`replica::DomBackend`] trait.
@@ -37,6 +38,7 @@ pub mod log;
 pub mod params;
 pub mod replica;
 pub mod sanitize;
+pub mod sheets;
 pub mod url;
 pub mod viewport;
 

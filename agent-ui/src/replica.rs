@@ -19,6 +19,7 @@ use crate::sanitize::{
     ElementCtx, Rendered, classify, created_element, forced_attributes, sanitize_attribute,
     sanitize_css,
 };
+use crate::sheets::{SheetPolicy, is_stylesheet_rel};
 use crate::url::{is_http, resolve};
 use cobrowse_protocol::{
     FormValue, Insert, MutationBatch, NameTable, Namespace, NodeData, NodeId, NodeRecord,
@@ -147,6 +148,18 @@ pub struct Replica<B: DomBackend> {
     /// `<iframe>`/`<frame>` elements with an http(s) `src`: the resolved URL, and whether the
     /// replica loaded it (a `src` is only ever set on the replica's frame by [`Replica::sync_frame`]).
     frame_srcs: HashMap<NodeId, (String, bool)>,
+    /// Which cross-origin stylesheets load through the CSS proxy ([`crate::sheets`]).
+    sheet_policy: SheetPolicy,
+    /// HTML `<link>` elements: their sanitised direct `href` and whether `rel` says stylesheet,
+    /// so the shown `href` (direct or proxied) follows changes of either and of the policy.
+    links: HashMap<NodeId, LinkState>,
+}
+
+/// What decides a `<link>`'s shown `href`.
+#[derive(Debug, Clone, Default)]
+struct LinkState {
+    href: Option<String>,
+    stylesheet: bool,
 }
 
 fn is_html(ns: &Namespace) -> bool {
@@ -163,7 +176,46 @@ impl<B: DomBackend> Replica<B> {
             sheets: HashMap::new(),
             frame_policy: FramePolicy::default(),
             frame_srcs: HashMap::new(),
+            sheet_policy: SheetPolicy::default(),
+            links: HashMap::new(),
         }
+    }
+
+    /// Sets which stylesheets load through the CSS proxy, and re-points the links already shown
+    /// (the policy arrives with the session answer, normally before any snapshot).
+    pub fn set_sheet_policy(&mut self, policy: SheetPolicy) {
+        let before: Vec<(NodeId, Option<String>)> = self
+            .links
+            .iter()
+            .map(|(id, l)| (*id, self.shown_href(l)))
+            .collect();
+        self.sheet_policy = policy;
+        for (id, old) in before {
+            let new = self.links.get(&id).and_then(|l| self.shown_href(l));
+            if new != old
+                && let (Some(v), Some(e)) = (new, self.nodes.get(&id))
+            {
+                let node = e.node.clone();
+                self.backend.set_attribute(&node, "href", &v);
+            }
+        }
+    }
+
+    /// The `href` a `<link>` shows: through the proxy for allowed stylesheets, else direct.
+    fn shown_href(&self, l: &LinkState) -> Option<String> {
+        let href = l.href.as_ref()?;
+        Some(
+            l.stylesheet
+                .then(|| self.sheet_policy.sheet_url(href))
+                .flatten()
+                .unwrap_or_else(|| href.clone()),
+        )
+    }
+
+    /// True when `id` is an HTML `<link>`.
+    fn is_link(&self, id: NodeId) -> bool {
+        matches!(self.nodes.get(&id).map(|e| &e.kind), Some(Kind::Element { tag, ns, .. })
+            if is_html(ns) && tag == "link")
     }
 
     /// Sets which third-party frames the replica loads by URL, and applies it to the frames
@@ -273,6 +325,7 @@ impl<B: DomBackend> Replica<B> {
         self.nodes.clear();
         self.sheets.clear();
         self.frame_srcs.clear();
+        self.links.clear();
         self.root = None;
         let standards = snap
             .nodes
@@ -446,13 +499,33 @@ impl<B: DomBackend> Replica<B> {
                 ns,
                 rendered: *rendered,
             };
+            let is_link = is_html(ns) && tag == "link" && *rendered == Rendered::Normal;
+            let mut link = LinkState::default();
+            if is_link {
+                link.stylesheet = is_stylesheet_rel(
+                    attrs
+                        .iter()
+                        .find(|a| names.resolve(a.name) == Some("rel"))
+                        .map(|a| a.value.as_str()),
+                );
+            }
             for a in attrs {
                 let Some(name) = names.resolve(a.name) else {
                     continue;
                 };
                 if let Some(v) = sanitize_attribute(&ctx, name, &a.value, &base) {
+                    if is_link && name == "href" {
+                        // Set once, already pointing where it will load from.
+                        link.href = Some(v);
+                        let shown = self.shown_href(&link).unwrap_or_default();
+                        self.backend.set_attribute(&node, name, &shown);
+                        continue;
+                    }
                     self.backend.set_attribute(&node, name, &v);
                 }
+            }
+            if is_link {
+                self.links.insert(id, link);
             }
             for (n, v) in forced_attributes(&ctx) {
                 self.backend.set_attribute(&node, n, v);
@@ -627,6 +700,7 @@ impl<B: DomBackend> Replica<B> {
         self.sheets
             .retain(|_, owner| self.nodes.contains_key(owner));
         self.frame_srcs.retain(|id, _| self.nodes.contains_key(id));
+        self.links.retain(|id, _| self.nodes.contains_key(id));
     }
 
     /// True when `node` is `ancestor` or lies inside it.
@@ -791,7 +865,35 @@ impl<B: DomBackend> Replica<B> {
         {
             return false;
         }
-        match value.and_then(|v| sanitize_attribute(&ctx, name, v, &base)) {
+        let sanitized = value.and_then(|v| sanitize_attribute(&ctx, name, v, &base));
+        let link_attr = (name.eq_ignore_ascii_case("href") || name.eq_ignore_ascii_case("rel"))
+            && self.is_link(id);
+        if link_attr {
+            let mut l = self.links.get(&id).cloned().unwrap_or_default();
+            let old = self.shown_href(&l);
+            if name.eq_ignore_ascii_case("href") {
+                l.href = sanitized;
+            } else {
+                l.stylesheet = is_stylesheet_rel(value);
+                match &sanitized {
+                    Some(v) => {
+                        self.backend.set_attribute(&node, name, v);
+                    }
+                    None => self.backend.remove_attribute(&node, name),
+                }
+            }
+            let new = self.shown_href(&l);
+            self.links.insert(id, l);
+            match new {
+                Some(v) if Some(&v) != old.as_ref() => {
+                    self.backend.set_attribute(&node, "href", &v);
+                }
+                Some(_) => {}
+                None => self.backend.remove_attribute(&node, "href"),
+            }
+            return true;
+        }
+        match sanitized {
             Some(v) => {
                 self.backend.set_attribute(&node, name, &v);
             }
@@ -1406,6 +1508,78 @@ mod tests {
         assert!(r.backend().html().contains("src="));
         r.set_frame_policy(FramePolicy::default());
         assert!(!r.backend().html().contains("src="));
+    }
+
+    #[test]
+    fn allowed_stylesheet_links_load_through_the_css_proxy() {
+        const PROXIED: &str = "href=\"http://cb.example/cobrowse/css-proxy?url=https%3A%2F%2Fshop.example%2Fcss%2Fsite.css\"";
+        let mut b = B::new();
+        b.doc("https://shop.example/p/", 1)
+            .el("html", &[], 1)
+            .el("head", &[], 2)
+            .el(
+                "link",
+                &[("rel", "stylesheet"), ("href", "/css/site.css")],
+                0,
+            )
+            .el("link", &[("rel", "icon"), ("href", "/favicon.ico")], 0);
+        let mut r = Replica::new(MemDom::default());
+        r.apply_snapshot(&b.snapshot(1));
+        let html = r.backend().html();
+        assert!(
+            html.contains("href=\"https://shop.example/css/site.css\""),
+            "direct without a policy: {html}"
+        );
+
+        // The policy arrives: the stylesheet is re-pointed, the icon is not.
+        r.set_sheet_policy(SheetPolicy::new(
+            &["https://shop.example".into()],
+            Some("http://cb.example/cobrowse/slave.html"),
+        ));
+        let html = r.backend().html();
+        assert!(html.contains(PROXIED), "{html}");
+        assert!(
+            html.contains("href=\"https://shop.example/favicon.ico\""),
+            "{html}"
+        );
+
+        // A snapshot taken with the policy in place builds the proxied href directly.
+        r.apply_snapshot(&b.snapshot(1));
+        assert!(r.backend().html().contains(PROXIED));
+
+        // rel and href changes follow: the icon becomes a stylesheet, the sheet moves off-list.
+        let mut m = mutation(NameTable::new());
+        let rel = m.names.intern("rel");
+        let href = m.names.intern("href");
+        m.attrs.push(AttrChange {
+            node: 5,
+            name: rel,
+            value: Some("stylesheet".into()),
+        });
+        m.attrs.push(AttrChange {
+            node: 4,
+            name: href,
+            value: Some("https://cdn.other.example/x.css".into()),
+        });
+        r.apply_mutations(&m);
+        let html = r.backend().html();
+        assert!(
+            html.contains("css-proxy?url=https%3A%2F%2Fshop.example%2Ffavicon.ico"),
+            "{html}"
+        );
+        assert!(
+            html.contains("href=\"https://cdn.other.example/x.css\""),
+            "{html}"
+        );
+        // Script URLs stay dropped on links too.
+        m.attrs.truncate(1);
+        m.attrs[0] = AttrChange {
+            node: 4,
+            name: href,
+            value: Some("javascript:alert(1)".into()),
+        };
+        r.apply_mutations(&m);
+        assert!(!r.backend().html().contains("javascript"));
     }
 
     #[test]

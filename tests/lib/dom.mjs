@@ -9,7 +9,7 @@
 // - inline event handler attributes, `javascript:` URLs, `srcdoc` (stripped by the safe renderer);
 // - URL attributes (and `srcset` candidates) are compared resolved against the customer page's
 //   base URL (`<base href>` included); a frame's `src`/`sandbox` are skipped (its document is
-//   rebuilt from the capture);
+//   rebuilt from the capture); a replica `<link href>` through the CSS proxy counts as its `url`;
 // - form state is compared by live properties (value, checked, selected), and a password's value
 //   only by its length: the replica must show a placeholder, never the real value (checked too).
 // By default only `<body>` is compared (plus `document.title`): how styles reach the replica is
@@ -63,6 +63,18 @@ export function normaliseInBrowser({ which, baseUrl }) {
         }).join(', ');
       }
       if (isPassword && name === 'value') continue;
+      if (which === 'replica' && el.localName === 'link' && name === 'href') {
+        // A sheet the replica loads through the server's CSS proxy (issue #4) stands for its
+        // original URL, the `url` parameter.
+        try {
+          const u = new URL(value, location.href);
+          if (u.origin === location.origin && u.pathname.endsWith('/cobrowse/css-proxy')) {
+            value = u.searchParams.get('url') ?? value;
+          }
+        } catch {
+          // keep as is
+        }
+      }
       if (URL_ATTRS.has(name)) {
         if (/^\s*javascript:/i.test(value)) continue;
         try {

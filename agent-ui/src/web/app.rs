@@ -23,6 +23,7 @@ use crate::error::AgentError;
 use crate::frames::FramePolicy;
 use crate::params::{self, PageParams};
 use crate::replica::Replica;
+use crate::sheets::SheetPolicy;
 use crate::viewport::{self, Fit, Size};
 use cobrowse_protocol::{
     Click, EndReason, Hello, Message, ModeChange, Party, Pointer, Role, SessionEvent, SessionState,
@@ -487,10 +488,16 @@ fn join(state: &Shared, sid: String) {
     let st = state.clone();
     spawn_local(async move {
         let ws_url = match lookup(&sid).await {
-            Lookup::Found { ws_url, frames } => {
+            Lookup::Found {
+                ws_url,
+                frames,
+                sheets,
+            } => {
                 let mut s = st.borrow_mut();
                 if s.generation == generation {
                     s.replica.set_frame_policy(frames);
+                    s.styles.set_proxy_prefix(sheets.proxy_prefix());
+                    s.replica.set_sheet_policy(sheets);
                 }
                 ws_url
             }
@@ -531,6 +538,8 @@ enum Lookup {
         ws_url: String,
         /// Which third-party iframes the replica may load (`allowedThirdPartyDomains`).
         frames: FramePolicy,
+        /// Which stylesheets load through the CSS proxy (`allowedExternalDomains`).
+        sheets: SheetPolicy,
     },
     Refused {
         code: &'static str,
@@ -586,23 +595,32 @@ async fn lookup(sid: &str) -> Lookup {
             text: "This session has ended.",
         };
     }
-    // Absent (older server) or malformed: no third-party frame loads, the safe default.
-    let allowed: Vec<String> = Reflect::get(&json, &JsValue::from_str("allowedThirdPartyDomains"))
-        .ok()
-        .filter(js_sys::Array::is_array)
-        .map(|v| {
-            js_sys::Array::from(&v)
-                .iter()
-                .filter_map(|s| s.as_string())
-                .collect()
-        })
-        .unwrap_or_default();
-    let frames = FramePolicy::new(&allowed, w.location().href().ok().as_deref());
+    // Absent (older server) or malformed: no third-party frame loads and no sheet is proxied,
+    // the safe defaults.
+    let list = |key: &str| -> Vec<String> {
+        Reflect::get(&json, &JsValue::from_str(key))
+            .ok()
+            .filter(js_sys::Array::is_array)
+            .map(|v| {
+                js_sys::Array::from(&v)
+                    .iter()
+                    .filter_map(|s| s.as_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let page = w.location().href().ok();
+    let frames = FramePolicy::new(&list("allowedThirdPartyDomains"), page.as_deref());
+    let sheets = SheetPolicy::new(&list("allowedExternalDomains"), page.as_deref());
     let ws_url = match field("wsUrl") {
         Some(u) if u.starts_with("ws://") || u.starts_with("wss://") => u,
         _ => default_ws_url(&w),
     };
-    Lookup::Found { ws_url, frames }
+    Lookup::Found {
+        ws_url,
+        frames,
+        sheets,
+    }
 }
 
 /// The WebSocket URL next to this page, for answers without a usable `wsUrl`.

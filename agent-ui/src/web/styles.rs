@@ -14,6 +14,9 @@
 //! then put those attributes on the targets (and, for hover/active/focus-within, their ancestors,
 //! crossing shadow roots), removing the previous ones.
 //!
+//! Sheets loaded through the server's CSS proxy (`crate::sheets`) are skipped: the proxy already
+//! put each copy right after its rule, so copying them here would duplicate them.
+//!
 //! Rewritten text is cached per sheet object and rule count (a `<style>` whose text changes gets
 //! a new sheet object), and the cache is dropped on every CSSOM op, so unrelated DOM changes cost
 //! one walk over `document.styleSheets` only.
@@ -167,12 +170,22 @@ struct Inner {
     shadow_roots: Vec<JsValue>,
     /// shadow root → its pseudo-state sheet.
     shadow_sheets: WeakMap,
+    /// URL prefix of sheets served by the CSS proxy (they carry their copies already).
+    proxy_prefix: Option<String>,
 }
 
 impl Inner {
     /// The rewritten text for `sheet` (cached by object and rule count).
     fn rewritten(&self, sheet: &JsValue) -> String {
-        // Cross-origin sheets throw on `cssRules`: nothing to copy (the CSS proxy's job).
+        if let Some(prefix) = &self.proxy_prefix
+            && get(sheet, "href")
+                .and_then(|h| h.as_string())
+                .is_some_and(|h| h.starts_with(prefix.as_str()))
+        {
+            return String::new();
+        }
+        // Cross-origin sheets throw on `cssRules`: nothing to copy (sheets of allowed origins come
+        // through the CSS proxy instead, see above).
         let Some(rules) = get(sheet, "cssRules") else {
             return String::new();
         };
@@ -353,6 +366,7 @@ impl Styles {
                 canvas: HashMap::new(),
                 shadow_roots: Vec::new(),
                 shadow_sheets: WeakMap::new(),
+                proxy_prefix: None,
             })),
             constructed: HashMap::new(),
             adoptions: HashMap::new(),
@@ -407,6 +421,16 @@ impl Styles {
             if s.owner == SheetOwner::Constructed {
                 self.apply(&SheetOp::Set(s.clone()), replica);
             }
+        }
+        self.changed();
+    }
+
+    /// Sheets whose URL starts with `prefix` come from the CSS proxy with their pseudo-state
+    /// copies included; they are not copied again.
+    pub fn set_proxy_prefix(&mut self, prefix: Option<String>) {
+        if let Ok(mut i) = self.inner.try_borrow_mut() {
+            i.proxy_prefix = prefix;
+            i.cache = WeakMap::new();
         }
         self.changed();
     }
