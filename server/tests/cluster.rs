@@ -114,6 +114,14 @@ impl Drop for Node {
     }
 }
 
+/// Sends SIGTERM to a child process (the signal a service manager sends to stop it).
+fn sigterm(child: &Child) {
+    use rustix::process::{Pid, Signal, kill_process};
+    if let Some(pid) = Pid::from_raw(child.id() as i32) {
+        let _ = kill_process(pid, Signal::TERM);
+    }
+}
+
 async fn ws_to(addr: &str) -> Result<Ws> {
     let req = format!("ws://{addr}/cobrowse/ws").into_client_request()?;
     let (ws, _) = tokio_tungstenite::connect_async(req).await?;
@@ -411,5 +419,315 @@ async fn health_reports_a_database_outage_and_recovers() -> Result<()> {
     .await?;
     assert_eq!(create.status, 201, "{}", create.body);
     server.stop().await?;
+    Ok(())
+}
+
+// ---- Behind nginx ------------------------------------------------------------------------------
+
+/// A real Debian nginx on loopback running the operators' sample config
+/// (`ci/nginx/cobrowse.conf`), rendered with this test's ports: the node addresses and the
+/// listen port are the only things replaced, and each replacement must hit, so the sample and
+/// the test cannot drift apart. Runs as the current user with a temporary prefix.
+struct Nginx {
+    addr: String,
+    dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl Nginx {
+    fn start(nodes: [&Node; 3]) -> Result<Nginx> {
+        let sample = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../ci/nginx/cobrowse.conf"
+        ))?;
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            l.local_addr()?.port()
+        };
+        let addr = format!("127.0.0.1:{port}");
+        let mut conf = sample;
+        for (from, to) in [
+            ("127.0.0.1:8081", nodes[0].addr.as_str()),
+            ("127.0.0.1:8082", nodes[1].addr.as_str()),
+            ("127.0.0.1:8083", nodes[2].addr.as_str()),
+            ("listen 127.0.0.1:8080", &format!("listen {addr}")),
+        ] {
+            assert!(
+                conf.contains(from),
+                "ci/nginx/cobrowse.conf no longer contains `{from}`: update this test with it"
+            );
+            conf = conf.replace(from, to);
+        }
+        for (i, n) in nodes.iter().enumerate() {
+            assert_eq!(n.name, format!("n{}", i + 1), "the sample maps n1..n3");
+        }
+        let dir = tempfile::tempdir()?;
+        let p = dir.path().display().to_string();
+        std::fs::write(dir.path().join("cobrowse.conf"), conf)?;
+        std::fs::write(
+            dir.path().join("nginx.conf"),
+            format!(
+                "worker_processes 1;\nerror_log {p}/error.log info;\n\
+                 events {{ worker_connections 512; }}\n\
+                 http {{\n\
+                   log_format cb '$request_method $uri cookie=$cookie_gcbSessionServer \
+                 upstream=$upstream_addr status=$status';\n\
+                   access_log {p}/access.log cb;\n\
+                   client_body_temp_path {p}/body; proxy_temp_path {p}/proxy;\n\
+                   fastcgi_temp_path {p}/fastcgi; uwsgi_temp_path {p}/uwsgi; \
+                 scgi_temp_path {p}/scgi;\n\
+                   include {p}/cobrowse.conf;\n\
+                 }}\n"
+            ),
+        )?;
+        let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .context("nginx not found: run scripts/setup.sh test (apt-get install nginx)")?;
+        let child = Command::new(nginx)
+            .args(["-p", &p, "-c", &format!("{p}/nginx.conf"), "-e", "stderr"])
+            .args(["-g", &format!("daemon off; pid {p}/nginx.pid;")])
+            .stdout(Stdio::inherit())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting nginx")?;
+        let mut nginx = Nginx { addr, dir, child };
+        // nginx has no readiness signal in the foreground: wait for its listen socket (or exit).
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = nginx.child.try_wait()? {
+                bail!("nginx exited during start: {status}");
+            }
+            if std::net::TcpStream::connect(&nginx.addr).is_ok() {
+                return Ok(nginx);
+            }
+            if Instant::now() > deadline {
+                bail!("nginx did not listen on {}", nginx.addr);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Access-log lines so far (`METHOD uri cookie=… upstream=… status=…`).
+    fn access_log(&self) -> Vec<String> {
+        std::fs::read_to_string(self.dir.path().join("access.log"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        // SIGTERM, not SIGKILL: the master stops its workers (a killed master orphans them).
+        sigterm(&self.child);
+        let _ = self.child.wait();
+    }
+}
+
+/// A WebSocket through the load balancer, carrying the stickiness cookie when `cookie` is set
+/// (a browser sends it with the upgrade request).
+async fn ws_via(lb: &str, cookie: Option<&str>) -> Result<Ws> {
+    let mut req = format!("ws://{lb}/cobrowse/ws").into_client_request()?;
+    if let Some(c) = cookie {
+        req.headers_mut()
+            .insert("Cookie", format!("gcbSessionServer={c}").parse()?);
+    }
+    let (ws, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(ws)
+}
+
+/// Hello → Welcome through the load balancer; `Err` on a refused upgrade or any other answer.
+async fn join_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws, String)> {
+    let mut ws = ws_via(lb, cookie).await?;
+    send(&mut ws, msg).await?;
+    match frame(&mut ws).await? {
+        Message::Welcome(w) => Ok((ws, w.node)),
+        other => bail!("expected Welcome through {lb}, got {other:?}"),
+    }
+}
+
+/// What a real client does after losing its socket: reconnect through the load balancer with
+/// the cookie it holds, backing off briefly between attempts, until it is welcomed again.
+async fn rejoin_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws, String)> {
+    let mut delay = Duration::from_millis(50);
+    let mut last = None;
+    for _ in 0..20 {
+        match join_via(lb, cookie, msg).await {
+            Ok(joined) => return Ok(joined),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
+}
+
+/// The operators' nginx sample in front of three nodes: cookie stickiness, a cookie-less client
+/// served through a non-owner, WebSocket upgrades through nginx, and SIGKILL of the owner with
+/// both parties reconnecting through nginx to the node that claims the session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn nginx_sticky_cookie_routing_and_failover() -> Result<()> {
+    tokio::time::timeout(Duration::from_secs(180), nginx_case())
+        .await
+        .context("the nginx case did not finish within 180 s")?
+}
+
+async fn nginx_case() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www)?;
+    let ks = format!("cbn_{}", uuid::Uuid::new_v4().simple());
+    let n1 = Node::spawn("n1", &ks, 0, &www)?;
+    let n2 = Node::spawn("n2", &ks, 0, &www)?;
+    let n3 = Node::spawn("n3", &ks, 0, &www)?;
+    let lb = Nginx::start([&n1, &n2, &n3])?;
+    let mut nodes = vec![n1, n2, n3];
+
+    // A customer creates a session through nginx (no cookie yet: round robin picks a node).
+    let created = http(
+        "POST",
+        &lb.url("/cobrowse/rest/live/sessions"),
+        &[],
+        Some("{}"),
+    )
+    .await?;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let owner = cookie(&created).context("session creation sets gcbSessionServer")?;
+    let body = created.json()?;
+    let token = body["token"].as_str().context("token")?.to_string();
+    // URLs handed to clients name the load balancer (the Host nginx forwards), not a node.
+    assert_eq!(body["serverUrl"], lb.url(""));
+    assert_eq!(body["wsUrl"], format!("ws://{}/cobrowse/ws", lb.addr));
+    let owner_addr = nodes
+        .iter()
+        .find(|n| n.name == owner)
+        .context("cookie names a node")?
+        .addr
+        .clone();
+
+    // Cookie-aware client: every request with the cookie lands on the owner. Only the owner
+    // knows the live agent count, so `agents` is a number there (null on any other node).
+    let lookup = format!("/cobrowse/rest/live/sessions/{token}");
+    let sticky = format!("gcbSessionServer={owner}");
+    for _ in 0..3 {
+        let a = http("GET", &lb.url(&lookup), &[("Cookie", &sticky)], None).await?;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert!(a.json()?["agents"].is_number(), "not the owner: {}", a.body);
+    }
+    // Cookie-less client: round robin over three nodes reaches non-owners, which answer from
+    // the shared store with the owner's name, URL and cookie.
+    let mut non_owner_answers = 0;
+    for _ in 0..3 {
+        let a = http("GET", &lb.url(&lookup), &[], None).await?;
+        assert_eq!(a.status, 200, "{}", a.body);
+        assert_eq!(cookie(&a).as_deref(), Some(owner.as_str()));
+        assert_eq!(a.json()?["node"]["name"], owner.as_str());
+        if a.json()?["agents"].is_null() {
+            non_owner_answers += 1;
+        }
+    }
+    assert!(
+        non_owner_answers >= 1,
+        "round robin never reached a non-owner"
+    );
+
+    // WebSockets through nginx: the customer with its cookie goes straight to the owner…
+    let (mut customer, node) =
+        join_via(&lb.addr, Some(&owner), &hello(Role::Customer, &token)).await?;
+    assert_eq!(node, owner);
+    send(&mut customer, &snapshot("before")).await?;
+    sync(&mut customer).await?;
+    // …and cookie-less agents are served by the owner wherever round robin sends them (a
+    // non-owner proxies the socket). Three of them, so at least two land on non-owners.
+    let mut agents = Vec::new();
+    for i in 0..3 {
+        let (mut agent, node) =
+            join_via(&lb.addr, None, &agent_hello(&token, &format!("agent{i}"))).await?;
+        assert_eq!(node, owner, "agent {i} is served by the owner");
+        until(&mut agent, |m| {
+            snapshot_marker(m).as_deref() == Some("before")
+        })
+        .await?;
+        agents.push(agent);
+    }
+    send(&mut customer, &nav(1, "one")).await?;
+    for agent in &mut agents {
+        until(agent, |m| nav_index(m) == Some(1)).await?;
+    }
+    // Keep one agent; the others leave cleanly (their sockets end and get logged).
+    let mut agent = agents.remove(0);
+    for mut a in agents {
+        a.close(None).await?;
+        until_gone(&mut a).await?;
+    }
+
+    // SIGKILL the owner: both parties lose their sockets and reconnect through nginx, the
+    // customer still carrying the dead owner's cookie (nginx falls back to the pool).
+    let idx = nodes
+        .iter()
+        .position(|n| n.name == owner)
+        .context("owner")?;
+    nodes[idx].kill();
+    let killed = Instant::now();
+    until_gone(&mut customer).await?;
+    until_gone(&mut agent).await?;
+    let c = {
+        let (lb, owner, token) = (lb.addr.clone(), owner.clone(), token.clone());
+        tokio::spawn(
+            async move { rejoin_via(&lb, Some(&owner), &hello(Role::Customer, &token)).await },
+        )
+    };
+    let (mut agent, agent_node) =
+        rejoin_via(&lb.addr, None, &agent_hello(&token, "agent0")).await?;
+    let (mut customer, customer_node) = c.await??;
+    assert_eq!(agent_node, customer_node, "one new owner serves both");
+    assert_ne!(agent_node, owner, "the dead node does not serve");
+    until(&mut customer, |m| {
+        matches!(m, Message::Session(SessionEvent::OwnerChanged { .. }))
+    })
+    .await?;
+    send(&mut customer, &snapshot("after")).await?;
+    until(&mut agent, |m| {
+        snapshot_marker(m).as_deref() == Some("after")
+    })
+    .await?;
+    eprintln!(
+        "node loss behind nginx: agent view recovered {:?} after SIGKILL of the owner",
+        killed.elapsed()
+    );
+    // The session continues, and the new owner now sets its own cookie.
+    send(&mut customer, &nav(2, "two")).await?;
+    until(&mut agent, |m| nav_index(m) == Some(2)).await?;
+    let a = http("GET", &lb.url(&lookup), &[], None).await?;
+    assert_eq!(a.status, 200, "{}", a.body);
+    assert_eq!(cookie(&a).as_deref(), Some(agent_node.as_str()));
+    let new_sticky = format!("gcbSessionServer={agent_node}");
+    let a = http("GET", &lb.url(&lookup), &[("Cookie", &new_sticky)], None).await?;
+    assert!(a.json()?["agents"].is_number(), "not the owner: {}", a.body);
+
+    // nginx's log: the sticky upgrades went to the owner's address, and the dead owner's
+    // cookie was answered by another node.
+    let log = lb.access_log();
+    let sticky_upgrades: Vec<&String> = log
+        .iter()
+        .filter(|l| l.starts_with("GET /cobrowse/ws") && l.contains(&format!("cookie={owner} ")))
+        .collect();
+    assert!(
+        sticky_upgrades
+            .iter()
+            .any(|l| l.contains(&format!("upstream={owner_addr} ")) && l.contains("status=101")),
+        "no sticky upgrade to the owner in {log:#?}"
+    );
+    drop(nodes);
     Ok(())
 }
