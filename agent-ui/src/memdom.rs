@@ -287,4 +287,22 @@ impl DomBackend for MemDom {
     fn register(&mut self, node: &usize, id: NodeId) {
         self.ids.insert(*node, id);
     }
+
+    fn select(&mut self, selection: crate::replica::Selected<&usize>) {
+        use crate::replica::Selected;
+        let line = match selection {
+            Selected::None => "select none".to_string(),
+            Selected::Range { start, end } => format!(
+                "select {}:{} {}:{}",
+                self.id(*start.0),
+                start.1,
+                self.id(*end.0),
+                end.1
+            ),
+            Selected::Control { el, start, end } => {
+                format!("select control {} {start}..{end}", self.id(*el))
+            }
+        };
+        self.log.push(line);
+    }
 }

@@ -23,7 +23,7 @@ use crate::sheets::{SheetPolicy, is_stylesheet_rel};
 use crate::url::{is_http, resolve};
 use cobrowse_protocol::{
     FormValue, Insert, MutationBatch, NameTable, Namespace, NodeData, NodeId, NodeRecord,
-    ScrollPosition, ScrollTarget, SheetOp, Snapshot, walk_tree,
+    ScrollPosition, ScrollTarget, SelectionRange, SheetOp, Snapshot, walk_tree,
 };
 use std::collections::HashMap;
 
@@ -85,6 +85,51 @@ pub trait DomBackend {
     fn delete_rule(&mut self, owner: &Self::Node, path: &[u32]);
     /// Remembers `node` ↔ `id` for pointer targeting (a `WeakMap` in the browser).
     fn register(&mut self, node: &Self::Node, id: NodeId);
+    /// Shows the customer's selection (replacing the one shown before). Offsets are the
+    /// customer's; the backend clamps them to what the replica node really holds.
+    fn select(&mut self, selection: Selected<&Self::Node>);
+}
+
+/// The customer's selection as the replica shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Selected<N> {
+    /// Nothing selected.
+    None,
+    /// A document range: `(container, offset)` at each end, both in one document (text offsets in
+    /// UTF-16 units, element offsets as child indexes).
+    Range {
+        /// Start boundary.
+        start: (N, u32),
+        /// End boundary.
+        end: (N, u32),
+    },
+    /// The selection inside a text control (`setSelectionRange`).
+    Control {
+        /// The `<input>` or `<textarea>`.
+        el: N,
+        /// `selectionStart`.
+        start: u32,
+        /// `selectionEnd`.
+        end: u32,
+    },
+}
+
+impl<N> Selected<N> {
+    /// The same selection over borrowed nodes.
+    pub fn as_ref(&self) -> Selected<&N> {
+        match self {
+            Selected::None => Selected::None,
+            Selected::Range { start, end } => Selected::Range {
+                start: (&start.0, start.1),
+                end: (&end.0, end.1),
+            },
+            Selected::Control { el, start, end } => Selected::Control {
+                el,
+                start: *start,
+                end: *end,
+            },
+        }
+    }
 }
 
 /// What a mirrored node is.
@@ -959,6 +1004,58 @@ impl<B: DomBackend> Replica<B> {
         stats
     }
 
+    /// Shows the customer's selection (`Selection` message): the first range the replica can
+    /// resolve (browsers show one). A range whose ends lie in different documents, or in nodes
+    /// the replica does not have, shows nothing rather than something wrong.
+    pub fn apply_selection(&mut self, ranges: &[SelectionRange]) -> Applied {
+        let Some(r) = ranges.first() else {
+            self.backend.select(Selected::None);
+            return Applied {
+                applied: 1,
+                ignored: 0,
+            };
+        };
+        let (Some(s), Some(e)) = (self.nodes.get(&r.start_node), self.nodes.get(&r.end_node))
+        else {
+            debug!("selection {r:?}: unknown node; cleared");
+            self.backend.select(Selected::None);
+            return Applied {
+                applied: 0,
+                ignored: 1,
+            };
+        };
+        let control = r.start_node == r.end_node
+            && matches!(&s.kind, Kind::Element { tag, ns, rendered: Rendered::Normal }
+                if is_html(ns) && matches!(tag.as_str(), "input" | "textarea"));
+        let ok = !matches!(
+            s.kind,
+            Kind::Doctype | Kind::Comment | Kind::Document { .. } | Kind::Shadow
+        ) && !matches!(
+            e.kind,
+            Kind::Doctype | Kind::Comment | Kind::Document { .. } | Kind::Shadow
+        ) && s.doc == e.doc;
+        let sel = if control {
+            Selected::Control {
+                el: s.node.clone(),
+                start: r.start_offset.min(r.end_offset),
+                end: r.end_offset.max(r.start_offset),
+            }
+        } else if ok {
+            Selected::Range {
+                start: (s.node.clone(), r.start_offset),
+                end: (e.node.clone(), r.end_offset),
+            }
+        } else {
+            Selected::None
+        };
+        let shown = !matches!(sel, Selected::None);
+        self.backend.select(sel.as_ref());
+        Applied {
+            applied: u32::from(shown),
+            ignored: u32::from(!shown),
+        }
+    }
+
     /// Applies a scroll position.
     pub fn apply_scroll(&mut self, s: &ScrollPosition) -> Applied {
         match s.target {
@@ -1580,6 +1677,55 @@ mod tests {
         };
         r.apply_mutations(&m);
         assert!(!r.backend().html().contains("javascript"));
+    }
+
+    #[test]
+    fn selections_resolve_to_replica_nodes_or_clear() {
+        // page(): doc 1 > html 2 > head 3 > style 4 > text 5; body 6 > ul 7 > li 8 "a" 9, li 10 "b" 11
+        let mut r = replica();
+        let range = |s, so, e, eo| SelectionRange {
+            start_node: s,
+            start_offset: so,
+            end_node: e,
+            end_offset: eo,
+        };
+        assert_eq!(r.apply_selection(&[range(9, 0, 11, 1)]).applied, 1);
+        assert_eq!(
+            r.backend().log.last().map(String::as_str),
+            Some("select 9:0 11:1")
+        );
+        // Element boundaries are child indexes; reversed control offsets are put in order.
+        r.apply_selection(&[range(7, 0, 7, 2)]);
+        assert_eq!(
+            r.backend().log.last().map(String::as_str),
+            Some("select 7:0 7:2")
+        );
+        // Unknown nodes and document nodes show nothing rather than something wrong.
+        assert_eq!(r.apply_selection(&[range(9, 0, 404, 1)]).ignored, 1);
+        assert_eq!(
+            r.backend().log.last().map(String::as_str),
+            Some("select none")
+        );
+        assert_eq!(r.apply_selection(&[range(1, 0, 9, 1)]).ignored, 1);
+        r.apply_selection(&[]);
+        assert_eq!(
+            r.backend().log.last().map(String::as_str),
+            Some("select none")
+        );
+
+        // A text control's selection.
+        let mut b = B::new();
+        b.doc("https://shop.example/", 1)
+            .el("html", &[], 1)
+            .el("body", &[], 1)
+            .el("input", &[("value", "hello")], 0);
+        let mut r = Replica::new(MemDom::default());
+        r.apply_snapshot(&b.snapshot(1));
+        r.apply_selection(&[range(4, 4, 4, 1)]);
+        assert_eq!(
+            r.backend().log.last().map(String::as_str),
+            Some("select control 4 1..4")
+        );
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! * [`coalesce`] — the net effect of one MutationObserver callback as one `MutationBatch`.
 //! * [`mask`] — masking policy hook and the always-on password rule.
 //! * [`restrictions`] — the site's mask / hide / restrict rules merged with the page's, per URL.
+//! * [`selection`] — selection offsets as they may leave the browser (masked text in placeholder units).
 //! * [`throttle`] — animation-frame coalescing of scroll, pointer and resize events.
 //! * [`backoff`] — reconnect delays with jitter.
 //! * [`config`] — the site's configuration and localizable UI texts.
@@ -31,6 +32,7 @@ pub mod config;
 pub mod mask;
 pub mod mirror;
 pub mod restrictions;
+pub mod selection;
 pub mod throttle;
 pub mod web;
 

@@ -495,7 +495,10 @@ pub struct CanvasFrame {
     pub data: Vec<u8>,
 }
 
-/// One selected range, by node id and offset.
+/// One selected range, by node id and offset. Offsets are the DOM's: UTF-16 units in a text
+/// node, child indexes (among captured children) in an element. When both ends name the same
+/// `<input>`/`<textarea>`, the offsets are its `selectionStart`/`selectionEnd` in its value.
+/// Inside masked text or values they count placeholder characters (the customer converts them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct SelectionRange {

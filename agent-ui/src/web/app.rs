@@ -851,6 +851,9 @@ fn handle(state: &Shared, msg: Message) {
             }
         }
         Message::Media(m) => super::media::apply(&m, &state.borrow().replica),
+        Message::Selection(ranges) => {
+            state.borrow_mut().replica.apply_selection(&ranges);
+        }
         Message::Canvas(f) => {
             let mut s = state.borrow_mut();
             let st = &mut *s;

@@ -10,7 +10,7 @@
 //! documents. A `WeakMap` node → id lets pointer targeting map `elementFromPoint` back to ids
 //! without keeping removed nodes alive.
 
-use crate::replica::DomBackend;
+use crate::replica::{DomBackend, Selected};
 use cobrowse_protocol::{FormState, NodeId};
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use js_sys::{Reflect, WeakMap};
@@ -49,6 +49,8 @@ pub struct WebDom {
     pending_scroll: Rc<Cell<Option<(f64, f64)>>>,
     /// The capture-phase `load` listener that retries [`WebDom::pending_scroll`].
     _load_retry: Option<EventListener>,
+    /// The replica document whose selection shows the customer's, to clear it on change.
+    selection_doc: Option<Document>,
 }
 
 /// Scrolls `w` to `(x, y)`; true when it got there (within a pixel).
@@ -105,6 +107,7 @@ impl WebDom {
             guards: Vec::new(),
             pending_scroll: Rc::new(Cell::new(None)),
             _load_retry: None,
+            selection_doc: None,
         }
     }
 
@@ -255,6 +258,7 @@ impl DomBackend for WebDom {
         // document.open() dropped the old listeners; these are the new document's.
         self.guards = guard(&doc);
         self.pending_scroll.set(None);
+        self.selection_doc = None;
         let pending = self.pending_scroll.clone();
         let frame = self.frame.clone();
         let opts = EventListenerOptions {
@@ -477,4 +481,51 @@ impl DomBackend for WebDom {
     fn register(&mut self, node: &Node, id: NodeId) {
         self.ids.set(node.unchecked_ref(), &JsValue::from(id));
     }
+
+    fn select(&mut self, selection: Selected<&Node>) {
+        // One document shows a selection at a time: clear the one shown before.
+        let target_doc = match &selection {
+            Selected::Range { start, .. } => start.0.owner_document(),
+            _ => None,
+        };
+        if let Some(prev) = self.selection_doc.take()
+            && target_doc
+                .as_ref()
+                .is_none_or(|d| !d.is_same_node(Some(&prev)))
+            && let Ok(Some(sel)) = prev.get_selection()
+        {
+            let _ = sel.remove_all_ranges();
+        }
+        match selection {
+            Selected::None => {}
+            Selected::Range { start, end } => {
+                let Some(doc) = target_doc else { return };
+                let Ok(Some(sel)) = doc.get_selection() else {
+                    return;
+                };
+                let (so, eo) = (clamp_offset(start.0, start.1), clamp_offset(end.0, end.1));
+                if sel.set_base_and_extent(start.0, so, end.0, eo).is_err() {
+                    crate::debug!("selection refused");
+                }
+                self.selection_doc = Some(doc);
+            }
+            Selected::Control { el, start, end } => {
+                // Input types without a text selection throw; nothing to show then. Values are
+                // the customer's (masked ones as same-length placeholders), so offsets fit.
+                let _ = call(el, "setSelectionRange", &[start.into(), end.into()]);
+            }
+        }
+    }
+}
+
+/// `offset` limited to what `node` holds (UTF-16 units of text, or child nodes), so a replica
+/// that differs slightly from the page (sanitised style text) never makes the selection throw.
+fn clamp_offset(node: &Node, offset: u32) -> u32 {
+    let len = match node.node_type() {
+        Node::TEXT_NODE | Node::CDATA_SECTION_NODE | Node::COMMENT_NODE => node
+            .node_value()
+            .map_or(0, |t| t.encode_utf16().count() as u32),
+        _ => node.child_nodes().length(),
+    };
+    offset.min(len)
 }

@@ -8,5 +8,6 @@ pub mod dom;
 pub mod media;
 pub mod recorder;
 pub mod restrict;
+pub mod selection;
 pub mod sheets;
 pub mod ui;

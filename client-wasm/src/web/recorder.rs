@@ -20,7 +20,7 @@ use crate::throttle::FrameThrottle;
 use crate::web::dom::{UI_ATTR, WeakKeys, WebDom, control_state, element, html_tag};
 use cobrowse_protocol::{
     Click, FormState, FormValue, Message, NameTable, NavKind, Navigation, NodeData, Party, Pointer,
-    PseudoState, ScrollPosition, ScrollTarget, Snapshot, Viewport,
+    PseudoState, ScrollPosition, ScrollTarget, SelectionRange, Snapshot, Viewport,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::Array;
@@ -43,6 +43,7 @@ enum Slot {
     Pointer,
     Viewport,
     Pseudo,
+    Selection,
 }
 
 /// What a throttled slot carries.
@@ -52,6 +53,8 @@ enum SlotValue {
     Pointer(Option<(i32, i32)>),
     Viewport(Viewport),
     Pseudo(PseudoState),
+    /// The selection changed; it is read when the frame comes.
+    Selection,
 }
 
 /// State shared by the recorder's callbacks.
@@ -79,6 +82,9 @@ pub struct RecState {
     canvas: crate::web::canvas::CanvasSampler,
     /// `<video>`/`<audio>` state (issue #4, `web::media`).
     media: crate::web::media::MediaSampler,
+    /// The selection as last sent (issue #4, `web::selection`); after a snapshot, empty (the
+    /// agent's rebuilt replica has none).
+    selection: Vec<SelectionRange>,
 }
 
 /// Reads the customer's viewport.
@@ -209,6 +215,9 @@ impl RecState {
         self.sheets_pending |= schedule;
         self.canvas.reset();
         self.media.reset();
+        // Ids were renumbered: the current selection goes out again after the snapshot.
+        self.selection.clear();
+        self.queue(Slot::Selection, SlotValue::Selection);
         self.log(&format!("snapshot: {} nodes", nodes.len()));
         Message::Snapshot(Box::new(Snapshot {
             names,
@@ -381,10 +390,31 @@ impl RecState {
                 }),
                 (Slot::Viewport, SlotValue::Viewport(v)) => Message::Viewport(v),
                 (Slot::Pseudo, SlotValue::Pseudo(p)) => Message::Pseudo(p),
+                (Slot::Selection, SlotValue::Selection) => match self.selection_change() {
+                    Some(m) => m,
+                    None => continue,
+                },
                 _ => continue,
             };
             (self.sink)(msg);
         }
+    }
+
+    /// A `Selection` message when the selection differs from the one last sent. Pending DOM
+    /// records go first, so the nodes it names are known to the agent.
+    fn selection_change(&mut self) -> Option<Message> {
+        self.flush_pending();
+        let now = crate::web::selection::Ctx {
+            dom: &self.dom,
+            mirror: &self.mirror,
+            policy: self.policy.as_ref(),
+        }
+        .current();
+        if now == self.selection {
+            return None;
+        }
+        self.selection.clone_from(&now);
+        Some(Message::Selection(now))
     }
 
     fn form_value(&self, node: &Node) -> Option<FormValue> {
@@ -627,6 +657,7 @@ impl Recorder {
             sheets_pending: false,
             canvas: Default::default(),
             media: Default::default(),
+            selection: Vec::new(),
         }));
         let weak = Rc::downgrade(&state);
         let tracker = Rc::clone(&state.borrow().sheets);
@@ -685,6 +716,14 @@ impl Recorder {
             on(doc_target, "pointerup", RecState::on_release),
             // `load` does not bubble, but a capturing listener on the document sees iframes'.
             on(doc_target, "load", RecState::on_load),
+            // Fired at the document, and (newer browsers) at an input/textarea whose selection
+            // changed; the capture phase at the document sees both. `select` for older ones.
+            on(doc_target, "selectionchange", |st, _| {
+                st.queue(Slot::Selection, SlotValue::Selection)
+            }),
+            on(doc_target, "select", |st, _| {
+                st.queue(Slot::Selection, SlotValue::Selection)
+            }),
             on(win_target, "resize", |st, _| st.on_resize()),
             on(win_target, "hashchange", |st, _| {
                 if let Some(m) = st.url_change(NavKind::Hash) {
