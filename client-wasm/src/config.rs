@@ -208,6 +208,57 @@ pub struct Config {
     pub texts: Option<TextOverrides>,
     /// Answer write-mode requests with a consent dialog (otherwise they are denied).
     pub write_mode: bool,
+    /// Images the agent cannot load, sent inline as `data:` URLs (issue #4).
+    pub inline_images: InlineImages,
+}
+
+/// Which `<img>` the customer sends inline, as a `data:` URL, because the agent's browser could
+/// not load them: `blob:` URLs always (they exist only in the customer's page), plus images the
+/// site selects (e.g. behind the customer's login cookie). Masked and hidden images never are.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct InlineImages {
+    /// Largest `data:` URL sent, in bytes of its text (base64 grows the image by a third);
+    /// larger images stay empty boxes for the agent. `0` turns inlining off.
+    pub max_bytes: u32,
+    /// A CSS selector for http(s) images to inline too, fetched by the customer's browser with
+    /// its credentials (same-origin images only; the browser refuses others).
+    pub selector: Option<String>,
+}
+
+impl Default for InlineImages {
+    fn default() -> Self {
+        InlineImages {
+            max_bytes: 64 * 1024,
+            selector: None,
+        }
+    }
+}
+
+impl InlineImages {
+    /// True when `data_url` (an image's `data:` URL) may be sent: inlining is on, it fits the
+    /// cap, and its type is an image type the agent's replica accepts as a `data:` URL.
+    pub fn accepts(&self, data_url: &str) -> bool {
+        const TYPES: &[&str] = &[
+            "data:image/png",
+            "data:image/gif",
+            "data:image/jpeg",
+            "data:image/webp",
+            "data:image/avif",
+            "data:image/bmp",
+            "data:image/svg+xml",
+            "data:image/x-icon",
+            "data:image/vnd.microsoft.icon",
+        ];
+        self.max_bytes > 0
+            && data_url.len() <= self.max_bytes as usize
+            && TYPES.iter().any(|t| {
+                data_url.len() > t.len()
+                    && data_url.is_char_boundary(t.len())
+                    && data_url[..t.len()].eq_ignore_ascii_case(t)
+                    && matches!(data_url.as_bytes()[t.len()], b';' | b',')
+            })
+    }
 }
 
 impl Default for Config {
@@ -221,6 +272,7 @@ impl Default for Config {
             locale: "en".into(),
             texts: None,
             write_mode: true,
+            inline_images: InlineImages::default(),
         }
     }
 }
@@ -344,6 +396,24 @@ mod tests {
             ..Config::default()
         };
         assert_eq!(c.server_base().as_deref(), Some("https://cb.example.com"));
+    }
+
+    #[test]
+    fn inline_images_are_capped_and_limited_to_image_types() {
+        let c: Config =
+            serde_json::from_str(r#"{"inlineImages":{"maxBytes":40}}"#).expect("config");
+        let i = &c.inline_images;
+        assert!(i.accepts("data:image/png;base64,iVBORw0KGgo="));
+        assert!(!i.accepts(&format!("data:image/png;base64,{}", "A".repeat(40))));
+        assert!(!i.accepts("data:text/html;base64,PHNjcmlwdD4="));
+        assert!(!i.accepts("data:image/pngx,zz"));
+        assert!(!i.accepts("blob:https://shop.example/1"));
+        let off = InlineImages {
+            max_bytes: 0,
+            selector: None,
+        };
+        assert!(!off.accepts("data:image/png;base64,iVBORw0KGgo="));
+        assert_eq!(Config::default().inline_images.max_bytes, 65536);
     }
 
     #[test]

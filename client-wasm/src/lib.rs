@@ -22,7 +22,8 @@
 //! * [`web`] — the browser side: [`web::dom`] (DomTree over `web_sys`), [`web::recorder`]
 //!   (observer and listeners), [`web::sheets`] (CSSOM capture), [`web::ui`] (customer UI), [`web::actions`] (write-mode actions),
 //!   [`web::restrict`] (restriction rules in the browser, the customer's mask marker),
-//!   [`web::client`] (session, socket, exported class).
+//!   [`web::selection`] (the text selection in wire ids), [`web::images`] (images the agent
+//!   cannot load, sent inline), [`web::client`] (session, socket, exported class).
 #![deny(clippy::unwrap_used)]
 
 pub mod backoff;

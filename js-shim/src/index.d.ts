@@ -55,6 +55,10 @@ export interface CobrowseConfig {
   texts?: CobrowseTexts;
   /** Ask the customer when the agent requests control (write mode); `false` declines at once. Default `true`. */
   writeMode?: boolean;
+  /** Images the agent cannot load (`blob:` URLs, and http(s) images matching `selector`, read with
+   * the customer's credentials) are sent inline as `data:` URLs up to `maxBytes` (default 65536;
+   * `0` turns this off). Masked and hidden images never are. */
+  inlineImages?: { maxBytes?: number; selector?: string };
 }
 
 /** `init`/`start` options of the npm package. */

@@ -678,7 +678,10 @@ impl Inner {
             sink,
             self.config.debug,
         ) {
-            Ok(r) => self.recorder = Some(r),
+            Ok(r) => {
+                r.set_inline_images(self.config.inline_images.clone());
+                self.recorder = Some(r);
+            }
             Err(e) => self.log(&format!("recorder failed: {}", js_err(e))),
         }
     }

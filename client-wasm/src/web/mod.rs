@@ -5,6 +5,7 @@ pub mod actions;
 pub mod canvas;
 pub mod client;
 pub mod dom;
+pub mod images;
 pub mod media;
 pub mod recorder;
 pub mod restrict;

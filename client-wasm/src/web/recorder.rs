@@ -85,6 +85,8 @@ pub struct RecState {
     /// The selection as last sent (issue #4, `web::selection`); after a snapshot, empty (the
     /// agent's rebuilt replica has none).
     selection: Vec<SelectionRange>,
+    /// Images the agent cannot load, sent inline (issue #4, `web::images`).
+    images: crate::web::images::ImageInliner,
 }
 
 /// Reads the customer's viewport.
@@ -215,6 +217,7 @@ impl RecState {
         self.sheets_pending |= schedule;
         self.canvas.reset();
         self.media.reset();
+        self.images.reset();
         // Ids were renumbered: the current selection goes out again after the snapshot.
         self.selection.clear();
         self.queue(Slot::Selection, SlotValue::Selection);
@@ -243,6 +246,13 @@ impl RecState {
             self.media
                 .sample(self.dom.document(), now, &|n: &Node| mirror.id(n)),
         );
+        let dom = &self.dom;
+        msgs.extend(self.images.sample(
+            &self.window,
+            dom.document(),
+            &|n: &Node| mirror.id(n),
+            &|n: &Node| dom.matches_mask_rule(n),
+        ));
         for m in msgs {
             (self.sink)(m);
         }
@@ -658,6 +668,7 @@ impl Recorder {
             canvas: Default::default(),
             media: Default::default(),
             selection: Vec::new(),
+            images: Default::default(),
         }));
         let weak = Rc::downgrade(&state);
         let tracker = Rc::clone(&state.borrow().sheets);
@@ -778,6 +789,11 @@ impl Recorder {
             .try_borrow_mut()
             .ok()
             .map(|mut s| s.navigation(kind))
+    }
+
+    /// Which images are sent inline (the site's `inlineImages` configuration).
+    pub fn set_inline_images(&self, config: crate::config::InlineImages) {
+        with_state(&self.state, |s| s.images.configure(config));
     }
 
     /// Sends pending mutation records now instead of at the next observer callback.
