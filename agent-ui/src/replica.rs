@@ -17,7 +17,7 @@ use crate::debug;
 use crate::frames::FramePolicy;
 use crate::sanitize::{
     ElementCtx, Rendered, classify, created_element, forced_attributes, sanitize_attribute,
-    sanitize_css,
+    sanitize_css_imports,
 };
 use crate::sheets::{SheetPolicy, is_stylesheet_rel};
 use crate::url::{is_http, resolve};
@@ -522,7 +522,7 @@ impl<B: DomBackend> Replica<B> {
                 (n, kind, None)
             }
             NodeData::Text(t) => {
-                let text = text_for(&parent_kind, t, &base);
+                let text = text_for(&parent_kind, t, &base, &self.sheet_policy);
                 let Some(n) = self.backend.create_text(&text) else {
                     return false;
                 };
@@ -970,7 +970,7 @@ impl<B: DomBackend> Replica<B> {
             .and_then(|p| self.nodes.get(&p))
             .map(|p| p.kind.clone());
         let data = match (is_text, parent_kind) {
-            (true, Some(pk)) => text_for(&pk, text, &self.base_of(doc)),
+            (true, Some(pk)) => text_for(&pk, text, &self.base_of(doc), &self.sheet_policy),
             _ => text.to_owned(),
         };
         self.backend.set_text(&node, &data);
@@ -1112,8 +1112,13 @@ impl<B: DomBackend> Replica<B> {
                     .filter(|b| is_http(b))
                     .unwrap_or_else(|| self.base_of(e.doc));
                 let node = e.node.clone();
-                let rules: Vec<String> =
-                    state.rules.iter().map(|r| sanitize_css(r, &base)).collect();
+                let policy = &self.sheet_policy;
+                let import = |u: &str| policy.sheet_url(u);
+                let rules: Vec<String> = state
+                    .rules
+                    .iter()
+                    .map(|r| sanitize_css_imports(r, &base, &import))
+                    .collect();
                 self.backend.replace_rules(&node, &rules);
                 self.sheets.insert(state.sheet, owner);
                 ok
@@ -1123,7 +1128,9 @@ impl<B: DomBackend> Replica<B> {
                     return skip;
                 };
                 let node = e.node.clone();
-                let rule = sanitize_css(rule, &self.base_of(e.doc));
+                let policy = &self.sheet_policy;
+                let rule =
+                    sanitize_css_imports(rule, &self.base_of(e.doc), &|u| policy.sheet_url(u));
                 self.backend.insert_rule(&node, path, &rule);
                 ok
             }
@@ -1146,7 +1153,8 @@ impl<B: DomBackend> Replica<B> {
 
 /// The data a text node gets given its parent: emptied inside script-like elements, sanitised CSS
 /// inside `<style>`.
-fn text_for(parent: &Kind, text: &str, base: &str) -> String {
+/// `@import`s of allowed origins go through the CSS proxy (`policy`), as linked sheets do.
+fn text_for(parent: &Kind, text: &str, base: &str, policy: &SheetPolicy) -> String {
     match parent {
         Kind::Element {
             rendered: Rendered::InertScript,
@@ -1156,7 +1164,7 @@ fn text_for(parent: &Kind, text: &str, base: &str) -> String {
             tag,
             rendered: Rendered::Normal,
             ns: Namespace::Html | Namespace::Svg,
-        } if tag == "style" => sanitize_css(text, base),
+        } if tag == "style" => sanitize_css_imports(text, base, &|u| policy.sheet_url(u)),
         _ => text.to_owned(),
     }
 }
@@ -1613,13 +1621,15 @@ mod tests {
         let mut b = B::new();
         b.doc("https://shop.example/p/", 1)
             .el("html", &[], 1)
-            .el("head", &[], 2)
+            .el("head", &[], 3)
             .el(
                 "link",
                 &[("rel", "stylesheet"), ("href", "/css/site.css")],
                 0,
             )
-            .el("link", &[("rel", "icon"), ("href", "/favicon.ico")], 0);
+            .el("link", &[("rel", "icon"), ("href", "/favicon.ico")], 0)
+            .el("style", &[], 1)
+            .text("@import url(/css/more.css); @import 'https://fonts.example/f.css';");
         let mut r = Replica::new(MemDom::default());
         r.apply_snapshot(&b.snapshot(1));
         let html = r.backend().html();
@@ -1640,9 +1650,15 @@ mod tests {
             "{html}"
         );
 
-        // A snapshot taken with the policy in place builds the proxied href directly.
+        // A snapshot taken with the policy in place builds the proxied href directly, and
+        // routes an inline sheet's allowed @import too (the other origin's stays direct).
         r.apply_snapshot(&b.snapshot(1));
-        assert!(r.backend().html().contains(PROXIED));
+        let html = r.backend().html();
+        assert!(html.contains(PROXIED), "{html}");
+        assert!(
+            html.contains("@import url(\"http://cb.example/cobrowse/css-proxy?url=https%3A%2F%2Fshop.example%2Fcss%2Fmore.css\"); @import url(\"https://fonts.example/f.css\");"),
+            "{html}"
+        );
 
         // rel and href changes follow: the icon becomes a stylesheet, the sheet moves off-list.
         let mut m = mutation(NameTable::new());

@@ -206,6 +206,31 @@ const BLOCKED_URL: &str = "url(\"about:invalid\")";
 /// `url(…)` and every `@import "…"` string is resolved against `base` and limited to http(s) and
 /// data images. Comments and everything else pass through unchanged.
 pub fn sanitize_css(css: &str, base: &str) -> String {
+    sanitize_css_imports(css, base, &|_| None)
+}
+
+/// [`sanitize_css`], with each `@import` target (already resolved and checked) offered to
+/// `import`: `Some(url)` loads the import from there instead (the CSS proxy, `crate::sheets`),
+/// `None` keeps it. The replacement must be an http(s) URL; anything else is refused.
+pub fn sanitize_css_imports(
+    css: &str,
+    base: &str,
+    import: &dyn Fn(&str) -> Option<String>,
+) -> String {
+    let is_import_at = |i: usize| {
+        let head = css[..i].trim_end().as_bytes();
+        head.len() >= 7 && head[head.len() - 7..].eq_ignore_ascii_case(b"@import")
+    };
+    let import_url = |url: &str| -> String {
+        match sanitize_url(url, base, UrlUse::Resource) {
+            Some(u) if !u.is_empty() => {
+                let routed = import(&u)
+                    .filter(|r| matches!(scheme_of(r).as_deref(), Some("http" | "https")));
+                css_quote(routed.as_deref().unwrap_or(&u))
+            }
+            _ => BLOCKED_URL.to_owned(),
+        }
+    };
     let bytes = css.as_bytes();
     let mut out = String::with_capacity(css.len());
     let mut i = 0;
@@ -223,13 +248,10 @@ pub fn sanitize_css(css: &str, base: &str) -> String {
         if b == b'"' || b == b'\'' {
             // Skip strings, except that an @import string is a URL.
             let end = string_end(bytes, i);
-            let head = css[..i].trim_end().as_bytes();
-            let is_import =
-                head.len() >= 7 && head[head.len() - 7..].eq_ignore_ascii_case(b"@import");
-            if is_import {
+            if is_import_at(i) {
                 let inner = unescape_css_string(&css[i + 1..string_inner_end(bytes, i, end)]);
                 out.push_str(&css[copied..i]);
-                out.push_str(&rewrite(&inner, base));
+                out.push_str(&import_url(&inner));
                 copied = end;
             }
             i = end;
@@ -242,7 +264,11 @@ pub fn sanitize_css(css: &str, base: &str) -> String {
             let open = i + 4;
             let (inner, end) = url_token(css, open);
             out.push_str(&css[copied..i]);
-            out.push_str(&rewrite(&inner, base));
+            if is_import_at(i) {
+                out.push_str(&import_url(&inner));
+            } else {
+                out.push_str(&rewrite(&inner, base));
+            }
             copied = end;
             i = end;
             continue;
@@ -695,6 +721,31 @@ mod tests {
         assert_eq!(
             attr("div", "style", "background:url(x.png)").as_deref(),
             Some("background:url(\"https://shop.example/cart/x.png\")")
+        );
+    }
+
+    #[test]
+    fn imports_can_be_routed_and_only_to_http() {
+        let proxy = |u: &str| {
+            u.starts_with("https://cdn.example/")
+                .then(|| format!("http://cb.example/cobrowse/css-proxy?url={}", u.len()))
+        };
+        assert_eq!(
+            sanitize_css_imports(
+                "@import url(https://cdn.example/a.css); @import 'b.css' screen; a { b: url(https://cdn.example/i.png) }",
+                "https://cdn.example/p/",
+                &proxy
+            ),
+            "@import url(\"http://cb.example/cobrowse/css-proxy?url=25\"); @import url(\"http://cb.example/cobrowse/css-proxy?url=27\") screen; a { b: url(\"https://cdn.example/i.png\") }"
+        );
+        let evil = |_: &str| Some("javascript:alert(1)".to_string());
+        assert_eq!(
+            sanitize_css_imports("@import 'x.css';", "https://s.example/", &evil),
+            "@import url(\"https://s.example/x.css\");"
+        );
+        assert_eq!(
+            sanitize_css_imports("@import 'javascript:x';", "https://s.example/", &proxy),
+            "@import url(\"about:invalid\");"
         );
     }
 

@@ -1,6 +1,6 @@
 // CSS proxy (issue #4): the customer's page links its theme from a second loopback origin (its
 // "static host"), with a :hover menu. With that origin in `proxy.allowedExternalDomains` the
-// replica loads the sheet (and its @import) through `/cobrowse/css-proxy`, so the agent sees the
+// replica loads the sheet (its @import, and an inline <style>'s @import) through `/cobrowse/css-proxy`, so the agent sees the
 // customer's hover open the menu, and its own pointer over the menu opens it too; the agent's
 // browser never fetches the theme from the other origin. Without the allow entry the sheet still
 // renders, loaded directly.
@@ -28,6 +28,9 @@ body { margin: 0; font: 16px/1.4 sans-serif; }
 const EXTRA_CSS = `#extra { color: rgb(0, 128, 0); }
 #menu:hover ~ #extra { color: rgb(128, 0, 128); }
 `;
+const INLINE_CSS = `#note { color: rgb(10, 20, 30); }
+#menu:hover ~ #note { color: rgb(200, 100, 0); }
+`;
 const DOT_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><circle cx="4" cy="4" r="4" fill="white"/></svg>';
 
 /** The site's static host: serves the theme, remembers every request (path and user agent). */
@@ -41,6 +44,7 @@ async function sheetHost() {
     };
     if (req.url === '/theme/menu.css') send('text/css', MENU_CSS);
     else if (req.url === '/theme/extra.css') send('text/css', EXTRA_CSS);
+    else if (req.url === '/theme/inline.css') send('text/css', INLINE_CSS);
     else if (req.url === '/theme/dot.svg') send('image/svg+xml', DOT_SVG);
     else { res.writeHead(404); res.end(); }
   });
@@ -109,6 +113,7 @@ test('an allowed cross-origin theme goes through the CSS proxy and its :hover wo
     // The theme and its @import apply in the replica.
     await waitReplicaStyle(ctx, 'menu', 'backgroundColor', 'rgb(30, 60, 120)');
     await waitReplicaStyle(ctx, 'extra', 'color', 'rgb(0, 128, 0)');
+    await waitReplicaStyle(ctx, 'note', 'color', 'rgb(10, 20, 30)');
     await waitReplicaStyle(ctx, 'sub', 'display', 'none');
     const theme = await replicaTheme(ctx);
     assert.equal(
@@ -139,6 +144,7 @@ test('an allowed cross-origin theme goes through the CSS proxy and its :hover wo
     await waitReplicaStyle(ctx, 'sub', 'display', 'block');
     await waitReplicaStyle(ctx, 'menu', 'backgroundColor', 'rgb(200, 40, 40)');
     await waitReplicaStyle(ctx, 'extra', 'color', 'rgb(128, 0, 128)');
+    await waitReplicaStyle(ctx, 'note', 'color', 'rgb(200, 100, 0)');
     const hovered = await compareScreenshots(ctx, 'customer-hover');
     console.log(`# customer hover: ${(hovered.share * 100).toFixed(3)} % of pixels differ`);
     assert.ok(hovered.share < 0.01, `hovered replica differs in ${(hovered.share * 100).toFixed(2)} % (see ${hovered.diffPath})`);
@@ -160,8 +166,10 @@ test('an allowed cross-origin theme goes through the CSS proxy and its :hover wo
     // The sheets came through the server: the agent's browser asked the proxy, never the host.
     const direct = agentRequests.filter((u) => u.startsWith(`${host.origin}/theme/`) && u.endsWith('.css'));
     assert.deepEqual(direct, [], 'the agent never fetched the theme from its origin');
-    assert.ok(agentRequests.some((u) => u.includes('/cobrowse/css-proxy?url=') && u.includes('extra.css')),
-      `the @import went through the proxy too: ${agentRequests.filter((u) => u.includes('css-proxy')).join(', ')}`);
+    for (const sheet of ['extra.css', 'inline.css']) {
+      assert.ok(agentRequests.some((u) => u.includes('/cobrowse/css-proxy?url=') && u.includes(sheet)),
+        `the @import of ${sheet} went through the proxy too: ${agentRequests.filter((u) => u.includes('css-proxy')).join(', ')}`);
+    }
     const proxyFetches = host.hits.filter((h) => h.ua.startsWith('cobrowse-css-proxy/')).map((h) => h.url);
     assert.ok(proxyFetches.includes('/theme/menu.css') && proxyFetches.includes('/theme/extra.css'), JSON.stringify(host.hits));
   } finally {
@@ -175,6 +183,7 @@ test('without an allow entry the theme still renders, loaded directly', { timeou
     await session(ctx);
     await waitReplicaStyle(ctx, 'menu', 'backgroundColor', 'rgb(30, 60, 120)');
     await waitReplicaStyle(ctx, 'extra', 'color', 'rgb(0, 128, 0)');
+    await waitReplicaStyle(ctx, 'note', 'color', 'rgb(10, 20, 30)');
     const theme = await replicaTheme(ctx);
     assert.equal(theme.href, `${host.origin}/theme/menu.css`, 'the replica links the theme directly');
     const shot = await compareScreenshots(ctx, 'direct');
