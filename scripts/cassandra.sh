@@ -5,11 +5,19 @@
 #   scripts/cassandra.sh start    start a node (fresh data dir), wait until CQL answers
 #   scripts/cassandra.sh stop     stop the node started by `start`
 #   scripts/cassandra.sh status   exit 0 when CQL answers
+#   scripts/cassandra.sh tls-dir  print the directory of the test TLS material (made when absent)
+#
+# The node accepts plain and TLS clients on the same port (client_encryption_options enabled and
+# optional, PEM keystore): a test CA and a server certificate for IP 127.0.0.1 / localhost are
+# made once with openssl and cached outside the repo (`ca.pem`, `server.pem`, plus `other-ca.pem`,
+# an unrelated CA for the wrong-CA test). The yaml in ci/cassandra is rendered into the run dir
+# with the keystore path appended.
 #
 # Only OpenJDK 17 runs Cassandra 5.0 here: newer JDKs removed the SecurityManager it installs.
 # Environment: CASSANDRA_HOME (jar cache, default ~/.cache/cobrowse/cassandra-<version>),
 # CASSANDRA_RUN_DIR (data/logs, default target/cassandra), CASSANDRA_PORT (9042),
-# CASSANDRA_STORAGE_PORT (7000), CASSANDRA_HEAP (1G), CASSANDRA_JAVA (a JDK 17 java).
+# CASSANDRA_STORAGE_PORT (7000), CASSANDRA_HEAP (1G), CASSANDRA_JAVA (a JDK 17 java),
+# CASSANDRA_TLS_DIR (test CA and keystore, default ~/.cache/cobrowse/cassandra-tls).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +28,7 @@ PORT="${CASSANDRA_PORT:-9042}"
 STORAGE_PORT="${CASSANDRA_STORAGE_PORT:-7000}"
 HEAP="${CASSANDRA_HEAP:-1G}"
 START_TIMEOUT="${CASSANDRA_START_TIMEOUT:-180}"
+TLS_DIR="${CASSANDRA_TLS_DIR:-$HOME/.cache/cobrowse/cassandra-tls}"
 
 log() { printf '[cassandra] %s\n' "$*" >&2; }
 
@@ -48,6 +57,32 @@ fetch() {
   touch "$CASSANDRA_HOME/lib/.complete"
 }
 
+# Test TLS material, made once: a CA, a server key + certificate signed by it (PEM keystore:
+# unencrypted PKCS#8 key followed by the certificate), and an unrelated CA.
+tls_material() {
+  if [ -f "$TLS_DIR/.complete" ]; then
+    return 0
+  fi
+  command -v openssl >/dev/null || { log "openssl not found (apt-get install openssl)"; return 1; }
+  log "making test TLS material in $TLS_DIR"
+  mkdir -p "$TLS_DIR"
+  (
+    cd "$TLS_DIR"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 3650 \
+      -subj "/CN=Cobrowse test CA" 2>/dev/null
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout other-ca.key -out other-ca.pem -days 3650 \
+      -subj "/CN=Unrelated test CA" 2>/dev/null
+    openssl req -newkey rsa:2048 -nodes -keyout server.key -out server.csr \
+      -subj "/CN=127.0.0.1" 2>/dev/null
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' >server.ext
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.crt \
+      -days 3650 -extfile server.ext 2>/dev/null
+    cat server.key server.crt >server.pem
+    rm -f server.csr server.ext ca.srl
+  ) || { log "openssl failed in $TLS_DIR"; return 1; }
+  touch "$TLS_DIR/.complete"
+}
+
 cql_answers() {
   # The native protocol port accepting connections is the readiness signal the driver needs;
   # the store's own connect retries cover the short gap until "Startup complete".
@@ -66,8 +101,20 @@ start() {
     log "port $PORT is already taken by another process"
     return 1
   fi
+  tls_material
   rm -rf "$RUN_DIR"
   mkdir -p "$RUN_DIR"/{data,logs,tmp}
+  # Plain and TLS on the same native port, so every test can choose.
+  cp "$ROOT/ci/cassandra/cassandra.yaml" "$RUN_DIR/cassandra.yaml"
+  cat >>"$RUN_DIR/cassandra.yaml" <<EOF
+client_encryption_options:
+  enabled: true
+  optional: true
+  require_client_auth: false
+  ssl_context_factory:
+    class_name: org.apache.cassandra.security.PEMBasedSslContextFactory
+  keystore: $TLS_DIR/server.pem
+EOF
   jamm="$(ls "$CASSANDRA_HOME"/lib/jamm-*.jar | head -n 1)"
   mapfile -t module_flags < <(grep '^-' "$ROOT/ci/cassandra/jvm17.options")
   started=$(date +%s%N)
@@ -75,7 +122,7 @@ start() {
     -XX:+PerfDisableSharedMem -XX:TieredStopAtLevel=1 -Djava.net.preferIPv4Stack=true \
     -Djava.io.tmpdir="$RUN_DIR/tmp" -Djna.tmpdir="$RUN_DIR/tmp" \
     -javaagent:"$jamm" "${module_flags[@]}" \
-    -Dcassandra.config="file://$ROOT/ci/cassandra/cassandra.yaml" \
+    -Dcassandra.config="file://$RUN_DIR/cassandra.yaml" \
     -Dcassandra.storagedir="$RUN_DIR/data" -Dcassandra.logdir="$RUN_DIR/logs" \
     -Dlogback.configurationFile="$ROOT/ci/cassandra/logback.xml" \
     -Dcassandra-foreground=yes \
@@ -129,5 +176,6 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) cql_answers ;;
-  *) echo "usage: $0 fetch|start|stop|status" >&2; exit 2 ;;
+  tls-dir) tls_material && echo "$TLS_DIR" ;;
+  *) echo "usage: $0 fetch|start|stop|status|tls-dir" >&2; exit 2 ;;
 esac

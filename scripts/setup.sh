@@ -32,6 +32,9 @@ need_cmd_pkg() { have "$1" || apt_missing+=("$2"); }
 need_cmd_pkg python3 python3
 need_cmd_pkg gzip gzip
 need_cmd_pkg cc gcc
+# The server links the system OpenSSL for TLS to Cassandra/ScyllaDB (scylla's openssl-010 feature).
+[ -f /usr/include/openssl/ssl.h ] || apt_missing+=(libssl-dev)
+need_cmd_pkg pkg-config pkg-config
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
@@ -40,6 +43,8 @@ if [ "$mode" = test ]; then
   ls /usr/lib/jvm/*17*/bin/java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jre-headless)
   need_cmd_pkg mvn maven
   [ -x /usr/sbin/nginx ] || apt_missing+=(nginx)
+  # scripts/cassandra.sh makes the test CA and the node's PEM keystore with the openssl CLI.
+  need_cmd_pkg openssl openssl
 fi
 if [ ${#apt_missing[@]} -gt 0 ]; then
   have apt-get || die "missing ${apt_missing[*]} and no apt-get to install them; install them by hand"

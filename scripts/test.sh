@@ -125,6 +125,9 @@ if want cassandra; then
   cassandra_started=1
   run_stage cassandra "$ROOT/scripts/cassandra.sh" start
   export COBROWSE_TEST_CASSANDRA="127.0.0.1:${CASSANDRA_PORT:-9042}"
+  # The node also speaks TLS on the same port; the tests find its CA (and an unrelated one) here.
+  COBROWSE_TEST_CASSANDRA_TLS="$("$ROOT/scripts/cassandra.sh" tls-dir)"
+  export COBROWSE_TEST_CASSANDRA_TLS
 fi
 unit_features=()
 if [ -n "${COBROWSE_TEST_CASSANDRA:-}" ] || [ -n "${CI:-}" ]; then

@@ -21,6 +21,14 @@
 //! joins it `SessionEvent::OwnerChanged`, and the customer's reconnect sends a fresh snapshot,
 //! which reaches the agents. The old owner, should it come back, cannot write the record any more
 //! (`update_live` is conditional on ownership) and closes only sessions still recorded as its own.
+//! A write-mode grant travels with the live record (`LiveRecord::write_mode`) and survives.
+//!
+//! # Graceful stop
+//!
+//! A node that stops on purpose does not make anyone wait for its heartbeat to expire: it
+//! releases its sessions (`claim_live` from itself to [`crate::store::RELEASED`]) before closing
+//! their parties with 1012, and a node that meets a released record claims it at once
+//! (`crate::sessions::hand_over_all`). A stopping node never claims nor proxies.
 
 use crate::app::{App, now_ms};
 use crate::store::{LiveRecord, NodeRecord};
@@ -176,7 +184,11 @@ pub async fn route(app: &Arc<App>, token: &str, owner_unreachable: Option<&str>)
                 url: owner.internal_url,
             };
         }
-        // The owner is gone: claim the session; exactly one claimer wins.
+        // The owner is gone (or released the session on a graceful stop): claim it; exactly one
+        // claimer wins. A node that is stopping itself never claims.
+        if app.is_shutting_down() {
+            return Route::Local;
+        }
         let old = rec.node.clone();
         let mut claimed = rec.clone();
         claimed.node = me.name.clone();

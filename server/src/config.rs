@@ -92,6 +92,11 @@ pub const OPTIONS: &[&str] = &[
     "storage.cassandra.datacenter",
     "storage.cassandra.username",
     "storage.cassandra.password",
+    "storage.cassandra.tls.enabled",
+    "storage.cassandra.tls.caFile",
+    "storage.cassandra.tls.certFile",
+    "storage.cassandra.tls.keyFile",
+    "storage.cassandra.tls.verifyHostname",
     "storage.cassandra.nodeHeartbeat",
     "storage.cassandra.readConsistency",
     "storage.cassandra.writeConsistency",
@@ -388,10 +393,33 @@ struct RawCassandra {
     datacenter: String,
     username: String,
     password: String,
+    tls: RawTls,
     node_heartbeat: Dur,
     read_consistency: String,
     write_consistency: String,
     retention: RawRetention,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct RawTls {
+    enabled: bool,
+    ca_file: String,
+    cert_file: String,
+    key_file: String,
+    verify_hostname: bool,
+}
+
+impl Default for RawTls {
+    fn default() -> Self {
+        RawTls {
+            enabled: false,
+            ca_file: String::new(),
+            cert_file: String::new(),
+            key_file: String::new(),
+            verify_hostname: true,
+        }
+    }
 }
 
 impl Default for RawCassandra {
@@ -404,6 +432,7 @@ impl Default for RawCassandra {
             datacenter: "datacenter1".into(),
             username: String::new(),
             password: String::new(),
+            tls: RawTls::default(),
             node_heartbeat: Dur(Duration::from_secs(5)),
             read_consistency: "LOCAL_QUORUM".into(),
             write_consistency: "LOCAL_QUORUM".into(),
@@ -498,6 +527,8 @@ pub struct CassandraConfig {
     pub username: String,
     /// Password for password authentication.
     pub password: String,
+    /// TLS to the database (`storage.cassandra.tls.*`).
+    pub tls: CassandraTls,
     /// How often a node refreshes its row in the node registry; the row lives three periods,
     /// so a node that stopped heartbeating is considered dead after that.
     pub node_heartbeat: Duration,
@@ -511,6 +542,24 @@ pub struct CassandraConfig {
     pub retention_history: Duration,
     /// TTL of page/window history rows.
     pub retention_window_history: Duration,
+}
+
+/// TLS to Cassandra / ScyllaDB. Off by default, because a database on a private network often
+/// runs without it; when on, the server's certificate is always verified against `ca_file` (or
+/// the system roots).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CassandraTls {
+    /// Connect with TLS.
+    pub enabled: bool,
+    /// PEM file of the CA(s) that signed the database's certificates; `None` = system roots.
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate (chain), for clusters that require client authentication.
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key of `cert_file`.
+    pub key_file: Option<PathBuf>,
+    /// Also check that the certificate names the node's IP address. Turn off only for clusters
+    /// whose certificates do not carry their nodes' addresses (the chain is still verified).
+    pub verify_hostname: bool,
 }
 
 /// Validated configuration used by the running server.
@@ -890,6 +939,20 @@ impl RawConfig {
                         return Err(invalid(name, format!("one of {}", CONSISTENCY.join(", "))));
                     }
                 }
+                let file = |s: String| (!s.is_empty()).then(|| PathBuf::from(s));
+                let tls = CassandraTls {
+                    enabled: c.tls.enabled,
+                    ca_file: file(c.tls.ca_file),
+                    cert_file: file(c.tls.cert_file),
+                    key_file: file(c.tls.key_file),
+                    verify_hostname: c.tls.verify_hostname,
+                };
+                if tls.cert_file.is_some() != tls.key_file.is_some() {
+                    return Err(invalid(
+                        "storage.cassandra.tls.keyFile",
+                        "certFile and keyFile go together (client certificate and its key)",
+                    ));
+                }
                 StorageConfig::Cassandra(Box::new(CassandraConfig {
                     contact_points: c.contact_points.0,
                     keyspace: c.keyspace,
@@ -898,6 +961,7 @@ impl RawConfig {
                     datacenter: c.datacenter,
                     username: c.username,
                     password: c.password,
+                    tls,
                     node_heartbeat: c.node_heartbeat.0,
                     read_consistency: c.read_consistency.to_ascii_uppercase(),
                     write_consistency: c.write_consistency.to_ascii_uppercase(),

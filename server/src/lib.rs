@@ -50,6 +50,22 @@ use std::future::Future;
 use std::sync::Arc;
 use store::{Store, StoreError};
 
+/// Waits up to `limits.shutdownGrace` for sockets to close after their parties were told to
+/// go; then aborts the writers still stuck and waits once more.
+async fn drain(app: &app::App, queues: Vec<std::sync::Arc<queue::SendQueue>>) {
+    let grace = app.config.shutdown_grace;
+    if tokio::time::timeout(grace, app.sockets_closed())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some sockets did not close within the shutdown grace period");
+        for q in queues {
+            q.abort();
+        }
+        let _ = tokio::time::timeout(grace, app.sockets_closed()).await;
+    }
+}
+
 /// Opens the configured storage backend (for Cassandra: connects, creates the schema when
 /// absent and prepares the statements).
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
@@ -64,8 +80,9 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
 }
 
 /// Serves on `listener` until `shutdown` completes, then tells every connected party the server
-/// is going away (`Session(ServerGoingAway)`, close 1001), waits up to `limits.shutdownGrace` for
-/// sockets to close, and flushes storage writes.
+/// is going away (`Session(ServerGoingAway)`, close 1001; in cluster mode the sessions are handed
+/// over to other nodes first and the close is 1012, see [`sessions::hand_over_all`]), waits up
+/// to `limits.shutdownGrace` for sockets to close, and flushes storage writes.
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: Config,
@@ -80,28 +97,36 @@ pub async fn run(
         tracing::info!(stale, "closed sessions left live by a previous run");
     }
     let shutdown_app = app.clone();
+    let (handed_over_tx, handed_over_rx) = tokio::sync::oneshot::channel::<()>();
     let signal = async move {
         shutdown.await;
-        if shutdown_app.begin_shutdown() {
-            let queues = sessions::shutdown_all(&shutdown_app);
-            let grace = shutdown_app.config.shutdown_grace;
-            if tokio::time::timeout(grace, shutdown_app.sockets_closed())
-                .await
-                .is_err()
-            {
-                tracing::warn!("some sockets did not close within the shutdown grace period");
-                for q in queues {
-                    q.abort();
-                }
-                let _ = tokio::time::timeout(grace, shutdown_app.sockets_closed()).await;
-            }
+        if !shutdown_app.begin_shutdown() {
+            return;
         }
+        if shutdown_app.cluster.node().is_some() {
+            // In a cluster, sessions are handed over to other nodes. The listener closes at
+            // once (this future completing stops accepting), so the load balancer sends every
+            // reconnect to another node; the hand-over runs on, and `run` waits for it.
+            let app = shutdown_app.clone();
+            tokio::spawn(async move {
+                let queues = sessions::hand_over_all(&app).await;
+                drain(&app, queues).await;
+                let _ = handed_over_tx.send(());
+            });
+            return;
+        }
+        // Alone, sessions end.
+        let queues = sessions::shutdown_all(&shutdown_app);
+        drain(&shutdown_app, queues).await;
     };
     warp::serve(routes::routes(app.clone()))
         .incoming(listener)
         .graceful(signal)
         .run()
         .await;
+    if app.cluster.node().is_some() {
+        let _ = handed_over_rx.await;
+    }
     tracing::info!("http server stopped; flushing storage");
     app.close_writes();
     if writer.await.is_err() {

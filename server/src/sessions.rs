@@ -51,6 +51,9 @@ pub mod close {
     pub const TOO_LARGE: u16 = 1009;
     /// Server error.
     pub const INTERNAL: u16 = 1011;
+    /// Service restart: this node is stopping gracefully and handed the session over;
+    /// reconnect (through the load balancer) and another node serves it at once.
+    pub const SERVICE_RESTART: u16 = 1012;
 }
 
 /// A new 9-digit token from the thread-local CSPRNG (ChaCha, OS-seeded). No leading zero, so it
@@ -255,7 +258,14 @@ impl Session {
             state: state_name(i.state).into(),
             created_at: self.created_at,
             activated_at: i.activated_at,
+            write_mode: i.mode == Mode::Write,
         }
+    }
+
+    /// Stores the live record after a mode change, so a node that takes the session over knows
+    /// the grant.
+    fn store_mode(&self, app: &App, i: &Inner) {
+        app.write(StoreOp::Live(self.live_record(i, &app.config.node_name)));
     }
 }
 
@@ -558,9 +568,10 @@ pub async fn create(
 
 /// Takes over a live session whose owner node was lost (the caller already won the ownership
 /// claim in storage): same token, same history record. The page cache starts empty; the
-/// customer's reconnect brings a fresh snapshot (it sends one after every `Welcome`). Write mode
-/// falls back to pointer mode (the grant lived on the lost node). `None` when the token is
-/// already held here.
+/// customer's reconnect brings a fresh snapshot (it sends one after every `Welcome`). A write-mode
+/// grant recorded with the session is kept (while `session.writeModeAllowed` holds here): the
+/// parties' `Welcome` says `write`, and the customer's client, the authority on its own consent,
+/// re-confirms it or takes it back. `None` when the token is already held here.
 pub fn adopt(
     app: &Arc<App>,
     rec: LiveRecord,
@@ -589,7 +600,11 @@ pub fn adopt(
         adopted: true,
         inner: Mutex::new(Inner {
             state,
-            mode: Mode::Pointer,
+            mode: if rec.write_mode && app.config.write_mode_allowed {
+                Mode::Write
+            } else {
+                Mode::Pointer
+            },
             mode_requested: false,
             activated_at: rec.activated_at,
             customer: None,
@@ -900,6 +915,7 @@ pub fn disconnect(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef) {
                 i.mode_requested = false;
                 if i.mode == Mode::Write {
                     i.mode = Mode::Pointer;
+                    session.store_mode(app, &i);
                     if let Some(c) = &i.customer {
                         let (b, t) =
                             frame(&Message::Mode(ModeChange::Revoked { by: Party::Agent }));
@@ -1017,11 +1033,14 @@ pub fn handle(
                     }
                     i.mode_requested = false;
                     i.mode = Mode::Write;
+                    session.store_mode(app, &i);
                 }
                 ModeChange::Denied => i.mode_requested = false,
                 ModeChange::Revoked { .. } => {
                     i.mode_requested = false;
-                    i.mode = Mode::Pointer;
+                    if std::mem::replace(&mut i.mode, Mode::Pointer) == Mode::Write {
+                        session.store_mode(app, &i);
+                    }
                 }
                 ModeChange::Request => return Err(violation(Role::Customer, "Mode(Request)")),
             }
@@ -1049,7 +1068,9 @@ pub fn handle(
         }
         (Role::Agent, Message::Mode(ModeChange::Revoked { .. })) => {
             i.mode_requested = false;
-            i.mode = Mode::Pointer;
+            if std::mem::replace(&mut i.mode, Mode::Pointer) == Mode::Write {
+                session.store_mode(app, &i);
+            }
             app.metrics.relayed(Direction::AgentToCustomer, raw.len());
             i.relay_to_customer(&raw, tag, received);
             for a in i.agents.iter().filter(|a| a.id != conn.id) {
@@ -1150,6 +1171,73 @@ pub fn shutdown_all(app: &Arc<App>) -> Vec<Arc<SendQueue>> {
             i.history.end_reason = Some(end_reason_name(&EndReason::ServerShutdown));
             app.write(StoreOp::History(i.history.clone()));
             app.write(StoreOp::RemoveLive(s.token.clone()));
+        }
+        i.customer = None;
+        i.agents.clear();
+        i.controllers.clear();
+    }
+    queues
+}
+
+/// Cluster mode, graceful stop: hands every live session over instead of ending it. For each
+/// session the latest history is written, the live record is released (compare-and-set from
+/// this node to [`crate::store::RELEASED`], keeping state and write-mode grant), and only then
+/// are its parties told `ServerGoingAway` and closed with 1012 (service restart): their
+/// reconnects reach another node (the load balancer no longer routes here), which claims the
+/// released record at once. The history stays open: the session goes on elsewhere. Returns the
+/// queues, so the caller can abort writers still stuck after the grace period.
+pub async fn hand_over_all(app: &Arc<App>) -> Vec<Arc<SendQueue>> {
+    use futures_util::StreamExt;
+    let sessions: Vec<Arc<Session>> = app.registry.map().values().cloned().collect();
+    let me = app.config.node_name.clone();
+    let released = futures_util::stream::iter(sessions)
+        .map(|s| {
+            let me = me.clone();
+            async move {
+                let (rec, history) = {
+                    let i = s.lock();
+                    if i.state == SessionState::Ended {
+                        return None;
+                    }
+                    (
+                        s.live_record(&i, crate::store::RELEASED),
+                        i.history.clone(),
+                    )
+                };
+                if let Err(e) = app.store.put_history(history).await {
+                    tracing::warn!(token = %s.token, error = %e, "history not written before hand-over");
+                }
+                match app.store.claim_live(me, rec).await {
+                    Ok(true) => tracing::info!(token = %s.token, "session released for another node"),
+                    Ok(false) => tracing::info!(token = %s.token, "session no longer owned here"),
+                    Err(e) => tracing::warn!(token = %s.token, error = %e,
+                        "session not released; another node claims it once this node's heartbeat expires"),
+                }
+                Some(s)
+            }
+        })
+        .buffer_unordered(16)
+        .filter_map(std::future::ready)
+        .collect::<Vec<_>>()
+        .await;
+    let (bytes, tag) = frame(&Message::Session(SessionEvent::ServerGoingAway));
+    let mut queues = Vec::new();
+    for s in released {
+        let mut i = s.lock();
+        for p in i.parties() {
+            p.queue.push_control(bytes.clone(), tag);
+            p.queue
+                .close(close::SERVICE_RESTART, "node restarting: reconnect");
+            queues.push(p.queue.clone());
+        }
+        if i.state != SessionState::Ended {
+            match i.state {
+                SessionState::Idle => app.metrics.sessions_idle.decrement(1.0),
+                _ => app.metrics.sessions_active.decrement(1.0),
+            }
+            app.registry.live.fetch_sub(1, Ordering::SeqCst);
+            // Over here only: no history or live-record write, the session lives on elsewhere.
+            i.state = SessionState::Ended;
         }
         i.customer = None;
         i.agents.clear();

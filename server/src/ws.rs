@@ -264,7 +264,9 @@ where
     };
     // Cluster mode: a session this node does not hold is proxied to its owner, or claimed when
     // the owner is lost (see `crate::cluster`).
+    // A node that is stopping neither proxies nor claims: `check_hello` sends the party away.
     if app.cluster.node().is_some()
+        && !app.is_shutting_down()
         && sessions::is_token_shaped(&hello.token)
         && app.registry.get(&hello.token).is_none()
     {

@@ -10,7 +10,7 @@
 mod common;
 
 use anyhow::{Context, Result, bail};
-use cobrowse_protocol::{Message, Role, SessionEvent};
+use cobrowse_protocol::{Message, Role, SessionEvent, Welcome};
 use common::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -171,6 +171,12 @@ fn cookie(a: &HttpAnswer) -> Option<String> {
     ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
 )]
 async fn three_nodes_route_fail_over_and_do_not_fight() -> Result<()> {
+    tokio::time::timeout(Duration::from_secs(180), three_nodes_case())
+        .await
+        .context("the three-node case did not finish within 180 s")?
+}
+
+async fn three_nodes_case() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let www = dir.path().join("www");
     std::fs::create_dir_all(&www)?;
@@ -266,8 +272,9 @@ async fn three_nodes_route_fail_over_and_do_not_fight() -> Result<()> {
     })
     .await?;
     let interruption = killed.elapsed();
+    // Measured, not asserted (no wall-clock bounds in tests); the whole case has one overall
+    // timeout instead.
     eprintln!("node loss: agent view recovered {interruption:?} after SIGKILL of the owner");
-    assert!(interruption < Duration::from_secs(15), "{interruption:?}");
 
     // Same session number, same history record.
     let owner = if agent_node == "n2" { &n2 } else { &n3 };
@@ -356,6 +363,7 @@ async fn health_reports_a_database_outage_and_recovers() -> Result<()> {
                 datacenter: "datacenter1".into(),
                 username: String::new(),
                 password: String::new(),
+                tls: Default::default(),
                 node_heartbeat: Duration::from_secs(1),
                 read_consistency: "LOCAL_QUORUM".into(),
                 write_consistency: "LOCAL_QUORUM".into(),
@@ -728,6 +736,248 @@ async fn nginx_case() -> Result<()> {
             .any(|l| l.contains(&format!("upstream={owner_addr} ")) && l.contains("status=101")),
         "no sticky upgrade to the owner in {log:#?}"
     );
+    drop(nodes);
+    Ok(())
+}
+
+/// The cluster's store as the nodes see it (keyspace `ks`), for checks behind their back.
+async fn test_store(ks: &str) -> Result<cobrowse_server::store::cassandra::CassandraStore> {
+    let cfg = cobrowse_server::config::CassandraConfig {
+        contact_points: vec![cassandra_addr()],
+        keyspace: ks.into(),
+        replication_strategy: "SimpleStrategy".into(),
+        replication_factor: 1,
+        datacenter: "datacenter1".into(),
+        username: String::new(),
+        password: String::new(),
+        tls: Default::default(),
+        node_heartbeat: Duration::from_secs(1),
+        read_consistency: "LOCAL_QUORUM".into(),
+        write_consistency: "LOCAL_QUORUM".into(),
+        retention_live_sessions: Duration::from_secs(3600),
+        retention_history: Duration::from_secs(3600),
+        retention_window_history: Duration::from_secs(3600),
+    };
+    Ok(cobrowse_server::store::cassandra::CassandraStore::open(&cfg).await?)
+}
+
+/// Waits until the live record of `token` says write mode (the grant is stored through the
+/// server's write queue, so it lands shortly after the customer's answer).
+async fn stored_write_mode(ks: &str, token: &str) -> Result<()> {
+    use cobrowse_server::store::Store;
+    let store = test_store(ks).await?;
+    loop {
+        if store
+            .get_live(token.to_string())
+            .await?
+            .is_some_and(|r| r.write_mode)
+        {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Agent asks for control, the customer grants it; both sides see the grant.
+async fn grant_write_mode(agent: &mut Ws, customer: &mut Ws) -> Result<()> {
+    use cobrowse_protocol::ModeChange;
+    send(agent, &Message::Mode(ModeChange::Request)).await?;
+    until(customer, |m| {
+        matches!(m, Message::Mode(ModeChange::Request))
+    })
+    .await?;
+    send(customer, &Message::Mode(ModeChange::Granted)).await?;
+    until(agent, |m| matches!(m, Message::Mode(ModeChange::Granted))).await?;
+    Ok(())
+}
+
+/// Hello → Welcome through the load balancer, returning the Welcome itself.
+async fn welcome_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws, Welcome)> {
+    let mut delay = Duration::from_millis(50);
+    let mut last = None;
+    for _ in 0..20 {
+        match ws_via(lb, cookie).await {
+            Ok(mut ws) => {
+                send(&mut ws, msg).await?;
+                match frame(&mut ws).await {
+                    Ok(Message::Welcome(w)) => return Ok((ws, w)),
+                    other => last = Some(anyhow::anyhow!("expected Welcome, got {other:?}")),
+                }
+            }
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
+}
+
+/// A write action from the agent reaches the customer (not refused): write mode is on.
+async fn action_reaches_customer(agent: &mut Ws, customer: &mut Ws, node: u32) -> Result<()> {
+    use cobrowse_protocol::AgentAction;
+    send(agent, &Message::Action(AgentAction::Focus { node })).await?;
+    until(
+        customer,
+        |m| matches!(m, Message::Action(AgentAction::Focus { node: n }) if *n == node),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Behind nginx: SIGTERM of the owner hands the session over at once (close 1012, the released
+/// record is claimed by the node the reconnects reach) and write mode survives it; then SIGKILL
+/// of the new owner, and write mode survives that failover too. Prints both interruptions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn graceful_hand_over_and_write_mode_survive_behind_nginx() -> Result<()> {
+    tokio::time::timeout(Duration::from_secs(180), hand_over_case())
+        .await
+        .context("the hand-over case did not finish within 180 s")?
+}
+
+async fn hand_over_case() -> Result<()> {
+    use cobrowse_protocol::Mode;
+    let dir = tempfile::tempdir()?;
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www)?;
+    let ks = format!("cbg_{}", uuid::Uuid::new_v4().simple());
+    let n1 = Node::spawn("n1", &ks, 0, &www)?;
+    let n2 = Node::spawn("n2", &ks, 0, &www)?;
+    let n3 = Node::spawn("n3", &ks, 0, &www)?;
+    let lb = Nginx::start([&n1, &n2, &n3])?;
+    let mut nodes = vec![n1, n2, n3];
+
+    let created = http(
+        "POST",
+        &lb.url("/cobrowse/rest/live/sessions"),
+        &[],
+        Some("{}"),
+    )
+    .await?;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let owner = cookie(&created).context("cookie")?;
+    let token = created.json()?["token"]
+        .as_str()
+        .context("token")?
+        .to_string();
+    let (mut customer, w) =
+        welcome_via(&lb.addr, Some(&owner), &hello(Role::Customer, &token)).await?;
+    assert_eq!(w.node, owner);
+    send(&mut customer, &snapshot("one")).await?;
+    sync(&mut customer).await?;
+    let (mut agent, w) = welcome_via(&lb.addr, None, &agent_hello(&token, "alice")).await?;
+    assert_eq!(w.mode, Mode::Pointer);
+    until(&mut agent, |m| snapshot_marker(m).as_deref() == Some("one")).await?;
+    grant_write_mode(&mut agent, &mut customer).await?;
+    action_reaches_customer(&mut agent, &mut customer, 1).await?;
+
+    // Graceful stop of the owner (what a service manager or a rolling deploy does).
+    let idx = nodes
+        .iter()
+        .position(|n| n.name == owner)
+        .context("owner")?;
+    sigterm(&nodes[idx].child);
+    let stopped = Instant::now();
+    // Both parties are told the node goes away and closed with 1012 (service restart).
+    for ws in [&mut customer, &mut agent] {
+        let (code, reason, seen) = until_close(ws).await?;
+        assert_eq!(code, 1012, "{reason}");
+        assert!(
+            seen.iter()
+                .any(|m| matches!(m, Message::Session(SessionEvent::ServerGoingAway))),
+            "{seen:?}"
+        );
+    }
+    // Before closing them, the node released the session (no owner, grant kept), so the next
+    // node claims it without waiting for the stopping node's heartbeat row to expire.
+    {
+        use cobrowse_server::store::Store;
+        let rec = test_store(&ks)
+            .await?
+            .get_live(token.clone())
+            .await?
+            .context("the live record survives the hand-over")?;
+        assert_eq!(rec.node, cobrowse_server::store::RELEASED, "{rec:?}");
+        assert!(rec.write_mode, "{rec:?}");
+    }
+    // They reconnect through nginx (the customer still carrying the stopping node's cookie).
+    let c = {
+        let (lb, owner, token) = (lb.addr.clone(), owner.clone(), token.clone());
+        tokio::spawn(
+            async move { welcome_via(&lb, Some(&owner), &hello(Role::Customer, &token)).await },
+        )
+    };
+    let (mut agent, aw) = welcome_via(&lb.addr, None, &agent_hello(&token, "alice")).await?;
+    let (mut customer, cw) = c.await??;
+    assert_eq!(aw.node, cw.node, "one new owner serves both");
+    assert_ne!(aw.node, owner, "the stopping node does not serve");
+    // Write mode survived the hand-over: both are welcomed in write mode, actions go through.
+    assert_eq!(cw.mode, Mode::Write);
+    assert_eq!(aw.mode, Mode::Write);
+    send(&mut customer, &snapshot("two")).await?;
+    until(&mut agent, |m| snapshot_marker(m).as_deref() == Some("two")).await?;
+    let graceful = stopped.elapsed();
+    action_reaches_customer(&mut agent, &mut customer, 2).await?;
+    // The stopped node exited cleanly.
+    let status = nodes[idx].child.wait()?;
+    assert!(status.success(), "graceful stop exited with {status}");
+    eprintln!("graceful hand-over behind nginx: agent view recovered {graceful:?} after SIGTERM");
+
+    // Now the crash path: SIGKILL the new owner while in write mode.
+    let second = aw.node.clone();
+    stored_write_mode(&ks, &token).await?;
+    let idx2 = nodes
+        .iter()
+        .position(|n| n.name == second)
+        .context("owner")?;
+    nodes[idx2].kill();
+    let killed = Instant::now();
+    until_gone(&mut customer).await?;
+    until_gone(&mut agent).await?;
+    let c = {
+        let (lb, second, token) = (lb.addr.clone(), second.clone(), token.clone());
+        tokio::spawn(async move {
+            welcome_via(&lb, Some(&second), &hello(Role::Customer, &token)).await
+        })
+    };
+    let (mut agent, aw) = welcome_via(&lb.addr, None, &agent_hello(&token, "alice")).await?;
+    let (mut customer, cw) = c.await??;
+    assert_eq!(aw.node, cw.node);
+    assert!(aw.node != owner && aw.node != second, "{}", aw.node);
+    assert_eq!(cw.mode, Mode::Write, "write mode survives a crash failover");
+    assert_eq!(aw.mode, Mode::Write);
+    send(&mut customer, &snapshot("three")).await?;
+    until(&mut agent, |m| {
+        snapshot_marker(m).as_deref() == Some("three")
+    })
+    .await?;
+    let crash = killed.elapsed();
+    action_reaches_customer(&mut agent, &mut customer, 3).await?;
+    eprintln!("crash failover behind nginx: agent view recovered {crash:?} after SIGKILL");
+    // The customer takes control back: that is stored too, and actions are refused again.
+    send(
+        &mut customer,
+        &Message::Mode(cobrowse_protocol::ModeChange::Revoked {
+            by: cobrowse_protocol::Party::Customer,
+        }),
+    )
+    .await?;
+    until(&mut agent, |m| {
+        matches!(
+            m,
+            Message::Mode(cobrowse_protocol::ModeChange::Revoked { .. })
+        )
+    })
+    .await?;
+    send(
+        &mut agent,
+        &Message::Action(cobrowse_protocol::AgentAction::Focus { node: 4 }),
+    )
+    .await?;
+    until(&mut agent, |m| matches!(m, Message::Refused(_))).await?;
     drop(nodes);
     Ok(())
 }

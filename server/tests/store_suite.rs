@@ -7,9 +7,11 @@
 //! configured they fail with a message saying how to provide one (never a silent pass).
 //!
 //! Each Cassandra test opens its own fresh keyspace, so tests run in parallel and reruns start
-//! clean.
+//! clean. The Cassandra checks run twice: over a plain connection and over TLS (the test node
+//! accepts both on one port; `COBROWSE_TEST_CASSANDRA_TLS` names the directory with its CA,
+//! made by `scripts/cassandra.sh`).
 
-use cobrowse_server::config::CassandraConfig;
+use cobrowse_server::config::{CassandraConfig, CassandraTls};
 use cobrowse_server::store::cassandra::CassandraStore;
 use cobrowse_server::store::embedded::EmbeddedStore;
 use cobrowse_server::store::{HistoryRecord, LiveRecord, NodeRecord, PageVisit, Store};
@@ -41,6 +43,7 @@ fn cassandra_config(addr: &str, strategy: &str) -> CassandraConfig {
         datacenter: "datacenter1".into(),
         username: String::new(),
         password: String::new(),
+        tls: Default::default(),
         node_heartbeat: Duration::from_secs(5),
         read_consistency: "LOCAL_QUORUM".into(),
         write_consistency: "LOCAL_QUORUM".into(),
@@ -59,6 +62,38 @@ async fn cassandra() -> Arc<dyn Store> {
     )
 }
 
+/// The directory with the test node's CA (`ca.pem`) and an unrelated CA (`other-ca.pem`).
+fn tls_dir() -> std::path::PathBuf {
+    match std::env::var("COBROWSE_TEST_CASSANDRA_TLS") {
+        Ok(v) if !v.trim().is_empty() => v.trim().into(),
+        _ => panic!(
+            "COBROWSE_TEST_CASSANDRA_TLS is not set: the TLS store tests need the test node's CA. \
+             Run `scripts/test.sh`, or set it to the output of `scripts/cassandra.sh tls-dir`."
+        ),
+    }
+}
+
+/// Settings for a fresh keyspace over TLS, verifying the node against `ca`.
+fn tls_config(ca: &str) -> CassandraConfig {
+    let mut cfg = cassandra_config(&cassandra_addr(), "NetworkTopologyStrategy");
+    cfg.tls = CassandraTls {
+        enabled: true,
+        ca_file: Some(tls_dir().join(ca)),
+        cert_file: None,
+        key_file: None,
+        verify_hostname: true,
+    };
+    cfg
+}
+
+async fn cassandra_tls() -> Arc<dyn Store> {
+    Arc::new(
+        CassandraStore::open(&tls_config("ca.pem"))
+            .await
+            .expect("open cassandra store over TLS"),
+    )
+}
+
 async fn embedded() -> (Arc<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = EmbeddedStore::open(dir.path()).expect("open embedded store");
@@ -71,6 +106,7 @@ fn token() -> String {
 
 fn live(token: &str, node: &str) -> LiveRecord {
     LiveRecord {
+        write_mode: false,
         token: token.into(),
         history_id: uuid::Uuid::new_v4().to_string(),
         node: node.into(),
@@ -121,6 +157,7 @@ async fn update_applies_only_for_the_owner(s: Arc<dyn Store>) {
     let mut active = rec.clone();
     active.state = "active".into();
     active.activated_at = Some(5);
+    active.write_mode = true;
     s.update_live(active.clone()).await.expect("update");
     assert_eq!(
         s.get_live(t.clone()).await.expect("get"),
@@ -197,6 +234,38 @@ async fn remove_and_list(s: Arc<dyn Store>) {
         .expect("removing twice is fine");
     assert_eq!(s.get_live(a.clone()).await.expect("get"), None);
     assert!(s.insert_live(live(&a, "n3")).await.expect("token reusable"));
+}
+
+/// Whole-table reads page through the driver (`LIST_PAGE_ROWS` rows a page): more rows than
+/// one page all come back.
+async fn listing_spans_pages(s: Arc<dyn Store>) {
+    let n = cobrowse_server::store::cassandra::LIST_PAGE_ROWS as usize * 2 + 7;
+    let prefix = format!("{:04}", rand::random::<u16>() % 10_000);
+    let tokens: Vec<String> = (0..n).map(|i| format!("{prefix}{i:05}")).collect();
+    for chunk in tokens.chunks(64) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|t| {
+                let (s, rec) = (s.clone(), live(t, "pager"));
+                tokio::spawn(async move { s.insert_live(rec).await })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.expect("join").expect("insert"));
+        }
+    }
+    let listed: std::collections::HashSet<String> = s
+        .list_live()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| r.token)
+        .collect();
+    let missing = tokens.iter().filter(|t| !listed.contains(*t)).count();
+    assert_eq!(
+        missing, 0,
+        "{missing} of {n} rows missing from a paged listing"
+    );
 }
 
 async fn history_round_trips_with_many_pages(s: Arc<dyn Store>) {
@@ -283,6 +352,17 @@ macro_rules! suite {
                 }
             )*
         }
+        mod cassandra_tls_store {
+            $(
+                #[tokio::test]
+                #[cfg_attr(not(feature = "cassandra-tests"),
+                    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA")]
+                async fn $check() {
+                    let s = super::cassandra_tls().await;
+                    super::$check(s).await;
+                }
+            )*
+        }
     };
 }
 
@@ -291,6 +371,7 @@ suite!(
     update_applies_only_for_the_owner,
     claims_are_compare_and_set,
     remove_and_list,
+    listing_spans_pages,
     history_round_trips_with_many_pages,
     nodes_register_and_expire,
 );
@@ -423,4 +504,68 @@ async fn cassandra_outage_gives_clear_errors_and_recovers() {
         s.get_live(t).await.expect("get").map(|r| r.node),
         Some("n".into())
     );
+}
+
+/// TLS with a CA that did not sign the node's certificate: opening fails at once (no 30 s of
+/// retries) with an error that says the certificate was not trusted.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn cassandra_tls_with_a_wrong_ca_fails_clearly() {
+    let started = std::time::Instant::now();
+    let err = match CassandraStore::open(&tls_config("other-ca.pem")).await {
+        Ok(_) => panic!("a node signed by another CA must not be trusted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("certificate verify failed"), "{err}");
+    assert!(err.contains("TLS"), "the error says it is about TLS: {err}");
+    // Not a wall-clock bound on speed: it proves the untrusted certificate is not retried
+    // for the whole connect patience (30 s) like an unreachable database would be.
+    assert!(started.elapsed() < Duration::from_secs(25), "{err}");
+}
+
+/// Settings that cannot work fail before any connection, naming the setting and the file.
+#[tokio::test]
+async fn tls_files_that_do_not_load_are_named() {
+    let mut cfg = cassandra_config("127.0.0.1:1", "SimpleStrategy");
+    cfg.tls.enabled = true;
+    cfg.tls.ca_file = Some("/nonexistent/ca.pem".into());
+    let err = match CassandraStore::open(&cfg).await {
+        Ok(_) => panic!("a missing CA file must fail"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("caFile /nonexistent/ca.pem"), "{err}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cert = dir.path().join("client.pem");
+    std::fs::write(&cert, "not a certificate").expect("write");
+    cfg.tls.ca_file = None;
+    cfg.tls.cert_file = Some(cert.clone());
+    cfg.tls.key_file = Some(cert.clone());
+    let err = match CassandraStore::open(&cfg).await {
+        Ok(_) => panic!("a bad client certificate must fail"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains(&format!("certFile {}", cert.display())),
+        "{err}"
+    );
+}
+
+/// The test node runs without authentication (enabling PasswordAuthenticator on the shared
+/// node would force credentials on every other test): configured credentials are then simply
+/// not asked for, and the store works. Against a node that does authenticate, the driver's
+/// PasswordAuthenticator handshake uses them.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn credentials_against_a_node_without_authentication_are_harmless() {
+    let mut cfg = cassandra_config(&cassandra_addr(), "SimpleStrategy");
+    cfg.username = "cobrowse".into();
+    cfg.password = "not-checked".into();
+    let s = CassandraStore::open(&cfg).await.expect("open");
+    s.ping().await.expect("ping");
 }

@@ -16,10 +16,22 @@
 //!   (three heartbeat periods), so dead nodes vanish by themselves.
 //!
 //! Reads and writes use the configured consistency levels; lightweight transactions use
-//! `LOCAL_SERIAL` for their Paxos phase.
+//! `LOCAL_SERIAL` for their Paxos phase. Whole-table reads (`list_live`, `list_nodes`) go
+//! through the driver's pager ([`LIST_PAGE_ROWS`] rows per page), so a large table never has
+//! to fit in one response.
+//!
+//! # Connection security
+//!
+//! `storage.cassandra.tls.*` turns on TLS through the system OpenSSL (scylla's `openssl-010`
+//! backend): the server's certificate is verified against `caFile` (or the system roots) and,
+//! unless `verifyHostname = false`, against the node's IP address; `certFile`/`keyFile` add a
+//! client certificate for clusters that require one. `username`/`password` use the
+//! `PasswordAuthenticator` handshake.
 
 use super::{HistoryRecord, LiveRecord, NodeRecord, Store, StoreError, StoreFuture};
-use crate::config::CassandraConfig;
+use crate::config::{CassandraConfig, CassandraTls};
+use futures_util::TryStreamExt;
+use scylla::client::session::OpenSsl010Config;
 use scylla::client::session::Session;
 use scylla::client::session_builder::SessionBuilder;
 use scylla::frame::types::{Consistency, SerialConsistency};
@@ -31,6 +43,8 @@ use std::time::Duration;
 
 /// How long opening keeps retrying to reach the database (it may still be starting).
 const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
+/// Rows per page for whole-table reads.
+pub const LIST_PAGE_ROWS: i32 = 500;
 /// Cassandra's largest TTL (20 years), in seconds.
 const MAX_TTL_SECS: u64 = 630_720_000;
 
@@ -129,6 +143,7 @@ impl CassandraStore {
                     .await
                     .map_err(|e| backend(format!("prepare ({q}): {e}")))?;
                 p.set_consistency(cl);
+                p.set_page_size(LIST_PAGE_ROWS);
                 if lwt {
                     p.set_serial_consistency(Some(SerialConsistency::LocalSerial));
                 }
@@ -227,17 +242,63 @@ impl CassandraStore {
     }
 }
 
+/// The OpenSSL context for `storage.cassandra.tls` (`None` when TLS is off). Errors name the
+/// file or setting at fault.
+fn tls_context(t: &CassandraTls) -> Result<Option<OpenSsl010Config>, StoreError> {
+    use openssl::ssl::{SslConnector, SslFiletype, SslMethod, SslVerifyMode};
+    if !t.enabled {
+        return Ok(None);
+    }
+    let tls = |what: &str, e: openssl::error::ErrorStack| backend(format!("TLS {what}: {e}"));
+    let mut b = SslConnector::builder(SslMethod::tls_client()).map_err(|e| tls("setup", e))?;
+    if let Some(ca) = &t.ca_file {
+        b.set_ca_file(ca)
+            .map_err(|e| tls(&format!("caFile {}", ca.display()), e))?;
+    }
+    if let Some(cert) = &t.cert_file {
+        b.set_certificate_chain_file(cert)
+            .map_err(|e| tls(&format!("certFile {}", cert.display()), e))?;
+    }
+    if let Some(key) = &t.key_file {
+        b.set_private_key_file(key, SslFiletype::PEM)
+            .map_err(|e| tls(&format!("keyFile {}", key.display()), e))?;
+        b.check_private_key()
+            .map_err(|e| tls("keyFile does not match certFile", e))?;
+    }
+    if !t.verify_hostname {
+        // The driver asks OpenSSL to match the certificate against the node's IP address;
+        // forgive only that mismatch (the chain is still verified against the CA).
+        b.set_verify_callback(SslVerifyMode::PEER, |ok, ctx| {
+            ok || ctx.error().as_raw() == X509_V_ERR_IP_ADDRESS_MISMATCH
+        });
+    }
+    Ok(Some(OpenSsl010Config::new(b)))
+}
+
+/// OpenSSL's `X509_V_ERR_IP_ADDRESS_MISMATCH` (x509_vfy.h).
+const X509_V_ERR_IP_ADDRESS_MISMATCH: i32 = 64;
+
 async fn connect(c: &CassandraConfig) -> Result<Session, StoreError> {
     let deadline = tokio::time::Instant::now() + CONNECT_PATIENCE;
+    let tls = tls_context(&c.tls)?;
     loop {
         let mut b = SessionBuilder::new()
             .known_nodes(&c.contact_points)
-            .connection_timeout(Duration::from_secs(5));
+            .connection_timeout(Duration::from_secs(5))
+            .tls_context(tls.clone());
         if !c.username.is_empty() {
             b = b.user(c.username.clone(), c.password.clone());
         }
         match b.build().await {
             Ok(s) => return Ok(s),
+            // An untrusted certificate does not fix itself: say so at once.
+            Err(e) if tls.is_some() && e.to_string().contains("certificate verify failed") => {
+                return Err(backend(format!(
+                    "TLS to {} failed: the database's certificate is not trusted (check \
+                     storage.cassandra.tls.caFile / verifyHostname): {e}",
+                    c.contact_points.join(", ")
+                )));
+            }
             Err(e) if tokio::time::Instant::now() >= deadline => {
                 return Err(backend(format!(
                     "cannot connect to {}: {e}",
@@ -334,18 +395,15 @@ impl Store for CassandraStore {
 
     fn list_nodes(&self) -> StoreFuture<'_, Vec<NodeRecord>> {
         Box::pin(async move {
-            let res = self
+            let mut rows = self
                 .session
-                .execute_unpaged(&self.st.list_nodes, ())
+                .execute_iter(self.st.list_nodes.clone(), ())
                 .await
-                .map_err(backend)?;
-            let rows = res.into_rows_result().map_err(backend)?;
-            let mut out = Vec::new();
-            for row in rows
-                .rows::<(String, Option<String>, Option<String>, Option<i64>)>()
                 .map_err(backend)?
-            {
-                let (name, internal, public, at) = row.map_err(backend)?;
+                .rows_stream::<(String, Option<String>, Option<String>, Option<i64>)>()
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some((name, internal, public, at)) = rows.try_next().await.map_err(backend)? {
                 out.push(NodeRecord {
                     name,
                     internal_url: internal.unwrap_or_default(),
@@ -409,18 +467,16 @@ impl Store for CassandraStore {
 
     fn list_live(&self) -> StoreFuture<'_, Vec<LiveRecord>> {
         Box::pin(async move {
-            let res = self
+            let mut rows = self
                 .session
-                .execute_unpaged(&self.st.list_live, ())
+                .execute_iter(self.st.list_live.clone(), ())
                 .await
-                .map_err(backend)?;
-            let rows = res.into_rows_result().map_err(backend)?;
-            let mut out = Vec::new();
-            for row in rows
-                .rows::<(Option<String>, Option<String>)>()
                 .map_err(backend)?
-            {
-                if let (node, Some(record)) = row.map_err(backend)? {
+                .rows_stream::<(Option<String>, Option<String>)>()
+                .map_err(backend)?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.try_next().await.map_err(backend)? {
+                if let (node, Some(record)) = row {
                     out.push(decode_live(
                         "live_sessions",
                         node.unwrap_or_default(),

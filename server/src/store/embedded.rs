@@ -258,6 +258,7 @@ mod tests {
             state: "idle".into(),
             created_at: 1,
             activated_at: None,
+            write_mode: false,
         }
     }
 

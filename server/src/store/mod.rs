@@ -78,7 +78,18 @@ pub struct LiveRecord {
     pub created_at: u64,
     /// Activation time.
     pub activated_at: Option<u64>,
+    /// The customer granted write mode and has not taken it back. Kept with the session so a
+    /// node that takes the session over (failover, graceful hand-over) restores the grant
+    /// instead of silently dropping to pointer mode; the customer's client re-confirms it on
+    /// reconnect. Absent in records written before this field existed (= pointer mode).
+    #[serde(default)]
+    pub write_mode: bool,
 }
+
+/// Owner value of a live record that a node released on graceful shutdown: no node owns it, so
+/// the first node a party reconnects to claims it at once (compare-and-set on this value)
+/// instead of waiting for the old owner's heartbeat row to expire.
+pub const RELEASED: &str = "";
 
 /// One page the customer visited during a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
