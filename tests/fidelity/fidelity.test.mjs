@@ -69,6 +69,8 @@ const PAGES = [
   ]],
   ['07-iframe-same-origin', [
     ['change inside the frame', async (c) => frameOf(c, 'frame-child').evaluate(() => window.change())],
+    ['insertRule in the frame\'s own realm', async (c) => frameOf(c, 'frame-child').evaluate(() => window.restyle())],
+    ['adopt a constructed sheet in the frame', async (c) => frameOf(c, 'frame-child').evaluate(() => window.adopt())],
   ]],
   ['08-sticky-header', [
     ['scroll 600px', async (c) => { await c.mouse.move(300, 300); await c.mouse.wheel(0, 600); }],

@@ -87,6 +87,9 @@ pub struct RecState {
     selection: Vec<SelectionRange>,
     /// Images the agent cannot load, sent inline (issue #4, `web::images`).
     images: crate::web::images::ImageInliner,
+    /// The CSSOM hooks, to extend to the realm of each same-origin iframe document captured
+    /// (issue #4); `None` only while the recorder is being built.
+    cssom: Option<Rc<RefCell<crate::web::sheets::CssomHooks>>>,
 }
 
 /// Reads the customer's viewport.
@@ -141,6 +144,15 @@ impl RecState {
     fn observe_new_shadow_roots(&self) {
         let Some(obs) = &self.observer else { return };
         for root in self.dom.take_found_roots() {
+            // A same-origin iframe's document: its scripts use their own realm's CSSOM.
+            if root.node_type() == Node::DOCUMENT_NODE
+                && let Some(w) = root.unchecked_ref::<Document>().default_view()
+                && let Some(hooks) = &self.cssom
+                && let Ok(mut h) = hooks.try_borrow_mut()
+                && h.hook_window(&w)
+            {
+                self.log("CSSOM hooks added to an iframe's realm");
+            }
             if obs
                 .observe_with_options(&root, &observer_options())
                 .is_err()
@@ -622,7 +634,8 @@ pub struct Recorder {
     _observer_cb: Closure<dyn FnMut(Array, MutationObserver)>,
     _raf_cb: Closure<dyn FnMut(f64)>,
     _listeners: Vec<EventListener>,
-    cssom: crate::web::sheets::CssomHooks,
+    /// Shared with [`RecState`], which hooks the realms of same-origin iframes it captures.
+    cssom: Rc<RefCell<crate::web::sheets::CssomHooks>>,
     _canvas_timer: gloo_timers::callback::Interval,
 }
 
@@ -669,6 +682,7 @@ impl Recorder {
             media: Default::default(),
             selection: Vec::new(),
             images: Default::default(),
+            cssom: None,
         }));
         let weak = Rc::downgrade(&state);
         let tracker = Rc::clone(&state.borrow().sheets);
@@ -681,6 +695,8 @@ impl Recorder {
                 }
             }),
         );
+        let cssom = Rc::new(RefCell::new(cssom));
+        state.borrow_mut().cssom = Some(Rc::clone(&cssom));
 
         let s = Rc::clone(&state);
         let observer_cb = Closure::<dyn FnMut(Array, MutationObserver)>::new(
@@ -766,7 +782,7 @@ impl Recorder {
         })
         .inspect(|r| {
             if debug {
-                let n = r.cssom.installed();
+                let n = r.cssom.borrow().installed();
                 web_sys::console::debug_1(&format!("[cobrowse] CSSOM hooks: {n}").into());
             }
         })
@@ -778,7 +794,7 @@ impl Recorder {
         let snap = s.snapshot();
         if std::mem::take(&mut s.sheets_pending) {
             // Adoption lists go out as `Sheet(Adopt)` right after the snapshot is sent.
-            self.cssom.schedule();
+            self.cssom.borrow().schedule();
         }
         Some(snap)
     }

@@ -308,6 +308,10 @@ pub struct CssomHooks {
     flush: Rc<Closure<dyn FnMut(JsValue)>>,
     /// False after drop: a wrapper the page kept a reference to just calls the original.
     live: Rc<std::cell::Cell<bool>>,
+    tracker: Rc<RefCell<SheetTracker>>,
+    /// The realms hooked so far, by their `CSSStyleSheet.prototype` (a same-origin iframe has
+    /// its own prototypes, and a new set after each navigation of the frame).
+    realms: WeakSet,
 }
 
 /// Queues `flush` as a microtask: after the script's synchronous CSSOM calls, before paint.
@@ -332,7 +336,31 @@ impl CssomHooks {
             traps: Vec::new(),
             flush,
             live: Rc::new(std::cell::Cell::new(true)),
+            tracker,
+            realms: WeakSet::new(),
         };
+        hooks.hook_window(window);
+        hooks
+    }
+
+    /// Wraps the CSSOM methods of another realm too: a captured same-origin iframe's window,
+    /// whose scripts call its own prototypes. Each realm is wrapped once; true when this call
+    /// wrapped it. Changes there feed the same tracker (sheet owners and adopting documents
+    /// are captured nodes of the iframe's document, so they map to wire ids like any other).
+    pub fn hook_window(&mut self, window: &Window) -> bool {
+        let Some(realm) = get(window, "CSSStyleSheet")
+            .and_then(|c| get(&c, "prototype"))
+            .filter(JsValue::is_object)
+            // Not `dyn_into`: an iframe realm's prototype is no `instanceof` our `Object`.
+            .map(JsCast::unchecked_into::<Object>)
+        else {
+            return false;
+        };
+        if self.realms.has(&realm) {
+            return false;
+        }
+        self.realms.add(&realm);
+        let tracker = Rc::clone(&self.tracker);
         let methods: [(&str, &'static str, Receiver); 11] = [
             ("CSSStyleSheet", "insertRule", Receiver::Sheet),
             ("CSSStyleSheet", "deleteRule", Receiver::Sheet),
@@ -351,23 +379,23 @@ impl CssomHooks {
             ("CSSStyleDeclaration", "cssText", Receiver::Declaration),
         ];
         for (ctor, key, receiver) in methods {
-            hooks.wrap(window, ctor, key, receiver, &tracker);
+            self.wrap(window, ctor, key, receiver, &tracker);
         }
-        hooks.wrap(
+        self.wrap(
             window,
             "Document",
             "adoptedStyleSheets",
             Receiver::Adopter,
             &tracker,
         );
-        hooks.wrap(
+        self.wrap(
             window,
             "ShadowRoot",
             "adoptedStyleSheets",
             Receiver::Adopter,
             &tracker,
         );
-        hooks
+        true
     }
 
     /// Replaces `ctor.prototype[key]` (a method, or an accessor's setter) with a `Proxy` whose
@@ -382,7 +410,9 @@ impl CssomHooks {
     ) {
         let Some(proto) = get(window, ctor)
             .and_then(|c| get(&c, "prototype"))
-            .and_then(|p| p.dyn_into::<Object>().ok())
+            .filter(JsValue::is_object)
+            // Not `dyn_into`: an iframe realm's prototype is no `instanceof` our `Object`.
+            .map(JsCast::unchecked_into::<Object>)
         else {
             return;
         };
