@@ -27,6 +27,9 @@
 //!   are still checked here.
 //! * No cookies or credentials are sent; the customer's session never reaches the origin.
 //!
+//! Sheets in legacy encodings (a BOM, the `Content-Type` charset or `@charset`) are decoded with
+//! `encoding_rs` and served as UTF-8.
+//!
 //! # Limits and errors
 //!
 //! `proxy.maxCssBytes` (body, checked against `Content-Length` and while reading) → 502
@@ -207,6 +210,37 @@ pub fn url_param(query: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == "url")
         .map(|(_, v)| v.into_owned())
+}
+
+/// Decodes a stylesheet as CSS Syntax §3.2 says: a BOM wins, then the `Content-Type` charset,
+/// then a leading `@charset "…";` (where UTF-16 labels mean UTF-8), else UTF-8. Undecodable
+/// bytes become U+FFFD. A leftover `@charset` rule is harmless: our `Content-Type` says UTF-8,
+/// which browsers prefer to it.
+fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    use encoding_rs::{Encoding, UTF_8};
+    if let Some((enc, _)) = Encoding::for_bom(body) {
+        return enc.decode_with_bom_removal(body).0.into_owned();
+    }
+    let from_header = content_type.and_then(|ct| {
+        ct.split(';').skip(1).find_map(|param| {
+            let (k, v) = param.split_once('=')?;
+            k.trim()
+                .eq_ignore_ascii_case("charset")
+                .then(|| Encoding::for_label(v.trim().trim_matches('"').as_bytes()))
+                .flatten()
+        })
+    });
+    let from_rule = || {
+        let rest = body.strip_prefix(b"@charset \"")?;
+        let end = rest.iter().take(64).position(|&b| b == b'"')?;
+        rest[end..]
+            .starts_with(b"\";")
+            .then(|| Encoding::for_label(&rest[..end]))
+            .flatten()
+            .map(Encoding::output_encoding)
+    };
+    let enc = from_header.or_else(from_rule).unwrap_or(UTF_8);
+    enc.decode_without_bom_handling(body).0.into_owned()
 }
 
 /// Encodes `s` as a query parameter value.
@@ -444,10 +478,10 @@ impl CssProxy {
         ))
     }
 
-    /// The rewritten CSS of a fetched sheet.
-    fn rewrite(&self, sheet_url: &Url, body: &[u8]) -> Bytes {
-        let text = String::from_utf8_lossy(body);
-        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    /// The rewritten CSS of a fetched sheet (served as UTF-8 whatever it came in).
+    fn rewrite(&self, sheet_url: &Url, body: &[u8], content_type: Option<&str>) -> Bytes {
+        let text = decode(body, content_type);
+        let text = text.as_str();
         let mut map = |u: &str, kind: UrlKind| -> Option<String> {
             let u = u.trim();
             if u.starts_with('#') {
@@ -633,7 +667,12 @@ impl CssProxy {
 
     /// Rewrites a fetched sheet, stores it when its headers allow, answers it.
     fn complete(&self, key: String, f: Fetched) -> (Resp, Outcome) {
-        let css = self.rewrite(&f.final_url, &f.body);
+        let content_type = f
+            .response
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let css = self.rewrite(&f.final_url, &f.body, content_type);
         let policy = CachePolicy::new_options(
             &f.request,
             &f.response,
@@ -769,6 +808,24 @@ mod tests {
         );
         assert_eq!(url_param("a=1"), None);
         assert_eq!(url_param(""), None);
+    }
+
+    #[test]
+    fn sheets_are_decoded_by_bom_header_and_charset_rule() {
+        let latin1 = b"p::before { content: \"caf\xe9\" }";
+        assert!(decode(latin1, Some("text/css; charset=ISO-8859-1")).contains("café"));
+        assert!(decode(latin1, Some("text/css")).contains("caf\u{fffd}"));
+        let rule = b"@charset \"windows-1252\"; p::before { content: \"\x80\" }";
+        assert!(decode(rule, None).contains('€'));
+        // The header wins over the rule, a BOM over both.
+        assert!(decode(rule, Some("text/css;charset=utf-8")).contains('\u{fffd}'));
+        let bom = b"\xef\xbb\xbfp::before { content: \"\xc3\xa9\" }";
+        assert_eq!(
+            decode(bom, Some("text/css; charset=iso-8859-1")),
+            "p::before { content: \"é\" }"
+        );
+        let sjis = b"p { font-family: \"\x82\x6c\x82\x72 \x83\x53\x83\x56\x83\x62\x83\x4e\" }";
+        assert!(decode(sjis, Some("text/css; charset=Shift_JIS")).contains("ＭＳ ゴシック"));
     }
 
     #[test]

@@ -85,6 +85,37 @@ async fn origin(path: String, headers: HeaderMap, seen: SeenRef) -> Response<Str
                 )
             }
         }
+        "/css/lm.css" => {
+            const LM: &str = "Tue, 01 Sep 2026 10:00:00 GMT";
+            let matches = headers
+                .get("if-modified-since")
+                .is_some_and(|v| v.as_bytes() == LM.as_bytes());
+            if matches {
+                reply(
+                    304,
+                    &[("last-modified", LM), ("cache-control", "no-cache")],
+                    "",
+                )
+            } else {
+                reply(
+                    200,
+                    &[
+                        ("content-type", "text/css"),
+                        ("last-modified", LM),
+                        ("cache-control", "no-cache"),
+                    ],
+                    "q:focus { color: navy }",
+                )
+            }
+        }
+        "/css/a.css" | "/css/b.css" => reply(
+            200,
+            &[
+                ("content-type", "text/css"),
+                ("cache-control", "max-age=600"),
+            ],
+            "p { color: red; padding: 1px 2px 3px 4px; margin: 0 }",
+        ),
         "/page.html" => reply(200, &[("content-type", "text/html")], "<p>not css</p>"),
         "/css/big.css" => reply(
             200,
@@ -393,6 +424,51 @@ async fn stale_sheets_are_revalidated_with_their_etag() -> Result<()> {
         ),
         Some(1.0),
         "{m}"
+    );
+    server.stop().await
+}
+
+#[tokio::test]
+async fn stale_sheets_are_revalidated_with_their_last_modified_date() -> Result<()> {
+    let (o, seen) = start_origin().await?;
+    let server = server_for(o, |_| {}).await?;
+    let url = proxied(&server, &format!("http://{o}/css/lm.css"));
+    let first = get(&url).await?;
+    assert_eq!(first.header("x-cobrowse-cache"), Some("miss"));
+    assert!(
+        first.body.contains("q[data-cobrowse-focus]"),
+        "{}",
+        first.body
+    );
+    let second = get(&url).await?;
+    assert_eq!(second.header("x-cobrowse-cache"), Some("revalidated"));
+    assert_eq!(second.body, first.body);
+    assert_eq!(calls(&seen, "/css/lm.css"), 2);
+    server.stop().await
+}
+
+#[tokio::test]
+async fn the_cache_is_bounded_and_evicts_the_least_recently_used_sheet() -> Result<()> {
+    let (o, seen) = start_origin().await?;
+    // Room for one of the two (identical-size) sheets only.
+    let server = server_for(o, |c| c.css_proxy.cache_bytes = 80).await?;
+    let a = proxied(&server, &format!("http://{o}/css/a.css"));
+    let b = proxied(&server, &format!("http://{o}/css/b.css"));
+    let mut outcomes = Vec::new();
+    for url in [&a, &a, &b, &a] {
+        let r = get(url).await?;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body.len() <= 80,
+            "sheet of {} bytes fits the cache",
+            r.body.len()
+        );
+        outcomes.push(r.header("x-cobrowse-cache").unwrap_or_default().to_string());
+    }
+    assert_eq!(outcomes, ["miss", "hit", "miss", "miss"], "b evicted a");
+    assert_eq!(
+        (calls(&seen, "/css/a.css"), calls(&seen, "/css/b.css")),
+        (2, 1)
     );
     server.stop().await
 }
