@@ -19,6 +19,7 @@
 //! * [`throttle`] — animation-frame coalescing of scroll, pointer and resize events.
 //! * [`backoff`] — reconnect delays with jitter.
 //! * [`config`] — the site's configuration and localizable UI texts.
+//! * [`consent`] — reconciling the customer's write-mode consent with the server's on reconnect.
 //! * [`web`] — the browser side: [`web::dom`] (DomTree over `web_sys`), [`web::recorder`]
 //!   (observer and listeners), [`web::sheets`] (CSSOM capture), [`web::ui`] (customer UI), [`web::actions`] (write-mode actions),
 //!   [`web::restrict`] (restriction rules in the browser, the customer's mask marker),
@@ -30,6 +31,7 @@ pub mod backoff;
 pub mod capture;
 pub mod coalesce;
 pub mod config;
+pub mod consent;
 pub mod mask;
 pub mod mirror;
 pub mod restrictions;

@@ -287,6 +287,9 @@ struct Inner {
     backoff: Backoff,
     retry: Option<Timeout>,
     welcomed_once: bool,
+    /// This page (this instance, not the stored session) was welcomed before: a `Welcome` now
+    /// is a reconnect, and the customer's own mode is the authority (see `crate::consent`).
+    page_welcomed: bool,
 }
 
 /// Runs `f` on `Inner` now, or in a microtask when it is busy (re-entrant call).
@@ -494,6 +497,7 @@ impl Inner {
                 self.log(&format!("welcome: {} agents", w.agents));
                 self.backoff.reset();
                 self.welcomed_once = true;
+                let reconnect = std::mem::replace(&mut self.page_welcomed, true);
                 if let Some(c) = &self.conn {
                     self.outbox.replace(Some(c.ws.clone()));
                 }
@@ -503,9 +507,16 @@ impl Inner {
                     Phase::Waiting
                 };
                 self.set_phase(phase);
-                if w.mode != self.mode {
-                    // The server remembers a grant made before a reload.
-                    self.set_mode(w.mode);
+                match crate::consent::on_welcome(reconnect, self.mode, w.mode) {
+                    crate::consent::OnWelcome::Keep => {}
+                    // The server remembers a grant made before a reload (or on a lost node).
+                    crate::consent::OnWelcome::Follow => self.set_mode(w.mode),
+                    // Taken back while the socket was down: the customer's word counts.
+                    crate::consent::OnWelcome::Revoke => {
+                        self.send(&Message::Mode(ModeChange::Revoked {
+                            by: Party::Customer,
+                        }))
+                    }
                 }
                 self.ensure_recorder();
                 if let Some(r) = &self.recorder {
@@ -719,6 +730,7 @@ impl Inner {
         self.store_session();
         self.backoff.reset();
         self.welcomed_once = resumed;
+        self.page_welcomed = false;
         self.set_phase(Phase::Waiting);
         if let Some(ui) = &self.ui {
             ui.show_session(&session.token);
@@ -929,6 +941,7 @@ impl CobrowseClient {
                 backoff: Backoff::default(),
                 retry: None,
                 welcomed_once: false,
+                page_welcomed: false,
             })
         });
         Ok(CobrowseClient { inner })
