@@ -71,6 +71,13 @@ const PAGES = [
     ['change inside the frame', async (c) => frameOf(c, 'frame-child').evaluate(() => window.change())],
     ['insertRule in the frame\'s own realm', async (c) => frameOf(c, 'frame-child').evaluate(() => window.restyle())],
     ['adopt a constructed sheet in the frame', async (c) => frameOf(c, 'frame-child').evaluate(() => window.adopt())],
+    ['move the frame (moveBefore keeps its document)', call('moveFrame')],
+    ['re-insert the frame (it reloads)', async (c) => {
+      const reloaded = c.waitForEvent('framenavigated', { predicate: (f) => f.url().includes('frame-child') });
+      await c.evaluate(() => window.reattachFrame());
+      await reloaded;
+      await frameOf(c, 'frame-child').waitForLoadState('load');
+    }],
   ]],
   ['08-sticky-header', [
     ['scroll 600px', async (c) => { await c.mouse.move(300, 300); await c.mouse.wheel(0, 600); }],

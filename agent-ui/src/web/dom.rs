@@ -312,11 +312,30 @@ impl DomBackend for WebDom {
         let f: &HtmlIFrameElement = frame.unchecked_ref();
         let doc = f.content_document()?;
         Self::reopen(&doc, true);
+        // `document.open()` keeps adopted sheets: a frame that gets a new document (the customer's
+        // frame reloaded) must not keep the previous document's constructed sheets.
+        let _ = Reflect::set(&doc, &"adoptedStyleSheets".into(), &js_sys::Array::new());
         self.guards.extend(guard(&doc));
         Some(doc.into())
     }
 
     fn insert(&mut self, parent: &Node, child: &Node, before: Option<&Node>) -> bool {
+        // A node already in the replica moves with `moveBefore` where the browser has it: an
+        // atomic move keeps a moved iframe's document (removal and re-insertion would reset it
+        // to an empty about:blank until the next snapshot), and keeps focus and animations.
+        // It throws for moves it cannot make atomically (another document, a disconnected
+        // parent); those fall back to a plain insertion.
+        if child.is_connected()
+            && parent.is_connected()
+            && let Ok(f) = Reflect::get(parent, &"moveBefore".into())
+            && f.is_function()
+        {
+            let before: JsValue = before.map_or(JsValue::NULL, |b| b.clone().into());
+            let f: js_sys::Function = f.unchecked_into();
+            if f.call2(parent, child, &before).is_ok() {
+                return true;
+            }
+        }
         parent.insert_before(child, before).is_ok()
     }
 
