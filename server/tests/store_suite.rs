@@ -406,9 +406,13 @@ struct Relay {
 
 impl Relay {
     async fn start(port: u16, upstream: String) -> Relay {
-        let listener = TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind relay");
+        Relay::start_on("127.0.0.1", port, upstream).await
+    }
+
+    /// A relay on another loopback address (the database is then reached at an IP its
+    /// certificate does not name).
+    async fn start_on(ip: &str, port: u16, upstream: String) -> Relay {
+        let listener = TcpListener::bind((ip, port)).await.expect("bind relay");
         let addr = listener.local_addr().expect("addr");
         let (cut, cut_rx) = tokio::sync::watch::channel(false);
         let task = tokio::spawn(async move {
@@ -568,4 +572,40 @@ async fn credentials_against_a_node_without_authentication_are_harmless() {
     cfg.password = "not-checked".into();
     let s = CassandraStore::open(&cfg).await.expect("open");
     s.ping().await.expect("ping");
+}
+
+/// The test node's certificate names 127.0.0.1. Reached as 127.0.0.2 (through a relay), the
+/// default hostname check refuses it; `verifyHostname = false` accepts it, and still verifies the
+/// chain (a wrong CA fails the same way as before).
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn cassandra_tls_verify_hostname_checks_the_node_address() {
+    // Same port as the node: the driver learns the node's native port from the node itself and
+    // reconnects its pool to <the address it reached> on that port.
+    let port = cassandra_addr()
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .expect("COBROWSE_TEST_CASSANDRA is host:port");
+    let relay = Relay::start_on("127.0.0.2", port, cassandra_addr()).await;
+    let mut cfg = tls_config("ca.pem");
+    cfg.contact_points = vec![relay.addr.to_string()];
+    let err = match CassandraStore::open(&cfg).await {
+        Ok(_) => panic!("a certificate for 127.0.0.1 must not pass for 127.0.0.2"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("certificate verify failed"), "{err}");
+    cfg.tls.verify_hostname = false;
+    let s = CassandraStore::open(&cfg)
+        .await
+        .expect("without the hostname check the CA-signed certificate is accepted");
+    s.ping().await.expect("ping over TLS");
+    cfg.tls.ca_file = Some(tls_dir().join("other-ca.pem"));
+    let err = match CassandraStore::open(&cfg).await {
+        Ok(_) => panic!("the chain is still verified without the hostname check"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("certificate verify failed"), "{err}");
 }
