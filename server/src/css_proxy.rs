@@ -731,7 +731,15 @@ fn classify(e: &reqwest::Error, url: &Url) -> Failure {
     if e.is_timeout() {
         return Failure::Timeout(format!("{url} did not answer in time"));
     }
-    Failure::Origin("origin_unreachable", format!("{url}: {e}"))
+    // reqwest's own message ("error sending request") hides the cause; name the innermost one
+    // (connection refused, TLS, DNS …) so the operator can act on it.
+    let mut cause = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        source = s.source();
+    }
+    Failure::Origin("origin_unreachable", format!("{url}: {cause}"))
 }
 
 /// A `text/css` answer; `ttl` is the stored sheet's remaining freshness (`None`: not stored).

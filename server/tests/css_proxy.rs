@@ -351,6 +351,26 @@ async fn non_css_and_oversized_bodies_are_refused_with_502() -> Result<()> {
         (502, "too_large")
     );
 
+    // A port nothing listens on (bound, then released): the connection is refused.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+        l.local_addr()?
+    };
+    let server2 =
+        TestServer::start(|c| c.allowed_external_domains = vec![format!("http://{closed}")])
+            .await?;
+    let down = get(&proxied(&server2, &format!("http://{closed}/x.css"))).await?;
+    assert_eq!(
+        (down.status, code(&down).as_str()),
+        (502, "origin_unreachable")
+    );
+    assert!(
+        down.body.to_lowercase().contains("refused"),
+        "the cause is named: {}",
+        down.body
+    );
+    server2.stop().await?;
+
     let missing = get(&proxied(&server, &format!("http://{o}/css/none.css"))).await?;
     assert_eq!(
         (missing.status, code(&missing).as_str()),
