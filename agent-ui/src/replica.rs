@@ -75,8 +75,12 @@ pub trait DomBackend {
     fn prepare_head(&mut self, head: &Self::Node, base: &str);
     /// Sets a form control's live state (value, checked, selected options).
     fn set_form_state(&mut self, el: &Self::Node, state: &cobrowse_protocol::FormState);
-    /// Scrolls the top window (`None`), a document's window, or an element.
+    /// Scrolls the top window (`None`), a document's window, or an element. A scroll the replica
+    /// cannot reach yet (its content is shorter until images or fonts load) is remembered and
+    /// retried.
     fn scroll(&mut self, target: Option<&Self::Node>, x: i32, y: i32);
+    /// Retries remembered scrolls (after a mutation batch: content may have grown).
+    fn retry_scrolls(&mut self) {}
     /// Replaces the rules of the sheet owned by `owner` (a `<style>` or `<link>`).
     fn replace_rules(&mut self, owner: &Self::Node, rules: &[String]);
     /// `insertRule` at `path` (through grouping rules) in `owner`'s sheet.
@@ -824,6 +828,9 @@ impl<B: DomBackend> Replica<B> {
             } else {
                 stats.ignored += 1;
             }
+        }
+        if stats.applied > 0 {
+            self.backend.retry_scrolls();
         }
         stats
     }

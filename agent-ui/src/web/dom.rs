@@ -14,7 +14,7 @@ use crate::replica::{DomBackend, Selected};
 use cobrowse_protocol::{FormState, NodeId};
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use js_sys::{Reflect, WeakMap};
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
@@ -47,7 +47,11 @@ pub struct WebDom {
     /// A window scroll the replica could not reach yet (the page was still shorter, e.g. images
     /// not loaded). Retried on every resource `load` inside the replica until reached.
     pending_scroll: Rc<Cell<Option<(f64, f64)>>>,
-    /// The capture-phase `load` listener that retries [`WebDom::pending_scroll`].
+    /// Element scrolls the replica could not reach yet (their content was still shorter: images,
+    /// fonts or frames not loaded). Retried like the window's, and after each mutation batch.
+    pending_elements: Rc<RefCell<Vec<(Element, f64, f64)>>>,
+    /// The capture-phase `load` listener that retries [`WebDom::pending_scroll`] and
+    /// [`WebDom::pending_elements`].
     _load_retry: Option<EventListener>,
     /// The replica document whose selection shows the customer's, to clear it on change.
     selection_doc: Option<Document>,
@@ -58,6 +62,29 @@ fn scroll_window(w: &web_sys::Window, x: f64, y: f64) -> bool {
     w.scroll_to_with_x_and_y(x, y);
     let (ax, ay) = (w.scroll_x().unwrap_or(x), w.scroll_y().unwrap_or(y));
     (ax - x).abs() <= 1.0 && (ay - y).abs() <= 1.0
+}
+
+/// Scrolls `el` to `(x, y)`; true when it got there (within a pixel).
+fn scroll_element(el: &Element, x: f64, y: f64) -> bool {
+    el.scroll_to_with_x_and_y(x, y);
+    (f64::from(el.scroll_left()) - x).abs() <= 1.0 && (f64::from(el.scroll_top()) - y).abs() <= 1.0
+}
+
+/// Tries the scrolls not reached yet again; keeps those still out of reach (and drops elements
+/// no longer in the replica).
+fn retry_scrolls(
+    pending: &Cell<Option<(f64, f64)>>,
+    elements: &RefCell<Vec<(Element, f64, f64)>>,
+    frame: &HtmlIFrameElement,
+) {
+    if let (Some((x, y)), Some(w)) = (pending.get(), frame.content_window())
+        && scroll_window(&w, x, y)
+    {
+        pending.set(None);
+    }
+    if let Ok(mut list) = elements.try_borrow_mut() {
+        list.retain(|(el, x, y)| el.is_connected() && !scroll_element(el, *x, *y));
+    }
 }
 
 /// Events whose default action could navigate the replica or submit a form.
@@ -106,6 +133,7 @@ impl WebDom {
             ids: WeakMap::new(),
             guards: Vec::new(),
             pending_scroll: Rc::new(Cell::new(None)),
+            pending_elements: Rc::default(),
             _load_retry: None,
             selection_doc: None,
         }
@@ -258,8 +286,10 @@ impl DomBackend for WebDom {
         // document.open() dropped the old listeners; these are the new document's.
         self.guards = guard(&doc);
         self.pending_scroll.set(None);
+        self.pending_elements.borrow_mut().clear();
         self.selection_doc = None;
         let pending = self.pending_scroll.clone();
+        let elements = self.pending_elements.clone();
         let frame = self.frame.clone();
         let opts = EventListenerOptions {
             phase: EventListenerPhase::Capture,
@@ -270,13 +300,7 @@ impl DomBackend for WebDom {
             &doc,
             "load",
             opts,
-            move |_| {
-                if let (Some((x, y)), Some(w)) = (pending.get(), frame.content_window())
-                    && scroll_window(&w, x, y)
-                {
-                    pending.set(None);
-                }
-            },
+            move |_| retry_scrolls(&pending, &elements, &frame),
         ));
         self.doc = Some(doc.clone());
         Some(doc.into())
@@ -461,9 +485,20 @@ impl DomBackend for WebDom {
                     }
                 } else if n.node_type() == Node::ELEMENT_NODE {
                     let el: &Element = n.unchecked_ref();
-                    el.scroll_to_with_x_and_y(x, y);
+                    let reached = scroll_element(el, x, y);
+                    let mut list = self.pending_elements.borrow_mut();
+                    list.retain(|(e, _, _)| e != el);
+                    if !reached {
+                        list.push((el.clone(), x, y));
+                    }
                 }
             }
+        }
+    }
+
+    fn retry_scrolls(&mut self) {
+        if self.pending_scroll.get().is_some() || !self.pending_elements.borrow().is_empty() {
+            retry_scrolls(&self.pending_scroll, &self.pending_elements, &self.frame);
         }
     }
 
