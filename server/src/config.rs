@@ -1159,6 +1159,41 @@ mod tests {
     }
 
     #[test]
+    fn css_proxy_options_come_from_every_layer_and_are_checked() {
+        let c = load(
+            Some("[proxy]\nmaxCssBytes = 1000\ntimeout = \"3s\"\n"),
+            &[
+                ("COBROWSE_PROXY_FORWARD_PROXY", "http://egress.corp:3128"),
+                ("COBROWSE_PROXY_CACHE_BYTES", "4096"),
+            ],
+            &[("proxy.connectTimeout", "250ms")],
+        )
+        .expect("proxy options");
+        let p = &c.css_proxy;
+        assert_eq!(p.forward_proxy.as_deref(), Some("http://egress.corp:3128"));
+        assert_eq!(
+            (p.max_css_bytes, p.cache_bytes),
+            (1000, 4096),
+            "file and env"
+        );
+        assert_eq!(p.timeout, Duration::from_secs(3));
+        assert_eq!(p.connect_timeout, Duration::from_millis(250));
+        for (option, value, named) in [
+            ("proxy.forwardProxy", "socks5://x:1", "proxy.forwardProxy"),
+            ("proxy.maxCssBytes", "0", "proxy.maxCssBytes"),
+            ("proxy.timeout", "0", "proxy.timeout"),
+            (
+                "proxy.allowedExternalDomains",
+                "cdn.example",
+                "proxy.allowedExternalDomains",
+            ),
+        ] {
+            let e = load(None, &[], &[(option, value)]).expect_err(option);
+            assert!(e.to_string().contains(named), "{option}: {e}");
+        }
+    }
+
+    #[test]
     fn errors_name_the_option() {
         type Pairs<'a> = &'a [(&'a str, &'a str)];
         let cases: &[(Option<&str>, Pairs, Pairs, &str)] = &[
