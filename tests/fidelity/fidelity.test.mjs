@@ -138,6 +138,9 @@ const PAGES = [
   ['27-canvas', [
     ['redraw the canvas', call('redraw')],
   ]],
+  ['28-blob-images', [
+    ['add a blob: image', call('addImage')],
+  ]],
 ];
 
 let ctx;

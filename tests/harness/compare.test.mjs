@@ -95,6 +95,17 @@ test('the real password in the replica is reported as a leak', async () => {
   assert.match(r.diffs.join('\n'), /shows the customer's real password/);
 });
 
+test('a blob: image matches its inlined data: copy, not a missing or other src', async () => {
+  const blob = PAGE.replace('</ul>', '</ul><img id="i" src="blob:http://127.0.0.1:1/0b7c">');
+  const data = PAGE.replace('</ul>', '</ul><img id="i" src="data:image/png;base64,iVBORw0KGgo=">');
+  await setUp(blob, data);
+  assert.deepEqual((await compareDom(browser.customer, browser.agent)).diffs, []);
+  await setUp(blob, PAGE.replace('</ul>', '</ul><img id="i">'));
+  assert.match((await compareDom(browser.customer, browser.agent)).diffs.join('\n'), /replica lacks attribute src="blob:/);
+  await setUp(blob, PAGE.replace('</ul>', '</ul><img id="i" src="https://shop.example/x.png">'));
+  assert.match((await compareDom(browser.customer, browser.agent)).diffs.join('\n'), /attribute src: customer "blob:/);
+});
+
 test('a missing replica frame is reported, not thrown', async () => {
   await browser.customer.setContent(PAGE);
   await browser.agent.setContent('<p>no frame</p>');

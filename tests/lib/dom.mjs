@@ -10,6 +10,7 @@
 // - URL attributes (and `srcset` candidates) are compared resolved against the customer page's
 //   base URL (`<base href>` included); a frame's `src`/`sandbox` are skipped (its document is
 //   rebuilt from the capture); a replica `<link href>` through the CSS proxy counts as its `url`;
+// - an `<img src="blob:…">` matches a replica `data:image/…` src (the inlined copy);
 // - form state is compared by live properties (value, checked, selected), and a password's value
 //   only by its length: the replica must show a placeholder, never the real value (checked too).
 // By default only `<body>` is compared (plus `document.title`): how styles reach the replica is
@@ -160,8 +161,13 @@ export function diffTrees(a, b, limit = 20) {
     }
     const ax = new Map(x.attrs);
     const ay = new Map(y.attrs);
+    // A `blob:` image exists only in the customer's page; the replica shows it inlined as a
+    // `data:` image (issue #4), which stands for it. A replica without it is still a difference.
+    const inlined = (k, v, w) => k === 'src' && x.tag === 'img' && v.startsWith('blob:')
+      && typeof w === 'string' && w.startsWith('data:image/');
     for (const [k, v] of ax) {
       if (!ay.has(k)) add(`${where}: replica lacks attribute ${k}=${JSON.stringify(v)}`);
+      else if (inlined(k, v, ay.get(k))) continue;
       else if (ay.get(k) !== v) add(`${where}: attribute ${k}: customer ${JSON.stringify(v)}, replica ${JSON.stringify(ay.get(k))}`);
     }
     for (const [k, v] of ay) {
