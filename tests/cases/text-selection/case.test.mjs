@@ -16,13 +16,31 @@ import {
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 let ctx;
+let captureFile;
+
+/** Selection frames (version 1, tag 24) the server has received so far, and their bytes. */
+function selectionFrames() {
+  const buf = fs.existsSync(captureFile) ? fs.readFileSync(captureFile) : Buffer.alloc(0);
+  let n = 0;
+  let bytes = 0;
+  for (let at = 0; at + 4 <= buf.length;) {
+    const len = buf.readUInt32BE(at);
+    if (buf[at + 4] === 1 && buf[at + 5] === 24) { n += 1; bytes += len; }
+    at += 4 + len;
+  }
+  return { n, bytes };
+}
+
 before(async () => {
   const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-selection-'));
   fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), staticDir, { recursive: true });
   if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
   fs.mkdirSync(path.join(staticDir, 'fixture'), { recursive: true });
   fs.copyFileSync(path.join(here, 'page.html'), path.join(staticDir, 'fixture', 'selection.html'));
-  ctx = await setupCase('text-selection', { serverEnv: { COBROWSE_STATIC_DIR: staticDir } });
+  captureFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-selection-cap-')), 'frames.bin');
+  ctx = await setupCase('text-selection', {
+    serverEnv: { COBROWSE_STATIC_DIR: staticDir, COBROWSE_TEST_CAPTURE_FRAMES: captureFile },
+  });
 });
 after(async () => { await ctx?.close(); });
 
@@ -63,12 +81,21 @@ test('the customer\'s selection shows in the replica, masked content by placehol
   const b = await ctx.customer.locator('#two i').boundingBox();
   await ctx.customer.click('h1'); // collapses the word's selection (a press inside it would drag it)
   await ctx.customer.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  const beforeDrag = selectionFrames();
+  await ctx.customer.evaluate(() => {
+    window.__selChanges = 0;
+    document.addEventListener('selectionchange', () => { window.__selChanges += 1; });
+  });
   await ctx.customer.mouse.down();
   await ctx.customer.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
   await ctx.customer.mouse.up();
   const dragged = await customerText();
   assert.match(dragged, /ick brown[\s\S]*Pack my box/, `selection spans both paragraphs: ${JSON.stringify(dragged)}`);
   await replicaSelects(dragged, 'drag across paragraphs');
+  const afterDrag = selectionFrames();
+  const events = await ctx.customer.evaluate(() => window.__selChanges);
+  console.log(`# drag: ${events} selectionchange events on the page, ${afterDrag.n - beforeDrag.n} Selection frames ` +
+    `sent (${afterDrag.bytes - beforeDrag.bytes} bytes; one per animation frame at most, only when changed)`);
 
   // Text controls: keyboard selection in an input and a textarea.
   await ctx.customer.click('#name');
