@@ -23,6 +23,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, Document, FileReader, HtmlImageElement, Node, Response, Window};
 
+/// Images whose `src` attribute is a `blob:` URL (always absolute, so the attribute says it).
+const BLOB_IMAGES: &str = "img[src^=\"blob:\" i]";
+
 /// What became of one image URL.
 #[derive(Debug, Clone)]
 enum Fetched {
@@ -68,7 +71,15 @@ impl ImageInliner {
         if self.config.max_bytes == 0 {
             return None;
         }
-        let list = document.query_selector_all("img").ok()?;
+        // The browser filters: only `blob:` images (and the site's selection) are visited, so a
+        // page with thousands of ordinary images costs one native query per tick.
+        let list = match self.config.selector.as_deref() {
+            Some(s) => document
+                .query_selector_all(&format!("{BLOB_IMAGES}, img:is({s})"))
+                .or_else(|_| document.query_selector_all(BLOB_IMAGES)),
+            None => document.query_selector_all(BLOB_IMAGES),
+        }
+        .ok()?;
         let mut names = NameTable::new();
         let src_name = names.intern("src");
         let mut attrs = Vec::new();

@@ -2,6 +2,8 @@
 // page) reaches the replica as a data: URL when it is small, so the agent sees the picture; a
 // larger one than the cap (64 KiB by default) stays an empty box of its size; one under a mask
 // rule is never read — its bytes are in no frame the server received (test-only frame capture).
+// An http(s) image the site selects (`inlineImages.selector`), which the agent's browser is refused
+// (as without the customer's login cookie), is inlined too.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,6 +27,10 @@ before(async () => {
   if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
   fs.mkdirSync(path.join(staticDir, 'fixture'), { recursive: true });
   fs.copyFileSync(path.join(here, 'page.html'), path.join(staticDir, 'fixture', 'images.html'));
+  // The "private" image: only the customer may load it (the agent's request is refused below).
+  const png = new PNG({ width: 48, height: 32 });
+  for (let i = 0; i < png.data.length; i += 4) { png.data[i] = 200; png.data[i + 1] = 90; png.data[i + 2] = (i / 4) % 48 * 5; png.data[i + 3] = 255; }
+  fs.writeFileSync(path.join(staticDir, 'fixture', 'private.png'), PNG.sync.write(png));
   captureFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-images-cap-')), 'frames.bin');
   ctx = await setupCase('inline-images', {
     serverEnv: { COBROWSE_STATIC_DIR: staticDir, COBROWSE_TEST_CAPTURE_FRAMES: captureFile },
@@ -46,6 +52,9 @@ const base64Of = (id) => ctx.customer.evaluate(async (i) => {
 }, id);
 
 test('small blob: images are inlined for the agent; large and masked ones are not', { timeout: 120_000 }, async () => {
+  // As if the image needed the customer's login cookie: the agent's browser is refused.
+  let agentAsked = 0;
+  await ctx.agent.route('**/fixture/private.png', (route) => { agentAsked += 1; return route.fulfill({ status: 403, body: 'login required' }); });
   await openCustomer(ctx, '/cobrowse/fixture/images.html');
   // One image exists before the session (arrives in the snapshot), the others come later.
   await ctx.customer.evaluate(() => window.addBlobImage('early', 64, 48, { hue: 20 }));
@@ -57,6 +66,13 @@ test('small blob: images are inlined for the agent; large and masked ones are no
     const img = document.getElementById('cobrowse-replica').contentDocument?.getElementById('early');
     return img && /^data:image\/png;base64,/.test(img.getAttribute('src') || '') && img.complete && img.naturalWidth === 64;
   });
+  // The site-selected http(s) image (`inlineImages.selector`) is fetched by the customer's browser
+  // and inlined, although the agent's own request for it was refused.
+  await waitIn(ctx, ctx.agent, 'the private image inlined in the replica', () => {
+    const img = document.getElementById('cobrowse-replica').contentDocument?.getElementById('private');
+    return img && /^data:image\/png;base64,/.test(img.getAttribute('src') || '') && img.complete && img.naturalWidth === 48;
+  });
+  assert.ok(agentAsked >= 1, 'the agent\'s browser tried the URL itself first and was refused');
   await ctx.customer.evaluate(() => Promise.all([
     window.addBlobImage('late', 120, 80, { hue: 140 }),
     window.addBlobImage('big', 200, 200, { noise: true }), // ~160 KB of PNG: over the cap
@@ -102,5 +118,6 @@ test('small blob: images are inlined for the agent; large and masked ones are no
   // The rest of the page is still equal (images compared by src are left out of this check:
   // the replica's data: URL stands for the customer's blob: URL).
   await ctx.customer.evaluate(() => { for (const i of [...document.images]) i.remove(); });
+  // (The private image's inlined src differs from its URL by design; it is removed too.)
   await waitForReplica(ctx);
 });
