@@ -7,6 +7,9 @@
 
 use serde::Deserialize;
 
+use crate::locale::TextMap;
+pub use crate::locale::Texts;
+
 /// Where the co-browse button sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -34,159 +37,6 @@ impl ButtonPosition {
     }
 }
 
-/// Texts of the customer UI. Missing entries fall back to the locale's defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct Texts {
-    /// The co-browse button.
-    pub button: String,
-    /// Accessible label of the button.
-    pub button_label: String,
-    /// "Are you on a call or chat with an agent?"
-    pub confirm_question: String,
-    /// Confirmation "yes".
-    pub yes: String,
-    /// Confirmation "no".
-    pub no: String,
-    /// Shown after "no": start a call or chat first.
-    pub need_agent: String,
-    /// Close a notice or dialog.
-    pub close: String,
-    /// Label before the session number.
-    pub session_number: String,
-    /// Hint under the number.
-    pub read_to_agent: String,
-    /// Copy button.
-    pub copy: String,
-    /// After copying.
-    pub copied: String,
-    /// Exit button.
-    pub exit: String,
-    /// Session is being created.
-    pub connecting: String,
-    /// An agent joined.
-    pub agent_joined: String,
-    /// The agent left.
-    pub agent_left: String,
-    /// The session ended (followed by the reason).
-    pub ended: String,
-    /// Reason: the customer ended it.
-    pub reason_customer: String,
-    /// Reason: the agent ended it.
-    pub reason_agent: String,
-    /// Reason: ended by the site or an integration.
-    pub reason_stopped: String,
-    /// Reason: nobody joined in time.
-    pub reason_timeout: String,
-    /// Reason: the connection was lost.
-    pub reason_connection: String,
-    /// Reason: the server shut down.
-    pub reason_server: String,
-    /// The agent is busy with another session.
-    pub agent_busy: String,
-    /// Starting failed.
-    pub error: String,
-    /// The agent asks for write mode.
-    pub write_request: String,
-    /// Allow write mode.
-    pub allow: String,
-    /// Deny write mode.
-    pub deny: String,
-    /// Take control back from the agent (ends write mode).
-    pub revoke: String,
-    /// Write mode is on.
-    pub control_granted: String,
-    /// Write mode is off again.
-    pub control_revoked: String,
-}
-
-impl Texts {
-    /// Built-in texts for `locale` (`en` and `de`; anything else falls back to English).
-    pub fn for_locale(locale: &str) -> Texts {
-        let t = |s: &str| s.to_owned();
-        if locale.to_ascii_lowercase().starts_with("de") {
-            return Texts {
-                button: t("Co-Browsing"),
-                button_label: t("Co-Browsing mit einem Mitarbeiter starten"),
-                confirm_question: t("Sprechen oder chatten Sie gerade mit einem Mitarbeiter?"),
-                yes: t("Ja"),
-                no: t("Nein"),
-                need_agent: t(
-                    "Bitte rufen Sie uns zuerst an oder starten Sie einen Chat. Der Mitarbeiter braucht die Sitzungsnummer.",
-                ),
-                close: t("Schließen"),
-                session_number: t("Ihre Sitzungsnummer"),
-                read_to_agent: t("Nennen Sie diese Nummer dem Mitarbeiter."),
-                copy: t("Kopieren"),
-                copied: t("Kopiert"),
-                exit: t("Co-Browsing beenden"),
-                connecting: t("Verbinde …"),
-                agent_joined: t("Ein Mitarbeiter sieht jetzt diese Seite."),
-                agent_left: t("Der Mitarbeiter hat die Sitzung verlassen."),
-                ended: t("Co-Browsing beendet"),
-                reason_customer: t("Sie haben die Sitzung beendet."),
-                reason_agent: t("Der Mitarbeiter hat die Sitzung beendet."),
-                reason_stopped: t("Die Sitzung wurde beendet."),
-                reason_timeout: t("Niemand ist rechtzeitig beigetreten."),
-                reason_connection: t("Die Verbindung ist abgebrochen."),
-                reason_server: t("Der Server wurde heruntergefahren."),
-                agent_busy: t("Der Mitarbeiter ist gerade in einer anderen Sitzung."),
-                error: t("Co-Browsing konnte nicht gestartet werden."),
-                write_request: t(
-                    "Der Mitarbeiter möchte auf dieser Seite für Sie klicken und tippen. Erlauben?",
-                ),
-                allow: t("Erlauben"),
-                deny: t("Ablehnen"),
-                revoke: t("Kontrolle zurücknehmen"),
-                control_granted: t(
-                    "Der Mitarbeiter kann jetzt auf dieser Seite klicken und tippen.",
-                ),
-                control_revoked: t("Der Mitarbeiter kann nur noch zeigen."),
-            };
-        }
-        Texts {
-            button: t("Co-browse"),
-            button_label: t("Start co-browsing with an agent"),
-            confirm_question: t("Are you on a call or chat with an agent?"),
-            yes: t("Yes"),
-            no: t("No"),
-            need_agent: t(
-                "Please call us or start a chat first. The agent will need your session number.",
-            ),
-            close: t("Close"),
-            session_number: t("Your session number"),
-            read_to_agent: t("Read this number to the agent."),
-            copy: t("Copy"),
-            copied: t("Copied"),
-            exit: t("Exit co-browsing"),
-            connecting: t("Connecting…"),
-            agent_joined: t("An agent is now viewing this page."),
-            agent_left: t("The agent left the session."),
-            ended: t("Co-browsing ended"),
-            reason_customer: t("You ended the session."),
-            reason_agent: t("The agent ended the session."),
-            reason_stopped: t("The session was stopped."),
-            reason_timeout: t("No agent joined in time."),
-            reason_connection: t("The connection was lost."),
-            reason_server: t("The server shut down."),
-            agent_busy: t("The agent is busy with another session."),
-            error: t("Co-browsing could not start."),
-            write_request: t("The agent asks to click and type on this page for you. Allow?"),
-            allow: t("Allow"),
-            deny: t("Deny"),
-            revoke: t("Take back control"),
-            control_granted: t("The agent can now click and type on this page."),
-            control_revoked: t("The agent can only point again."),
-        }
-    }
-}
-
-impl Default for Texts {
-    fn default() -> Self {
-        Texts::for_locale("en")
-    }
-}
-
 /// Configuration, as the loader or the npm package passes it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -202,7 +52,9 @@ pub struct Config {
     pub button_position: ButtonPosition,
     /// Ask "are you on a call or chat with an agent?" before starting.
     pub confirm_call: bool,
-    /// Locale for the built-in texts (`en`, `de`).
+    /// Language of the UI texts (`de`, `pt-BR`); empty means the page's `<html lang>`, then the
+    /// browser's language. English and German are built in; others are loaded from the server
+    /// (`locale` module).
     pub locale: String,
     /// Text overrides, merged over the locale's texts (only the fields given).
     pub texts: Option<TextOverrides>,
@@ -269,7 +121,7 @@ impl Default for Config {
             button: true,
             button_position: ButtonPosition::default(),
             confirm_call: false,
-            locale: "en".into(),
+            locale: String::new(),
             texts: None,
             write_mode: true,
             inline_images: InlineImages::default(),
@@ -278,13 +130,21 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The effective texts: the locale's, with the site's overrides applied.
+    /// The effective texts for the built-in language `tag` (English if it is not built in),
+    /// with the site's overrides applied.
+    pub fn texts_for(&self, tag: &str) -> Texts {
+        let map = crate::locale::built_in(tag).and_then(|j| crate::locale::parse_map(j).ok());
+        self.texts_with(map.as_ref())
+    }
+
+    /// The effective texts over a loaded language table (`None`: English).
+    pub fn texts_with(&self, locale: Option<&TextMap>) -> Texts {
+        Texts::build(locale, self.texts.as_ref().map(|o| &o.0))
+    }
+
+    /// The effective texts for the configured `locale` (built-in languages only).
     pub fn texts(&self) -> Texts {
-        let mut t = Texts::for_locale(&self.locale);
-        if let Some(p) = &self.texts {
-            p.apply(&mut t);
-        }
-        t
+        self.texts_for(&self.locale)
     }
 
     /// The server URL without a trailing slash.
@@ -297,57 +157,12 @@ impl Config {
     }
 }
 
-/// Text overrides by camelCase field name. A map rather than `Texts` with defaults, because the
-/// defaults depend on the locale, which serde does not know while reading the fields.
+/// Text overrides by key (the locale files' keys). A map rather than `Texts` with defaults,
+/// because the defaults depend on the language, which serde does not know while reading the
+/// fields. Unknown keys are ignored.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
 #[serde(transparent)]
 pub struct TextOverrides(pub std::collections::BTreeMap<String, String>);
-
-mod overrides {
-    use super::{TextOverrides, Texts};
-
-    impl TextOverrides {
-        /// Writes every known override into `t`; unknown keys are ignored.
-        pub fn apply(&self, t: &mut Texts) {
-            for (k, v) in &self.0 {
-                let slot = match k.as_str() {
-                    "button" => &mut t.button,
-                    "buttonLabel" => &mut t.button_label,
-                    "confirmQuestion" => &mut t.confirm_question,
-                    "yes" => &mut t.yes,
-                    "no" => &mut t.no,
-                    "needAgent" => &mut t.need_agent,
-                    "close" => &mut t.close,
-                    "sessionNumber" => &mut t.session_number,
-                    "readToAgent" => &mut t.read_to_agent,
-                    "copy" => &mut t.copy,
-                    "copied" => &mut t.copied,
-                    "exit" => &mut t.exit,
-                    "connecting" => &mut t.connecting,
-                    "agentJoined" => &mut t.agent_joined,
-                    "agentLeft" => &mut t.agent_left,
-                    "ended" => &mut t.ended,
-                    "reasonCustomer" => &mut t.reason_customer,
-                    "reasonAgent" => &mut t.reason_agent,
-                    "reasonStopped" => &mut t.reason_stopped,
-                    "reasonTimeout" => &mut t.reason_timeout,
-                    "reasonConnection" => &mut t.reason_connection,
-                    "reasonServer" => &mut t.reason_server,
-                    "agentBusy" => &mut t.agent_busy,
-                    "error" => &mut t.error,
-                    "writeRequest" => &mut t.write_request,
-                    "allow" => &mut t.allow,
-                    "deny" => &mut t.deny,
-                    "revoke" => &mut t.revoke,
-                    "controlGranted" => &mut t.control_granted,
-                    "controlRevoked" => &mut t.control_revoked,
-                    _ => continue,
-                };
-                slot.clone_from(v);
-            }
-        }
-    }
-}
 
 /// Groups a 9-digit token for reading aloud: `123456789` → `123 456 789`.
 pub fn group_token(token: &str) -> String {

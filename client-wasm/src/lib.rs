@@ -18,8 +18,9 @@
 //! * [`selection`] — selection offsets as they may leave the browser (masked text in placeholder units).
 //! * [`throttle`] — animation-frame coalescing of scroll, pointer and resize events.
 //! * [`backoff`] — reconnect delays with jitter.
-//! * [`config`] — the site's configuration and localizable UI texts.
+//! * [`config`] — the site's configuration.
 //! * [`consent`] — reconciling the customer's write-mode consent with the server's on reconnect.
+//! * [`locale`] — the UI texts from `www/locales/customer/*.json` and language fallbacks.
 //! * [`web`] — the browser side: [`web::dom`] (DomTree over `web_sys`), [`web::recorder`]
 //!   (observer and listeners), [`web::sheets`] (CSSOM capture), [`web::ui`] (customer UI), [`web::actions`] (write-mode actions),
 //!   [`web::restrict`] (restriction rules in the browser, the customer's mask marker),
@@ -32,6 +33,7 @@ pub mod capture;
 pub mod coalesce;
 pub mod config;
 pub mod consent;
+pub mod locale;
 pub mod mask;
 pub mod mirror;
 pub mod restrictions;

@@ -3,10 +3,12 @@
 /** Corner of the co-browse button. */
 export type ButtonPosition = 'bottom-right' | 'bottom-left' | 'top-right' | 'top-left';
 
-/** Texts of the customer UI; any subset overrides the locale's defaults. */
+/** Texts of the customer UI (keys of `www/locales/customer/en.json`); any subset overrides the
+ * language's texts. */
 export interface CobrowseTexts {
   button?: string;
   buttonLabel?: string;
+  panelLabel?: string;
   confirmQuestion?: string;
   yes?: string;
   no?: string;
@@ -49,7 +51,8 @@ export interface CobrowseConfig {
   buttonPosition?: ButtonPosition;
   /** Ask "are you on a call or chat with an agent?" before starting from the button. */
   confirmCall?: boolean;
-  /** Locale of the built-in texts: `en` (default) or `de`. */
+  /** Language of the UI (`de`, `pt-BR`): default the page's `<html lang>`, then the browser's.
+   * `en` and `de` are built in; others load from `/cobrowse/locales/customer/<tag>.json`. */
   locale?: string;
   /** Text overrides. */
   texts?: CobrowseTexts;

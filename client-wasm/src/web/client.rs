@@ -274,6 +274,8 @@ struct Inner {
     me: Weak<RefCell<Inner>>,
     config: Config,
     texts: Texts,
+    /// The UI's language tag (`web::lang::language`).
+    lang: String,
     window: Window,
     document: Document,
     phase: Phase,
@@ -922,12 +924,14 @@ impl CobrowseClient {
         let document = window
             .document()
             .ok_or_else(|| JsValue::from_str("no document"))?;
-        let texts = config.texts();
+        let lang = crate::web::lang::language(&document, &config.locale);
+        let texts = config.texts_for(&lang);
         let inner = Rc::new_cyclic(|me| {
             RefCell::new(Inner {
                 me: me.clone(),
                 config,
                 texts,
+                lang,
                 window,
                 document,
                 phase: Phase::Idle,
@@ -962,11 +966,28 @@ impl CobrowseClient {
             let ui = Ui::mount(
                 &i.document,
                 i.texts.clone(),
+                &i.lang,
                 i.config.button,
                 i.config.button_position,
                 on_action,
             )?;
             i.ui = Some(ui);
+            if crate::locale::built_in(&i.lang).is_none()
+                && let Some(base) = i.config.server_base()
+            {
+                // A language that is not compiled in: English until the server's file arrives.
+                let (weak, lang) = (Rc::downgrade(&self.inner), i.lang.clone());
+                spawn_local(async move {
+                    if let Some(map) = crate::web::lang::fetch(&base, &lang).await {
+                        with_inner(&weak, move |i| {
+                            i.texts = i.config.texts_with(Some(&map));
+                            if let Some(ui) = &mut i.ui {
+                                ui.set_texts(i.texts.clone());
+                            }
+                        });
+                    }
+                });
+            }
         }
         if !crate::web::restrict::loaded()
             && let Some(base) = i.config.server_base()

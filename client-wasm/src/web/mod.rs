@@ -6,6 +6,7 @@ pub mod canvas;
 pub mod client;
 pub mod dom;
 pub mod images;
+pub mod lang;
 pub mod media;
 pub mod recorder;
 pub mod restrict;

@@ -3,8 +3,12 @@
 //!
 //! Everything lives in one open shadow root under a host element carrying `data-cobrowse-ui`, so
 //! the page's CSS cannot break it and the recorder never captures it. Controls are real
-//! `<button>`s with ARIA labels; the confirmation is a `role="dialog"` with `aria-modal`, takes
-//! focus when it opens, keeps Tab inside, closes on Escape and gives focus back to the button.
+//! `<button>`s; both dialogs (call confirmation, write-mode consent) are `role="dialog"` with
+//! `aria-modal`, take focus when they open, keep Tab inside, answer Escape (close / deny) and give
+//! focus back. Texts come from [`Texts`] (the locale files) through `data-t` / `data-t-label`
+//! keys, so a language loaded later rewrites them in place; the UI's `lang` attribute names the
+//! language. Colours follow `prefers-contrast: more` and `forced-colors`. axe-core checks every
+//! state in the `accessibility` e2e case.
 //!
 //! Stable hooks for tests and hosts (ARCHITECTURE.md, "Selectors"): the host is `#cobrowse-ui`
 //! with `data-state` (`idle|starting|waiting|active|ended`); buttons carry `data-cobrowse-action`
@@ -21,7 +25,7 @@
 
 use crate::config::{ButtonPosition, Texts, group_token};
 use crate::web::dom::UI_ATTR;
-use gloo_events::EventListener;
+use gloo_events::{EventListener, EventListenerOptions};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -92,7 +96,8 @@ button.primary{background:#0b57d0;color:#fff}
 button:focus-visible{outline:3px solid #f4b400;outline-offset:2px}
 .launch{position:fixed;z-index:2147483646;box-shadow:0 2px 8px rgba(0,0,0,.25);padding:10px 16px;border-radius:22px}
 .panel{position:fixed;z-index:2147483646;background:#fff;border:1px solid #c4c7c5;border-radius:10px;box-shadow:0 4px 16px rgba(0,0,0,.2);padding:14px;width:260px}
-.panel[hidden],.launch[hidden],.modal-bg[hidden],[hidden]{display:none}
+[hidden]{display:none!important}
+/* (!important: a `.row{display:flex}` below must not show a hidden row.) */
 .num{display:block;font-size:26px;font-weight:700;letter-spacing:2px;margin:4px 0;font-variant-numeric:tabular-nums}
 .row{display:flex;gap:8px;flex-wrap:wrap;margin-top:8px}
 .hint,.status{margin:6px 0 0;color:#444}
@@ -103,6 +108,23 @@ button:focus-visible{outline:3px solid #f4b400;outline-offset:2px}
 .ring{position:absolute;left:0;top:0;width:44px;height:44px;margin:-22px 0 0 -22px;border:3px solid #e6007e;border-radius:50%;opacity:0}
 .ring.go{animation:cbring .8s ease-out}
 @keyframes cbring{from{opacity:1;transform:scale(.3)}to{opacity:0;transform:scale(1.4)}}
+.sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
+@media (prefers-contrast:more){
+.cb{color:#000}
+button{border:2px solid #002e7a;color:#002e7a}
+button.primary{background:#002e7a;color:#fff}
+button:focus-visible{outline:3px solid #000;outline-offset:2px}
+.panel,.modal{border:2px solid #000}
+.hint,.status{color:#000}
+.modal-bg{background:rgba(0,0,0,.6)}
+}
+@media (forced-colors:active){
+button{border:2px solid ButtonText}
+button:focus-visible{outline:3px solid Highlight}
+.panel,.modal{border:2px solid CanvasText}
+.ptr,.ring{forced-color-adjust:none}
+}
+@media (prefers-reduced-motion:reduce){.ring.go{animation-duration:1.5s}}
 "#;
 
 /// The mounted UI.
@@ -126,6 +148,7 @@ impl Ui {
     pub fn mount(
         document: &Document,
         texts: Texts,
+        lang: &str,
         show_button: bool,
         position: ButtonPosition,
         on_action: Rc<dyn Fn(UiAction)>,
@@ -136,32 +159,35 @@ impl Ui {
         host.set_attribute("data-state", "idle")?;
         let init = web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open);
         let root = host.attach_shadow(&init)?;
-        let e = |s: &str| escape_html(s);
         let pos = position.css();
+        let lang = escape_html(lang);
+        // Texts go in by `apply_texts` (also when a language file arrives later): each element
+        // names its key in `data-t` (text) or `data-t-label` (aria-label).
         root.set_inner_html(&format!(
             r##"<style>{CSS}</style>
-<div class="cb">
-  <button class="launch primary" data-cobrowse-action="start" style="{pos}" aria-label="{label}"{hidden}>{button}</button>
-  <section class="panel" style="{pos}" role="region" aria-label="{button}" hidden>
+<div class="cb" lang="{lang}">
+  <button class="launch primary" data-cobrowse-action="start" style="{pos}" aria-describedby="cb-launch-desc" data-t="button"{hidden}></button>
+  <span id="cb-launch-desc" class="sr" data-t="buttonLabel"></span>
+  <section class="panel" style="{pos}" data-t-label="panelLabel" hidden>
     <div data-part="number">
-      <span id="cb-num-label">{num_label}</span>
+      <span id="cb-num-label" data-t="sessionNumber"></span>
       <output class="num" data-cobrowse-token aria-labelledby="cb-num-label"></output>
-      <p class="hint">{hint}</p>
+      <p class="hint" data-t="readToAgent"></p>
       <div class="row">
-        <button data-cobrowse-action="copy">{copy}</button>
-        <button class="primary" data-cobrowse-action="exit">{exit}</button>
+        <button data-cobrowse-action="copy" data-t="copy"></button>
+        <button class="primary" data-cobrowse-action="exit" data-t="exit"></button>
       </div>
-      <div class="row" data-part="revoke" hidden><button data-cobrowse-action="revoke">{revoke}</button></div>
+      <div class="row" data-part="revoke" hidden><button data-cobrowse-action="revoke" data-t="revoke"></button></div>
     </div>
     <p class="status" role="status" aria-live="polite"></p>
-    <div class="row" data-part="close" hidden><button data-cobrowse-action="close">{close}</button></div>
+    <div class="row" data-part="close" hidden><button data-cobrowse-action="close" data-t="close"></button></div>
   </section>
   <div class="modal-bg" data-part="write" hidden>
     <div class="modal" role="dialog" aria-modal="true" aria-labelledby="cb-w">
-      <p id="cb-w">{write_request}</p>
+      <p id="cb-w" data-t="writeRequest"></p>
       <div class="row">
-        <button class="primary" data-cobrowse-action="grant">{allow}</button>
-        <button data-cobrowse-action="deny">{deny}</button>
+        <button class="primary" data-cobrowse-action="grant" data-t="allow"></button>
+        <button data-cobrowse-action="deny" data-t="deny"></button>
       </div>
     </div>
   </div>
@@ -169,10 +195,10 @@ impl Ui {
     <div class="modal" role="dialog" aria-modal="true" aria-labelledby="cb-q">
       <p id="cb-q"></p>
       <div class="row" data-part="answers">
-        <button class="primary" data-cobrowse-action="confirm-yes">{yes}</button>
-        <button data-cobrowse-action="confirm-no">{no}</button>
+        <button class="primary" data-cobrowse-action="confirm-yes" data-t="yes"></button>
+        <button data-cobrowse-action="confirm-no" data-t="no"></button>
       </div>
-      <div class="row" data-part="dismiss" hidden><button data-cobrowse-action="close">{close}</button></div>
+      <div class="row" data-part="dismiss" hidden><button data-cobrowse-action="close" data-t="close"></button></div>
     </div>
   </div>
   <div class="overlay" aria-hidden="true">
@@ -180,21 +206,9 @@ impl Ui {
     <div class="ring"></div>
   </div>
 </div>"##,
-            label = e(&texts.button_label),
-            button = e(&texts.button),
             hidden = if show_button { "" } else { " hidden" },
-            num_label = e(&texts.session_number),
-            hint = e(&texts.read_to_agent),
-            copy = e(&texts.copy),
-            exit = e(&texts.exit),
-            close = e(&texts.close),
-            yes = e(&texts.yes),
-            no = e(&texts.no),
-            revoke = e(&texts.revoke),
-            write_request = e(&texts.write_request),
-            allow = e(&texts.allow),
-            deny = e(&texts.deny),
         ));
+        apply_texts(&root, &texts);
         let target = document
             .document_element()
             .ok_or_else(|| JsValue::from_str("document has no root element"))?;
@@ -219,27 +233,35 @@ impl Ui {
         // Escape closes the dialog; Tab stays inside it while it is open.
         let root_for_keys = root.clone();
         let cb = Rc::clone(&on_action);
-        listeners.push(EventListener::new(&root, "keydown", move |e: &Event| {
-            let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
-                return;
-            };
-            let open = |part: &str| {
-                query(&root_for_keys, &format!("[data-part={part}]")).is_some_and(|b| !b.hidden())
-            };
-            let (write, confirm) = (open("write"), open("confirm"));
-            if !write && !confirm {
-                return;
-            }
-            if k.key() == "Escape" {
-                cb(if write {
-                    UiAction::Deny
-                } else {
-                    UiAction::Close
-                });
-            } else if k.key() == "Tab" {
-                trap_tab(&root_for_keys, k);
-            }
-        }));
+        // Not passive (gloo's default): the trap must be able to cancel the browser's own Tab move.
+        let opts = EventListenerOptions::enable_prevent_default();
+        listeners.push(EventListener::new_with_options(
+            &root,
+            "keydown",
+            opts,
+            move |e: &Event| {
+                let Some(k) = e.dyn_ref::<KeyboardEvent>() else {
+                    return;
+                };
+                let open = |part: &str| {
+                    query(&root_for_keys, &format!("[data-part={part}]"))
+                        .is_some_and(|b| !b.hidden())
+                };
+                let (write, confirm) = (open("write"), open("confirm"));
+                if !write && !confirm {
+                    return;
+                }
+                if k.key() == "Escape" {
+                    cb(if write {
+                        UiAction::Deny
+                    } else {
+                        UiAction::Close
+                    });
+                } else if k.key() == "Tab" {
+                    trap_tab(&root_for_keys, k);
+                }
+            },
+        ));
 
         Ok(Ui {
             document: document.clone(),
@@ -258,6 +280,13 @@ impl Ui {
         if let Some(el) = self.part(sel) {
             el.set_hidden(hidden);
         }
+    }
+
+    /// Replaces the texts (a language file arrived from the server) and rewrites every static
+    /// label; status lines change at their next update.
+    pub fn set_texts(&mut self, texts: Texts) {
+        apply_texts(&self.root, &texts);
+        self.texts = texts;
     }
 
     /// Mirrors the client's phase on the host (`data-state`) for tests and host pages.
@@ -465,6 +494,48 @@ impl Ui {
     /// The document the UI lives in.
     pub fn document(&self) -> &Document {
         &self.document
+    }
+}
+
+/// Writes `texts` into every element that names a key (`data-t`, `data-t-label`).
+fn apply_texts(root: &ShadowRoot, texts: &Texts) {
+    let t = texts;
+    let by_key = |k: &str| -> Option<&str> {
+        Some(match k {
+            "button" => &t.button,
+            "buttonLabel" => &t.button_label,
+            "panelLabel" => &t.panel_label,
+            "sessionNumber" => &t.session_number,
+            "readToAgent" => &t.read_to_agent,
+            "copy" => &t.copy,
+            "exit" => &t.exit,
+            "revoke" => &t.revoke,
+            "close" => &t.close,
+            "writeRequest" => &t.write_request,
+            "allow" => &t.allow,
+            "deny" => &t.deny,
+            "yes" => &t.yes,
+            "no" => &t.no,
+            _ => return None,
+        })
+    };
+    for (attr, label) in [("data-t", false), ("data-t-label", true)] {
+        let Ok(list) = root.query_selector_all(&format!("[{attr}]")) else {
+            continue;
+        };
+        for i in 0..list.length() {
+            let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
+                continue;
+            };
+            let Some(text) = el.get_attribute(attr).and_then(|k| by_key(&k)) else {
+                continue;
+            };
+            if label {
+                let _ = el.set_attribute("aria-label", text);
+            } else {
+                el.set_text_content(Some(text));
+            }
+        }
     }
 }
 
