@@ -15,8 +15,9 @@
 //! * [`replica`] — the replica model: id → node bookkeeping and the order page state is applied
 //!   in, over a [`replica::DomBackend`] trait.
 //! * [`viewport`] — scaling the customer-sized frame into the agent's area, pointer mapping.
-//! * [`params`] — page parameters (`#sid=`, `debug`, `nosidinput`, `agentId`, `auth`), reconnect
-//!   backoff, status texts.
+//! * [`params`] — page parameters (`#sid=`, `debug`, `nosidinput`, `agentId`, `auth`, `lang`,
+//!   `theme`), reconnect backoff.
+//! * [`locale`] — the page's texts from `www/locales/agent/*.json`, language and theme choice.
 //! * [`log`] — debug logging switched on by `#debug=1`.
 //! * [`encode`] — base64 for the `data:` URLs of canvas frames.
 //! * [`error`] — [`error::AgentError`], what start-up can fail with.
@@ -24,6 +25,8 @@
 //! Browser modules (wasm32 only), tested with `wasm-bindgen-test` in headless Chromium:
 //! * `web::dom` — the real [`replica::DomBackend`] over web-sys, in a sandboxed iframe.
 //! * `web::app` — the agent page: join flow, WebSocket, status, pointers, toolbar.
+//! * `web::prefs` — language and theme in the browser: server defaults, locale files, the theme
+//!   picker.
 //! * `web::styles` — constructed/adopted stylesheets and the pseudo-state sheet (`:hover`,
 //!   `:focus`, `:active` of the customer, and the agent's own hover) via `cobrowse_css_rewrite`.
 //!
@@ -34,6 +37,7 @@
 pub mod encode;
 pub mod error;
 pub mod frames;
+pub mod locale;
 pub mod log;
 pub mod params;
 pub mod replica;

@@ -1,10 +1,8 @@
 //! The agent page's parameters and small policies: session number, debug flag, embedding options,
-//! reconnect backoff, and the texts the status line shows.
+//! reconnect backoff, and the language and theme asked for.
 //!
 //! Parameters come from the fragment (`#sid=123456789&debug=1`) and the query string (`?sid=…`);
 //! the fragment wins, because hosts that embed the page set it without reloading.
-
-use cobrowse_protocol::{EndReason, ErrorCode};
 
 /// What the page was opened with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,6 +17,10 @@ pub struct PageParams {
     pub agent_id: Option<String>,
     /// `auth=…`.
     pub auth: Option<String>,
+    /// `lang=de`: the page's language (see `locale`).
+    pub lang: Option<String>,
+    /// `theme=light|dark|high-contrast|auto`.
+    pub theme: Option<String>,
 }
 
 /// Normalises a typed session number: digits only (spaces and dashes people type are dropped),
@@ -83,6 +85,8 @@ pub fn parse(search: &str, hash: &str) -> PageParams {
             "nosidinput" => p.no_sid_input = truthy(&v),
             "agentId" | "agentid" if !v.is_empty() => p.agent_id = Some(v),
             "auth" if !v.is_empty() => p.auth = Some(v),
+            "lang" if !v.is_empty() => p.lang = Some(v),
+            "theme" if !v.is_empty() => p.theme = Some(v),
             _ => {}
         }
     }
@@ -122,37 +126,6 @@ pub fn ws_url_from_server(server_url: &str) -> Option<String> {
     (!host.is_empty()).then(|| format!("{scheme}://{host}/cobrowse/ws"))
 }
 
-/// The status line's text for a session end.
-pub fn end_reason_text(reason: &EndReason) -> String {
-    match reason {
-        EndReason::CustomerExit => "The customer ended the session.".into(),
-        EndReason::AgentExit => "You ended the session.".into(),
-        EndReason::ControllerStop => "The session was ended by the agent desktop.".into(),
-        EndReason::ApiStop => "The session was stopped.".into(),
-        EndReason::InactivityTimeout => "The session timed out.".into(),
-        EndReason::ConnectionLost => "The connection was lost for too long.".into(),
-        EndReason::ServerShutdown => "The server shut down.".into(),
-        EndReason::Other(s) => format!("The session ended: {s}"),
-    }
-}
-
-/// What an error frame means for the agent: the text, and whether retrying can help.
-pub fn error_text(code: ErrorCode) -> (&'static str, bool) {
-    match code {
-        ErrorCode::UnknownSession => ("No such session. Check the number.", false),
-        ErrorCode::SessionEnded => ("This session has ended.", false),
-        ErrorCode::Unauthorized => ("Not authorised to join this session.", false),
-        ErrorCode::RateLimited => ("Too many attempts. Wait a minute and try again.", false),
-        ErrorCode::AgentBusy => ("You are already in the maximum number of sessions.", false),
-        ErrorCode::OriginRefused => ("This page is not allowed to join.", false),
-        ErrorCode::UnsupportedVersion => ("The server speaks another protocol version.", false),
-        ErrorCode::ProtocolViolation | ErrorCode::BadFrame | ErrorCode::TooLarge => {
-            ("The connection failed (protocol error).", true)
-        }
-        ErrorCode::CustomerPresent | ErrorCode::Internal => ("Server error.", true),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +146,9 @@ mod tests {
         // The fragment wins over the query.
         let p = parse("?sid=111111111", "sid=222222222");
         assert_eq!(p.sid.as_deref(), Some("222222222"));
+        let p = parse("?lang=en", "#lang=de&theme=dark");
+        assert_eq!(p.lang.as_deref(), Some("de"));
+        assert_eq!(p.theme.as_deref(), Some("dark"));
     }
 
     #[test]
@@ -222,13 +198,5 @@ mod tests {
         );
         assert_eq!(ws_url_from_server("ftp://x"), None);
         assert_eq!(ws_url_from_server("https://"), None);
-    }
-
-    #[test]
-    fn end_and_error_texts() {
-        assert!(end_reason_text(&EndReason::CustomerExit).contains("customer"));
-        assert!(end_reason_text(&EndReason::Other("x".into())).ends_with("x"));
-        assert!(!error_text(ErrorCode::UnknownSession).1);
-        assert!(error_text(ErrorCode::Internal).1);
     }
 }

@@ -83,6 +83,8 @@ pub const OPTIONS: &[&str] = &[
     "static.dir",
     "static.browserHardCacheDuration",
     "static.frameAncestors",
+    "ui.locale",
+    "ui.theme",
     "storage.type",
     "storage.dataDir",
     "storage.cassandra.contactPoints",
@@ -228,6 +230,7 @@ struct RawConfig {
     statics: RawStatic,
     storage: RawStorage,
     limits: RawLimits,
+    ui: RawUi,
 }
 
 impl Default for RawConfig {
@@ -247,6 +250,7 @@ impl Default for RawConfig {
             statics: RawStatic::default(),
             storage: RawStorage::default(),
             limits: RawLimits::default(),
+            ui: RawUi::default(),
         }
     }
 }
@@ -339,6 +343,17 @@ impl Default for RawSession {
         }
     }
 }
+
+/// Agent page defaults (`GET /cobrowse/rest/ui.json`); empty means "the agent's browser decides".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+struct RawUi {
+    locale: String,
+    theme: String,
+}
+
+/// Theme names the agent page knows (`agent-ui` `locale::Theme`).
+pub const UI_THEMES: &[&str] = &["auto", "light", "dark", "high-contrast"];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
@@ -612,6 +627,10 @@ pub struct Config {
     pub hard_cache: Duration,
     /// CSP `frame-ancestors` for `slave.html`.
     pub frame_ancestors: String,
+    /// Default language of the agent page (a language tag such as `de`), if set.
+    pub ui_locale: Option<String>,
+    /// Default theme of the agent page (one of [`UI_THEMES`]), if set.
+    pub ui_theme: Option<String>,
     /// Storage backend.
     pub storage: StorageConfig,
     /// Frame decode limits.
@@ -864,6 +883,28 @@ impl RawConfig {
         } else {
             DomPolicy::load(&self.dom_restrictions)?
         };
+        let ui_locale = Some(self.ui.locale.trim().to_owned()).filter(|l| !l.is_empty());
+        if let Some(l) = &ui_locale
+            && (l.len() > 35
+                || l.starts_with('-')
+                || !l
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'))
+        {
+            return Err(invalid(
+                "ui.locale",
+                format!("`{l}` is not a language tag (examples: en, de, pt-BR)"),
+            ));
+        }
+        let ui_theme = Some(self.ui.theme.trim().to_owned()).filter(|t| !t.is_empty());
+        if let Some(t) = &ui_theme
+            && !UI_THEMES.contains(&t.as_str())
+        {
+            return Err(invalid(
+                "ui.theme",
+                format!("`{t}` is not a theme (one of {})", UI_THEMES.join(", ")),
+            ));
+        }
         let fa = self.statics.frame_ancestors.trim();
         if fa.is_empty() || fa.contains([';', ',', '\n', '\r']) {
             return Err(invalid(
@@ -1030,6 +1071,8 @@ impl RawConfig {
             static_dir: self.statics.dir,
             hard_cache: self.statics.browser_hard_cache_duration.0,
             frame_ancestors: fa.to_string(),
+            ui_locale,
+            ui_theme,
             storage,
             limits: cobrowse_protocol::Limits {
                 max_frame_bytes: l.max_frame_bytes,
@@ -1133,6 +1176,24 @@ mod tests {
         let c = load(Some(file), &env, &[("port", "9200")]).expect("all layers");
         assert_eq!(c.port, 9200);
         assert_eq!(c.inactivity_duration, Duration::from_millis(250));
+    }
+
+    #[test]
+    fn ui_defaults_for_the_agent_page() {
+        let c = Config::default();
+        assert_eq!((c.ui_locale, c.ui_theme), (None, None));
+        let c = load(
+            Some("[ui]\nlocale = \"de\"\n"),
+            &[("COBROWSE_UI_THEME", "high-contrast")],
+            &[],
+        )
+        .expect("ui options");
+        assert_eq!(c.ui_locale.as_deref(), Some("de"));
+        assert_eq!(c.ui_theme.as_deref(), Some("high-contrast"));
+        for (option, value) in [("ui.theme", "neon"), ("ui.locale", "../en")] {
+            let err = load(None, &[], &[(option, value)]).expect_err(value);
+            assert!(err.to_string().contains(option), "{err}");
+        }
     }
 
     #[test]

@@ -221,6 +221,13 @@ async fn route(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp 
         (Method::GET, ["live", "sessions", token]) => get(app, req, token).await,
         (Method::POST, ["live", "sessions", token, "stop"]) => stop(app, req, token),
         (Method::GET, ["history", "sessions", id]) => history(app, req, id).await,
+        (Method::GET | Method::HEAD, ["ui.json"]) => json_response(
+            StatusCode::OK,
+            &json!({
+                "locale": app.config.ui_locale,
+                "theme": app.config.ui_theme,
+            }),
+        ),
         (Method::GET | Method::HEAD, ["dom-restrictions.json"]) => {
             let value = serde_json::to_value(&app.config.dom_policy).unwrap_or(Value::Null);
             json_response(StatusCode::OK, &value)
@@ -229,7 +236,8 @@ async fn route(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp 
         | (_, ["live", "sessions", _])
         | (_, ["live", "sessions", _, "stop"])
         | (_, ["history", "sessions", _])
-        | (_, ["dom-restrictions.json"]) => error(
+        | (_, ["dom-restrictions.json"])
+        | (_, ["ui.json"]) => error(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "method not allowed on this resource",

@@ -98,3 +98,50 @@ async fn path_traversal_is_impossible() -> Result<()> {
     }
     server.stop().await
 }
+
+/// The agent page's defaults (`ui.locale`, `ui.theme`) and the locale files it and the customer
+/// client load (operators add a language by adding a file to the static root).
+#[tokio::test]
+async fn ui_defaults_and_locale_files() -> Result<()> {
+    // The repository's own static root, so the real locale files are served.
+    let www = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../www");
+    let plain = TestServer::start(|c| c.static_dir = www).await?;
+    let v = http("GET", &plain.url("/cobrowse/rest/ui.json"), &[], None)
+        .await?
+        .json()?;
+    assert!(v["locale"].is_null() && v["theme"].is_null(), "{v}");
+    for path in [
+        "/cobrowse/locales/agent/de.json",
+        "/cobrowse/locales/customer/en.json",
+    ] {
+        let r = http("GET", &plain.url(path), &[], None).await?;
+        assert_eq!(r.status, 200, "{path}");
+        assert_eq!(r.header("content-type"), Some("application/json"), "{path}");
+        assert!(r.json()?.is_object(), "{path}");
+    }
+    let missing = http(
+        "GET",
+        &plain.url("/cobrowse/locales/agent/xx.json"),
+        &[],
+        None,
+    )
+    .await?;
+    assert_eq!(missing.status, 404);
+    plain.stop().await?;
+
+    let set = TestServer::start(|c| {
+        c.ui_locale = Some("de".into());
+        c.ui_theme = Some("dark".into());
+    })
+    .await?;
+    let r = http("GET", &set.url("/cobrowse/rest/ui.json"), &[], None).await?;
+    assert_eq!(r.status, 200);
+    let v = r.json()?;
+    assert_eq!(
+        (v["locale"].as_str(), v["theme"].as_str()),
+        (Some("de"), Some("dark"))
+    );
+    let post = http("POST", &set.url("/cobrowse/rest/ui.json"), &[], Some("")).await?;
+    assert_eq!(post.status, 405);
+    set.stop().await
+}

@@ -18,6 +18,7 @@
 //! socket or an outdated join never act on the current one.
 
 use super::dom::WebDom;
+use super::prefs::{tr, trf, with_texts};
 use crate::debug;
 use crate::error::AgentError;
 use crate::frames::FramePolicy;
@@ -26,8 +27,8 @@ use crate::replica::Replica;
 use crate::sheets::SheetPolicy;
 use crate::viewport::{self, Fit, Size};
 use cobrowse_protocol::{
-    Click, EndReason, Hello, Message, ModeChange, Party, Pointer, Role, SessionEvent, SessionState,
-    Viewport, decode, encode,
+    Click, EndReason, Hello, Message, ModeChange, Party, Pointer, RefusalReason, Role,
+    SessionEvent, SessionState, Viewport, decode, encode,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use gloo_timers::callback::Timeout;
@@ -208,7 +209,7 @@ type Shared = Rc<RefCell<State>>;
 /// Starts the agent page: reads the parameters, wires the UI, and joins when a session number
 /// was given.
 #[wasm_bindgen]
-pub fn start_agent() -> Result<(), JsValue> {
+pub async fn start_agent() -> Result<(), JsValue> {
     console_error_panic_hook::set_once();
     let window = web_sys::window().ok_or(AgentError::NoDocument)?;
     let doc = window.document().ok_or(AgentError::NoDocument)?;
@@ -218,6 +219,8 @@ pub fn start_agent() -> Result<(), JsValue> {
         &loc.hash().unwrap_or_default(),
     );
     crate::log::set_enabled(params.debug);
+    // Language and theme first: every text below comes from the chosen locale file.
+    super::prefs::init(&doc, &params).await;
     let ui = Ui::find(&doc)?;
     if params.no_sid_input
         && let Some(f) = &ui.join_form
@@ -262,7 +265,7 @@ pub fn start_agent() -> Result<(), JsValue> {
         Some(sid) => join(&state, sid),
         None => {
             let s = state.borrow();
-            s.ui.set_status(UiState::Waiting, "Enter the customer's session number.");
+            s.ui.set_status(UiState::Waiting, &tr("enterSid"));
         }
     }
     Ok(())
@@ -283,10 +286,7 @@ fn wire_ui(state: &Shared, window: &Window) {
                 let raw = s.borrow().ui.sid_input.as_ref().map(|i| i.value());
                 match raw.as_deref().and_then(params::normalize_sid) {
                     Some(sid) => join(&s, sid),
-                    None => s
-                        .borrow()
-                        .ui
-                        .set_status(UiState::Waiting, "A session number has 9 digits."),
+                    None => s.borrow().ui.set_status(UiState::Waiting, &tr("badSid")),
                 }
             },
         ));
@@ -320,7 +320,7 @@ fn wire_ui(state: &Shared, window: &Window) {
         let s = state.clone();
         ls.push(EventListener::new(b, "click", move |_| {
             send(&s, &Message::Mode(ModeChange::Request));
-            set_text(&s.borrow().ui.mode, "Control requested…");
+            set_text(&s.borrow().ui.mode, &tr("controlRequested"));
         }));
     }
     if let Some(b) = &st.ui.exit {
@@ -482,7 +482,7 @@ fn join(state: &Shared, sid: String) {
             i.set_value(&sid);
         }
         s.ui.set_error(None);
-        s.ui.set_status(UiState::Waiting, &format!("Looking up session {sid}…"));
+        s.ui.set_status(UiState::Waiting, &trf("lookingUp", &[("sid", &sid)]));
         s.generation
     };
     let st = state.clone();
@@ -506,13 +506,13 @@ fn join(state: &Shared, sid: String) {
                 if s.generation == generation {
                     // A session we were in that the server no longer knows has ended for good.
                     let text = if s.was_live && code == "unknown_session" {
-                        "The session is over: the server no longer knows it."
+                        tr("sessionGone")
                     } else {
-                        text
+                        tr(text)
                     };
                     s.ended = true;
                     s.ui.set_error(Some(code));
-                    s.ui.set_status(UiState::Ended, text);
+                    s.ui.set_status(UiState::Ended, &text);
                 }
                 return;
             }
@@ -543,6 +543,7 @@ enum Lookup {
     },
     Refused {
         code: &'static str,
+        /// Text key (`locale`).
         text: &'static str,
     },
     Failed(String),
@@ -566,13 +567,13 @@ async fn lookup(sid: &str) -> Lookup {
         404 => {
             return Lookup::Refused {
                 code: "unknown_session",
-                text: "No such session. Check the number and try again.",
+                text: "unknownSessionRetry",
             };
         }
         429 => {
             return Lookup::Refused {
                 code: "rate_limited",
-                text: "Too many attempts. Wait a minute and try again.",
+                text: "rateLimited",
             };
         }
         other => return Lookup::Failed(format!("HTTP {other}")),
@@ -592,7 +593,7 @@ async fn lookup(sid: &str) -> Lookup {
     if field("state").as_deref() == Some("ended") {
         return Lookup::Refused {
             code: "session_ended",
-            text: "This session has ended.",
+            text: "sessionEnded",
         };
     }
     // Absent (older server) or malformed: no third-party frame loads and no sheet is proxied,
@@ -652,8 +653,7 @@ fn connect(state: &Shared, generation: u32, url: &str) {
                 if st.generation != generation {
                     return;
                 }
-                st.ui
-                    .set_status(UiState::Waiting, "Connected. Joining the session…");
+                st.ui.set_status(UiState::Waiting, &tr("joining"));
                 Message::Hello(Hello {
                     role: Role::Agent,
                     token: st.token.clone().unwrap_or_default(),
@@ -700,10 +700,7 @@ fn connect(state: &Shared, generation: u32, url: &str) {
                 if e.code() == 1008 {
                     // Policy: bad token, role or auth. Retrying cannot help.
                     st.refused = true;
-                    st.ui.set_status(
-                        UiState::Ended,
-                        "The server refused this session (it may have ended).",
-                    );
+                    st.ui.set_status(UiState::Ended, &tr("serverRefused"));
                     return;
                 }
             }
@@ -732,9 +729,9 @@ fn schedule_reconnect(state: &Shared, generation: u32) {
     }
     let delay = params::backoff_ms(s.attempt, js_sys::Math::random());
     s.attempt = s.attempt.saturating_add(1);
-    let text = format!(
-        "Connection lost. Reconnecting in {} s…",
-        delay.div_ceil(1000)
+    let text = trf(
+        "reconnecting",
+        &[("seconds", &delay.div_ceil(1000).to_string())],
     );
     s.ui.set_status(UiState::Waiting, &text);
     let st = state.clone();
@@ -785,20 +782,20 @@ fn handle(state: &Shared, msg: Message) {
             super::control::set_write(w.mode == cobrowse_protocol::Mode::Write);
             set_text(
                 &s.ui.mode,
-                match w.mode {
-                    cobrowse_protocol::Mode::Pointer => "Pointer mode",
-                    cobrowse_protocol::Mode::Write => "Write mode",
-                },
+                &tr(match w.mode {
+                    cobrowse_protocol::Mode::Pointer => "modePointer",
+                    cobrowse_protocol::Mode::Write => "modeWrite",
+                }),
             );
             if w.state == SessionState::Ended {
                 drop(s);
-                end(state, "This session has ended.", Some("session_ended"));
+                end(state, &tr("sessionEnded"), Some("session_ended"));
                 return;
             }
             if s.replica.is_empty() {
-                s.ui.set_status(UiState::Waiting, "Waiting for the customer's page…");
+                s.ui.set_status(UiState::Waiting, &tr("waitingForPage"));
             } else {
-                s.ui.set_status(UiState::Active, "Connected to the customer.");
+                s.ui.set_status(UiState::Active, &tr("connected"));
             }
         }
         Message::Session(ev) => session_event(state, ev),
@@ -824,7 +821,7 @@ fn handle(state: &Shared, msg: Message) {
             if let Some(u) = url {
                 set_text(&s.ui.url, &u);
             }
-            s.ui.set_status(UiState::Active, "Live: you see the customer's page.");
+            s.ui.set_status(UiState::Active, &tr("live"));
         }
         Message::Mutations(m) => {
             let stats = state.borrow_mut().replica.apply_mutations(&m);
@@ -879,28 +876,42 @@ fn handle(state: &Shared, msg: Message) {
         Message::Click(c) if c.party == Party::Customer => ring(state, Party::Customer, c.x, c.y),
         Message::Mode(m) => {
             let s = state.borrow();
-            let text = match m {
+            let text = tr(match m {
                 ModeChange::Request => return,
-                ModeChange::Granted => "Write mode: the customer granted control.",
-                ModeChange::Denied => "The customer declined control. Pointer mode.",
+                ModeChange::Granted => "granted",
+                ModeChange::Denied => "denied",
                 ModeChange::Revoked {
                     by: Party::Customer,
-                } => "The customer took control back. Pointer mode.",
-                ModeChange::Revoked { by: Party::Agent } => "Pointer mode.",
-            };
+                } => "revokedByCustomer",
+                ModeChange::Revoked { by: Party::Agent } => "released",
+            });
             super::control::set_write(m == ModeChange::Granted);
-            set_text(&s.ui.mode, text);
+            if let Some(el) = &s.ui.mode {
+                let _ = el.remove_attribute("data-refusal");
+            }
+            set_text(&s.ui.mode, &text);
         }
         Message::Refused(r) => {
             let s = state.borrow();
-            set_text(&s.ui.mode, &format!("Action refused: {:?}", r.reason));
+            set_text(&s.ui.mode, &with_texts(|t| t.refusal(&r.reason)));
+            // The reason as a stable code, for hosts and tests (the text is localized).
+            if let Some(el) = &s.ui.mode {
+                let code = match r.reason {
+                    RefusalReason::NotInWriteMode => "not_in_write_mode",
+                    RefusalReason::Restricted => "restricted",
+                    RefusalReason::NoSuchNode => "no_such_node",
+                    RefusalReason::OffOrigin => "off_origin",
+                    RefusalReason::WriteModeDisabled => "write_mode_disabled",
+                };
+                let _ = el.set_attribute("data-refusal", code);
+            }
         }
         Message::Ping(v) => send(state, &Message::Pong(v)),
         Message::Error(e) => {
-            let (text, retry) = params::error_text(e.code);
+            let (text, retry) = with_texts(|t| t.error(e.code));
             debug!("server error {:?}: {}", e.code, e.message);
             if retry {
-                state.borrow().ui.set_status(UiState::Waiting, text);
+                state.borrow().ui.set_status(UiState::Waiting, &text);
             } else {
                 let code = match e.code {
                     cobrowse_protocol::ErrorCode::UnknownSession => "unknown_session",
@@ -911,7 +922,7 @@ fn handle(state: &Shared, msg: Message) {
                     _ => "refused",
                 };
                 state.borrow_mut().refused = true;
-                end(state, text, Some(code));
+                end(state, &text, Some(code));
             }
         }
         other => debug!("ignoring message tag {}", other.tag()),
@@ -921,7 +932,7 @@ fn handle(state: &Shared, msg: Message) {
 fn session_event(state: &Shared, ev: SessionEvent) {
     match ev {
         SessionEvent::Ended(reason) => {
-            let text = params::end_reason_text(&reason);
+            let text = with_texts(|t| t.end_reason(&reason));
             let code = match reason {
                 EndReason::CustomerExit => "customer_exit",
                 EndReason::AgentExit => "agent_exit",
@@ -936,7 +947,7 @@ fn session_event(state: &Shared, ev: SessionEvent) {
             } else {
                 UiState::Active
             };
-            s.ui.set_status(st, "The customer's connection dropped; waiting for them…");
+            s.ui.set_status(st, &tr("customerDropped"));
         }
         SessionEvent::CustomerReconnected => {
             let s = state.borrow();
@@ -945,13 +956,9 @@ fn session_event(state: &Shared, ev: SessionEvent) {
             } else {
                 UiState::Active
             };
-            s.ui.set_status(st, "The customer is back.");
+            s.ui.set_status(st, &tr("customerBack"));
         }
-        SessionEvent::AgentBusy => end(
-            state,
-            "You are already in the maximum number of sessions.",
-            Some("agent_busy"),
-        ),
+        SessionEvent::AgentBusy => end(state, &tr("agentBusy"), Some("agent_busy")),
         SessionEvent::OwnerChanged { server_url } => {
             state.borrow_mut().ws_override = params::ws_url_from_server(&server_url);
         }
@@ -988,7 +995,14 @@ fn layout(state: &Shared) {
         "height",
         &format!("{}px", fit.shown.height),
     );
-    let text = format!("{}×{} at {}", v.width, v.height, viewport::percent(&fit));
+    let text = trf(
+        "scale",
+        &[
+            ("width", &v.width.to_string()),
+            ("height", &v.height.to_string()),
+            ("zoom", &viewport::percent(&fit)),
+        ],
+    );
     set_text(&s.ui.scale, &text);
 }
 

@@ -18,6 +18,7 @@
 //!
 //! The listeners live in the thread-local [`CONTROL`] for the life of the page.
 
+use super::prefs::tr;
 use cobrowse_protocol::{
     AgentAction, Message, ModeChange, NavAction, NodeId, Party, ScrollPosition, ScrollTarget,
     modifiers,
@@ -142,7 +143,7 @@ pub fn install(doc: &Document, sender: Sender) {
         return;
     };
     let typing: HtmlInputElement = typing.unchecked_into();
-    let _ = typing.set_attribute("aria-label", "Typing into the customer's field");
+    let _ = typing.set_attribute("aria-label", &tr("typingLabel"));
     let _ = typing.set_attribute("autocomplete", "off");
     let _ = typing.set_attribute("class", "cobrowse-typing");
     let _ = typing.set_attribute(
@@ -197,7 +198,7 @@ pub fn install(doc: &Document, sender: Sender) {
         doc,
         "button",
         "cobrowse-release-control",
-        "Give back control",
+        &tr("releaseControl"),
     );
     let nav = build_nav(doc, &mut listeners);
     if let (Some(parent), Some(r)) = (&actions, &release) {
@@ -244,15 +245,15 @@ pub fn install(doc: &Document, sender: Sender) {
 
 fn build_nav(doc: &Document, listeners: &mut Vec<EventListener>) -> Option<Element> {
     let nav = el(doc, "form", "cobrowse-nav", "")?;
-    let _ = nav.set_attribute("aria-label", "Navigate the customer's page");
+    let _ = nav.set_attribute("aria-label", &tr("navLabel"));
     let _ = nav.set_attribute("class", "cobrowse-nav");
     nav.set_hidden(true);
     for (id, label, action) in [
-        ("cobrowse-back", "Back", NavAction::Back),
-        ("cobrowse-forward", "Forward", NavAction::Forward),
-        ("cobrowse-reload", "Reload", NavAction::Reload),
+        ("cobrowse-back", "navBack", NavAction::Back),
+        ("cobrowse-forward", "navForward", NavAction::Forward),
+        ("cobrowse-reload", "navReload", NavAction::Reload),
     ] {
-        let b = el(doc, "button", id, label)?;
+        let b = el(doc, "button", id, &tr(label))?;
         let _ = b.set_attribute("type", "button");
         listeners.push(EventListener::new(&b, "click", move |_| {
             send(&Message::Action(AgentAction::Navigate(action.clone())));
@@ -260,10 +261,10 @@ fn build_nav(doc: &Document, listeners: &mut Vec<EventListener>) -> Option<Eleme
         let _ = nav.append_child(&b);
     }
     let url: HtmlInputElement = el(doc, "input", "cobrowse-nav-url", "")?.unchecked_into();
-    let _ = url.set_attribute("aria-label", "Address on the customer's site");
-    let _ = url.set_attribute("placeholder", "/path on the customer's site");
+    let _ = url.set_attribute("aria-label", &tr("navUrlLabel"));
+    let _ = url.set_attribute("placeholder", &tr("navUrlPlaceholder"));
     let _ = nav.append_child(&url);
-    let go = el(doc, "button", "cobrowse-nav-go", "Go")?;
+    let go = el(doc, "button", "cobrowse-nav-go", &tr("navGo"))?;
     let _ = go.set_attribute("type", "submit");
     let _ = nav.append_child(&go);
     listeners.push(EventListener::new_with_options(
@@ -389,7 +390,7 @@ fn open_select(target: &Element, node: NodeId) {
         };
         let sel: HtmlSelectElement = sel.unchecked_into();
         sel.set_id("cobrowse-select");
-        let _ = sel.set_attribute("aria-label", "Choose for the customer");
+        let _ = sel.set_attribute("aria-label", &tr("selectLabel"));
         let multiple = target.has_attribute("multiple");
         sel.set_multiple(multiple);
         let options = Reflect::get(target.as_ref(), &"options".into()).unwrap_or_default();

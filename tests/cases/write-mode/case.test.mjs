@@ -142,7 +142,8 @@ test('grant, act by node id, restricted refusal, release, deny, revoke', { timeo
   // Restricted element: refused with a notice; a normal button after it works (same order).
   await agentClick('danger');
   await waitIn(ctx, ctx.agent, 'refusal notice', () =>
-    /refused/i.test(document.getElementById('cobrowse-mode').textContent));
+    /refused/i.test(document.getElementById('cobrowse-mode').textContent)
+    && document.getElementById('cobrowse-mode').dataset.refusal === 'restricted');
   await agentClick('ok-btn');
   await customerText('ok-count', '1');
   assert.equal(await ctx.customer.locator('#danger-count').textContent(), '0', 'restricted button not clicked');
@@ -187,7 +188,8 @@ test('grant, act by node id, restricted refusal, release, deny, revoke', { timeo
   await ctx.agent.locator('#cobrowse-nav-url').fill('https://evil.example/phish');
   await ctx.agent.locator('#cobrowse-nav-go').click();
   await waitIn(ctx, ctx.agent, 'off-origin navigation refused', () =>
-    /refused.*OffOrigin/i.test(document.getElementById('cobrowse-mode').textContent));
+    /refused/i.test(document.getElementById('cobrowse-mode').textContent)
+    && document.getElementById('cobrowse-mode').dataset.refusal === 'off_origin');
   assert.match(ctx.customer.url(), /write-fixture\.html$/);
   await ctx.agent.locator('#cobrowse-nav-url').fill('/cobrowse/demo/form.html');
   await ctx.agent.locator('#cobrowse-nav-go').click();
