@@ -29,7 +29,36 @@ pub type TextMap = BTreeMap<String, String>;
 
 /// Parses one locale file: a JSON object whose values are all strings.
 pub fn parse_map(json: &str) -> Result<TextMap, String> {
-    serde_json::from_str(json).map_err(|e| format!("locale file: {e}"))
+    #[cfg(target_arch = "wasm32")]
+    {
+        parse_in_browser(json)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        serde_json::from_str(json).map_err(|e| format!("locale file: {e}"))
+    }
+}
+
+/// The browser's `JSON.parse`: serde_json would add about 20 KB (gzip) to the wasm for two small
+/// files. (Native builds and unit tests use serde_json; the e2e cases exercise this path.)
+#[cfg(target_arch = "wasm32")]
+fn parse_in_browser(json: &str) -> Result<TextMap, String> {
+    use wasm_bindgen::JsCast;
+    let v = js_sys::JSON::parse(json).map_err(|_| "locale file: not JSON".to_string())?;
+    if !v.is_object() || js_sys::Array::is_array(&v) {
+        return Err("locale file: not a JSON object".into());
+    }
+    let mut out = TextMap::new();
+    for entry in js_sys::Object::entries(v.unchecked_ref()).iter() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        match (pair.get(0).as_string(), pair.get(1).as_string()) {
+            (Some(k), Some(text)) => {
+                out.insert(k, text);
+            }
+            _ => return Err("locale file: every value must be a string".into()),
+        }
+    }
+    Ok(out)
 }
 
 /// File names to try for a language tag, most specific first: `de-AT` → `de-at`, `de`.

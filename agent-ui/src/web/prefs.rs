@@ -54,8 +54,12 @@ async fn server_defaults(window: &Window) -> ServerDefaults {
     let Some(json) = fetch_json_text(window, "rest/ui.json").await else {
         return ServerDefaults::default();
     };
-    let v: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    let field = |k: &str| v.get(k).and_then(|x| x.as_str()).map(str::to_owned);
+    let v = js_sys::JSON::parse(&json).unwrap_or(wasm_bindgen::JsValue::NULL);
+    let field = |k: &str| {
+        js_sys::Reflect::get(&v, &k.into())
+            .ok()
+            .and_then(|x| x.as_string())
+    };
     ServerDefaults {
         locale: field("locale"),
         theme: field("theme"),
