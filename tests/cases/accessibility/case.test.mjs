@@ -1,0 +1,357 @@
+// Accessibility, localization and themes of both UIs. axe-core (npm, injected into the page) finds
+// no WCAG 2.x A/AA violation in the customer UI in each of its states (button, call confirmation,
+// number shown, in session, write-mode consent, write mode on) and on the agent page (join form,
+// refused number, live session, write-mode controls) in every theme and both built-in languages;
+// the high-contrast theme also passes the AAA contrast rule (7:1). The consent dialogs work by
+// keyboard (focus moves in, Tab is trapped, Escape answers). German texts appear when chosen
+// (customer `locale`, `<html lang>`; agent `?lang=`, server `ui.locale`), a language added as a
+// file in the static root is used with English for the keys it lacks, and themes change the
+// computed colours (parameter, picker remembered, server `ui.theme`, system preferences).
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, test } from 'node:test';
+import { ROOT, UI, openCustomer, setupCase, waitForAgentState, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
+import { startServer } from '../../lib/server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const AXE_SOURCE = fs.readFileSync(path.join(ROOT, 'tests', 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+/** WCAG 2.0/2.1/2.2 levels A and AA. */
+const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+const THEMES = ['auto', 'light', 'dark', 'high-contrast'];
+const FIXTURE = '/cobrowse/demo/a11y-fixture.html';
+
+/** A copy of www/ with the fixture page and a third language ("fr", partial) an operator added. */
+function staticDir() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-a11y-www-'));
+  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), dir, { recursive: true });
+  fs.copyFileSync(path.join(here, 'page.html'), path.join(dir, 'demo', 'a11y-fixture.html'));
+  fs.writeFileSync(path.join(dir, 'locales', 'customer', 'fr.json'),
+    JSON.stringify({ button: 'Co-navigation', yes: 'Oui', copy: '' }));
+  fs.writeFileSync(path.join(dir, 'locales', 'agent', 'fr.json'),
+    JSON.stringify({ join: 'Rejoindre', lookingUp: 'Session {numero}' }));
+  return dir;
+}
+
+const www = staticDir();
+let ctx;
+let token;
+let axeRuns = 0;
+before(async () => { ctx = await setupCase('accessibility', { serverEnv: { COBROWSE_STATIC_DIR: www, COBROWSE_LIMITS_LOOKUP_BURST: '500' } }); });
+after(async () => {
+  console.log(`# axe runs: ${axeRuns}, all without violations`);
+  await ctx?.close();
+});
+
+/**
+ * Runs axe in `page` and asserts zero violations. `context` is axe's context (default: the whole
+ * document); `rules` runs only those rules instead of the WCAG A/AA tags. Returns the targets axe
+ * looked at (to prove it saw into our shadow root).
+ */
+async function axe(page, label, { context = null, rules = null } = {}) {
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE_SOURCE);
+  const result = await page.evaluate(async ({ context, rules, tags }) => {
+    const runOnly = rules ? { type: 'rule', values: rules } : { type: 'tag', values: tags };
+    const r = await window.axe.run(context ?? document, { runOnly, iframes: false });
+    const brief = (list) => list.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.map((n) => ({ target: n.target, summary: n.failureSummary })),
+    }));
+    return {
+      violations: brief(r.violations),
+      passed: r.passes.length,
+      review: r.incomplete.map((v) => v.id),
+      targets: [...r.passes, ...r.incomplete, ...r.violations].flatMap((x) => x.nodes.map((n) => n.target)),
+    };
+  }, { context, rules, tags: WCAG_AA });
+  axeRuns += 1;
+  console.log(`# axe ${label}: ${result.violations.length} violations, ${result.passed} rules passed` +
+    (result.review.length ? `, needs review: ${[...new Set(result.review)].join(' ')}` : ''));
+  assert.deepEqual(result.violations, [], `axe violations in ${label}:\n${JSON.stringify(result.violations, null, 2)}`);
+  return result;
+}
+
+/** axe on the agent page: our page, not the customer's content in the replica frame. */
+const AGENT_CONTEXT = { exclude: [['#cobrowse-replica']] };
+
+/** The `data-cobrowse-action` (or tag) of the focused element inside the customer UI's shadow root. */
+const focused = (page) => page.evaluate(() => {
+  const a = document.getElementById('cobrowse-ui')?.shadowRoot?.activeElement;
+  return a ? (a.dataset.cobrowseAction || a.tagName.toLowerCase()) : null;
+});
+
+async function expectFocus(page, action, what) {
+  await waitIn(ctx, page, `${what}: focus on ${action}`, (a) => {
+    const el = document.getElementById('cobrowse-ui')?.shadowRoot?.activeElement;
+    return el?.dataset.cobrowseAction === a;
+  }, action);
+}
+
+const ui = (page, action) => page.locator(`[data-cobrowse-action="${action}"]`).first();
+
+async function agentMode(mode) {
+  await waitIn(ctx, ctx.agent, `agent <html data-cobrowse-mode="${mode}">`,
+    (m) => document.documentElement.dataset.cobrowseMode === m, mode);
+}
+
+/** Opens the agent page fresh (a new query string always reloads). */
+let loads = 0;
+async function openAgent(query, hash = '') {
+  loads += 1;
+  await ctx.agent.goto(ctx.url(`/cobrowse/slave.html?${query}&n=${loads}${hash ? `#${hash}` : ''}`));
+  // The wasm has started when the status has left its static "loading" text key.
+  await waitIn(ctx, ctx.agent, 'agent page started', () =>
+    document.getElementById('cobrowse-status')?.dataset.state && document.documentElement.dataset.cobrowseMode);
+}
+
+async function pickTheme(theme) {
+  await ctx.agent.selectOption('#cobrowse-theme', theme);
+  await waitIn(ctx, ctx.agent, `theme ${theme} applied`,
+    (t) => (document.documentElement.dataset.theme ?? 'auto') === t, theme);
+}
+
+/** axe on the agent page in every theme (through the picker); AAA contrast in high contrast. */
+async function agentInEveryTheme(label) {
+  for (const theme of THEMES) {
+    await pickTheme(theme);
+    await axe(ctx.agent, `agent ${label} [${theme}]`, { context: AGENT_CONTEXT });
+    if (theme === 'high-contrast') {
+      await axe(ctx.agent, `agent ${label} [${theme}] AAA contrast`, { context: AGENT_CONTEXT, rules: ['color-contrast-enhanced'] });
+    }
+  }
+}
+
+test('customer UI: axe in every state, keyboard in both dialogs', { timeout: 120_000 }, async () => {
+  await openCustomer(ctx, `${FIXTURE}?confirm=1`);
+  const idle = await axe(ctx.customer, 'customer: button');
+  // A node in a shadow tree has a target path [[host selector, selector inside]].
+  assert.ok(idle.targets.some((t) => Array.isArray(t[0]) && t[0][0] === '#cobrowse-ui' && t[0].length >= 2),
+    'axe looked inside the UI\'s shadow root');
+
+  // Keyboard only: Enter on the button opens the confirmation, focus moves into it.
+  await ctx.customer.locator(UI.start).first().focus();
+  await ctx.customer.keyboard.press('Enter');
+  await expectFocus(ctx.customer, 'confirm-yes', 'confirmation opened');
+  await axe(ctx.customer, 'customer: confirmation dialog');
+  await ctx.customer.keyboard.press('Tab');
+  assert.equal(await focused(ctx.customer), 'confirm-no');
+  await ctx.customer.keyboard.press('Tab');
+  assert.equal(await focused(ctx.customer), 'confirm-yes', 'Tab stays inside the dialog');
+  await ctx.customer.keyboard.press('Shift+Tab');
+  assert.equal(await focused(ctx.customer), 'confirm-no', 'Shift+Tab stays inside the dialog');
+  await ctx.customer.keyboard.press('Escape');
+  await expectFocus(ctx.customer, 'start', 'Escape closes and gives focus back');
+  assert.equal(await ui(ctx.customer, 'confirm-yes').isVisible(), false);
+
+  // Again, answering yes by keyboard: the number is shown.
+  await ctx.customer.keyboard.press('Enter');
+  await expectFocus(ctx.customer, 'confirm-yes', 'confirmation opened again');
+  await ctx.customer.keyboard.press('Enter');
+  await ctx.customer.locator(UI.token).first().waitFor({ state: 'visible' });
+  await waitIn(ctx, ctx.customer, 'nine digits shown', () =>
+    /^\d{9}$/.test((document.getElementById('cobrowse-ui').shadowRoot.querySelector('[data-cobrowse-token]').textContent || '').replace(/\D/g, '')));
+  token = (await ctx.customer.locator(UI.token).first().textContent()).replace(/\D/g, '');
+  await axe(ctx.customer, 'customer: number shown');
+
+  await openAgent('lang=en', `sid=${token}`);
+  await waitForAgentState(ctx, 'active');
+  await waitForCustomerState(ctx, 'active');
+  await axe(ctx.customer, 'customer: in session');
+
+  // Write-mode consent: focus on the safe answer, Tab trapped, Escape denies.
+  await ctx.agent.locator('#cobrowse-request-control').click();
+  await ui(ctx.customer, 'grant').waitFor({ state: 'visible' });
+  await expectFocus(ctx.customer, 'deny', 'consent opened');
+  await axe(ctx.customer, 'customer: write-mode consent dialog');
+  await ctx.customer.keyboard.press('Tab');
+  assert.equal(await focused(ctx.customer), 'grant', 'Tab wraps inside the consent dialog');
+  await ctx.customer.keyboard.press('Shift+Tab');
+  assert.equal(await focused(ctx.customer), 'deny');
+  await ctx.customer.keyboard.press('Escape');
+  await waitIn(ctx, ctx.agent, 'agent told: declined', () =>
+    /declined/.test(document.getElementById('cobrowse-mode').textContent));
+  assert.equal(await ui(ctx.customer, 'grant').isVisible(), false);
+
+  // Grant by keyboard: Shift+Tab from "deny" to "allow", Enter.
+  await ctx.agent.locator('#cobrowse-request-control').click();
+  await expectFocus(ctx.customer, 'deny', 'consent opened again');
+  await ctx.customer.keyboard.press('Shift+Tab');
+  await ctx.customer.keyboard.press('Enter');
+  await agentMode('write');
+  await ui(ctx.customer, 'revoke').waitFor({ state: 'visible' });
+  await axe(ctx.customer, 'customer: write mode on');
+});
+
+test('agent page: axe in every state, theme and language', { timeout: 240_000 }, async () => {
+  assert.ok(token, 'the customer test started a session');
+  for (const lang of ['en', 'de']) {
+    await openAgent(`lang=${lang}`);
+    assert.equal(await ctx.agent.evaluate(() => document.documentElement.lang), lang);
+    await agentInEveryTheme(`${lang} join form`);
+
+    await openAgent(`lang=${lang}`, 'sid=999999999');
+    await waitForAgentState(ctx, 'ended');
+    await agentInEveryTheme(`${lang} unknown number`);
+
+    await openAgent(`lang=${lang}`, `sid=${token}`);
+    await waitForAgentState(ctx, 'active');
+    if (await ctx.agent.locator('#cobrowse-release-control').isVisible()) {
+      await ctx.agent.locator('#cobrowse-release-control').click();
+    }
+    await agentMode('pointer');
+    await agentInEveryTheme(`${lang} live session`);
+
+    await ctx.agent.locator('#cobrowse-request-control').click();
+    await ui(ctx.customer, 'grant').click();
+    await agentMode('write');
+    await ctx.agent.locator('#cobrowse-nav').waitFor({ state: 'visible' });
+    await agentInEveryTheme(`${lang} write-mode controls`);
+  }
+  await ctx.agent.evaluate(() => localStorage.clear());
+  // End the session (the customer page would resume it on the next load otherwise).
+  await ui(ctx.customer, 'exit').click();
+  await waitForCustomerState(ctx, 'ended');
+  await waitForAgentState(ctx, 'ended');
+  await axe(ctx.customer, 'customer: session ended notice');
+});
+
+test('the demo shop page with our UI has no violations either', { timeout: 60_000 }, async () => {
+  const page = await ctx.customer.context().newPage();
+  try {
+    await page.goto(ctx.url('/cobrowse/demo/?still=1'));
+    await page.locator(UI.start).first().waitFor({ state: 'visible' });
+    await axe(page, 'demo shop page');
+  } finally {
+    await page.close();
+  }
+});
+
+/** Computed colours of the agent page's body and toolbar. */
+const agentColours = () => ctx.agent.evaluate(() => {
+  const body = getComputedStyle(document.body);
+  const bar = getComputedStyle(document.querySelector('.cobrowse-toolbar'));
+  return { bg: body.backgroundColor, fg: body.color, bar: bar.backgroundColor };
+});
+
+test('languages: German by config and <html lang>, an added language with English fallback', { timeout: 120_000 }, async () => {
+  const start = () => ui(ctx.customer, 'start');
+  const uiLang = () => ctx.customer.evaluate(() =>
+    document.getElementById('cobrowse-ui').shadowRoot.querySelector('.cb').lang);
+
+  await openCustomer(ctx, `${FIXTURE}?locale=de`);
+  assert.equal(await start().textContent(), 'Co-Browsing');
+  assert.equal(await uiLang(), 'de');
+  await start().click();
+  await ui(ctx.customer, 'exit').waitFor({ state: 'visible' });
+  assert.equal(await ui(ctx.customer, 'exit').textContent(), 'Co-Browsing beenden');
+  assert.equal(await ui(ctx.customer, 'copy').textContent(), 'Kopieren');
+  await ui(ctx.customer, 'exit').click();
+  await waitForCustomerState(ctx, 'ended');
+
+  await openCustomer(ctx, `${FIXTURE}?htmllang=de-AT&confirm=1`);
+  await start().click();
+  await ui(ctx.customer, 'confirm-yes').waitFor({ state: 'visible' });
+  assert.equal(await ui(ctx.customer, 'confirm-yes').textContent(), 'Ja', '<html lang> picks German');
+  await ctx.customer.keyboard.press('Escape');
+
+  // A file an operator dropped into locales/customer/: its texts, English for the rest (also for
+  // its empty "copy").
+  await openCustomer(ctx, `${FIXTURE}?locale=fr-CA&confirm=1`);
+  await waitIn(ctx, ctx.customer, 'French button text from fr.json', () =>
+    document.getElementById('cobrowse-ui').shadowRoot.querySelector('[data-cobrowse-action="start"]').textContent === 'Co-navigation');
+  await start().click();
+  assert.equal(await ui(ctx.customer, 'confirm-yes').textContent(), 'Oui');
+  assert.equal(await ui(ctx.customer, 'confirm-no').textContent(), 'No');
+  await ctx.customer.keyboard.press('Escape');
+
+  // Agent: ?lang=de.
+  await openAgent('lang=de');
+  const agentText = (sel) => ctx.agent.locator(sel).first().textContent();
+  assert.equal(await ctx.agent.evaluate(() => document.documentElement.lang), 'de');
+  assert.equal(await agentText('label[for="cobrowse-sid"]'), 'Sitzungsnummer');
+  assert.equal(await agentText('#cobrowse-join button'), 'Beitreten');
+  assert.equal(await agentText('#cobrowse-status'), 'Geben Sie die Sitzungsnummer des Kunden ein.');
+  assert.equal(await ctx.agent.title(), 'Cobrowse – Mitarbeiter');
+  await ctx.agent.locator('#cobrowse-sid').fill('12');
+  await ctx.agent.locator('#cobrowse-join button').click();
+  await waitIn(ctx, ctx.agent, 'German validation message', () =>
+    document.getElementById('cobrowse-status').textContent === 'Eine Sitzungsnummer hat 9 Ziffern.');
+
+  // The agent's added language: its one valid key; a key with wrong placeholders stays English.
+  await openAgent('lang=fr', 'sid=999999998');
+  assert.equal(await ctx.agent.evaluate(() => document.documentElement.lang), 'fr');
+  assert.equal(await agentText('#cobrowse-join button'), 'Rejoindre');
+  assert.equal(await agentText('label[for="cobrowse-sid"]'), 'Session number');
+  await waitForAgentState(ctx, 'ended');
+
+  // A language nobody has: English, and <html lang> says so.
+  await openAgent('lang=xx');
+  assert.equal(await ctx.agent.evaluate(() => document.documentElement.lang), 'en');
+  assert.equal(await agentText('#cobrowse-join button'), 'Join');
+});
+
+test('themes: parameter, picker remembered, system preferences, customer contrast', { timeout: 120_000 }, async () => {
+  await ctx.agent.evaluate(() => localStorage.clear());
+  const seen = {};
+  for (const theme of ['light', 'dark', 'high-contrast']) {
+    await openAgent(`theme=${theme}`);
+    assert.equal(await ctx.agent.evaluate(() => document.documentElement.dataset.theme), theme);
+    assert.equal(await ctx.agent.locator('#cobrowse-theme').inputValue(), theme);
+    seen[theme] = await agentColours();
+  }
+  assert.equal(new Set(Object.values(seen).map((c) => c.bg)).size, 3, `three backgrounds: ${JSON.stringify(seen)}`);
+  assert.deepEqual(seen['high-contrast'], { bg: 'rgb(0, 0, 0)', fg: 'rgb(255, 255, 255)', bar: 'rgb(0, 0, 0)' });
+
+  // The picker's choice outlives a reload (localStorage), and the parameter still wins over it.
+  await openAgent('x=1');
+  await pickTheme('dark');
+  await openAgent('x=2');
+  assert.equal(await ctx.agent.evaluate(() => document.documentElement.dataset.theme), 'dark');
+  assert.deepEqual(await agentColours(), seen.dark);
+  await openAgent('theme=light');
+  assert.deepEqual(await agentColours(), seen.light);
+  await ctx.agent.evaluate(() => localStorage.clear());
+
+  // No theme chosen: the system preference decides.
+  await openAgent('x=3');
+  assert.equal(await ctx.agent.evaluate(() => document.documentElement.dataset.theme), undefined);
+  await ctx.agent.emulateMedia({ colorScheme: 'dark' });
+  assert.deepEqual(await agentColours(), seen.dark, 'prefers-color-scheme: dark');
+  await ctx.agent.emulateMedia({ colorScheme: 'light', contrast: 'more' });
+  assert.deepEqual(await agentColours(), seen['high-contrast'], 'prefers-contrast: more');
+  await ctx.agent.emulateMedia({ contrast: 'no-preference', forcedColors: 'active' });
+  assert.equal(await ctx.agent.locator('#cobrowse-exit').evaluate((b) => getComputedStyle(b).borderTopWidth), '2px',
+    'forced colours keep visible button borders');
+  await ctx.agent.emulateMedia({ colorScheme: 'light', contrast: 'no-preference', forcedColors: 'none' });
+  assert.deepEqual(await agentColours(), seen.light);
+
+  // The customer UI follows prefers-contrast.
+  await openCustomer(ctx, FIXTURE);
+  const launchBg = () => ui(ctx.customer, 'start').evaluate((b) => getComputedStyle(b).backgroundColor);
+  const normal = await launchBg();
+  await ctx.customer.emulateMedia({ contrast: 'more' });
+  assert.equal(await launchBg(), 'rgb(0, 46, 122)');
+  assert.notEqual(normal, 'rgb(0, 46, 122)');
+  await ctx.customer.emulateMedia({ contrast: 'no-preference' });
+});
+
+test('server defaults ui.locale and ui.theme; the page parameter wins', { timeout: 60_000 }, async () => {
+  const server = await startServer({ env: { COBROWSE_STATIC_DIR: www, COBROWSE_UI_LOCALE: 'de', COBROWSE_UI_THEME: 'dark' } });
+  try {
+    const r = await fetch(`${server.url}/cobrowse/rest/ui.json`);
+    assert.deepEqual(await r.json(), { locale: 'de', theme: 'dark' });
+    await ctx.agent.evaluate(() => localStorage.clear());
+    await ctx.agent.goto(`${server.url}/cobrowse/slave.html`);
+    await waitIn(ctx, ctx.agent, 'server default theme', () => document.documentElement.dataset.theme === 'dark');
+    assert.equal(await ctx.agent.evaluate(() => document.documentElement.lang), 'de');
+    assert.equal(await ctx.agent.locator('#cobrowse-join button').textContent(), 'Beitreten');
+    await ctx.agent.goto(`${server.url}/cobrowse/slave.html?lang=en&theme=high-contrast`);
+    await waitIn(ctx, ctx.agent, 'parameter theme', () => document.documentElement.dataset.theme === 'high-contrast');
+    assert.equal(await ctx.agent.evaluate(() => document.documentElement.lang), 'en');
+    assert.equal(await ctx.agent.locator('#cobrowse-join button').textContent(), 'Join');
+  } finally {
+    await server.stop();
+  }
+});
