@@ -352,7 +352,17 @@ fn customer_ui_mounts_accessibly_and_is_not_captured() {
         .query_selector("button[data-cobrowse-action=start]")
         .expect("q")
         .expect("start button");
-    assert!(start.get_attribute("aria-label").is_some());
+    // Its name is its visible text (WCAG 2.5.3, label in name); the longer label describes it.
+    assert_eq!(start.text_content().as_deref(), Some("Co-browse"));
+    let desc = start.get_attribute("aria-describedby").expect("described");
+    let desc = root
+        .query_selector(&format!("#{desc}"))
+        .expect("q")
+        .expect("description element");
+    assert_eq!(
+        desc.text_content().as_deref(),
+        Some("Start co-browsing with an agent")
+    );
     let dialog = root
         .query_selector("[role=dialog]")
         .expect("q")
