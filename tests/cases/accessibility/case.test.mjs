@@ -112,10 +112,71 @@ async function pickTheme(theme) {
     (t) => (document.documentElement.dataset.theme ?? 'auto') === t, theme);
 }
 
+/** No two visible toolbar controls overlap (longer translations must wrap, not slide under). */
+async function agentToolbarUnobstructed(label) {
+  const hits = await ctx.agent.evaluate(() => {
+    const els = [...document.querySelectorAll('.cobrowse-toolbar :is(label, input, button, output, select, p, .cobrowse-label)')]
+      .filter((e) => e.getClientRects().length && e.getBoundingClientRect().width > 0);
+    const out = [];
+    for (let i = 0; i < els.length; i++) {
+      for (let j = i + 1; j < els.length; j++) {
+        if (els[i].contains(els[j]) || els[j].contains(els[i])) continue;
+        const a = els[i].getBoundingClientRect();
+        const b = els[j].getBoundingClientRect();
+        if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1) {
+          out.push(`${els[i].id || els[i].textContent.trim()} × ${els[j].id || els[j].textContent.trim()}`);
+        }
+      }
+    }
+    return out;
+  });
+  assert.deepEqual(hits, [], `overlapping toolbar controls in ${label}`);
+}
+
+/**
+ * WCAG contrast of every visible text of the customer UI against the first opaque background
+ * behind it (axe cannot decide it there: it reports "unable to determine" for our fixed layers).
+ */
+async function customerContrast(label, min) {
+  const low = await ctx.customer.evaluate((min) => {
+    const root = document.getElementById('cobrowse-ui').shadowRoot;
+    const parse = (c) => {
+      const m = /rgba?\(([^)]+)\)/.exec(c);
+      if (!m) return null;
+      const p = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+      return { r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1 };
+    };
+    const lum = ({ r, g, b }) => {
+      const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+      return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (el) => {
+      for (let e = el; e; e = e.parentElement ?? e.getRootNode().host) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c && c.a === 1) return c;
+      }
+      return { r: 255, g: 255, b: 255, a: 1 };
+    };
+    const out = [];
+    let checked = 0;
+    for (const el of root.querySelectorAll('button, p, span, output')) {
+      if (!el.getClientRects().length || !el.textContent.trim() || el.classList.contains('sr')) continue;
+      checked += 1;
+      const [hi, lo] = [lum(parse(getComputedStyle(el).color)), lum(background(el))].sort((x, y) => y - x);
+      const ratio = (hi + 0.05) / (lo + 0.05);
+      if (ratio < min) out.push(`${el.dataset.cobrowseAction || el.className || el.tagName}: ${ratio.toFixed(2)}`);
+    }
+    return { out, checked };
+  }, min);
+  assert.ok(low.checked > 0, `no text checked in ${label}`);
+  assert.deepEqual(low.out, [], `customer UI text under ${min}:1 in ${label}`);
+}
+
 /** axe on the agent page in every theme (through the picker); AAA contrast in high contrast. */
 async function agentInEveryTheme(label) {
   for (const theme of THEMES) {
     await pickTheme(theme);
+    await agentToolbarUnobstructed(`${label} [${theme}]`);
     await axe(ctx.agent, `agent ${label} [${theme}]`, { context: AGENT_CONTEXT });
     if (theme === 'high-contrast') {
       await axe(ctx.agent, `agent ${label} [${theme}] AAA contrast`, { context: AGENT_CONTEXT, rules: ['color-contrast-enhanced'] });
@@ -126,6 +187,7 @@ async function agentInEveryTheme(label) {
 test('customer UI: axe in every state, keyboard in both dialogs', { timeout: 120_000 }, async () => {
   await openCustomer(ctx, `${FIXTURE}?confirm=1`);
   const idle = await axe(ctx.customer, 'customer: button');
+  await customerContrast('customer: button', 4.5);
   // A node in a shadow tree has a target path [[host selector, selector inside]].
   assert.ok(idle.targets.some((t) => Array.isArray(t[0]) && t[0][0] === '#cobrowse-ui' && t[0].length >= 2),
     'axe looked inside the UI\'s shadow root');
@@ -135,6 +197,7 @@ test('customer UI: axe in every state, keyboard in both dialogs', { timeout: 120
   await ctx.customer.keyboard.press('Enter');
   await expectFocus(ctx.customer, 'confirm-yes', 'confirmation opened');
   await axe(ctx.customer, 'customer: confirmation dialog');
+  await customerContrast('customer: confirmation dialog', 4.5);
   await ctx.customer.keyboard.press('Tab');
   assert.equal(await focused(ctx.customer), 'confirm-no');
   await ctx.customer.keyboard.press('Tab');
@@ -154,17 +217,20 @@ test('customer UI: axe in every state, keyboard in both dialogs', { timeout: 120
     /^\d{9}$/.test((document.getElementById('cobrowse-ui').shadowRoot.querySelector('[data-cobrowse-token]').textContent || '').replace(/\D/g, '')));
   token = (await ctx.customer.locator(UI.token).first().textContent()).replace(/\D/g, '');
   await axe(ctx.customer, 'customer: number shown');
+  await customerContrast('customer: number shown', 4.5);
 
   await openAgent('lang=en', `sid=${token}`);
   await waitForAgentState(ctx, 'active');
   await waitForCustomerState(ctx, 'active');
   await axe(ctx.customer, 'customer: in session');
+  await customerContrast('customer: in session', 4.5);
 
   // Write-mode consent: focus on the safe answer, Tab trapped, Escape denies.
   await ctx.agent.locator('#cobrowse-request-control').click();
   await ui(ctx.customer, 'grant').waitFor({ state: 'visible' });
   await expectFocus(ctx.customer, 'deny', 'consent opened');
   await axe(ctx.customer, 'customer: write-mode consent dialog');
+  await customerContrast('customer: write-mode consent dialog', 4.5);
   await ctx.customer.keyboard.press('Tab');
   assert.equal(await focused(ctx.customer), 'grant', 'Tab wraps inside the consent dialog');
   await ctx.customer.keyboard.press('Shift+Tab');
@@ -182,6 +248,7 @@ test('customer UI: axe in every state, keyboard in both dialogs', { timeout: 120
   await agentMode('write');
   await ui(ctx.customer, 'revoke').waitFor({ state: 'visible' });
   await axe(ctx.customer, 'customer: write mode on');
+  await customerContrast('customer: write mode on', 4.5);
 });
 
 test('agent page: axe in every state, theme and language', { timeout: 240_000 }, async () => {
@@ -215,6 +282,7 @@ test('agent page: axe in every state, theme and language', { timeout: 240_000 },
   await waitForCustomerState(ctx, 'ended');
   await waitForAgentState(ctx, 'ended');
   await axe(ctx.customer, 'customer: session ended notice');
+  await customerContrast('customer: session ended notice', 4.5);
 });
 
 test('the demo shop page with our UI has no violations either', { timeout: 60_000 }, async () => {
@@ -333,6 +401,12 @@ test('themes: parameter, picker remembered, system preferences, customer contras
   const normal = await launchBg();
   await ctx.customer.emulateMedia({ contrast: 'more' });
   assert.equal(await launchBg(), 'rgb(0, 46, 122)');
+  await customerContrast('customer button, prefers-contrast: more', 7);
+  await ui(ctx.customer, 'start').click();
+  await ui(ctx.customer, 'exit').waitFor({ state: 'visible' });
+  await customerContrast('customer panel, prefers-contrast: more', 7);
+  await ui(ctx.customer, 'exit').click();
+  await waitForCustomerState(ctx, 'ended');
   assert.notEqual(normal, 'rgb(0, 46, 122)');
   await ctx.customer.emulateMedia({ contrast: 'no-preference' });
 });
