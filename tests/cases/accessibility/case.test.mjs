@@ -1,7 +1,7 @@
 // Accessibility, localization and themes of both UIs. axe-core (npm, injected into the page) finds
 // no WCAG 2.x A/AA violation in the customer UI in each of its states (button, call confirmation,
 // number shown, in session, write-mode consent, write mode on) and on the agent page (join form,
-// refused number, live session, write-mode controls) in every theme and both built-in languages;
+// refused number, live session, write-mode controls, waiting for a dropped customer) in every theme and both built-in languages;
 // the high-contrast theme also passes the AAA contrast rule (7:1). The consent dialogs work by
 // keyboard (focus moves in, Tab is trapped, Escape answers). German texts appear when chosen
 // (customer `locale`, `<html lang>`; agent `?lang=`, server `ui.locale`), a language added as a
@@ -275,6 +275,17 @@ test('agent page: axe in every state, theme and language', { timeout: 240_000 },
     await agentMode('write');
     await ctx.agent.locator('#cobrowse-nav').waitFor({ state: 'visible' });
     await agentInEveryTheme(`${lang} write-mode controls`);
+
+    // Waiting: the customer's page is gone for a moment (the session waits for it to return).
+    const dropped = JSON.parse(fs.readFileSync(path.join(ROOT, 'www', 'locales', 'agent', `${lang}.json`), 'utf8')).customerDropped;
+    await ctx.customer.goto('about:blank');
+    await waitIn(ctx, ctx.agent, `agent says the customer dropped (${lang})`,
+      (t) => document.getElementById('cobrowse-status').textContent === t, dropped);
+    await agentInEveryTheme(`${lang} waiting for the customer`);
+    await ctx.customer.goto(ctx.url(FIXTURE));
+    await waitForCustomerState(ctx, 'active');
+    await waitIn(ctx, ctx.agent, 'customer back', (t) =>
+      document.getElementById('cobrowse-status').textContent !== t, dropped);
   }
   await ctx.agent.evaluate(() => localStorage.clear());
   // End the session (the customer page would resume it on the next load otherwise).
