@@ -90,6 +90,11 @@ pub struct RecState {
     /// The CSSOM hooks, to extend to the realm of each same-origin iframe document captured
     /// (issue #4); `None` only while the recorder is being built.
     cssom: Option<Rc<RefCell<crate::web::sheets::CssomHooks>>>,
+    /// This state, for listeners added later (set once the recorder is built).
+    me: std::rc::Weak<RefCell<RecState>>,
+    /// `selectionchange` listeners of captured same-origin iframe documents (their selection
+    /// events do not reach the top document), with the document each listens on.
+    frame_listeners: Vec<(Document, EventListener)>,
 }
 
 /// Reads the customer's viewport.
@@ -141,9 +146,14 @@ impl RecState {
         }
     }
 
-    fn observe_new_shadow_roots(&self) {
-        let Some(obs) = &self.observer else { return };
+    fn observe_new_shadow_roots(&mut self) {
+        let Some(obs) = self.observer.clone() else {
+            return;
+        };
         for root in self.dom.take_found_roots() {
+            if root.node_type() == Node::DOCUMENT_NODE {
+                self.listen_to_frame_selection(root.unchecked_ref::<Document>());
+            }
             // A same-origin iframe's document: its scripts use their own realm's CSSOM.
             if root.node_type() == Node::DOCUMENT_NODE
                 && let Some(w) = root.unchecked_ref::<Document>().default_view()
@@ -160,6 +170,28 @@ impl RecState {
                 self.log("could not observe a shadow root or iframe document");
             }
         }
+    }
+
+    /// Queues a selection check on `selectionchange` in a same-origin iframe's document (once per
+    /// document; listeners of documents no longer shown in a frame are dropped).
+    fn listen_to_frame_selection(&mut self, doc: &Document) {
+        self.frame_listeners
+            .retain(|(d, _)| d.default_view().is_some());
+        if self.frame_listeners.iter().any(|(d, _)| d == doc) {
+            return;
+        }
+        let weak = self.me.clone();
+        let listener = EventListener::new_with_options(
+            doc,
+            "selectionchange",
+            EventListenerOptions::run_in_capture_phase(),
+            move |_| {
+                if let Some(s) = weak.upgrade() {
+                    with_state(&s, |st| st.queue(Slot::Selection, SlotValue::Selection));
+                }
+            },
+        );
+        self.frame_listeners.push((doc.clone(), listener));
     }
 
     /// A full snapshot of the document; renumbers every node.
@@ -683,7 +715,10 @@ impl Recorder {
             selection: Vec::new(),
             images: Default::default(),
             cssom: None,
+            me: std::rc::Weak::new(),
+            frame_listeners: Vec::new(),
         }));
+        state.borrow_mut().me = Rc::downgrade(&state);
         let weak = Rc::downgrade(&state);
         let tracker = Rc::clone(&state.borrow().sheets);
         let cssom = crate::web::sheets::CssomHooks::install(

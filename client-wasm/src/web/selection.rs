@@ -2,7 +2,9 @@
 //! (issue #4, "text selection").
 //!
 //! Two sources: the selection inside a focused `<input>`/`<textarea>` (`selectionStart`/`End`,
-//! which `getSelection()` does not describe), else the document's `getSelection()` ranges. Only
+//! which `getSelection()` does not describe), else the document's `getSelection()` ranges — the
+//! focused same-origin iframe's document's when focus is inside one (each document has its own
+//! selection; the recorder listens to `selectionchange` in every captured frame document). Only
 //! non-collapsed selections are sent: a caret is not selected text. A boundary in a node the
 //! agent does not have (our UI, hidden content, script text) drops its range. Offsets inside
 //! masked text or masked values are converted by [`crate::selection::wire_offset`], so they say
@@ -15,10 +17,10 @@ use crate::capture::{DomTree, masks_text_under};
 use crate::mask::MaskPolicy;
 use crate::mirror::IdMirror;
 use crate::selection::wire_offset;
-use crate::web::dom::{WeakKeys, WebDom, element, html_element};
+use crate::web::dom::{WeakKeys, WebDom, element, html_element, iframe_document};
 use cobrowse_protocol::SelectionRange;
 use wasm_bindgen::JsCast;
-use web_sys::{HtmlInputElement, HtmlTextAreaElement, Node};
+use web_sys::{Document, HtmlInputElement, HtmlTextAreaElement, Node};
 
 /// What the recorder needs to translate DOM positions.
 pub struct Ctx<'a> {
@@ -34,11 +36,23 @@ impl Ctx<'_> {
     /// The current selection as wire ranges (empty: nothing selected, or nothing the agent may
     /// see).
     pub fn current(&self) -> Vec<SelectionRange> {
-        let doc = self.dom.document();
-        if let Some(active) = doc.active_element()
-            && let Some(r) = self.control_range(active.unchecked_ref())
-        {
-            return r.into_iter().collect();
+        self.in_document(self.dom.document(), 0)
+    }
+
+    /// The selection that counts in `doc`: a focused text control's, else — when focus is in a
+    /// captured same-origin iframe — that frame's, else `doc`'s own ranges.
+    fn in_document(&self, doc: &Document, depth: u32) -> Vec<SelectionRange> {
+        if let Some(active) = doc.active_element() {
+            let active: &Node = active.unchecked_ref();
+            if let Some(r) = self.control_range(active) {
+                return r.into_iter().collect();
+            }
+            if depth < 8
+                && self.mirror.id(active).is_some()
+                && let Some(inner) = iframe_document(active)
+            {
+                return self.in_document(&inner, depth + 1);
+            }
         }
         let Ok(Some(sel)) = doc.get_selection() else {
             return Vec::new();

@@ -146,4 +146,13 @@ test('the customer\'s selection shows in the replica, masked content by placehol
   await replicaControl('pw', 2, 3);
   assert.equal(await ctx.agent.evaluate(() =>
     document.getElementById('cobrowse-replica').contentDocument.getElementById('pw').value), '***');
+
+  // A word double-clicked inside a same-origin iframe: that frame's document has the selection.
+  await ctx.customer.frameLocator('#fr').locator('#inner b').dblclick();
+  const framed = await ctx.customer.frameLocator('#fr').locator('#inner').evaluate(() => getSelection().toString());
+  assert.equal(framed.trim(), 'framed');
+  await waitIn(ctx, ctx.agent, `replica frame selection ${JSON.stringify(framed)}`, (t) => {
+    const f = document.getElementById('cobrowse-replica').contentDocument?.getElementById('fr');
+    return f?.contentDocument?.getSelection()?.toString() === t;
+  }, framed);
 });
