@@ -399,6 +399,57 @@ pub enum AgentAction {
     Scroll(ScrollPosition),
     /// Navigate.
     Navigate(NavAction),
+    /// Edit a `contenteditable` element (rich-text editor, comment box) as typing would: place
+    /// the caret, then insert or delete through the page's own editing machinery, so the
+    /// editor's `beforeinput`/`input` handlers run. Text controls use [`AgentAction::Input`].
+    Edit {
+        /// The element typed into (the editing host or an element inside it).
+        node: NodeId,
+        /// Where the agent put the caret, sent with the first edit after a click; `None`
+        /// continues at the customer's current caret (where the previous edit left it).
+        caret: Option<Caret>,
+        /// What to do at the caret.
+        op: EditOp,
+    },
+}
+
+/// A caret position in the customer's DOM, like a collapsed `Selection` (`node`, `offset`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub struct Caret {
+    /// A text node (offset in UTF-16 code units) or an element (offset in child nodes).
+    pub node: NodeId,
+    /// The offset, as `Selection.collapse(node, offset)` takes it.
+    pub offset: u32,
+}
+
+/// One editing step of [`AgentAction::Edit`], named after the `InputEvent.inputType` it becomes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum EditOp {
+    /// `insertText`: typed, pasted or IME-composed text (sent composed, once).
+    Insert(String),
+    /// `deleteContentBackward` (Backspace).
+    DeleteBackward,
+    /// `deleteContentForward` (Delete).
+    DeleteForward,
+    /// `insertParagraph` (Enter).
+    Paragraph,
+    /// `insertLineBreak` (Shift+Enter).
+    LineBreak,
+}
+
+impl EditOp {
+    /// The `InputEvent.inputType` this step is announced as in `beforeinput`.
+    pub fn input_type(&self) -> &'static str {
+        match self {
+            EditOp::Insert(_) => "insertText",
+            EditOp::DeleteBackward => "deleteContentBackward",
+            EditOp::DeleteForward => "deleteContentForward",
+            EditOp::Paragraph => "insertParagraph",
+            EditOp::LineBreak => "insertLineBreak",
+        }
+    }
 }
 
 /// Why an agent action was not performed.
@@ -415,6 +466,8 @@ pub enum RefusalReason {
     OffOrigin,
     /// Write mode is disabled on this server.
     WriteModeDisabled,
+    /// An [`AgentAction::Edit`] targeted an element that is not editable on the customer's page.
+    NotEditable,
 }
 
 /// Customer (or server) → agent: an action was refused.

@@ -1128,7 +1128,8 @@ fn action_target(a: &AgentAction) -> Option<cobrowse_protocol::NodeId> {
         | AgentAction::Input { node, .. }
         | AgentAction::Check { node, .. }
         | AgentAction::Select { node, .. }
-        | AgentAction::Focus { node } => Some(*node),
+        | AgentAction::Focus { node }
+        | AgentAction::Edit { node, .. } => Some(*node),
         AgentAction::Key { node, .. } => *node,
         AgentAction::Scroll(_) | AgentAction::Navigate(_) => None,
     }

@@ -6,11 +6,17 @@
 //! customer submits their own forms), password fields cannot be typed into (the agent cannot see
 //! them anyway), and navigation stays on the page's origin. Site-configured restrictions
 //! (`restrict` rules) are issue #5 and plug in at [`agent_may_click`] / [`agent_may_type`].
+//!
+//! `contenteditable` editors get [`AgentAction::Edit`] steps ([`edit`]): the caret goes where the
+//! agent put it, a cancelable `beforeinput` announces the step (editors that handle it call
+//! `preventDefault` and update their own model), and otherwise `document.execCommand` performs
+//! it, which edits the DOM, keeps the undo stack and fires a trusted `input`. Masked or restricted
+//! editors, and elements that are not editable here, are refused.
 
 use crate::mask::ElementFacts;
 use crate::web::dom;
-use cobrowse_protocol::{AgentAction, NavAction, RefusalReason, ScrollTarget, modifiers};
-use wasm_bindgen::JsCast;
+use cobrowse_protocol::{AgentAction, EditOp, NavAction, RefusalReason, ScrollTarget, modifiers};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{
     Element, Event, EventInit, HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement,
     KeyboardEvent, KeyboardEventInit, Node, Window,
@@ -87,10 +93,157 @@ fn restricted(el: &Element, action: &AgentAction) -> bool {
         && crate::web::restrict::is_restricted(el)
 }
 
-/// Performs `action`; `node` is the element its id names (None when unknown).
+/// The `document.execCommand` command that performs `op` the way the browser's own typing would.
+pub fn exec_command(op: &EditOp) -> (&'static str, Option<&str>) {
+    match op {
+        EditOp::Insert(text) => ("insertText", Some(text)),
+        EditOp::DeleteBackward => ("delete", None),
+        EditOp::DeleteForward => ("forwardDelete", None),
+        EditOp::Paragraph => ("insertParagraph", None),
+        EditOp::LineBreak => ("insertLineBreak", None),
+    }
+}
+
+/// The editing host of `el`: its outermost ancestor-or-self that is still content-editable.
+fn editing_host(el: &Element) -> Option<web_sys::HtmlElement> {
+    let mut host = dom::html_element(el)
+        .filter(|h| h.is_content_editable())?
+        .clone();
+    while let Some(p) = host
+        .parent_element()
+        .and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok())
+        .filter(|p| p.is_content_editable())
+    {
+        host = p;
+    }
+    Some(host)
+}
+
+/// The length of `node` as a selection offset: UTF-16 units for text, children for elements.
+fn node_len(node: &Node) -> u32 {
+    match node.node_type() {
+        Node::TEXT_NODE | Node::COMMENT_NODE | Node::CDATA_SECTION_NODE => node
+            .node_value()
+            .map(|v| v.encode_utf16().count() as u32)
+            .unwrap_or(0),
+        _ => node.child_nodes().length(),
+    }
+}
+
+/// Performs one [`AgentAction::Edit`] step on the contenteditable `el`, at `caret` (a node inside
+/// the editing host and an offset) or, without one, where the customer's caret already is in the
+/// host (its end when the caret is elsewhere).
+pub fn edit(
+    window: &Window,
+    el: &Element,
+    caret: Option<(Node, u32)>,
+    op: &EditOp,
+) -> Result<(), RefusalReason> {
+    let host = editing_host(el).ok_or(RefusalReason::NotEditable)?;
+    let caret_el = caret
+        .as_ref()
+        .and_then(|(n, _)| dom::element(n).cloned().or_else(|| n.parent_element()));
+    if crate::web::restrict::is_restricted(&host)
+        || crate::web::restrict::has_masked(&host)
+        || caret_el.as_ref().is_some_and(|e| {
+            crate::web::restrict::is_restricted(e) || crate::web::restrict::is_masked(e)
+        })
+    {
+        return Err(RefusalReason::Restricted);
+    }
+    let selection = window
+        .get_selection()
+        .ok()
+        .flatten()
+        .ok_or(RefusalReason::NotEditable)?;
+    let host_node: &Node = host.as_ref();
+    // Where to type: the agent's caret, else the customer's caret if it is in this editor.
+    let at = match caret {
+        Some((n, off)) if host_node.contains(Some(&n)) => Some((n.clone(), off.min(node_len(&n)))),
+        _ => selection
+            .anchor_node()
+            .filter(|n| host_node.contains(Some(n)))
+            .map(|n| (n, selection.anchor_offset())),
+    };
+    // Focus first: focusing an editor that was not focused moves the caret to its start.
+    let _ = host.focus();
+    match at {
+        Some((n, off)) => selection
+            .collapse_with_offset(Some(&n), off)
+            .map_err(|_| RefusalReason::NoSuchNode)?,
+        None => selection
+            .collapse_with_offset(Some(host_node), node_len(host_node))
+            .map_err(|_| RefusalReason::NoSuchNode)?,
+    }
+    let (command, data) = exec_command(op);
+    if !announce(window, &host, op.input_type(), data) {
+        return Ok(()); // the editor handled the step itself (preventDefault on beforeinput)
+    }
+    let doc = window.document().ok_or(RefusalReason::NoSuchNode)?;
+    let exec = js_sys::Reflect::get(doc.as_ref(), &"execCommand".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .ok_or(RefusalReason::NotEditable)?;
+    let done = exec
+        .call3(
+            doc.as_ref(),
+            &command.into(),
+            &false.into(),
+            &data.map(JsValue::from).unwrap_or(JsValue::UNDEFINED),
+        )
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
+    if done {
+        Ok(())
+    } else {
+        Err(RefusalReason::NotEditable)
+    }
+}
+
+/// Dispatches a cancelable `beforeinput` (`inputType`, `data`) at the editing host, as the
+/// browser does before its own typing (`execCommand` does not). False when a listener called
+/// `preventDefault`, i.e. the editor performed the step itself.
+fn announce(window: &Window, host: &Element, input_type: &str, data: Option<&str>) -> bool {
+    let Some(ctor) = js_sys::Reflect::get(window.as_ref(), &"InputEvent".into())
+        .ok()
+        .and_then(|c| c.dyn_into::<js_sys::Function>().ok())
+    else {
+        return true;
+    };
+    let init = js_sys::Object::new();
+    for (k, v) in [
+        ("bubbles", JsValue::TRUE),
+        ("cancelable", JsValue::TRUE),
+        ("composed", JsValue::TRUE),
+        ("inputType", input_type.into()),
+        ("data", data.map(JsValue::from).unwrap_or(JsValue::NULL)),
+    ] {
+        let _ = js_sys::Reflect::set(&init, &k.into(), &v);
+    }
+    let args = js_sys::Array::of2(&"beforeinput".into(), &init);
+    match js_sys::Reflect::construct(&ctor, &args) {
+        Ok(ev) => host.dispatch_event(ev.unchecked_ref()).unwrap_or(true),
+        Err(_) => true,
+    }
+}
+
+/// Performs `action`; `node` is the element its id names (None when unknown). An
+/// [`AgentAction::Edit`] with a caret needs [`perform_at`].
 pub fn perform(
     window: &Window,
     node: Option<Node>,
+    action: &AgentAction,
+) -> Result<(), RefusalReason> {
+    perform_at(window, node, None, action)
+}
+
+/// [`perform`], with `caret` the node an [`AgentAction::Edit`]'s caret names (None when unknown
+/// or when the action has no caret).
+pub fn perform_at(
+    window: &Window,
+    node: Option<Node>,
+    caret: Option<Node>,
     action: &AgentAction,
 ) -> Result<(), RefusalReason> {
     if let Some(el) = node.as_ref().and_then(dom::element)
@@ -217,6 +370,15 @@ pub fn perform(
                 el.set_scroll_top(pos.y);
             }
         },
+        AgentAction::Edit { caret: c, op, .. } => {
+            let el = element()?;
+            let caret = match (c, caret) {
+                (Some(c), Some(n)) => Some((n, c.offset)),
+                (Some(_), None) => return Err(RefusalReason::NoSuchNode),
+                (None, _) => None,
+            };
+            edit(window, &el, caret, op)?;
+        }
         AgentAction::Navigate(nav) => {
             let history = window.history().map_err(|_| RefusalReason::NoSuchNode)?;
             match nav {
@@ -252,7 +414,8 @@ pub fn action_node(a: &AgentAction) -> Option<u32> {
         | AgentAction::Input { node, .. }
         | AgentAction::Check { node, .. }
         | AgentAction::Select { node, .. }
-        | AgentAction::Focus { node } => Some(*node),
+        | AgentAction::Focus { node }
+        | AgentAction::Edit { node, .. } => Some(*node),
         AgentAction::Key { node, .. } => *node,
         AgentAction::Scroll(p) => match p.target {
             ScrollTarget::Node(n) => Some(n),
@@ -297,6 +460,22 @@ mod tests {
             ..f("textarea", None)
         };
         assert!(!agent_may_type(&masked));
+    }
+
+    #[test]
+    fn edit_steps_map_to_the_browsers_editing_commands() {
+        assert_eq!(
+            exec_command(&EditOp::Insert("é!".into())),
+            ("insertText", Some("é!"))
+        );
+        assert_eq!(exec_command(&EditOp::DeleteBackward), ("delete", None));
+        assert_eq!(
+            exec_command(&EditOp::DeleteForward),
+            ("forwardDelete", None)
+        );
+        assert_eq!(exec_command(&EditOp::Paragraph), ("insertParagraph", None));
+        assert_eq!(exec_command(&EditOp::LineBreak), ("insertLineBreak", None));
+        assert_eq!(EditOp::DeleteBackward.input_type(), "deleteContentBackward");
     }
 
     #[test]

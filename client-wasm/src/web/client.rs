@@ -15,12 +15,12 @@
 
 use crate::backoff::Backoff;
 use crate::config::{Config, Texts};
-use crate::web::actions::{action_node, perform};
+use crate::web::actions::{action_node, perform_at};
 use crate::web::recorder::{Recorder, Sink};
 use crate::web::ui::{Ui, UiAction};
 use cobrowse_protocol::{
-    ActionRefused, EndReason, ErrorCode, Hello, Message, Mode, ModeChange, NavKind, Party,
-    RefusalReason, Role, SessionEvent, SessionState,
+    ActionRefused, AgentAction, EndReason, ErrorCode, Hello, Message, Mode, ModeChange, NavKind,
+    Party, RefusalReason, Role, SessionEvent, SessionState,
 };
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
@@ -566,9 +566,13 @@ impl Inner {
                 let result = if self.mode != Mode::Write {
                     Err(RefusalReason::NotInWriteMode)
                 } else {
-                    let node = action_node(&a)
-                        .and_then(|id| self.recorder.as_ref().and_then(|r| r.node(id)));
-                    perform(&self.window, node, &a)
+                    let resolve = |id: u32| self.recorder.as_ref().and_then(|r| r.node(id));
+                    let node = action_node(&a).and_then(resolve);
+                    let caret = match &a {
+                        AgentAction::Edit { caret: Some(c), .. } => resolve(c.node),
+                        _ => None,
+                    };
+                    perform_at(&self.window, node, caret, &a)
                 };
                 if let Err(reason) = result {
                     self.log("agent action refused");

@@ -164,6 +164,18 @@ pub fn is_masked(el: &Element) -> bool {
     with_active(el, |a| closest(el, a.mask.as_ref())).unwrap_or(false)
 }
 
+/// True when a *mask* rule matches `el`, an ancestor or a descendant: an agent's edit of a
+/// contenteditable could otherwise delete or move masked text it must not know about.
+pub fn has_masked(el: &Element) -> bool {
+    is_masked(el)
+        || with_active(el, |a| {
+            a.mask
+                .as_ref()
+                .is_some_and(|s| el.query_selector(s).ok().flatten().is_some())
+        })
+        .unwrap_or(false)
+}
+
 /// True when a *hide* rule matches `el` itself (its subtree is never captured).
 pub fn is_hidden(el: &Element) -> bool {
     with_active(el, |a| {

@@ -537,6 +537,29 @@ pub fn golden_table() -> Vec<Golden> {
             hex: "01 0f  07  00",
         },
         Golden {
+            name: "action_edit_insert",
+            description: "Write mode: type \"a\" into contenteditable node 12 at offset 5 of text node 13",
+            msg: Message::Action(AgentAction::Edit {
+                node: 12,
+                caret: Some(Caret {
+                    node: 13,
+                    offset: 5,
+                }),
+                op: EditOp::Insert("a".into()),
+            }),
+            hex: "01 0f  08  0c  01 0d 05  00 01 61", // variant 8; Some(caret); Insert = 0, "a"
+        },
+        Golden {
+            name: "action_edit_backspace",
+            description: "Write mode: Backspace in node 12 where the previous edit left the caret",
+            msg: Message::Action(AgentAction::Edit {
+                node: 12,
+                caret: None,
+                op: EditOp::DeleteBackward,
+            }),
+            hex: "01 0f  08  0c  00  01",
+        },
+        Golden {
             name: "refused",
             description: "An action arrived in pointer mode",
             msg: Message::Refused(ActionRefused {
@@ -544,6 +567,15 @@ pub fn golden_table() -> Vec<Golden> {
                 reason: RefusalReason::NotInWriteMode,
             }),
             hex: "01 10  00  00",
+        },
+        Golden {
+            name: "refused_not_editable",
+            description: "An edit targeted node 12, which is not contenteditable on the customer's page",
+            msg: Message::Refused(ActionRefused {
+                node: Some(12),
+                reason: RefusalReason::NotEditable,
+            }),
+            hex: "01 10  01 0c  05",
         },
         Golden {
             name: "ping",
