@@ -203,6 +203,7 @@ impl Texts {
             RefusalReason::NoSuchNode => "refusedNoSuchNode",
             RefusalReason::OffOrigin => "refusedOffOrigin",
             RefusalReason::WriteModeDisabled => "refusedWriteModeDisabled",
+            RefusalReason::NotEditable => "refusedNotEditable",
         };
         self.trf("refused", &[("reason", self.tr(key))])
     }

@@ -370,7 +370,12 @@ fn wire_ui(state: &Shared, window: &Window) {
                 .backend()
                 .document()
                 .and_then(|d| d.element_from_point(x as f32, y as f32));
-            super::control::on_click(target, node, x, y);
+            let caret = s
+                .borrow()
+                .replica
+                .backend()
+                .caret_at(f64::from(x), f64::from(y));
+            super::control::on_click(target, node, caret, x, y);
             send(
                 &s,
                 &Message::Click(Click {
@@ -902,6 +907,7 @@ fn handle(state: &Shared, msg: Message) {
                     RefusalReason::NoSuchNode => "no_such_node",
                     RefusalReason::OffOrigin => "off_origin",
                     RefusalReason::WriteModeDisabled => "write_mode_disabled",
+                    RefusalReason::NotEditable => "not_editable",
                 };
                 let _ = el.set_attribute("data-refusal", code);
             }

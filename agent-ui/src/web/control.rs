@@ -5,7 +5,14 @@
 //! inside it is cancelled), so typing goes to a proxy `<input id="cobrowse-typing">` on the agent
 //! page: a click on a text control in the replica focuses the proxy with that control's current
 //! value; every `input` (not mid-composition, so IME text arrives composed) sends
-//! `Input{node, value}`, special keys send `Key`. A click on a `<select>` opens a proxy
+//! `Input{node, value}`, special keys send `Key`. A click on an element that is contenteditable
+//! in the replica (the customer's attribute, kept by the replica) focuses the same proxy, emptied,
+//! in *editing* mode: each inserted text (typed, pasted, IME-composed) becomes
+//! `Edit{node, op: Insert}` and the proxy empties again, Backspace/Delete/Enter become delete and
+//! paragraph steps ([`edit_key`]), and the first step after the click carries the caret the click
+//! put in the replica (`caretPositionFromPoint`, by node id), so the text lands where the agent
+//! clicked; later steps continue where the previous one left the customer's caret. The replica
+//! itself stays uneditable. A click on a `<select>` opens a proxy
 //! `<select id="cobrowse-select">` over it. All of this only in write mode; in pointer mode clicks
 //! only draw rings ([`on_click`] returns at once).
 //!
@@ -20,8 +27,8 @@
 
 use super::prefs::tr;
 use cobrowse_protocol::{
-    AgentAction, Message, ModeChange, NavAction, NodeId, Party, ScrollPosition, ScrollTarget,
-    modifiers,
+    AgentAction, Caret, EditOp, Message, ModeChange, NavAction, NodeId, Party, ScrollPosition,
+    ScrollTarget, modifiers,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::Reflect;
@@ -40,6 +47,8 @@ struct Control {
     typing: HtmlInputElement,
     /// The replica node the proxy input types into.
     typing_node: Option<NodeId>,
+    /// The contenteditable node the proxy edits, and the caret to send with its first step.
+    editing: Option<(NodeId, Option<Caret>)>,
     select: Option<(HtmlSelectElement, NodeId)>,
     nav: Option<Element>,
     release: Option<HtmlElement>,
@@ -130,7 +139,48 @@ fn mods(e: &JsValue) -> u8 {
     m
 }
 
+/// The editing step a key press is in a contenteditable (others are text or `Key` actions).
+/// Shortcuts (Ctrl/Meta/Alt) are not steps: they go as `Key` like elsewhere.
+pub fn edit_key(key: &str, mods: u8) -> Option<EditOp> {
+    if mods & (modifiers::CTRL | modifiers::META | modifiers::ALT) != 0 {
+        return None;
+    }
+    match key {
+        "Backspace" => Some(EditOp::DeleteBackward),
+        "Delete" => Some(EditOp::DeleteForward),
+        "Enter" if mods & modifiers::SHIFT != 0 => Some(EditOp::LineBreak),
+        "Enter" => Some(EditOp::Paragraph),
+        _ => None,
+    }
+}
+
+/// Sends one editing step to the contenteditable being edited, with the pending caret.
+fn send_edit(op: EditOp) {
+    let v = with(|c| {
+        let (node, caret) = c.editing.as_mut().filter(|_| c.write)?;
+        Some((*node, caret.take()))
+    })
+    .flatten();
+    if let Some((node, caret)) = v {
+        send(&Message::Action(AgentAction::Edit { node, caret, op }));
+    }
+}
+
 fn send_typed_value() {
+    let editing = with(|c| c.editing.is_some()).unwrap_or(false);
+    if editing {
+        // The proxy holds exactly the text inserted since the last step.
+        let text = with(|c| {
+            let t = c.typing.value();
+            c.typing.set_value("");
+            t
+        })
+        .unwrap_or_default();
+        if !text.is_empty() {
+            send_edit(EditOp::Insert(text));
+        }
+        return;
+    }
     let v = with(|c| (c.write, c.typing_node, c.typing.value()));
     if let Some((true, Some(node), value)) = v {
         send(&Message::Action(AgentAction::Input { node, value }));
@@ -167,9 +217,17 @@ pub fn install(doc: &Document, sender: Sender) {
             let ev: &JsValue = e.as_ref();
             let key = get_str(ev, "key");
             let m = mods(ev);
-            if get_bool(ev, "isComposing")
-                || !is_special_key(&key, m & (modifiers::CTRL | modifiers::META) != 0)
+            if get_bool(ev, "isComposing") {
+                return;
+            }
+            if with(|c| c.editing.is_some()).unwrap_or(false)
+                && let Some(op) = edit_key(&key, m)
             {
+                e.prevent_default();
+                send_edit(op);
+                return;
+            }
+            if !is_special_key(&key, m & (modifiers::CTRL | modifiers::META) != 0) {
                 return;
             }
             if key == "Tab" {
@@ -234,6 +292,7 @@ pub fn install(doc: &Document, sender: Sender) {
             write: false,
             typing,
             typing_node: None,
+            editing: None,
             select: None,
             nav,
             release,
@@ -304,6 +363,7 @@ pub fn set_write(write: bool) {
         }
         if !write {
             c.typing_node = None;
+            c.editing = None;
             let _ = c.typing.blur();
             if let Some((s, _)) = c.select.take() {
                 s.remove();
@@ -346,10 +406,23 @@ fn is_text_control(e: &Element) -> bool {
     }
 }
 
+/// Whether `e` is editable in the replica (`isContentEditable` follows the customer's
+/// `contenteditable` attributes, which the replica keeps; its documents run no script).
+fn is_editable(e: &Element) -> bool {
+    get_bool(e.as_ref(), "isContentEditable")
+}
+
 /// The agent clicked the replica at `(x, y)` (customer viewport px) on `node`, the element
-/// `target` of the replica document. In write mode: performs the click on the customer's side and
-/// starts typing or choosing when it is a text control or a select.
-pub fn on_click(target: Option<Element>, node: Option<NodeId>, x: i32, y: i32) {
+/// `target` of the replica document; `caret` is where the click puts a caret there (node id,
+/// offset). In write mode: performs the click on the customer's side and starts typing, editing
+/// or choosing when it is a text control, a contenteditable or a select.
+pub fn on_click(
+    target: Option<Element>,
+    node: Option<NodeId>,
+    caret: Option<(NodeId, u32)>,
+    x: i32,
+    y: i32,
+) {
     if !is_write() {
         return;
     }
@@ -372,11 +445,23 @@ pub fn on_click(target: Option<Element>, node: Option<NodeId>, x: i32, y: i32) {
         let value = get_str(target.as_ref(), "value");
         with(|c| {
             c.typing_node = Some(node);
+            c.editing = None;
             c.typing.set_value(&value);
             let _ = c.typing.focus();
         });
+    } else if is_editable(&target) {
+        with(|c| {
+            c.typing_node = None;
+            let caret = caret.map(|(node, offset)| Caret { node, offset });
+            c.editing = Some((node, caret));
+            c.typing.set_value("");
+            let _ = c.typing.focus();
+        });
     } else {
-        with(|c| c.typing_node = None);
+        with(|c| {
+            c.typing_node = None;
+            c.editing = None;
+        });
     }
 }
 
@@ -484,5 +569,16 @@ mod tests {
         assert!(!is_special_key("a", false), "text arrives as the value");
         assert!(!is_special_key("Shift", false));
         assert!(!is_special_key("Backspace", false), "changes the value");
+    }
+
+    #[test]
+    fn editing_keys_become_edit_steps_shortcuts_do_not() {
+        assert_eq!(edit_key("Backspace", 0), Some(EditOp::DeleteBackward));
+        assert_eq!(edit_key("Delete", 0), Some(EditOp::DeleteForward));
+        assert_eq!(edit_key("Enter", 0), Some(EditOp::Paragraph));
+        assert_eq!(edit_key("Enter", modifiers::SHIFT), Some(EditOp::LineBreak));
+        assert_eq!(edit_key("Backspace", modifiers::CTRL), None, "a shortcut");
+        assert_eq!(edit_key("a", 0), None, "text arrives through the proxy");
+        assert_eq!(edit_key("ArrowLeft", 0), None);
     }
 }

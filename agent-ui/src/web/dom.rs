@@ -177,6 +177,43 @@ impl WebDom {
         self.id_of(&el)
     }
 
+    /// The caret position at `(x, y)` in replica viewport coordinates, as the customer's node id
+    /// and offset (`caretPositionFromPoint`, or Chromium's older `caretRangeFromPoint`): where a
+    /// click would put the caret in an editor. None when the node there is not a replica node.
+    pub fn caret_at(&self, x: f64, y: f64) -> Option<(NodeId, u32)> {
+        let doc = self.doc.as_ref()?;
+        let call = |name: &str| {
+            let f = Reflect::get(doc, &name.into()).ok()?;
+            // The replica realm's function: `instanceof Function` fails here, so check typeof.
+            if !f.is_function() {
+                return None;
+            }
+            let f: &js_sys::Function = f.unchecked_ref();
+            f.call2(doc, &x.into(), &y.into())
+                .ok()
+                .filter(|v| v.is_object())
+        };
+        let (node, offset) = if let Some(p) = call("caretPositionFromPoint") {
+            (
+                Reflect::get(&p, &"offsetNode".into()).ok()?,
+                Reflect::get(&p, &"offset".into()).ok()?,
+            )
+        } else {
+            let r = call("caretRangeFromPoint")?;
+            (
+                Reflect::get(&r, &"startContainer".into()).ok()?,
+                Reflect::get(&r, &"startOffset".into()).ok()?,
+            )
+        };
+        // Exactly this node: an ancestor's id with this node's offset would be another position.
+        // (No `dyn_ref`: the node is from the replica's realm, where `instanceof` fails.)
+        if !node.is_object() {
+            return None;
+        }
+        let id = self.ids.get(node.unchecked_ref()).as_f64()?;
+        Some((id as NodeId, offset.as_f64()? as u32))
+    }
+
     /// Empties `doc` and gives it the right compatibility mode by writing a doctype (or nothing)
     /// through `document.open()`: a DOM-appended doctype does not change the mode.
     fn reopen(doc: &Document, standards: bool) -> bool {

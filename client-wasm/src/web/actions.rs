@@ -159,7 +159,10 @@ pub fn edit(
     let host_node: &Node = host.as_ref();
     // Where to type: the agent's caret, else the customer's caret if it is in this editor.
     let at = match caret {
-        Some((n, off)) if host_node.contains(Some(&n)) => Some((n.clone(), off.min(node_len(&n)))),
+        Some((n, off)) if host_node.contains(Some(&n)) => {
+            let off = off.min(node_len(&n));
+            Some((n, off))
+        }
         _ => selection
             .anchor_node()
             .filter(|n| host_node.contains(Some(n)))
