@@ -560,6 +560,8 @@ fn on_wheel(e: &JsValue) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // `web` is wasm-only, where plain `#[test]`s are not run by wasm-bindgen-test-runner.
+    use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn special_keys_and_shortcuts_are_actions_text_is_not() {
