@@ -14,6 +14,7 @@
 //! depend on the wasm crates and the protocol crate owns only the wire format.
 
 use crate::url::origin_of;
+use cobrowse_common::pattern::glob;
 
 /// The origins the replica may load frames from by URL. Empty (the default) loads none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,31 +61,6 @@ impl FramePolicy {
             .any(|p| glob(p.as_bytes(), origin.as_bytes()))
             .then(|| src.to_owned())
     }
-}
-
-/// Iterative `*` glob match (linear backtracking on the last star), as the server's.
-pub(crate) fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, t));
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == text[t] {
-            p += 1;
-            t += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while p < pattern.len() && pattern[p] == b'*' {
-        p += 1;
-    }
-    p == pattern.len()
 }
 
 #[cfg(test)]

@@ -12,8 +12,8 @@
 //! pseudo-states are not mirrored. Sheets on the agent page's own origin are readable already and
 //! never proxied. Patterns match like the server's origin lists ([`crate::frames`]'s matcher).
 
-use crate::frames::glob;
 use crate::url::{origin_of, resolve};
+use cobrowse_common::pattern::{glob, query_encode};
 
 /// The allow-list and the proxy endpoint. The default proxies nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,19 +24,6 @@ pub struct SheetPolicy {
     agent_origin: Option<String>,
     /// `…/cobrowse/css-proxy`, absolute (the replica's base is the customer's page).
     endpoint: Option<String>,
-}
-
-/// Percent-encodes a query parameter value.
-fn query_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl SheetPolicy {

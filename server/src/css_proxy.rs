@@ -53,6 +53,7 @@ use crate::metrics::Metrics;
 use crate::origin::OriginList;
 use crate::rest::{Resp, error};
 use bytes::Bytes;
+use cobrowse_common::pattern::query_encode;
 use cobrowse_css_rewrite::{UrlKind, rewrite_sheet};
 use http_cache_semantics::{AfterResponse, BeforeRequest, CacheOptions, CachePolicy};
 use lru::LruCache;
@@ -241,19 +242,6 @@ fn decode(body: &[u8], content_type: Option<&str>) -> String {
     };
     let enc = from_header.or_else(from_rule).unwrap_or(UTF_8);
     enc.decode_without_bom_handling(body).0.into_owned()
-}
-
-/// Encodes `s` as a query parameter value.
-fn query_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 16);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 impl CssProxy {

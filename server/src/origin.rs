@@ -2,8 +2,10 @@
 //! matches any run of characters (the reference turns `*` into `.*` and escapes dots), everything
 //! else matches literally, case-insensitively. A lone `*` allows every origin.
 //!
-//! Patterns are matched without regular expressions: a small iterative glob matcher is enough,
-//! cannot be made to backtrack exponentially, and keeps a dependency out.
+//! Patterns are matched without regular expressions: the iterative glob of `cobrowse_common`
+//! (shared with the agent page's allow lists) cannot be made to backtrack exponentially.
+
+use cobrowse_common::pattern::glob;
 
 /// One origin pattern such as `https://*.example.com` or `http://intranet:8700`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,31 +38,6 @@ impl OriginPattern {
             origin.trim().to_ascii_lowercase().as_bytes(),
         )
     }
-}
-
-/// Iterative `*` glob match (linear backtracking on the last star).
-fn glob(pattern: &[u8], text: &[u8]) -> bool {
-    let (mut p, mut t) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while t < text.len() {
-        if p < pattern.len() && pattern[p] == b'*' {
-            star = Some((p, t));
-            p += 1;
-        } else if p < pattern.len() && pattern[p] == text[t] {
-            p += 1;
-            t += 1;
-        } else if let Some((sp, st)) = star {
-            p = sp + 1;
-            t = st + 1;
-            star = Some((sp, st + 1));
-        } else {
-            return false;
-        }
-    }
-    while p < pattern.len() && pattern[p] == b'*' {
-        p += 1;
-    }
-    p == pattern.len()
 }
 
 /// A list of allowed origins. Empty allows nothing (except same-origin requests, which callers

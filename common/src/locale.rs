@@ -1,0 +1,147 @@
+//! UI text files: one flat JSON object per language and UI (`www/locales/<ui>/<lang>.json`),
+//! camelCase keys, values with `{placeholders}` the code fills in. Each UI compiles English (the
+//! fallback) and German in and fetches others from the server's static root; the rules for
+//! reading and layering them live here so the customer client and the agent page agree.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A flat key → text table, as one locale file holds it.
+pub type TextMap = BTreeMap<String, String>;
+
+/// Parses one locale file: a JSON object whose values are all strings.
+pub fn parse_map(json: &str) -> Result<TextMap, String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        parse_in_browser(json)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        serde_json::from_str(json).map_err(|e| format!("locale file: {e}"))
+    }
+}
+
+/// The browser's `JSON.parse`: serde_json would add about 20 KB (gzip) to the wasm for two small
+/// files. (Native builds and unit tests use serde_json; the e2e cases exercise this path.)
+#[cfg(target_arch = "wasm32")]
+fn parse_in_browser(json: &str) -> Result<TextMap, String> {
+    use wasm_bindgen::JsCast;
+    let v = js_sys::JSON::parse(json).map_err(|_| "locale file: not JSON".to_string())?;
+    if !v.is_object() || js_sys::Array::is_array(&v) {
+        return Err("locale file: not a JSON object".into());
+    }
+    let mut out = TextMap::new();
+    for entry in js_sys::Object::entries(v.unchecked_ref()).iter() {
+        let pair: js_sys::Array = entry.unchecked_into();
+        match (pair.get(0).as_string(), pair.get(1).as_string()) {
+            (Some(k), Some(text)) => {
+                out.insert(k, text);
+            }
+            _ => return Err("locale file: every value must be a string".into()),
+        }
+    }
+    Ok(out)
+}
+
+/// File names to try for a language tag, most specific first: `de-AT` → `de-at`, `de`.
+/// Tags with anything but ASCII letters, digits and `-`/`_` give none (they become file names).
+pub fn candidates(tag: &str) -> Vec<String> {
+    let tag = tag.trim().to_ascii_lowercase().replace('_', "-");
+    if tag.is_empty()
+        || tag.len() > 35
+        || !tag.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        || tag.starts_with('-')
+    {
+        return Vec::new();
+    }
+    let mut out = vec![tag.clone()];
+    if let Some((primary, _)) = tag.split_once('-')
+        && !primary.is_empty()
+    {
+        out.push(primary.to_owned());
+    }
+    out
+}
+
+/// The file of `table` (`(file name, JSON)` pairs compiled into a UI) for `tag`, trying
+/// [`candidates`] in order (`de-CH` → `de`), if there is one.
+pub fn built_in(table: &'static [(&'static str, &'static str)], tag: &str) -> Option<&'static str> {
+    candidates(tag)
+        .iter()
+        .find_map(|c| table.iter().find(|(name, _)| name == c).map(|(_, j)| *j))
+}
+
+/// The `{name}` placeholders of a text.
+pub fn placeholders(s: &str) -> BTreeSet<&str> {
+    let mut out = BTreeSet::new();
+    let mut rest = s;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let Some(close) = after.find('}') else { break };
+        out.insert(&after[..close]);
+        rest = &after[close + 1..];
+    }
+    out
+}
+
+/// Writes `layer` over `base`: only keys `base` has, only non-empty texts, only with the same
+/// placeholders (a translation cannot drop or invent a value the code fills in).
+pub fn merge(base: &mut TextMap, layer: &TextMap) {
+    for (k, v) in layer {
+        if let Some(slot) = base.get_mut(k)
+            && !v.trim().is_empty()
+            && placeholders(slot) == placeholders(v)
+        {
+            slot.clone_from(v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_tags_become_safe_file_names() {
+        assert_eq!(candidates("pt_BR"), ["pt-br", "pt"]);
+        assert_eq!(candidates("de"), ["de"]);
+        assert!(candidates("../x").is_empty());
+        assert!(candidates("").is_empty());
+        assert!(candidates("-x").is_empty());
+    }
+
+    #[test]
+    fn built_in_tries_the_primary_language() {
+        const TABLE: &[(&str, &str)] = &[("en", "{}"), ("de", "{\"a\":\"b\"}")];
+        assert_eq!(built_in(TABLE, "de-CH"), Some("{\"a\":\"b\"}"));
+        assert_eq!(built_in(TABLE, "fr"), None);
+    }
+
+    #[test]
+    fn parse_map_wants_an_object_of_strings() {
+        assert_eq!(parse_map("{\"a\":\"b\"}").unwrap()["a"], "b");
+        assert!(parse_map("[1]").is_err());
+        assert!(parse_map("{\"a\":1}").is_err());
+    }
+
+    #[test]
+    fn placeholders_must_match_to_replace() {
+        assert_eq!(
+            placeholders("a {x} b {y}").into_iter().collect::<Vec<_>>(),
+            ["x", "y"]
+        );
+        let mut base = TextMap::new();
+        base.insert("k".into(), "n {number}".into());
+        base.insert("e".into(), "kept".into());
+        let mut layer = TextMap::new();
+        layer.insert("k".into(), "n {nummer}".into());
+        layer.insert("e".into(), "  ".into());
+        layer.insert("new".into(), "x".into());
+        merge(&mut base, &layer);
+        assert_eq!(base["k"], "n {number}");
+        assert_eq!(base["e"], "kept");
+        assert!(!base.contains_key("new"));
+        layer.insert("k".into(), "Nr. {number}".into());
+        merge(&mut base, &layer);
+        assert_eq!(base["k"], "Nr. {number}");
+    }
+}
