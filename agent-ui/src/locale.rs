@@ -198,30 +198,10 @@ impl Theme {
 mod tests {
     use super::*;
 
-    fn files() -> Vec<(&'static str, TextMap)> {
-        BUILT_IN
-            .iter()
-            .map(|(n, j)| (*n, parse_map(j).unwrap_or_else(|e| panic!("{n}.json: {e}"))))
-            .collect()
-    }
-
     #[test]
     fn every_language_has_the_same_keys_no_empty_values_and_the_same_placeholders() {
-        let all = files();
-        let en = &all[0].1;
-        for (name, map) in &all {
-            let a: Vec<_> = en.keys().collect();
-            let b: Vec<_> = map.keys().collect();
-            assert_eq!(a, b, "{name}.json must have exactly English's keys");
-            for (k, v) in map {
-                assert!(!v.trim().is_empty(), "{name}.json: `{k}` is empty");
-                assert_eq!(
-                    placeholders(v),
-                    placeholders(&en[k]),
-                    "{name}.json: `{k}` placeholders differ from English"
-                );
-            }
-        }
+        let problems = cobrowse_common::locale::check_translations(BUILT_IN);
+        assert!(problems.is_empty(), "{problems:#?}");
     }
 
     /// Every key the code and `slave.html` use exists in English (and so, by the test above, in

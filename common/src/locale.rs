@@ -96,6 +96,41 @@ pub fn merge(base: &mut TextMap, layer: &TextMap) {
     }
 }
 
+/// Problems of a UI's compiled-in files (`(file name, JSON)`, English first), for that UI's unit
+/// tests: a file that does not parse, keys other than English's, empty values, placeholders that
+/// differ from English's. Empty when every language is complete.
+pub fn check_translations(table: &[(&str, &str)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut files = Vec::new();
+    for (name, json) in table {
+        match parse_map(json) {
+            Ok(map) => files.push((*name, map)),
+            Err(e) => problems.push(format!("{name}.json: {e}")),
+        }
+    }
+    let Some((_, en)) = files.first() else {
+        return problems;
+    };
+    for (name, map) in &files {
+        for k in en.keys().filter(|k| !map.contains_key(*k)) {
+            problems.push(format!("{name}.json: `{k}` is missing"));
+        }
+        for (k, v) in map {
+            match en.get(k) {
+                None => problems.push(format!("{name}.json: `{k}` is not an English key")),
+                Some(_) if v.trim().is_empty() => {
+                    problems.push(format!("{name}.json: `{k}` is empty"))
+                }
+                Some(e) if placeholders(v) != placeholders(e) => problems.push(format!(
+                    "{name}.json: `{k}` placeholders differ from English"
+                )),
+                Some(_) => {}
+            }
+        }
+    }
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,5 +178,25 @@ mod tests {
         layer.insert("k".into(), "Nr. {number}".into());
         merge(&mut base, &layer);
         assert_eq!(base["k"], "Nr. {number}");
+    }
+
+    #[test]
+    fn check_translations_names_every_kind_of_problem() {
+        let en = r#"{"a":"A {n}","b":"B","c":"C"}"#;
+        let de = r#"{"a":"A {m}","b":" ","d":"D"}"#;
+        assert!(check_translations(&[("en", en), ("de", en)]).is_empty());
+        let got = check_translations(&[("en", en), ("de", de), ("fr", "[")]);
+        for want in [
+            "fr.json: locale file",
+            "de.json: `c` is missing",
+            "de.json: `d` is not an English key",
+            "de.json: `b` is empty",
+            "de.json: `a` placeholders differ",
+        ] {
+            assert!(
+                got.iter().any(|g| g.starts_with(want)),
+                "{want} not in {got:?}"
+            );
+        }
     }
 }
