@@ -551,18 +551,18 @@ async fn ws_via(lb: &str, cookie: Option<&str>) -> Result<Ws> {
 }
 
 /// Hello → Welcome through the load balancer; `Err` on a refused upgrade or any other answer.
-async fn join_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws, String)> {
+async fn join_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws, Welcome)> {
     let mut ws = ws_via(lb, cookie).await?;
     send(&mut ws, msg).await?;
     match frame(&mut ws).await? {
-        Message::Welcome(w) => Ok((ws, w.node)),
+        Message::Welcome(w) => Ok((ws, w)),
         other => bail!("expected Welcome through {lb}, got {other:?}"),
     }
 }
 
 /// What a real client does after losing its socket: reconnect through the load balancer with
 /// the cookie it holds, backing off briefly between attempts, until it is welcomed again.
-async fn rejoin_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws, String)> {
+async fn rejoin_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws, Welcome)> {
     let mut delay = Duration::from_millis(50);
     let mut last = None;
     for _ in 0..20 {
@@ -574,6 +574,39 @@ async fn rejoin_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws
         delay = (delay * 2).min(Duration::from_secs(1));
     }
     Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
+}
+
+/// After the owner is gone, both parties reconnect through the load balancer at the same time,
+/// as real ones do: the customer with the cookie it still holds, the agent (`agent_id`) without.
+/// Answers (customer, agent), each with its Welcome.
+async fn rejoin_both(
+    lb: &str,
+    customer_cookie: &str,
+    token: &str,
+    agent_id: &str,
+) -> Result<((Ws, Welcome), (Ws, Welcome))> {
+    let customer = {
+        let (lb, cookie, token) = (lb.to_owned(), customer_cookie.to_owned(), token.to_owned());
+        tokio::spawn(
+            async move { rejoin_via(&lb, Some(&cookie), &hello(Role::Customer, &token)).await },
+        )
+    };
+    let agent = rejoin_via(lb, None, &agent_hello(token, agent_id)).await?;
+    Ok((customer.await??, agent))
+}
+
+/// Three nodes on keyspace `<prefix>_<uuid>` behind nginx running the operators' sample config.
+/// The temp dir holds the nodes' static root; keep it alive as long as the nodes.
+fn three_nodes_behind_nginx(prefix: &str) -> Result<(tempfile::TempDir, String, Nginx, Vec<Node>)> {
+    let dir = tempfile::tempdir()?;
+    let www = dir.path().join("www");
+    std::fs::create_dir_all(&www)?;
+    let ks = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let n1 = Node::spawn("n1", &ks, 0, &www)?;
+    let n2 = Node::spawn("n2", &ks, 0, &www)?;
+    let n3 = Node::spawn("n3", &ks, 0, &www)?;
+    let lb = Nginx::start([&n1, &n2, &n3])?;
+    Ok((dir, ks, lb, vec![n1, n2, n3]))
 }
 
 /// The operators' nginx sample in front of three nodes: cookie stickiness, a cookie-less client
@@ -591,15 +624,7 @@ async fn nginx_sticky_cookie_routing_and_failover() -> Result<()> {
 }
 
 async fn nginx_case() -> Result<()> {
-    let dir = tempfile::tempdir()?;
-    let www = dir.path().join("www");
-    std::fs::create_dir_all(&www)?;
-    let ks = format!("cbn_{}", uuid::Uuid::new_v4().simple());
-    let n1 = Node::spawn("n1", &ks, 0, &www)?;
-    let n2 = Node::spawn("n2", &ks, 0, &www)?;
-    let n3 = Node::spawn("n3", &ks, 0, &www)?;
-    let lb = Nginx::start([&n1, &n2, &n3])?;
-    let mut nodes = vec![n1, n2, n3];
+    let (_dir, _ks, lb, mut nodes) = three_nodes_behind_nginx("cbn")?;
 
     // A customer creates a session through nginx (no cookie yet: round robin picks a node).
     let created = http(
@@ -650,18 +675,18 @@ async fn nginx_case() -> Result<()> {
     );
 
     // WebSockets through nginx: the customer with its cookie goes straight to the owner…
-    let (mut customer, node) =
+    let (mut customer, w) =
         join_via(&lb.addr, Some(&owner), &hello(Role::Customer, &token)).await?;
-    assert_eq!(node, owner);
+    assert_eq!(w.node, owner);
     send(&mut customer, &snapshot("before")).await?;
     sync(&mut customer).await?;
     // …and cookie-less agents are served by the owner wherever round robin sends them (a
     // non-owner proxies the socket). Three of them, so at least two land on non-owners.
     let mut agents = Vec::new();
     for i in 0..3 {
-        let (mut agent, node) =
+        let (mut agent, w) =
             join_via(&lb.addr, None, &agent_hello(&token, &format!("agent{i}"))).await?;
-        assert_eq!(node, owner, "agent {i} is served by the owner");
+        assert_eq!(w.node, owner, "agent {i} is served by the owner");
         until(&mut agent, |m| {
             snapshot_marker(m).as_deref() == Some("before")
         })
@@ -689,15 +714,9 @@ async fn nginx_case() -> Result<()> {
     let killed = Instant::now();
     until_gone(&mut customer).await?;
     until_gone(&mut agent).await?;
-    let c = {
-        let (lb, owner, token) = (lb.addr.clone(), owner.clone(), token.clone());
-        tokio::spawn(
-            async move { rejoin_via(&lb, Some(&owner), &hello(Role::Customer, &token)).await },
-        )
-    };
-    let (mut agent, agent_node) =
-        rejoin_via(&lb.addr, None, &agent_hello(&token, "agent0")).await?;
-    let (mut customer, customer_node) = c.await??;
+    let ((mut customer, cw), (mut agent, aw)) =
+        rejoin_both(&lb.addr, &owner, &token, "agent0").await?;
+    let (customer_node, agent_node) = (cw.node, aw.node);
     assert_eq!(agent_node, customer_node, "one new owner serves both");
     assert_ne!(agent_node, owner, "the dead node does not serve");
     until(&mut customer, |m| {
@@ -791,27 +810,6 @@ async fn grant_write_mode(agent: &mut Ws, customer: &mut Ws) -> Result<()> {
     Ok(())
 }
 
-/// Hello → Welcome through the load balancer, returning the Welcome itself.
-async fn welcome_via(lb: &str, cookie: Option<&str>, msg: &Message) -> Result<(Ws, Welcome)> {
-    let mut delay = Duration::from_millis(50);
-    let mut last = None;
-    for _ in 0..20 {
-        match ws_via(lb, cookie).await {
-            Ok(mut ws) => {
-                send(&mut ws, msg).await?;
-                match frame(&mut ws).await {
-                    Ok(Message::Welcome(w)) => return Ok((ws, w)),
-                    other => last = Some(anyhow::anyhow!("expected Welcome, got {other:?}")),
-                }
-            }
-            Err(e) => last = Some(e),
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(1));
-    }
-    Err(last.unwrap_or_else(|| anyhow::anyhow!("no attempt made")))
-}
-
 /// A write action from the agent reaches the customer (not refused): write mode is on.
 async fn action_reaches_customer(agent: &mut Ws, customer: &mut Ws, node: u32) -> Result<()> {
     use cobrowse_protocol::AgentAction;
@@ -840,15 +838,7 @@ async fn graceful_hand_over_and_write_mode_survive_behind_nginx() -> Result<()> 
 
 async fn hand_over_case() -> Result<()> {
     use cobrowse_protocol::Mode;
-    let dir = tempfile::tempdir()?;
-    let www = dir.path().join("www");
-    std::fs::create_dir_all(&www)?;
-    let ks = format!("cbg_{}", uuid::Uuid::new_v4().simple());
-    let n1 = Node::spawn("n1", &ks, 0, &www)?;
-    let n2 = Node::spawn("n2", &ks, 0, &www)?;
-    let n3 = Node::spawn("n3", &ks, 0, &www)?;
-    let lb = Nginx::start([&n1, &n2, &n3])?;
-    let mut nodes = vec![n1, n2, n3];
+    let (_dir, ks, lb, mut nodes) = three_nodes_behind_nginx("cbg")?;
 
     let created = http(
         "POST",
@@ -864,11 +854,11 @@ async fn hand_over_case() -> Result<()> {
         .context("token")?
         .to_string();
     let (mut customer, w) =
-        welcome_via(&lb.addr, Some(&owner), &hello(Role::Customer, &token)).await?;
+        rejoin_via(&lb.addr, Some(&owner), &hello(Role::Customer, &token)).await?;
     assert_eq!(w.node, owner);
     send(&mut customer, &snapshot("one")).await?;
     sync(&mut customer).await?;
-    let (mut agent, w) = welcome_via(&lb.addr, None, &agent_hello(&token, "alice")).await?;
+    let (mut agent, w) = rejoin_via(&lb.addr, None, &agent_hello(&token, "alice")).await?;
     assert_eq!(w.mode, Mode::Pointer);
     until(&mut agent, |m| snapshot_marker(m).as_deref() == Some("one")).await?;
     grant_write_mode(&mut agent, &mut customer).await?;
@@ -904,14 +894,8 @@ async fn hand_over_case() -> Result<()> {
         assert!(rec.write_mode, "{rec:?}");
     }
     // They reconnect through nginx (the customer still carrying the stopping node's cookie).
-    let c = {
-        let (lb, owner, token) = (lb.addr.clone(), owner.clone(), token.clone());
-        tokio::spawn(
-            async move { welcome_via(&lb, Some(&owner), &hello(Role::Customer, &token)).await },
-        )
-    };
-    let (mut agent, aw) = welcome_via(&lb.addr, None, &agent_hello(&token, "alice")).await?;
-    let (mut customer, cw) = c.await??;
+    let ((mut customer, cw), (mut agent, aw)) =
+        rejoin_both(&lb.addr, &owner, &token, "alice").await?;
     assert_eq!(aw.node, cw.node, "one new owner serves both");
     assert_ne!(aw.node, owner, "the stopping node does not serve");
     // Write mode survived the hand-over: both are welcomed in write mode, actions go through.
@@ -937,14 +921,8 @@ async fn hand_over_case() -> Result<()> {
     let killed = Instant::now();
     until_gone(&mut customer).await?;
     until_gone(&mut agent).await?;
-    let c = {
-        let (lb, second, token) = (lb.addr.clone(), second.clone(), token.clone());
-        tokio::spawn(async move {
-            welcome_via(&lb, Some(&second), &hello(Role::Customer, &token)).await
-        })
-    };
-    let (mut agent, aw) = welcome_via(&lb.addr, None, &agent_hello(&token, "alice")).await?;
-    let (mut customer, cw) = c.await??;
+    let ((mut customer, cw), (mut agent, aw)) =
+        rejoin_both(&lb.addr, &second, &token, "alice").await?;
     assert_eq!(aw.node, cw.node);
     assert!(aw.node != owner && aw.node != second, "{}", aw.node);
     assert_eq!(cw.mode, Mode::Write, "write mode survives a crash failover");
