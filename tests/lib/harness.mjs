@@ -4,6 +4,7 @@
 // contracts in ARCHITECTURE.md ("Selectors the end-to-end tests rely on").
 
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { PNG } from 'pngjs';
 import pixelmatch from 'pixelmatch';
@@ -13,6 +14,18 @@ import { ROOT, assertBundleBuilt, startServer } from './server.mjs';
 
 export { compareDom } from './dom.mjs';
 export { ROOT } from './server.mjs';
+
+/**
+ * A copy of www/ with a case's fixture page (`fixturePath`) added as `demo/<name>`, for the
+ * server's `COBROWSE_STATIC_DIR`: the real server serves it (a page fulfilled by playwright's
+ * router has no address space, and Chromium then refuses its WebSocket to the loopback server).
+ */
+export function staticDirWith(name, fixturePath) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-fixture-www-'));
+  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), dir, { recursive: true });
+  fs.copyFileSync(fixturePath, path.join(dir, 'demo', name));
+  return dir;
+}
 
 /** Default time for one awaited condition; the whole session of a case takes a few seconds. */
 export const WAIT_MS = Number(process.env.COBROWSE_E2E_WAIT_MS || 20_000);

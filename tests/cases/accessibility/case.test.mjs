@@ -9,11 +9,10 @@
 // computed colours (parameter, picker remembered, server `ui.theme`, system preferences).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ROOT, UI, openCustomer, setupCase, waitForAgentState, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
+import { ROOT, UI, openCustomer, setupCase, waitForAgentState, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
 import { startServer } from '../../lib/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -25,9 +24,7 @@ const FIXTURE = '/cobrowse/demo/a11y-fixture.html';
 
 /** A copy of www/ with the fixture page and a third language ("fr", partial) an operator added. */
 function staticDir() {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-a11y-www-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), dir, { recursive: true });
-  fs.copyFileSync(path.join(here, 'page.html'), path.join(dir, 'demo', 'a11y-fixture.html'));
+  const dir = staticDirWith('a11y-fixture.html', path.join(here, 'page.html'));
   fs.writeFileSync(path.join(dir, 'locales', 'customer', 'fr.json'),
     JSON.stringify({ button: 'Co-navigation', yes: 'Oui', copy: '' }));
   fs.writeFileSync(path.join(dir, 'locales', 'agent', 'fr.json'),

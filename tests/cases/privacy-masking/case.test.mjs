@@ -11,19 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ROOT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
+import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** A copy of www/ with this case's fixture page added as demo/{name}, served by the real server
- * (a page fulfilled by playwright's router has no address space, and Chromium then refuses its
- * WebSocket to the loopback server). */
-function staticDirWith(name, file) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-fixture-www-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), dir, { recursive: true });
-  fs.copyFileSync(path.join(here, file), path.join(dir, 'demo', name));
-  return dir;
-}
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-privacy-'));
 const captureFile = path.join(tmp, 'frames.bin');
 const policyFile = path.join(tmp, 'dom-restrictions.json');
@@ -54,7 +45,7 @@ const CONTROLS = ['VisibleControl-Plain-1111', 'VisibleControl-Url-2207', 'Visib
 let ctx;
 before(async () => {
   ctx = await setupCase('privacy-masking', {
-    serverEnv: { COBROWSE_TEST_CAPTURE_FRAMES: captureFile, COBROWSE_DOM_RESTRICTIONS: policyFile, COBROWSE_STATIC_DIR: staticDirWith('privacy-fixture.html', 'page.html') },
+    serverEnv: { COBROWSE_TEST_CAPTURE_FRAMES: captureFile, COBROWSE_DOM_RESTRICTIONS: policyFile, COBROWSE_STATIC_DIR: staticDirWith('privacy-fixture.html', path.join(here, 'page.html')) },
   });
 });
 after(async () => { await ctx?.close(); });

@@ -6,28 +6,17 @@
 // element is clicked, focused, hovered and every form submitted. The agent page's CSP header is
 // strict and the replica's sandbox never allows scripts.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ROOT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
+import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** A copy of www/ with this case's fixture page added as demo/{name}, served by the real server
- * (a page fulfilled by playwright's router has no address space, and Chromium then refuses its
- * WebSocket to the loopback server). */
-function staticDirWith(name, file) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-fixture-www-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), dir, { recursive: true });
-  fs.copyFileSync(path.join(here, file), path.join(dir, 'demo', name));
-  return dir;
-}
 const PAGE = '/cobrowse/demo/hostile-fixture.html';
 
 let ctx;
-before(async () => { ctx = await setupCase('safe-replay', { serverEnv: { COBROWSE_STATIC_DIR: staticDirWith('hostile-fixture.html', 'page.html') } }); });
+before(async () => { ctx = await setupCase('safe-replay', { serverEnv: { COBROWSE_STATIC_DIR: staticDirWith('hostile-fixture.html', path.join(here, 'page.html')) } }); });
 after(async () => { await ctx?.close(); });
 
 test('nothing from the hostile page executes on the agent side', { timeout: 180_000 }, async () => {

@@ -10,18 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ROOT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
+import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** A copy of www/ with this case's fixture page added as demo/{name}, served by the real server
- * (see write-mode: a page fulfilled by playwright's router cannot reach the loopback server). */
-function staticDirWith(name, file) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-fixture-www-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), dir, { recursive: true });
-  fs.copyFileSync(path.join(here, file), path.join(dir, 'demo', name));
-  return dir;
-}
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-edit-'));
 const policyFile = path.join(tmp, 'dom-restrictions.json');
 fs.writeFileSync(policyFile, JSON.stringify({
@@ -32,7 +24,7 @@ const PAGE = '/cobrowse/demo/edit-fixture.html';
 
 let ctx;
 before(async () => {
-  ctx = await setupCase('write-contenteditable', { serverEnv: { COBROWSE_DOM_RESTRICTIONS: policyFile, COBROWSE_STATIC_DIR: staticDirWith('edit-fixture.html', 'page.html') } });
+  ctx = await setupCase('write-contenteditable', { serverEnv: { COBROWSE_DOM_RESTRICTIONS: policyFile, COBROWSE_STATIC_DIR: staticDirWith('edit-fixture.html', path.join(here, 'page.html')) } });
 });
 after(async () => { await ctx?.close(); });
 

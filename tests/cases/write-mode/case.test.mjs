@@ -9,19 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ROOT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
+import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-/** A copy of www/ with this case's fixture page added as demo/{name}, served by the real server
- * (a page fulfilled by playwright's router has no address space, and Chromium then refuses its
- * WebSocket to the loopback server). */
-function staticDirWith(name, file) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-fixture-www-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), dir, { recursive: true });
-  fs.copyFileSync(path.join(here, file), path.join(dir, 'demo', name));
-  return dir;
-}
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-write-'));
 const policyFile = path.join(tmp, 'dom-restrictions.json');
 fs.writeFileSync(policyFile, JSON.stringify({
@@ -32,7 +23,7 @@ const PAGE = '/cobrowse/demo/write-fixture.html';
 
 let ctx;
 before(async () => {
-  ctx = await setupCase('write-mode', { serverEnv: { COBROWSE_DOM_RESTRICTIONS: policyFile, COBROWSE_STATIC_DIR: staticDirWith('write-fixture.html', 'page.html') } });
+  ctx = await setupCase('write-mode', { serverEnv: { COBROWSE_DOM_RESTRICTIONS: policyFile, COBROWSE_STATIC_DIR: staticDirWith('write-fixture.html', path.join(here, 'page.html')) } });
 });
 after(async () => { await ctx?.close(); });
 
