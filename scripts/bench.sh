@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one benchmark command (issue #7): Cobrowse next to rrweb in the same Chromium, the relay load
+# The one benchmark command: Cobrowse next to rrweb in the same Chromium, the relay load
 # test against the bare baseline relay, and the protocol microbenchmarks. Prints markdown tables and
 # writes them, with the machine and versions, to bench/results/latest.md.
 #
@@ -48,14 +48,14 @@ chromium_version="$(/usr/bin/chromium --version 2>/dev/null | head -1 || echo 'c
 rrweb_version="$(node -p 'require(process.argv[1]).version' "$ROOT/bench/browser/node_modules/rrweb/package.json" 2>/dev/null || echo '?')"
 
 if [ "$browser" = 1 ]; then
-  stage "browser benchmarks (items 1-4)"
+  stage "browser benchmarks (bytes, customer cost, agent cost, latency)"
   BENCH_CHROMIUM="$chromium_version" node "$ROOT/bench/browser/run.mjs" \
     --out "$work/browser.md" --json "$results/browser.json" >/dev/null \
     || { warn "browser benchmarks failed"; echo "Browser benchmarks failed; see the log above." >"$work/browser.md"; }
 fi
 
 if [ "$relay" = 1 ]; then
-  stage "relay load test (item 5)"
+  stage "relay load test"
   relay_args=()
   [ "$quick" = 1 ] && relay_args=(--warmup 1 --measure 3 --grace 1)
   # Thousands of loopback sockets: raise the soft descriptor limit as far as the hard one allows.
@@ -66,7 +66,7 @@ if [ "$relay" = 1 ]; then
 fi
 
 if [ "$micro" = 1 ]; then
-  stage "protocol microbenchmarks (item 6, criterion)"
+  stage "protocol microbenchmarks (criterion)"
   crit_args=(--warm-up-time 1 --measurement-time 3)
   [ "$quick" = 1 ] && crit_args=(--warm-up-time 0.5 --measurement-time 1 --sample-size 10)
   { (cd "$ROOT" && cargo bench --locked -p cobrowse-protocol --bench codec -- "${crit_args[@]}") \
@@ -124,9 +124,9 @@ elapsed=$(( $(date +%s) - started ))
   echo "| rrweb | $rrweb_version (npm, pinned in bench/browser/package.json) |"
   echo
   if [ -f "$work/browser.md" ]; then echo "## Browser: Cobrowse vs rrweb"; echo; cat "$work/browser.md"; echo; fi
-  if [ -f "$work/relay.md" ]; then echo "## Relay load test (item 5)"; echo; cat "$work/relay.md"; echo; fi
+  if [ -f "$work/relay.md" ]; then echo "## Relay load test"; echo; cat "$work/relay.md"; echo; fi
   if [ -f "$work/micro.md" ]; then
-    echo "## Microbenchmarks (criterion, item 6)"; echo; cat "$work/micro.md"; echo
+    echo "## Microbenchmarks (criterion)"; echo; cat "$work/micro.md"; echo
     echo "protocol/benches/codec.rs (encode/decode) and bench/loadgen/benches/coalesce.rs (client-wasm's"
     echo "mutation coalescer on a native arena DOM)."
   fi

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2154 # target, typescript, opt_flags, crates … come from the eval of wasm-pack.toml below
 # Builds the wasm crates listed in wasm-pack.toml into www/js/<part>/ and prints their sizes.
 #
 #   scripts/build-wasm.sh [--dev] [--no-opt] [PACKAGE...]
@@ -8,6 +9,7 @@
 # PACKAGE limits the build to the named Cargo packages (default: all in wasm-pack.toml).
 # --dev builds the dev profile (faster, bigger, debug assertions) and skips wasm-opt.
 # --no-opt skips wasm-opt. Honours CARGO_TARGET_DIR (default target/) and WASM_OPT.
+# Each out dir is then precompressed (.br and .gz next to each file: scripts/precompress.mjs).
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,7 +21,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --dev) profile_override="dev"; opt_override="no" ;;
     --no-opt) opt_override="no" ;;
-    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) die "unknown option $1 (see --help)" ;;
     *) only+=("$1") ;;
   esac
@@ -106,12 +108,14 @@ for entry in "${selected[@]}"; do
     mv "$bg.opt" "$bg"
     opt="$(size_of "$bg")"
   fi
+  node "$ROOT/scripts/precompress.mjs" "$out_dir" >/dev/null || die "precompressing $out failed"
   gz="$(gz_size_of "$bg")"
+  br="$(size_of "$bg.br")"
   js="$(size_of "$out_dir/$lib.js")"
   jsgz="$(gz_size_of "$out_dir/$lib.js")"
-  report+=("$(printf '%-18s %10s %10s %10s %10s %10s  %s' "$pkg" "$raw" "$opt" "$gz" "$js" "$jsgz" "$out")")
+  report+=("$(printf '%-18s %10s %10s %10s %10s %10s %10s  %s' "$pkg" "$raw" "$opt" "$gz" "$br" "$js" "$jsgz" "$out")")
 done
 
-printf '\n%-18s %10s %10s %10s %10s %10s  %s\n' "crate" "wasm raw" "wasm opt" "wasm gz" "glue js" "glue gz" "out dir"
+printf '\n%-18s %10s %10s %10s %10s %10s %10s  %s\n' "crate" "wasm raw" "wasm opt" "wasm gz" "wasm br" "glue js" "glue gz" "out dir"
 printf '%s\n' "${report[@]}"
-printf '(bytes; raw = wasm-bindgen output, opt = after wasm-opt, gz = gzip -9 of what is served)\n'
+printf '(bytes; raw = wasm-bindgen output, opt = after wasm-opt, gz = gzip -9, br = the .br the server sends)\n'

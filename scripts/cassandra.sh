@@ -115,7 +115,7 @@ client_encryption_options:
     class_name: org.apache.cassandra.security.PEMBasedSslContextFactory
   keystore: $TLS_DIR/server.pem
 EOF
-  jamm="$(ls "$CASSANDRA_HOME"/lib/jamm-*.jar | head -n 1)"
+  jamm="$(find "$CASSANDRA_HOME/lib" -maxdepth 1 -name 'jamm-*.jar' | sort | head -n 1)"
   mapfile -t module_flags < <(grep '^-' "$ROOT/ci/cassandra/jvm17.options")
   started=$(date +%s%N)
   "$java" -Xms"$HEAP" -Xmx"$HEAP" -Xss256k -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError \

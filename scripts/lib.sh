@@ -96,3 +96,24 @@ wasm_opt_path() {
   [ -x "$p" ] || die "wasm-opt not found at $p; run ./scripts/setup.sh"
   printf '%s\n' "$p"
 }
+
+# The schemathesis release scripts/schemathesis.sh is written for (its CLI and check names).
+# shellcheck disable=SC2034 # read by setup.sh
+SCHEMATHESIS_SPEC='schemathesis>=4.32,<5'
+# Where setup.sh installs it when no 4.x is on PATH: a virtualenv of the repository's own, so the
+# system Python is not touched (Debian's refuses pip installs outside one).
+SCHEMATHESIS_VENV="$ROOT/scripts/.venv"
+
+# Path of a schemathesis 4.x (4.32 or later): the one in $SCHEMATHESIS_VENV, else one on PATH; fails if neither.
+schemathesis_bin() {
+  local candidate
+  for candidate in "$SCHEMATHESIS_VENV/bin/schemathesis" "$(command -v schemathesis || true)"; do
+    if [ -z "$candidate" ] || [ ! -x "$candidate" ]; then continue; fi
+    # 4.32 or a later 4.x (the check names scripts/schemathesis.sh passes).
+    if "$candidate" --version 2>/dev/null | grep -Eq 'version 4\.(3[2-9]|[4-9][0-9]|[1-9][0-9]{2,})\.'; then
+      printf '%s\n' "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}

@@ -8,7 +8,9 @@
 #   run   Rust wasm target, wasm-bindgen-cli at the Cargo.lock version, npm build tools
 #         (binaryen's wasm-opt) and js-shim's npm packages.
 #   test  everything above, plus Debian chromium + chromium-driver (wasm-bindgen-test and the
-#         end-to-end tests drive them) and the npm packages of tests/.
+#         end-to-end tests drive them), firefox-esr, webkit2gtk-driver and xvfb (the customer
+#         in other browsers), the npm packages of tests/, schemathesis (PyPI; the REST API
+#         fuzzer) and cargo-fuzz with a nightly toolchain (the protocol fuzz targets).
 #
 # Expects a Debian-like machine with Rust installed through rustup and Node.js 20+ with npm.
 # apt-get runs only when a package is missing (as root, or through sudo when available).
@@ -19,7 +21,7 @@ set -euo pipefail
 mode="${1:-run}"
 case "$mode" in
   run|test) ;;
-  -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) die "unknown mode '$mode' (expected: run or test)" ;;
 esac
 
@@ -38,11 +40,19 @@ need_cmd_pkg pkg-config pkg-config
 if [ "$mode" = test ]; then
   [ -x /usr/bin/chromium ] || apt_missing+=(chromium)
   [ -x /usr/bin/chromedriver ] || apt_missing+=(chromium-driver)
-  # The Cassandra store and cluster tests (issue #6): a JDK 17 runs Cassandra 5.0, Maven fetches
+  # The customer in other browsers (tests/cases/customer-browsers): Firefox ESR over WebDriver
+  # BiDi, WebKitGTK's WebDriver and MiniBrowser, which has no headless mode and runs under Xvfb.
+  [ -x /usr/bin/firefox-esr ] || apt_missing+=(firefox-esr)
+  [ -x /usr/bin/WebKitWebDriver ] || apt_missing+=(webkit2gtk-driver)
+  need_cmd_pkg xvfb-run xvfb
+  need_cmd_pkg xauth xauth
+  # The Cassandra store and cluster tests: a JDK 17 runs Cassandra 5.0, Maven fetches
   # its jars from Maven Central once (scripts/cassandra.sh), nginx is the sticky load balancer.
   ls /usr/lib/jvm/*17*/bin/java >/dev/null 2>&1 || apt_missing+=(openjdk-17-jre-headless)
   need_cmd_pkg mvn maven
   [ -x /usr/sbin/nginx ] || apt_missing+=(nginx)
+  # The lint stage checks the scripts themselves.
+  need_cmd_pkg shellcheck shellcheck
   # scripts/cassandra.sh makes the test CA and the node's PEM keystore with the openssl CLI.
   need_cmd_pkg openssl openssl
 fi
@@ -103,6 +113,30 @@ ensure_npm_deps "$ROOT/scripts"
 ensure_npm_deps "$ROOT/js-shim"
 if [ "$mode" = test ]; then
   ensure_npm_deps "$ROOT/tests"
+fi
+
+# ---- test-only fuzzers --------------------------------------------------------------------------
+if [ "$mode" = test ]; then
+  # schemathesis (PyPI) fuzzes the REST API against its OpenAPI document (scripts/schemathesis.sh):
+  # a 4.x on PATH is used as it is; otherwise it goes into a virtualenv of the repository's own.
+  if ! schemathesis_bin >/dev/null; then
+    log "pip install '$SCHEMATHESIS_SPEC' into ${SCHEMATHESIS_VENV#"$ROOT"/}"
+    [ -x "$SCHEMATHESIS_VENV/bin/pip" ] || python3 -m venv "$SCHEMATHESIS_VENV" \
+      || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+    "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "$SCHEMATHESIS_SPEC" \
+      || die "pip install '$SCHEMATHESIS_SPEC' failed"
+    schemathesis_bin >/dev/null || die "schemathesis installed, but no 4.32+ answers"
+  fi
+  # cargo-fuzz runs the protocol's fuzz targets (scripts/fuzz.sh); it builds them with nightly
+  # Rust (sanitizer flags), installed only when no nightly toolchain is there.
+  if ! rustup toolchain list 2>/dev/null | grep -q '^nightly'; then
+    log "rustup toolchain install nightly (minimal profile)"
+    rustup toolchain install nightly --profile minimal || die "cannot install the nightly toolchain"
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    log "cargo install cargo-fuzz --locked"
+    cargo install cargo-fuzz --locked || die "cargo install cargo-fuzz failed"
+  fi
 fi
 
 log "ready ($mode) in $(( $(date +%s) - started ))s: wasm-bindgen $got, wasm-opt $("$ROOT/scripts/node_modules/.bin/wasm-opt" --version | awk '{print $3}'), node $(node --version)"

@@ -1,4 +1,4 @@
-//! Which customer iframes the replica loads by URL (issue #4, "Documents").
+//! Which customer iframes the replica loads by URL.
 //!
 //! The customer's client captures the documents of same-origin frames and the replica rebuilds
 //! them. A frame whose document the customer cannot read (another origin) stays in the replica as
@@ -8,40 +8,41 @@
 //! answer): the replica then loads it by URL, still inside the replica's sandbox without
 //! `allow-scripts`, so none of its scripts run.
 //!
-//! Patterns match like the server's origin lists (`server/src/origin.rs`): each `*` matches any
-//! run of characters, everything else literally and case-insensitively, a lone `*` matches all.
-//! The matcher is repeated here (a dozen lines) rather than shared because the server must not
-//! depend on the wasm crates and the protocol crate owns only the wire format.
+//! The list is a [`cobrowse_common::origin::OriginList`], the type the server checks its own
+//! lists with, so both sides read `https://*.maps.example` the same way.
 
+use crate::debug;
 use crate::url::origin_of;
-use cobrowse_common::pattern::glob;
+use cobrowse_common::origin::OriginList;
 
 /// The origins the replica may load frames from by URL. Empty (the default) loads none.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FramePolicy {
-    /// Lower-cased origin patterns (`https://*.maps.example`, `*`).
-    patterns: Vec<String>,
+    /// Origin patterns (`https://*.maps.example`, `*`).
+    origins: OriginList,
     /// The agent page's own origin: never loaded, whatever the list says, so customer data can
     /// never make the replica talk to the agent's server with the agent's cookies.
     agent_origin: Option<String>,
 }
 
 impl FramePolicy {
-    /// A policy from the server's `allowedThirdPartyDomains` and the agent page's origin.
+    /// A policy from the server's `allowedThirdPartyDomains` and the agent page's origin. An
+    /// entry that is not an origin pattern allows nothing (the server validated the list, so one
+    /// is only logged).
     pub fn new(patterns: &[String], agent_origin: Option<&str>) -> Self {
+        let (origins, rejected) = OriginList::parse_valid(patterns);
+        if !rejected.is_empty() {
+            debug!("allowedThirdPartyDomains: ignoring {rejected:?}");
+        }
         FramePolicy {
-            patterns: patterns
-                .iter()
-                .map(|p| p.trim().to_ascii_lowercase())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            origins,
             agent_origin: agent_origin.and_then(origin_of),
         }
     }
 
     /// True when no frame is ever loaded by URL.
     pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
+        self.origins.is_empty()
     }
 
     /// The URL the replica loads for a frame whose absolute `src` is `src`, inside a customer
@@ -56,10 +57,7 @@ impl FramePolicy {
         {
             return None;
         }
-        self.patterns
-            .iter()
-            .any(|p| glob(p.as_bytes(), origin.as_bytes()))
-            .then(|| src.to_owned())
+        self.origins.allows(&origin).then(|| src.to_owned())
     }
 }
 
@@ -108,11 +106,17 @@ mod tests {
     }
 
     #[test]
-    fn glob_does_not_blow_up() {
-        let pat = format!("http://{}b", "*a".repeat(30));
-        assert!(!glob(
-            pat.as_bytes(),
-            format!("http://{}", "a".repeat(5000)).as_bytes()
-        ));
+    fn entries_that_are_not_origin_patterns_allow_nothing() {
+        let p = policy(&[
+            "maps.example",
+            " ",
+            "https://*.maps.example/path",
+            "https://ok.example",
+        ]);
+        assert!(!p.is_empty());
+        assert_eq!(p.frame_url("https://maps.example/", PAGE), None);
+        assert_eq!(p.frame_url("https://a.maps.example/", PAGE), None);
+        assert!(p.frame_url("https://ok.example/w", PAGE).is_some());
+        assert!(policy(&["maps.example"]).is_empty());
     }
 }

@@ -12,11 +12,11 @@
 //! * [`frames`] — which third-party iframes the replica loads by URL (the allow-list).
 //! * [`sheets`] — which cross-origin stylesheets the replica loads through the server's CSS proxy.
 //! * [`url`] — relative URL resolution against the customer's document, scheme checks.
-//! * [`replica`] — the replica model: id → node bookkeeping and the order page state is applied
-//!   in, over a [`replica::DomBackend`] trait.
+//! * [`replica`] — the replica model: id → node bookkeeping (in `cobrowse_protocol::IdTree`) and
+//!   the order page state is applied in, over a [`replica::DomBackend`] trait.
 //! * [`viewport`] — scaling the customer-sized frame into the agent's area, pointer mapping.
 //! * [`params`] — page parameters (`#sid=`, `debug`, `nosidinput`, `agentId`, `auth`, `lang`,
-//!   `theme`), reconnect backoff.
+//!   `theme`), server paths relative to the page.
 //! * [`locale`] — the page's texts from `www/locales/agent/*.json`, language and theme choice.
 //! * [`log`] — debug logging switched on by `#debug=1`.
 //! * [`encode`] — base64 for the `data:` URLs of canvas frames.
@@ -24,11 +24,19 @@
 //!
 //! Browser modules (wasm32 only), tested with `wasm-bindgen-test` in headless Chromium:
 //! * `web::dom` — the real [`replica::DomBackend`] over web-sys, in a sandboxed iframe.
-//! * `web::app` — the agent page: join flow, WebSocket, status, pointers, toolbar.
+//! * `web::app` — the agent page's wiring; beside it `web::state` (the session state),
+//!   `web::toolbar` (status line, mode text, buttons), `web::link` (lookup, WebSocket, reconnect),
+//!   `web::dispatch` (what each server message does) and `web::pointers` (both pointers, rings).
+//! * `web::control` — write mode: the agent's input as node-id actions, navigation bar.
+//! * `web::canvas`, `web::media` — the customer's canvas frames and media playback state.
 //! * `web::prefs` — language and theme in the browser: server defaults, locale files, the theme
 //!   picker.
 //! * `web::styles` — constructed/adopted stylesheets and the pseudo-state sheet (`:hover`,
 //!   `:focus`, `:active` of the customer, and the agent's own hover) via `cobrowse_css_rewrite`.
+//!
+//! Contracts with the server and the customer's client are not defined here: wire types, the
+//! tree model, snake_case codes, close codes and REST answers come from `cobrowse_protocol`;
+//! origin lists, reconnect backoff and form decoding from `cobrowse_common`.
 //!
 //! Entry point: `start_agent()` (exported to JS), called by `www/slave.js`.
 
@@ -46,8 +54,10 @@ pub mod sheets;
 pub mod url;
 pub mod viewport;
 
-#[cfg(test)]
-mod memdom;
+/// The in-memory DOM backend of the native tests (also for other crates' contract tests, behind
+/// the `test-support` feature).
+#[cfg(any(test, feature = "test-support"))]
+pub mod memdom;
 #[cfg(test)]
 mod proptests;
 

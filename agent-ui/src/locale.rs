@@ -23,7 +23,8 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("de", include_str!("../../www/locales/agent/de.json")),
 ];
 
-pub use cobrowse_common::locale::{TextMap, candidates, merge, parse_map, placeholders};
+pub use cobrowse_common::locale::{TextMap, candidates, merge, placeholders};
+pub use cobrowse_web_glue::json::parse_text_map as parse_map;
 
 /// The compiled-in file for `tag` (`de-CH` → German), if there is one.
 pub fn built_in(tag: &str) -> Option<&'static str> {
@@ -107,7 +108,8 @@ impl Texts {
             ErrorCode::UnknownSession => ("errUnknownSession", false),
             ErrorCode::SessionEnded => ("sessionEnded", false),
             ErrorCode::Unauthorized => ("errUnauthorized", false),
-            ErrorCode::RateLimited => ("rateLimited", false),
+            // Refused for now, not for good: the close that follows is retried with backoff.
+            ErrorCode::RateLimited => ("rateLimited", true),
             ErrorCode::AgentBusy => ("agentBusy", false),
             ErrorCode::OriginRefused => ("errOriginRefused", false),
             ErrorCode::UnsupportedVersion => ("errUnsupportedVersion", false),
@@ -128,6 +130,7 @@ impl Texts {
             RefusalReason::OffOrigin => "refusedOffOrigin",
             RefusalReason::WriteModeDisabled => "refusedWriteModeDisabled",
             RefusalReason::NotEditable => "refusedNotEditable",
+            RefusalReason::Undelivered => "refusedUndelivered",
         };
         self.trf("refused", &[("reason", self.tr(key))])
     }
@@ -200,7 +203,7 @@ mod tests {
 
     #[test]
     fn every_language_has_the_same_keys_no_empty_values_and_the_same_placeholders() {
-        let problems = cobrowse_common::locale::check_translations(BUILT_IN);
+        let problems = cobrowse_common::locale::check_translations(BUILT_IN, parse_map);
         assert!(problems.is_empty(), "{problems:#?}");
     }
 
@@ -283,6 +286,9 @@ mod tests {
         assert!(t.end_reason(&EndReason::Other("x".into())).ends_with('x'));
         assert!(!t.error(ErrorCode::UnknownSession).1);
         assert!(t.error(ErrorCode::Internal).1);
+        // A refused credential is final; rate limiting only says "not now".
+        assert!(!t.error(ErrorCode::Unauthorized).1);
+        assert!(t.error(ErrorCode::RateLimited).1);
         assert!(
             t.refusal(&RefusalReason::OffOrigin)
                 .starts_with("Action refused: ")

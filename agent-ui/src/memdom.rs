@@ -2,7 +2,9 @@
 //! to HTML-like text, refuses the inserts a real DOM refuses, and logs state calls.
 
 use crate::replica::DomBackend;
-use cobrowse_protocol::{FormState, NodeId};
+use cobrowse_protocol::{
+    FontSource, FormState, Namespace, NodeId, ScriptAnimation, ScriptFont, TopLayerKind,
+};
 use std::collections::HashMap;
 
 #[derive(Debug, Clone)]
@@ -11,6 +13,8 @@ enum MemKind {
     Doctype(String),
     Element {
         tag: String,
+        /// Namespace URI.
+        ns: String,
         attrs: Vec<(String, String)>,
         injected: bool,
     },
@@ -36,6 +40,9 @@ pub struct MemDom {
     ids: HashMap<usize, NodeId>,
     /// Form, scroll and sheet calls, as text.
     pub log: Vec<String>,
+    /// Make HTML elements as `createElementNS` would (`x:script` → `script`), to prove the
+    /// replica refuses an element it did not vet.
+    pub split_html_prefixes: bool,
 }
 
 impl MemDom {
@@ -100,6 +107,7 @@ impl MemDom {
                 tag,
                 attrs,
                 injected,
+                ..
             } => {
                 out.push('<');
                 out.push_str(tag);
@@ -139,15 +147,31 @@ impl DomBackend for MemDom {
         Some(t)
     }
 
-    fn create_element(&mut self, _ns: &str, tag: &str) -> Option<usize> {
+    fn create_element(&mut self, ns: &str, tag: &str) -> Option<usize> {
         if tag.is_empty() || tag.contains([' ', '<', '>']) {
             return None;
         }
+        // As the DOM names it: `createElement` keeps an HTML name whole, `createElementNS`
+        // drops the prefix (or, with `split_html_prefixes`, does so for HTML too, as a backend
+        // that used `createElementNS` everywhere would).
+        let html = ns == Namespace::Html.uri();
+        let local = match tag.split_once(':') {
+            Some((_, local)) if !html || self.split_html_prefixes => local,
+            _ => tag,
+        };
         Some(self.push(MemKind::Element {
-            tag: tag.into(),
+            tag: local.into(),
+            ns: ns.into(),
             attrs: vec![],
             injected: false,
         }))
+    }
+
+    fn element_name(&self, el: &usize) -> Option<(String, String)> {
+        match &self.nodes.get(*el)?.kind {
+            MemKind::Element { tag, ns, .. } => Some((ns.clone(), tag.clone())),
+            _ => None,
+        }
     }
 
     fn create_text(&mut self, text: &str) -> Option<usize> {
@@ -245,11 +269,13 @@ impl DomBackend for MemDom {
         }
         let b = self.push(MemKind::Element {
             tag: "base".into(),
+            ns: Namespace::Html.uri().into(),
             attrs: vec![("href".into(), base.into())],
             injected: true,
         });
         let m = self.push(MemKind::Element {
             tag: "meta".into(),
+            ns: Namespace::Html.uri().into(),
             attrs: vec![],
             injected: true,
         });
@@ -304,5 +330,60 @@ impl DomBackend for MemDom {
             }
         };
         self.log.push(line);
+    }
+
+    fn top_layer(&mut self, el: &usize, kind: TopLayerKind, show: bool) -> bool {
+        let verb = if show { "show" } else { "hide" };
+        let line = format!("top-layer {verb} {} {kind:?}", self.id(*el));
+        self.log.push(line);
+        true
+    }
+
+    fn animate(&mut self, key: u32, el: &usize, anim: &ScriptAnimation) -> bool {
+        let props: Vec<String> = anim
+            .keyframes
+            .iter()
+            .flat_map(|k| k.properties.iter().map(|(n, v)| format!("{n}:{v}")))
+            .collect();
+        let line = format!(
+            "animate {key} on {} {:?} {:?} [{}]",
+            self.id(*el),
+            anim.state,
+            anim.current_us,
+            props.join(" ")
+        );
+        self.log.push(line);
+        true
+    }
+
+    fn sync_animation(&mut self, key: u32, anim: &ScriptAnimation) {
+        let line = format!(
+            "sync {key} {:?} {:?} rate {}",
+            anim.state, anim.current_us, anim.rate_milli
+        );
+        self.log.push(line);
+    }
+
+    fn cancel_animation(&mut self, key: u32) {
+        self.log.push(format!("cancel {key}"));
+    }
+
+    fn add_font(&mut self, key: u32, doc: &usize, face: &ScriptFont) -> bool {
+        let src = match &face.source {
+            FontSource::Css(s) => s.clone(),
+            FontSource::Data(b) => format!("{} bytes", b.len()),
+        };
+        let line = format!(
+            "font {key} in {} {:?} {src} {:?}",
+            self.id(*doc),
+            face.family,
+            face.descriptors
+        );
+        self.log.push(line);
+        true
+    }
+
+    fn remove_font(&mut self, key: u32) {
+        self.log.push(format!("unfont {key}"));
     }
 }

@@ -1,8 +1,14 @@
-//! The agent page's parameters and small policies: session number, debug flag, embedding options,
-//! reconnect backoff, and the language and theme asked for.
+//! The agent page's parameters: session number, debug flag, embedding options, credentials, the
+//! language and theme asked for; and where the page finds the server next to it.
 //!
 //! Parameters come from the fragment (`#sid=123456789&debug=1`) and the query string (`?sid=…`);
-//! the fragment wins, because hosts that embed the page set it without reloading.
+//! the fragment wins, because hosts that embed the page set it without reloading. The credential
+//! (`#auth=…`) is read from the fragment only: a query string reaches server logs, proxies and
+//! `Referer` headers, a fragment never leaves the browser ([`without_auth`] then takes it out of
+//! the address bar too).
+
+use cobrowse_common::pattern::form_decode;
+use cobrowse_protocol::rest::{REST_PREFIX, WS_PATH};
 
 /// What the page was opened with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -15,7 +21,7 @@ pub struct PageParams {
     pub no_sid_input: bool,
     /// `agentId=…`.
     pub agent_id: Option<String>,
-    /// `auth=…`.
+    /// `#auth=…` (fragment only): the agent token or a JWT from the agent desktop.
     pub auth: Option<String>,
     /// `lang=de`: the page's language (see `locale`).
     pub lang: Option<String>,
@@ -33,35 +39,10 @@ pub fn normalize_sid(raw: &str) -> Option<String> {
     (digits.len() == 9 && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(b) => {
-                        out.push(b);
-                        i += 3;
-                        continue;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn pairs(s: &str) -> impl Iterator<Item = (String, String)> + '_ {
     s.split('&').filter(|p| !p.is_empty()).map(|p| {
         let (k, v) = p.split_once('=').unwrap_or((p, ""));
-        (percent_decode(k), percent_decode(v))
+        (form_decode(k), form_decode(v))
     })
 }
 
@@ -74,7 +55,8 @@ pub fn parse(search: &str, hash: &str) -> PageParams {
     let mut p = PageParams::default();
     let search = search.strip_prefix('?').unwrap_or(search);
     let hash = hash.strip_prefix('#').unwrap_or(hash);
-    for (k, v) in pairs(search).chain(pairs(hash)) {
+    let query = pairs(search).map(|(k, v)| (k, v, false));
+    for (k, v, in_hash) in query.chain(pairs(hash).map(|(k, v)| (k, v, true))) {
         match k.as_str() {
             "sid" => {
                 if let Some(s) = normalize_sid(&v) {
@@ -84,7 +66,7 @@ pub fn parse(search: &str, hash: &str) -> PageParams {
             "debug" => p.debug = truthy(&v),
             "nosidinput" => p.no_sid_input = truthy(&v),
             "agentId" | "agentid" if !v.is_empty() => p.agent_id = Some(v),
-            "auth" if !v.is_empty() => p.auth = Some(v),
+            "auth" if in_hash && !v.is_empty() => p.auth = Some(v),
             "lang" if !v.is_empty() => p.lang = Some(v),
             "theme" if !v.is_empty() => p.theme = Some(v),
             _ => {}
@@ -93,42 +75,45 @@ pub fn parse(search: &str, hash: &str) -> PageParams {
     p
 }
 
-/// Reconnect delay for the `attempt`-th retry (0-based): 0.5 s doubling to a 15 s cap, with up to
-/// 25 % jitter from `jitter01` ∈ [0, 1) so a restarted server is not hit by every agent at once.
-pub fn backoff_ms(attempt: u32, jitter01: f64) -> u32 {
-    let base = 500u64.saturating_mul(1u64 << attempt.min(16)).min(15_000);
-    let j = if jitter01.is_finite() {
-        jitter01.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    (base as f64 * (1.0 + 0.25 * j)).round() as u32
+/// The fragment (with or without its `#`) without its `auth=…` pairs, when it has any: what the
+/// address bar should show once the page has read the credential. `None` when there is nothing
+/// to take out.
+pub fn without_auth(hash: &str) -> Option<String> {
+    let hash = hash.strip_prefix('#').unwrap_or(hash);
+    let is_auth = |p: &&str| p.split('=').next().map(form_decode).as_deref() == Some("auth");
+    if !hash.split('&').any(|p| is_auth(&p)) {
+        return None;
+    }
+    let kept: Vec<&str> = hash
+        .split('&')
+        .filter(|p| !p.is_empty() && !is_auth(p))
+        .collect();
+    Some(kept.join("&"))
+}
+
+/// A server path (`cobrowse_protocol::rest::*_PATH`) relative to the agent page, which the server
+/// serves in the same folder (`/cobrowse/slave.html` beside `/cobrowse/rest/…`): relative, so the
+/// page keeps working behind a proxy that mounts the server under another prefix. A path outside
+/// that folder is returned as it is.
+pub fn page_relative(path: &'static str) -> &'static str {
+    let dir = REST_PREFIX.rsplit_once('/').map_or("", |(dir, _)| dir);
+    path.strip_prefix(dir)
+        .and_then(|p| p.strip_prefix('/'))
+        .unwrap_or(path)
 }
 
 /// `ws(s)://<host><folder of the page>/ws`: the socket next to the agent page (which is served at
-/// `/cobrowse/slave.html`, so this is `/cobrowse/ws`).
+/// `/cobrowse/slave.html`, so this is [`WS_PATH`]).
 pub fn ws_url_for_page(protocol: &str, host: &str, pathname: &str) -> String {
     let scheme = if protocol == "https:" { "wss:" } else { "ws:" };
     let dir = pathname.rfind('/').map_or("/", |i| &pathname[..=i]);
-    format!("{scheme}//{host}{dir}ws")
-}
-
-/// `http(s)://host[/]` → `ws(s)://host/cobrowse/ws`, for a new owner node's public URL.
-pub fn ws_url_from_server(server_url: &str) -> Option<String> {
-    let rest = server_url.trim().trim_end_matches('/');
-    let (scheme, host) = if let Some(h) = rest.strip_prefix("https://") {
-        ("wss", h)
-    } else if let Some(h) = rest.strip_prefix("http://") {
-        ("ws", h)
-    } else {
-        return None;
-    };
-    (!host.is_empty()).then(|| format!("{scheme}://{host}/cobrowse/ws"))
+    format!("{scheme}//{host}{dir}{}", page_relative(WS_PATH))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cobrowse_protocol::rest;
 
     #[test]
     fn fragment_and_query_forms_are_both_read() {
@@ -136,8 +121,8 @@ mod tests {
         assert_eq!(p.sid.as_deref(), Some("123456789"));
         assert!(p.debug && !p.no_sid_input);
         let p = parse(
-            "?sid=123-456-789&nosidinput=1&agentId=jane%40desk&auth=t%2Bk",
-            "",
+            "?sid=123-456-789&nosidinput=1&agentId=jane%40desk",
+            "#auth=t%2Bk",
         );
         assert_eq!(p.sid.as_deref(), Some("123456789"));
         assert!(p.no_sid_input);
@@ -165,20 +150,31 @@ mod tests {
         assert_eq!(parse("?sid=abc", "").sid, None);
         assert!(!parse("?debug=0", "").debug);
         // Malformed escapes do not panic.
-        let p = parse("?agentId=%&auth=%zz&x=%4", "%");
+        let p = parse("?agentId=%&x=%4", "auth=%zz&%");
         assert_eq!(p.agent_id.as_deref(), Some("%"));
         assert_eq!(p.auth.as_deref(), Some("%zz"));
     }
 
     #[test]
-    fn backoff_grows_to_a_cap_with_bounded_jitter() {
-        assert_eq!(backoff_ms(0, 0.0), 500);
-        assert_eq!(backoff_ms(1, 0.0), 1000);
-        assert_eq!(backoff_ms(3, 0.0), 4000);
-        assert_eq!(backoff_ms(10, 0.0), 15_000);
-        assert_eq!(backoff_ms(u32::MAX, 0.0), 15_000);
-        assert_eq!(backoff_ms(0, 1.0), 625);
-        assert_eq!(backoff_ms(0, f64::NAN), 500);
+    fn the_credential_is_read_from_the_fragment_only() {
+        assert_eq!(parse("?auth=from-the-query", "").auth, None);
+        assert_eq!(parse("?auth=q", "#sid=123456789").auth, None);
+        assert_eq!(parse("?auth=q", "#auth=h").auth.as_deref(), Some("h"));
+    }
+
+    #[test]
+    fn the_credential_is_taken_out_of_the_fragment() {
+        assert_eq!(without_auth("#sid=123456789&debug=1"), None);
+        assert_eq!(without_auth(""), None);
+        assert_eq!(
+            without_auth("#sid=123456789&auth=abc.def.ghi&debug=1").as_deref(),
+            Some("sid=123456789&debug=1")
+        );
+        assert_eq!(without_auth("auth=x").as_deref(), Some(""));
+        assert_eq!(
+            without_auth("#au%74h=x&lang=de").as_deref(),
+            Some("lang=de")
+        );
     }
 
     #[test]
@@ -188,15 +184,11 @@ mod tests {
             "wss://cb.example:8443/cobrowse/ws"
         );
         assert_eq!(ws_url_for_page("http:", "h", ""), "ws://h/ws");
+        assert_eq!(page_relative(rest::UI_DEFAULTS_PATH), "rest/ui.json");
         assert_eq!(
-            ws_url_from_server("https://node2.example/").as_deref(),
-            Some("wss://node2.example/cobrowse/ws")
+            page_relative(rest::LIVE_SESSIONS_PATH),
+            "rest/live/sessions"
         );
-        assert_eq!(
-            ws_url_from_server("http://10.0.0.2:8700").as_deref(),
-            Some("ws://10.0.0.2:8700/cobrowse/ws")
-        );
-        assert_eq!(ws_url_from_server("ftp://x"), None);
-        assert_eq!(ws_url_from_server("https://"), None);
+        assert_eq!(page_relative("/elsewhere/x"), "/elsewhere/x");
     }
 }

@@ -1,8 +1,10 @@
-//! Which customer stylesheets the replica loads through the server's CSS proxy (issue #4).
+//! Which customer stylesheets the replica loads through the server's CSS proxy, and the `data:`
+//! URL of a linked sheet whose rules the customer sent.
 //!
 //! The replica lives on the agent page's origin, so a `<link rel=stylesheet>` of the customer's
-//! site is cross-origin there: it renders, but its `cssRules` throw, so the pseudo-state sheet
-//! (`web::styles`) cannot copy its `:hover`/`:focus` rules. When the sheet's origin matches the
+//! site is cross-origin there: it renders, but its `cssRules` throw, so `web::styles` cannot copy
+//! its `:hover`/`:focus` rules. Sheets the customer's page can read arrive as their rules and are
+//! shown as a `data:` URL ([`css_data_url`]); for the others, when the sheet's origin matches the
 //! server's `proxy.allowedExternalDomains` (from the session answer), the replica loads it as
 //! `<agent page dir>/css-proxy?url=<sheet URL>` instead. The server answers the same sheet with
 //! its URLs made absolute and every pseudo-class rule already followed by its attribute copy, so
@@ -10,16 +12,19 @@
 //!
 //! Sheets of origins not on the list keep their direct URL: they still render, only their
 //! pseudo-states are not mirrored. Sheets on the agent page's own origin are readable already and
-//! never proxied. Patterns match like the server's origin lists ([`crate::frames`]'s matcher).
+//! never proxied. The list is a [`cobrowse_common::origin::OriginList`], as the server's check of
+//! the same list is, so the agent proxies exactly what the server's proxy will fetch.
 
+use crate::debug;
 use crate::url::{origin_of, resolve};
-use cobrowse_common::pattern::{glob, query_encode};
+use cobrowse_common::origin::OriginList;
+use cobrowse_common::pattern::query_encode;
 
 /// The allow-list and the proxy endpoint. The default proxies nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SheetPolicy {
-    /// Lower-cased origin patterns.
-    patterns: Vec<String>,
+    /// Origin patterns.
+    origins: OriginList,
     /// The agent page's origin (never proxied).
     agent_origin: Option<String>,
     /// `…/cobrowse/css-proxy`, absolute (the replica's base is the customer's page).
@@ -28,17 +33,18 @@ pub struct SheetPolicy {
 
 impl SheetPolicy {
     /// A policy from the server's `allowedExternalDomains` and the agent page's URL (the proxy is
-    /// `css-proxy` next to it, as `rest/` is).
+    /// `css-proxy` next to it, as `rest/` is). An entry that is not an origin pattern allows
+    /// nothing (the server validated the list, so one is only logged).
     pub fn new(patterns: &[String], agent_page: Option<&str>) -> Self {
         let endpoint = agent_page
             .and_then(|p| resolve(p, "css-proxy"))
             .filter(|e| origin_of(e).is_some());
+        let (origins, rejected) = OriginList::parse_valid(patterns);
+        if !rejected.is_empty() {
+            debug!("allowedExternalDomains: ignoring {rejected:?}");
+        }
         SheetPolicy {
-            patterns: patterns
-                .iter()
-                .map(|p| p.trim().to_ascii_lowercase())
-                .filter(|p| !p.is_empty())
-                .collect(),
+            origins,
             agent_origin: agent_page.and_then(origin_of),
             endpoint,
         }
@@ -53,20 +59,42 @@ impl SheetPolicy {
             return None;
         }
         let href = href.split('#').next().unwrap_or(href);
-        self.patterns
-            .iter()
-            .any(|p| glob(p.as_bytes(), origin.as_bytes()))
+        self.origins
+            .allows(&origin)
             .then(|| format!("{endpoint}?url={}", query_encode(href)))
     }
 
     /// The prefix every proxied sheet URL starts with (`None`: nothing is proxied), so the
     /// pseudo-state builder can recognise sheets that already carry their copies.
     pub fn proxy_prefix(&self) -> Option<String> {
-        if self.patterns.is_empty() {
+        if self.origins.is_empty() {
             return None;
         }
         self.endpoint.as_ref().map(|e| format!("{e}?url="))
     }
+}
+
+/// A `data:text/css` URL holding `css`, for a replica `<link>` whose rules the customer sent.
+///
+/// A `data:` sheet is same-origin to the replica (fetch gives a basic response), so its rules are
+/// readable for the pseudo-state copies, and the agent page's CSP already allows `data:` styles.
+/// Percent-encoded are only the bytes a URL would not keep: `%` and `#` (escape and fragment),
+/// ASCII controls and space (the URL parser strips tabs and newlines and trims spaces), and
+/// non-ASCII bytes (as UTF-8).
+pub fn css_data_url(css: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(css.len() + 32);
+    out.push_str("data:text/css;charset=utf-8,");
+    for &b in css.as_bytes() {
+        if b.is_ascii_graphic() && b != b'%' && b != b'#' {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(HEX[usize::from(b >> 4)] as char);
+            out.push(HEX[usize::from(b & 15)] as char);
+        }
+    }
+    out
 }
 
 /// True when a `<link>`'s `rel` makes it a stylesheet (`stylesheet`, also `alternate stylesheet`).
@@ -120,6 +148,33 @@ mod tests {
             SheetPolicy::default().sheet_url("https://a.example/s.css"),
             None
         );
+    }
+
+    #[test]
+    fn css_data_urls_keep_every_byte() {
+        let css = "a::before { content: \"#1 100% é\tx\" }\n.b{}";
+        let url = css_data_url(css);
+        assert_eq!(
+            url,
+            "data:text/css;charset=utf-8,a::before%20{%20content:%20\"%231%20100%25%20%C3%A9%09x\"%20}%0A.b{}"
+        );
+        // What a URL parser gives back after the comma is the sheet, byte for byte.
+        let body = url.split_once(',').map(|(_, b)| b).unwrap_or_default();
+        let mut bytes = Vec::new();
+        let mut it = body.bytes();
+        while let Some(b) = it.next() {
+            if b == b'%' {
+                let hex: String = [it.next(), it.next()]
+                    .iter()
+                    .flatten()
+                    .map(|&c| c as char)
+                    .collect();
+                bytes.push(u8::from_str_radix(&hex, 16).expect("hex"));
+            } else {
+                bytes.push(b);
+            }
+        }
+        assert_eq!(String::from_utf8(bytes).expect("utf-8"), css);
     }
 
     #[test]

@@ -81,6 +81,34 @@ pub fn to_customer(fit: &Fit, x: f64, y: f64) -> (i32, i32) {
     (conv(x), conv(y))
 }
 
+/// A box in customer viewport CSS pixels.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    /// Left edge.
+    pub x: f64,
+    /// Top edge.
+    pub y: f64,
+    /// Width.
+    pub width: f64,
+    /// Height.
+    pub height: f64,
+}
+
+/// Where a popup `height` tall opens for a control at `anchor` in a viewport `viewport_height`
+/// tall (customer px, the popup's top-left corner): below the control like a native `<select>`
+/// popup, above it when only there it fits.
+pub fn popup_at(anchor: Rect, height: f64, viewport_height: f64) -> (f64, f64) {
+    let below = anchor.y + anchor.height;
+    let fits_below = below + height <= viewport_height;
+    let fits_above = anchor.y - height >= 0.0;
+    let y = if !fits_below && fits_above {
+        anchor.y - height
+    } else {
+        below
+    };
+    (anchor.x, y)
+}
+
 /// The scale as the toolbar shows it ("75%").
 pub fn percent(fit: &Fit) -> String {
     format!("{}%", (fit.scale * 100.0).round() as i64)
@@ -116,6 +144,20 @@ mod tests {
         assert_eq!(fit(sz(0.0, 0.0), sz(800.0, 600.0)).scale, 1.0);
         assert_eq!(fit(sz(800.0, 600.0), sz(f64::NAN, 600.0)).scale, 1.0);
         assert_eq!(fit(sz(100_000.0, 100.0), sz(10.0, 600.0)).scale, MIN_SCALE);
+    }
+
+    #[test]
+    fn popups_open_below_unless_only_above_has_room() {
+        let at = |y: f64| Rect {
+            x: 20.0,
+            y,
+            width: 120.0,
+            height: 20.0,
+        };
+        assert_eq!(popup_at(at(100.0), 80.0, 600.0), (20.0, 120.0));
+        assert_eq!(popup_at(at(550.0), 80.0, 600.0), (20.0, 470.0));
+        // Room on neither side: below, as browsers do (the popup then scrolls).
+        assert_eq!(popup_at(at(30.0), 580.0, 600.0), (20.0, 50.0));
     }
 
     #[test]

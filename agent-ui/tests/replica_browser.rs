@@ -18,6 +18,8 @@ use web_sys::{Document, Element, HtmlElement, HtmlIFrameElement, HtmlInputElemen
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
+
 struct Tree {
     names: NameTable,
     nodes: Vec<NodeRecord>,
@@ -248,6 +250,15 @@ fn links_and_forms_in_the_replica_cannot_be_activated() {
             el.local_name()
         );
     }
+    // Keyboard focus the agent gives a replica control is taken away (the replica shows the
+    // customer's focus only, never the agent's own ring).
+    let input: HtmlElement = q(&doc, "#name").unchecked_into();
+    input.focus().expect("focus");
+    assert!(
+        doc.active_element()
+            .is_none_or(|a| !a.is_same_node(Some(&input))),
+        "a replica control kept the agent's focus"
+    );
 }
 
 #[wasm_bindgen_test]
@@ -578,6 +589,179 @@ fn hostile_vectors_leave_nothing_executable_in_the_real_dom() {
     assert!(!pwned(), "nothing from the customer page ran");
 }
 
+/// Prefixed and namespaced names, as a customer page's parser or `createElementNS` makes them:
+/// the replica's DOM holds no script, frame, base, style, plugin or meta it did not vet, and no
+/// element or `<meta>` of the customer's sets its referrer policy.
+#[wasm_bindgen_test]
+fn prefixed_names_make_no_live_element_in_the_real_dom() {
+    let html: &[(&str, &[(&str, &str)])] = &[
+        ("x:script", &[("src", "data:,parent.pwned=1")]),
+        ("x:iframe", &[("src", "https://evil.example/frame")]),
+        ("x:base", &[("href", "https://evil.example/")]),
+        ("x:style", &[]),
+        ("x:object", &[("data", "https://evil.example/o")]),
+        ("x:embed", &[("src", "https://evil.example/e")]),
+        (
+            "x:link",
+            &[
+                ("rel", "stylesheet"),
+                ("href", "https://evil.example/s.css"),
+            ],
+        ),
+        (
+            "x:meta",
+            &[
+                ("http-equiv", "refresh"),
+                ("content", "0;url=https://evil.example/"),
+            ],
+        ),
+        ("meta", &[("name", "referrer"), ("content", "unsafe-url")]),
+        (
+            "img",
+            &[
+                ("src", "https://shop.example/i.png"),
+                ("referrerpolicy", "unsafe-url"),
+            ],
+        ),
+    ];
+    let mut t = Tree::new();
+    t.push(
+        NodeData::Document {
+            url: "https://shop.example/".into(),
+        },
+        1,
+    )
+    .html("html", &[], 2)
+    .html("head", &[], 0)
+    .html("body", &[], (html.len() + 1) as u32);
+    for (tag, attrs) in html {
+        t.html(tag, attrs, 1).text("parent.pwned=1");
+    }
+    t.el("svg", Namespace::Svg, &[], 2);
+    t.el("svg:script", Namespace::Svg, &[], 1)
+        .text("parent.pwned=1");
+    t.el(
+        "svg:a",
+        Namespace::Svg,
+        &[("href", "https://shop.example/")],
+        0,
+    );
+    let snap = Snapshot {
+        names: t.names,
+        first_id: 1,
+        nodes: t.nodes,
+        form: vec![],
+        scroll: vec![],
+        viewport: Viewport::default(),
+        sheets: vec![],
+    };
+    let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
+    let stats = r.apply_snapshot(&snap);
+    assert_eq!(stats.ignored, 0, "{stats:?}");
+    let doc = r.backend().document().expect("replica document").clone();
+    let count = |sel: &str| doc.query_selector_all(sel).expect("qsa").length();
+    // CSS type selectors match local names: a prefixed real element would be found here.
+    for sel in ["script", "iframe", "object", "embed", "link", "style"] {
+        assert_eq!(count(sel), 0, "<{sel}> in the replica");
+    }
+    assert_eq!(count("base:not([data-cobrowse-injected])"), 0);
+    assert_eq!(
+        count("meta:not([data-cobrowse-injected])"),
+        1,
+        "the customer's meta, nameless"
+    );
+    assert_eq!(count("meta[name]:not([data-cobrowse-injected])"), 0);
+    assert_eq!(count("[referrerpolicy]"), 0);
+    assert_eq!(
+        q(&doc, "meta[name=referrer][data-cobrowse-injected]")
+            .get_attribute("content")
+            .as_deref(),
+        Some("no-referrer")
+    );
+    assert_eq!(
+        doc.base_uri().ok().flatten().as_deref(),
+        Some("https://shop.example/")
+    );
+    assert_eq!(
+        Reflect::get(&doc, &"styleSheets".into())
+            .and_then(|l| Reflect::get(&l, &"length".into()))
+            .ok()
+            .and_then(|n| n.as_f64()),
+        Some(0.0),
+        "no customer sheet from an x:style or x:link"
+    );
+    // What was made: unknown HTML elements under their whole names; inert boxes for the
+    // prefixed SVG names.
+    let mut kids = vec![];
+    let mut cur = q(&doc, "body").first_element_child();
+    while let Some(el) = cur {
+        cur = el.next_element_sibling();
+        kids.push(el);
+    }
+    let constructor = |el: &Element| {
+        Reflect::get(el, &"constructor".into())
+            .and_then(|c| Reflect::get(&c, &"name".into()))
+            .ok()
+            .and_then(|n| n.as_string())
+            .unwrap_or_default()
+    };
+    for el in &kids[..8] {
+        assert!(el.local_name().starts_with("x:"), "{}", el.local_name());
+        assert_eq!(el.namespace_uri().as_deref(), Some(HTML_NS));
+        assert_eq!(constructor(el), "HTMLUnknownElement", "{}", el.local_name());
+    }
+    let mut inside = vec![];
+    let mut cur = kids[10].first_element_child();
+    while let Some(el) = cur {
+        cur = el.next_element_sibling();
+        inside.push((el.local_name(), el.has_attribute("data-cobrowse-inert")));
+    }
+    assert_eq!(
+        inside,
+        vec![("div".to_owned(), true), ("div".to_owned(), true)],
+        "svg:script and svg:a became inert boxes"
+    );
+    assert!(!pwned(), "nothing from the customer page ran");
+}
+
+/// The replica's documents do not carry the agent page's query or fragment (which may hold the
+/// session number or a credential) in their own URL, which is what a `Referer` would send.
+#[wasm_bindgen_test]
+fn replica_documents_do_not_carry_the_agent_pages_query() {
+    let w = web_sys::window().expect("window");
+    let before = w.location().href().expect("href");
+    let history: JsValue = Reflect::get(&w, &"history".into()).expect("history");
+    let replace: js_sys::Function = Reflect::get(&history, &"replaceState".into())
+        .expect("replaceState")
+        .unchecked_into();
+    replace
+        .call3(
+            &history,
+            &JsValue::NULL,
+            &"".into(),
+            &"?sid=123456789&auth=Secret-77#sid=1".into(),
+        )
+        .expect("replaceState");
+    let (r, doc) = built();
+    replace
+        .call3(&history, &JsValue::NULL, &"".into(), &before.into())
+        .expect("restore");
+    let url = doc.url().expect("url");
+    assert!(
+        !url.contains("Secret-77") && !url.contains('?') && !url.contains('#'),
+        "{url}"
+    );
+    let frame_doc = r
+        .backend()
+        .document()
+        .and_then(|d| d.query_selector("iframe").ok().flatten())
+        // From the replica's realm: `dyn_into` (instanceof) would refuse it.
+        .and_then(|f| f.unchecked_into::<HtmlIFrameElement>().content_document())
+        .expect("a rebuilt frame document");
+    let url = frame_doc.url().expect("url");
+    assert!(!url.contains("Secret-77"), "{url}");
+}
+
 /// A window scroll that arrives before the page is tall enough (an image not loaded yet) is
 /// reached once the image loads.
 #[wasm_bindgen_test]
@@ -711,4 +895,79 @@ fn measures_large_snapshot_and_batch() {
         t1 - t0,
         t3 - t2
     );
+}
+
+/// A text control's selection is painted only while it is focused: the replica focuses the
+/// control for the customer's non-empty selection, but never while the agent page is in use
+/// (something on it focused), and gives the focus back when the selection ends. Keys the agent
+/// presses meanwhile edit nothing there.
+#[wasm_bindgen_test]
+fn a_control_selection_takes_focus_only_from_an_idle_agent_page() {
+    let (mut r, doc) = built();
+    let page_doc = page();
+    // Earlier tests' frames may hold the test page's focus: the agent page starts idle.
+    if let Some(a) = page_doc.active_element() {
+        let _ = a.unchecked_into::<HtmlElement>().blur();
+    }
+    assert!(
+        page_doc.has_focus().unwrap_or(false),
+        "the test page has focus"
+    );
+    let input = q(&doc, "#name");
+    let sel = |s: u32, e: u32| cobrowse_protocol::SelectionRange {
+        start_node: 21,
+        start_offset: s,
+        end_node: 21,
+        end_offset: e,
+    };
+    r.apply_selection(&[sel(0, 3)]);
+    assert!(
+        doc.active_element()
+            .is_some_and(|a| a.is_same_node(Some(&input))),
+        "the replica control is focused for the customer's selection"
+    );
+    let field: HtmlInputElement = input.clone().unchecked_into();
+    assert_eq!(
+        (field.selection_start(), field.selection_end()),
+        (Ok(Some(0)), Ok(Some(3)))
+    );
+    // A key the agent presses edits nothing in the replica.
+    let ev = js_sys::Function::new_no_args(
+        "return new InputEvent('beforeinput', \
+         { bubbles: true, cancelable: true, inputType: 'insertText', data: 'x' });",
+    )
+    .call0(&JsValue::NULL)
+    .expect("event");
+    assert!(
+        !input.dispatch_event(ev.unchecked_ref()).expect("dispatch"),
+        "beforeinput is cancelled"
+    );
+
+    // The selection ends: the focus goes back.
+    r.apply_selection(&[sel(2, 2)]);
+    assert!(
+        doc.active_element()
+            .is_none_or(|a| !a.is_same_node(Some(&input))),
+        "focus given back"
+    );
+
+    // The agent is typing on its own page: nothing is taken from it.
+    let own: HtmlInputElement = page_doc
+        .create_element("input")
+        .expect("input")
+        .unchecked_into();
+    page_doc
+        .body()
+        .expect("body")
+        .append_child(&own)
+        .expect("append");
+    own.focus().expect("focus");
+    r.apply_selection(&[sel(0, 3)]);
+    assert!(
+        page_doc
+            .active_element()
+            .is_some_and(|a| a.is_same_node(Some(&own))),
+        "the agent's field keeps its focus"
+    );
+    own.remove();
 }

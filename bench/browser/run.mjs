@@ -1,4 +1,4 @@
-// Browser benchmarks (issue #7 items 1–4): Cobrowse next to rrweb in the same Chromium, on the
+// Browser benchmarks: Cobrowse next to rrweb in the same Chromium, on the
 // same pages and the same scripted workload.
 //
 //   node bench/browser/run.mjs [--out results.md] [--json results.json] [--pages a,b] [--quick]
@@ -122,7 +122,7 @@ async function openPage(ctx, url, variant) {
   return { page, cdp };
 }
 
-// ---- items 1 + 2: bytes and customer-side cost ------------------------------------------------
+// ---- bytes and customer-side cost ----------------------------------------------------------
 
 /** Records one page with one variant; returns bytes, costs, and (ours) the session token. */
 async function capture(ctx, entry, variant) {
@@ -218,7 +218,7 @@ async function capture(ctx, entry, variant) {
 const sum = (a) => a.reduce((x, y) => x + y, 0);
 const zlen = (buf) => zlib.deflateSync(buf, { level: 6 }).length;
 
-// ---- item 3: agent-side cost ------------------------------------------------------------------
+// ---- agent-side cost ------------------------------------------------------------------------
 
 /** Our agent page: join a live session, then replay the workload; TaskDuration of the agent page. */
 async function agentOurs(ctx, entry) {
@@ -306,7 +306,7 @@ async function agentRrweb(ctx, events) {
   return { snapshot, apply, ok };
 }
 
-// ---- item 4: latency --------------------------------------------------------------------------
+// ---- latency --------------------------------------------------------------------------------
 
 async function latency(ctx) {
   const cust = await openPage(ctx, `${ctx.server.url}/cobrowse/bench/latency.html`, 'ours');

@@ -7,10 +7,12 @@
 //! * our own UI ([`DomTree::is_excluded`]) is never captured, nor anything under it;
 //! * `<script>` elements are sent without their children ([`DomTree::hides_children`]), so their
 //!   code never leaves the page;
-//! * values and texts pass through the [`MaskPolicy`] before they are put in a record;
+//! * values, texts, attributes and document addresses pass through [`crate::mask`] (and the
+//!   [`MaskPolicy`]) before they are put in a record; element facts are gathered in one place,
+//!   [`facts_of`];
 //! * ids are assigned from the mirror in pre-order, matching the protocol's implicit numbering.
 
-use crate::mask::{ElementFacts, MaskPolicy, mask_attribute, mask_value, masked_text};
+use crate::mask::{ElementFacts, MaskPolicy, mask_attribute, mask_form_state, masked_text};
 use crate::mirror::{IdMirror, NodeKeys};
 use cobrowse_protocol::{
     Attribute, FormState, FormValue, NameTable, Namespace, NodeData, NodeId, NodeRecord,
@@ -58,17 +60,25 @@ pub enum RawNode {
 }
 
 impl RawNode {
-    /// Masking facts when this is an element.
-    pub fn facts(&self, matches_mask_rule: bool) -> Option<ElementFacts<'_>> {
+    /// Masking facts when this is an element; `matches_mask_rule` and `was_password` are the
+    /// DOM side's (see [`facts_of`]).
+    pub fn facts(&self, matches_mask_rule: bool, was_password: bool) -> Option<ElementFacts<'_>> {
         match self {
-            RawNode::Element { tag, attrs, .. } => Some(ElementFacts {
-                tag,
-                input_type: attrs
-                    .iter()
-                    .find(|(n, _)| n == "type")
-                    .map(|(_, v)| v.as_str()),
-                matches_mask_rule,
-            }),
+            RawNode::Element { tag, attrs, .. } => {
+                let attr = |name: &str| {
+                    attrs
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .map(|(_, v)| v.as_str())
+                };
+                Some(ElementFacts {
+                    tag,
+                    input_type: attr("type"),
+                    autocomplete: attr("autocomplete"),
+                    was_password,
+                    matches_mask_rule,
+                })
+            }
             _ => None,
         }
     }
@@ -112,10 +122,31 @@ pub trait DomTree {
     fn scroll(&self, _node: &Self::Node) -> Option<(i32, i32)> {
         None
     }
-    /// True when a site masking rule matches the element or an ancestor (issue #5).
+    /// True when a site masking rule matches the element or an ancestor (across shadow roots
+    /// and same-origin frames).
     fn matches_mask_rule(&self, _node: &Self::Node) -> bool {
         false
     }
+    /// True when the element is `<input type=password>` or was one at any time the DOM side
+    /// saw it (a "show password" button turns it into a text field; it stays a secret).
+    fn was_password(&self, _node: &Self::Node) -> bool {
+        false
+    }
+}
+
+/// The masking facts of `node`, described by `raw` (`None` unless it is an element): the one
+/// place that asks the DOM side what the masking rules need.
+pub fn facts_of<'r, D: DomTree>(
+    dom: &D,
+    node: &D::Node,
+    raw: &'r RawNode,
+) -> Option<ElementFacts<'r>> {
+    let RawNode::Element { tag, .. } = raw else {
+        return None;
+    };
+    // Only inputs can be passwords; spare every other element the look-up.
+    let was_password = tag.eq_ignore_ascii_case("input") && dom.was_password(node);
+    raw.facts(dom.matches_mask_rule(node), was_password)
 }
 
 /// The captured children of `node`: excluded and undescribable nodes dropped.
@@ -139,29 +170,20 @@ pub struct SideState {
     pub scroll: Vec<ScrollPosition>,
 }
 
-/// Masks a form state for a control.
-pub fn mask_form_state(
-    policy: &dyn MaskPolicy,
-    facts: &ElementFacts<'_>,
-    state: FormState,
-) -> FormState {
-    match state {
-        FormState::Value(v) => FormState::Value(mask_value(policy, facts, &v)),
-        other => other,
-    }
-}
-
 /// Converts a described node into its record data, interning names and masking values.
-/// `parent_masks_text` says whether text directly inside this node's parent is masked.
+/// `facts` are the node's ([`facts_of`]); `parent_masks_text` says whether text directly inside
+/// this node's parent is masked.
 pub fn to_node_data(
     raw: &RawNode,
-    facts_rule: bool,
+    facts: Option<ElementFacts<'_>>,
     parent_masks_text: bool,
     policy: &dyn MaskPolicy,
     names: &mut NameTable,
 ) -> NodeData {
     match raw {
-        RawNode::Document { url } => NodeData::Document { url: url.clone() },
+        RawNode::Document { url } => NodeData::Document {
+            url: policy.page().address(url),
+        },
         RawNode::Doctype {
             name,
             public_id,
@@ -172,15 +194,17 @@ pub fn to_node_data(
             system_id: system_id.clone(),
         },
         RawNode::Element { tag, ns, attrs } => {
-            let facts = raw.facts(facts_rule).unwrap_or_default();
+            let facts = facts.unwrap_or_default();
             NodeData::Element {
                 tag: names.intern(tag),
                 ns: ns.clone(),
                 attrs: attrs
                     .iter()
-                    .map(|(n, v)| Attribute {
-                        name: names.intern(n),
-                        value: mask_attribute(policy, &facts, n, v),
+                    .filter_map(|(n, v)| {
+                        Some(Attribute {
+                            value: mask_attribute(policy, &facts, n, v)?,
+                            name: names.intern(n),
+                        })
                     })
                     .collect(),
             }
@@ -204,8 +228,7 @@ pub fn masks_text_under<D: DomTree>(
     raw: &RawNode,
     policy: &dyn MaskPolicy,
 ) -> bool {
-    raw.facts(dom.matches_mask_rule(node))
-        .is_some_and(|f| policy.masks_text(&f))
+    facts_of(dom, node, raw).is_some_and(|f| policy.masks_text(&f))
 }
 
 /// Serializes the captured subtree rooted at `root` (whose description is `raw`), assigning ids
@@ -229,19 +252,19 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
     let mut stack = vec![(root.clone(), raw, parent, parent_masks_text, 1usize)];
     while let Some((node, raw, parent, masked_text, depth)) = stack.pop() {
         let id = mirror.assign(&node, parent);
-        let rule = dom.matches_mask_rule(&node);
-        let data = to_node_data(&raw, rule, masked_text, policy, names);
+        let facts = facts_of(dom, &node, &raw);
+        let data = to_node_data(&raw, facts, masked_text, policy, names);
         let children = if depth >= MAX_DEPTH {
             Vec::new()
         } else {
             captured_children(dom, &node)
         };
-        if let Some(facts) = raw.facts(rule) {
-            if let Some(state) = dom.form_state(&node) {
-                side.form.push(FormValue {
-                    node: id,
-                    state: mask_form_state(policy, &facts, state),
-                });
+        if let Some(facts) = facts {
+            if let Some(state) = dom
+                .form_state(&node)
+                .and_then(|s| mask_form_state(policy, &facts, s))
+            {
+                side.form.push(FormValue { node: id, state });
             }
             if let Some((x, y)) = dom.scroll(&node) {
                 side.scroll.push(ScrollPosition {
@@ -251,7 +274,7 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
                 });
             }
         }
-        let child_masks_text = masks_text_under(dom, &node, &raw, policy) || masked_text;
+        let child_masks_text = facts.is_some_and(|f| policy.masks_text(&f)) || masked_text;
         out.push(NodeRecord::new(data, children.len() as u32));
         for (child, craw) in children.into_iter().rev() {
             stack.push((child, craw, Some(id), child_masks_text, depth + 1));
@@ -260,173 +283,10 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
     (first_id, out)
 }
 
-#[cfg(test)]
-pub(crate) mod testdom {
-    //! A tiny arena DOM for native tests of capture and coalescing.
-
-    use super::*;
-
-    /// One node of the arena.
-    #[derive(Debug, Clone)]
-    pub struct TNode {
-        pub raw: RawNode,
-        pub parent: Option<usize>,
-        pub children: Vec<usize>,
-        pub form: Option<FormState>,
-    }
-
-    /// An arena DOM. Node 0 is the document. Every change is logged as a MutationObserver
-    /// record would report it, so tests feed the coalescer what a browser would.
-    #[derive(Debug, Clone)]
-    pub struct TestDom {
-        pub nodes: Vec<TNode>,
-        pub log: Vec<crate::coalesce::Record<usize>>,
-    }
-
-    impl TestDom {
-        pub fn new() -> Self {
-            TestDom {
-                nodes: vec![TNode {
-                    raw: RawNode::Document {
-                        url: "https://shop.example/".into(),
-                    },
-                    parent: None,
-                    children: vec![],
-                    form: None,
-                }],
-                log: vec![],
-            }
-        }
-
-        /// Takes the records logged since the last call (one observer callback).
-        pub fn take_records(&mut self) -> Vec<crate::coalesce::Record<usize>> {
-            std::mem::take(&mut self.log)
-        }
-
-        pub fn create(&mut self, raw: RawNode) -> usize {
-            self.nodes.push(TNode {
-                raw,
-                parent: None,
-                children: vec![],
-                form: None,
-            });
-            self.nodes.len() - 1
-        }
-
-        pub fn el(&mut self, tag: &str) -> usize {
-            self.create(RawNode::Element {
-                tag: tag.into(),
-                ns: Namespace::Html,
-                attrs: vec![],
-            })
-        }
-
-        pub fn new_text(&mut self, t: &str) -> usize {
-            self.create(RawNode::Text(t.into()))
-        }
-
-        /// Detaches `n` from its parent; returns the old parent.
-        pub fn remove(&mut self, n: usize) -> Option<usize> {
-            let p = self.nodes[n].parent.take()?;
-            self.nodes[p].children.retain(|c| *c != n);
-            self.log.push(crate::coalesce::Record::ChildList {
-                added: vec![],
-                removed: vec![n],
-            });
-            Some(p)
-        }
-
-        /// Inserts `n` into `parent` before `before` (append when `None`).
-        pub fn insert(&mut self, parent: usize, n: usize, before: Option<usize>) {
-            self.remove(n);
-            let pos = before
-                .and_then(|b| self.nodes[parent].children.iter().position(|c| *c == b))
-                .unwrap_or(self.nodes[parent].children.len());
-            self.nodes[parent].children.insert(pos, n);
-            self.nodes[n].parent = Some(parent);
-            self.log.push(crate::coalesce::Record::ChildList {
-                added: vec![n],
-                removed: vec![],
-            });
-        }
-
-        pub fn append(&mut self, parent: usize, n: usize) {
-            self.insert(parent, n, None);
-        }
-
-        pub fn set_attr(&mut self, n: usize, name: &str, value: Option<&str>) {
-            let old = self.attribute(&n, name);
-            self.log.push(crate::coalesce::Record::Attribute {
-                target: n,
-                name: name.into(),
-                old,
-            });
-            if let RawNode::Element { attrs, .. } = &mut self.nodes[n].raw {
-                attrs.retain(|(k, _)| k != name);
-                if let Some(v) = value {
-                    attrs.push((name.into(), v.into()));
-                }
-            }
-        }
-
-        pub fn set_text(&mut self, n: usize, t: &str) {
-            let old = self.text(&n);
-            self.log
-                .push(crate::coalesce::Record::Text { target: n, old });
-            self.nodes[n].raw = RawNode::Text(t.into());
-        }
-    }
-
-    impl DomTree for TestDom {
-        type Node = usize;
-        fn key(&self, node: &usize) -> u64 {
-            *node as u64
-        }
-        fn parent(&self, node: &usize) -> Option<usize> {
-            self.nodes.get(*node)?.parent
-        }
-        fn next_sibling(&self, node: &usize) -> Option<usize> {
-            let p = self.parent(node)?;
-            let sibs = &self.nodes[p].children;
-            let pos = sibs.iter().position(|c| c == node)?;
-            sibs.get(pos + 1).copied()
-        }
-        fn children(&self, node: &usize) -> Vec<usize> {
-            self.nodes[*node].children.clone()
-        }
-        fn is_root(&self, node: &usize) -> bool {
-            *node == 0
-        }
-        fn is_excluded(&self, node: &usize) -> bool {
-            matches!(&self.nodes[*node].raw, RawNode::Element { attrs, .. }
-                if attrs.iter().any(|(k, _)| k == "data-cobrowse-ui"))
-        }
-        fn hides_children(&self, node: &usize) -> bool {
-            matches!(&self.nodes[*node].raw, RawNode::Element { tag, .. } if tag == "script")
-        }
-        fn describe(&self, node: &usize) -> Option<RawNode> {
-            Some(self.nodes.get(*node)?.raw.clone())
-        }
-        fn attribute(&self, node: &usize, name: &str) -> Option<String> {
-            match &self.nodes[*node].raw {
-                RawNode::Element { attrs, .. } => attrs
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone()),
-                _ => None,
-            }
-        }
-        fn text(&self, node: &usize) -> Option<String> {
-            match &self.nodes[*node].raw {
-                RawNode::Text(t) | RawNode::Comment(t) => Some(t.clone()),
-                _ => None,
-            }
-        }
-        fn form_state(&self, node: &usize) -> Option<FormState> {
-            self.nodes[*node].form.clone()
-        }
-    }
-}
+/// The arena DOM the native tests drive (also for other crates' contract tests, behind the
+/// `test-support` feature).
+#[cfg(any(test, feature = "test-support"))]
+pub mod testdom;
 
 #[cfg(test)]
 mod tests {

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::locale::TextMap;
 pub use crate::locale::Texts;
+use crate::page_mask::PageMask;
 
 /// Where the co-browse button sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -26,16 +27,25 @@ pub enum ButtonPosition {
 }
 
 impl ButtonPosition {
-    /// CSS declarations placing a fixed element in this corner.
-    pub fn css(self) -> &'static str {
+    /// The class of the UI's sheet that places a fixed element in this corner (the config's
+    /// own spelling). A class, not a `style` attribute, so a strict `style-src` cannot drop it.
+    pub fn class(self) -> &'static str {
         match self {
-            ButtonPosition::BottomRight => "bottom:16px;right:16px;",
-            ButtonPosition::BottomLeft => "bottom:16px;left:16px;",
-            ButtonPosition::TopRight => "top:16px;right:16px;",
-            ButtonPosition::TopLeft => "top:16px;left:16px;",
+            ButtonPosition::BottomRight => "bottom-right",
+            ButtonPosition::BottomLeft => "bottom-left",
+            ButtonPosition::TopRight => "top-right",
+            ButtonPosition::TopLeft => "top-left",
         }
     }
 }
+
+/// Keys of the page's configuration object read by the DOM restrictions (`web::restrict`), which
+/// takes them from the raw object because they need stricter reading than [`Config`] gives.
+pub const RESTRICTION_KEYS: &[&str] = &[RESTRICTIONS_KEY, MASK_MARKER_KEY];
+/// The page's own DOM restriction rules.
+pub const RESTRICTIONS_KEY: &str = "restrictions";
+/// How masked fields are marked on the customer's screen.
+pub const MASK_MARKER_KEY: &str = "maskMarker";
 
 /// Configuration, as the loader or the npm package passes it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -60,8 +70,14 @@ pub struct Config {
     pub texts: Option<TextOverrides>,
     /// Answer write-mode requests with a consent dialog (otherwise they are denied).
     pub write_mode: bool,
-    /// Images the agent cannot load, sent inline as `data:` URLs (issue #4).
+    /// Images the agent cannot load, sent inline as `data:` URLs.
     pub inline_images: InlineImages,
+    /// URL parameters whose values never leave the browser, by name (`"*"`: every parameter
+    /// of the page's address): in the page's and frames' addresses (so the session's history
+    /// keeps them masked too) and in links and other URL attributes ([`crate::page_mask`]).
+    pub mask_url_parameters: Vec<String>,
+    /// Mask the document title (the `<title>` text and the title the session's history keeps).
+    pub mask_title: bool,
 }
 
 /// Which `<img>` the customer sends inline, as a `data:` URL, because the agent's browser could
@@ -88,6 +104,13 @@ impl Default for InlineImages {
 }
 
 impl InlineImages {
+    /// True when an `<img>` with (resolved) `src` is fetched for inlining: `blob:` URLs always,
+    /// http(s) ones when `selected` (the image matches [`InlineImages::selector`]).
+    pub fn wants(&self, src: &str, selected: impl FnOnce() -> bool) -> bool {
+        src.starts_with("blob:")
+            || ((src.starts_with("https:") || src.starts_with("http:")) && selected())
+    }
+
     /// True when `data_url` (an image's `data:` URL) may be sent: inlining is on, it fits the
     /// cap, and its type is an image type the agent's replica accepts as a `data:` URL.
     pub fn accepts(&self, data_url: &str) -> bool {
@@ -125,6 +148,8 @@ impl Default for Config {
             texts: None,
             write_mode: true,
             inline_images: InlineImages::default(),
+            mask_url_parameters: Vec::new(),
+            mask_title: false,
         }
     }
 }
@@ -145,6 +170,21 @@ impl Config {
     /// The effective texts for the configured `locale` (built-in languages only).
     pub fn texts(&self) -> Texts {
         self.texts_for(&self.locale)
+    }
+
+    /// Refuses settings that would look safer than they are (a blank parameter name).
+    pub fn validate(&self) -> Result<(), String> {
+        PageMask::new(&self.mask_url_parameters, self.mask_title)
+            .map(drop)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The address and title masking of these settings. A list [`Config::validate`] refuses
+    /// masks every parameter rather than none.
+    pub fn page_mask(&self) -> PageMask {
+        PageMask::new(&self.mask_url_parameters, self.mask_title)
+            .or_else(|_| PageMask::new(&["*".to_owned()], self.mask_title))
+            .unwrap_or_default()
     }
 
     /// The server URL without a trailing slash.
@@ -190,6 +230,20 @@ mod tests {
     }
 
     #[test]
+    fn position_classes_are_the_config_spelling() {
+        for p in [
+            ButtonPosition::BottomRight,
+            ButtonPosition::BottomLeft,
+            ButtonPosition::TopRight,
+            ButtonPosition::TopLeft,
+        ] {
+            let read: ButtonPosition =
+                serde_json::from_str(&format!("\"{}\"", p.class())).expect("a position");
+            assert_eq!(read, p);
+        }
+    }
+
+    #[test]
     fn overrides_merge_over_the_locale() {
         let mut c = Config {
             locale: "de-DE".into(),
@@ -229,6 +283,40 @@ mod tests {
         };
         assert!(!off.accepts("data:image/png;base64,iVBORw0KGgo="));
         assert_eq!(Config::default().inline_images.max_bytes, 65536);
+    }
+
+    #[test]
+    fn blob_images_are_always_fetched_http_ones_when_selected() {
+        let i = InlineImages::default();
+        assert!(i.wants("blob:https://shop.example/1", || false));
+        assert!(i.wants("https://shop.example/me.png", || true));
+        assert!(i.wants("http://shop.example/me.png", || true));
+        assert!(!i.wants("https://shop.example/me.png", || false));
+        assert!(!i.wants("data:image/png;base64,iVBORw0KGgo=", || true));
+    }
+
+    #[test]
+    fn address_masking_is_read_and_checked() {
+        let c: Config = serde_json::from_str(r#"{"maskUrlParameters":["token"],"maskTitle":true}"#)
+            .expect("config");
+        assert!(c.validate().is_ok());
+        let m = c.page_mask();
+        assert_eq!(
+            m.address("https://s/p?token=ab&x=1"),
+            "https://s/p?token=**&x=1"
+        );
+        assert_eq!(m.title("Jo"), "**");
+        let blank: Config = serde_json::from_str(r#"{"maskUrlParameters":[""]}"#).expect("config");
+        assert!(blank.validate().is_err());
+        assert_eq!(
+            blank.page_mask().address("/p?a=1"),
+            "/p?a=*",
+            "fails closed"
+        );
+        assert!(serde_json::from_str::<Config>(r#"{"maskUrlParameters":"token"}"#).is_err());
+        let none = Config::default().page_mask();
+        assert_eq!(none.address("/p?token=ab"), "/p?token=ab");
+        assert!(!none.masks_title());
     }
 
     #[test]

@@ -21,11 +21,23 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ("de", include_str!("../../www/locales/customer/de.json")),
 ];
 
-pub use cobrowse_common::locale::{TextMap, candidates, merge, parse_map, placeholders};
+pub use cobrowse_common::locale::{TextMap, candidates, merge, placeholders};
+pub use cobrowse_web_glue::json::parse_text_map as parse_map;
 
 /// The compiled-in file for `tag` (`de-CH` → German), if there is one.
 pub fn built_in(tag: &str) -> Option<&'static str> {
     cobrowse_common::locale::built_in(BUILT_IN, tag)
+}
+
+/// The language tag to use: the first of `choices` (in the browser: `cobrowseConfig.locale`, the
+/// page's `<html lang>`, `navigator.language`) that names a language once trimmed, else `en`.
+pub fn choose(choices: impl IntoIterator<Item = Option<String>>) -> String {
+    choices
+        .into_iter()
+        .flatten()
+        .map(|s| s.trim().to_owned())
+        .find(|s| !candidates(s).is_empty())
+        .unwrap_or_else(|| "en".into())
 }
 
 /// Texts of the customer UI (keys as in the locale files).
@@ -60,6 +72,8 @@ pub struct Texts {
     pub exit: String,
     /// Session is being created.
     pub connecting: String,
+    /// The connection dropped; it is being restored.
+    pub reconnecting: String,
     /// An agent joined.
     pub agent_joined: String,
     /// The agent left.
@@ -125,7 +139,7 @@ mod tests {
 
     #[test]
     fn every_language_has_the_same_keys_no_empty_values_and_the_same_placeholders() {
-        let problems = cobrowse_common::locale::check_translations(BUILT_IN);
+        let problems = cobrowse_common::locale::check_translations(BUILT_IN, parse_map);
         assert!(problems.is_empty(), "{problems:#?}");
     }
 
@@ -137,6 +151,14 @@ mod tests {
         let t = strict.unwrap_or_else(|e| panic!("en.json vs Texts: {e}"));
         assert_eq!(t, Texts::build(None, None));
         assert_eq!(t.button, "Co-browse");
+    }
+
+    #[test]
+    fn the_first_usable_language_wins() {
+        let some = |s: &str| Some(s.to_owned());
+        assert_eq!(choose([some(""), some(" de-CH "), some("fr")]), "de-CH");
+        assert_eq!(choose([None, some("bad tag!"), some("pt_BR")]), "pt_BR");
+        assert_eq!(choose([some("  "), None, None]), "en");
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! Node → id lookup is a [`NodeKeys`] store: a `HashMap` in native tests, a JS `WeakMap` in the
 //! browser (so the mirror never keeps a detached DOM node alive through that direction).
 
-use cobrowse_protocol::NodeId;
+use cobrowse_protocol::{IdTree, NodeId};
 use std::collections::HashMap;
 use std::hash::Hash;
 
@@ -45,22 +45,16 @@ impl<N: Hash + Eq + Clone> NodeKeys<N> for HashKeys<N> {
     }
 }
 
-#[derive(Debug)]
-struct Entry<N> {
-    node: N,
-    parent: Option<NodeId>,
-    children: Vec<NodeId>,
-}
-
 /// Bidirectional node ↔ id map plus the replica's tree shape.
 ///
-/// Invariant: every id in `entries` is a node the agent's replica holds, and its `parent` /
-/// `children` are the replica's, not necessarily the live DOM's (the two differ while a
-/// mutation batch is being coalesced).
+/// Invariant: every id in the tree is a node the agent's replica holds, and its parent /
+/// children are the replica's, not necessarily the live DOM's (the two differ while a mutation
+/// batch is being coalesced). The shape is the protocol's [`IdTree`], the same type the agent
+/// applies batches to, so both ends agree on what a move or a removal does.
 #[derive(Debug)]
 pub struct IdMirror<N, K: NodeKeys<N>> {
     keys: K,
-    entries: HashMap<NodeId, Entry<N>>,
+    tree: IdTree<N>,
     next_id: NodeId,
 }
 
@@ -70,41 +64,39 @@ impl<N: Clone, K: NodeKeys<N>> IdMirror<N, K> {
     pub fn new(keys: K) -> Self {
         IdMirror {
             keys,
-            entries: HashMap::new(),
+            tree: IdTree::new(),
             next_id: 1,
         }
     }
 
     /// The id of `node`, if the replica holds it.
     pub fn id(&self, node: &N) -> Option<NodeId> {
-        self.keys
-            .get(node)
-            .filter(|id| self.entries.contains_key(id))
+        self.keys.get(node).filter(|id| self.tree.contains(*id))
     }
 
     /// The node with `id`.
     pub fn node(&self, id: NodeId) -> Option<&N> {
-        self.entries.get(&id).map(|e| &e.node)
+        self.tree.get(id)
     }
 
     /// The replica parent of `id`.
     pub fn parent(&self, id: NodeId) -> Option<NodeId> {
-        self.entries.get(&id).and_then(|e| e.parent)
+        self.tree.parent(id)
     }
 
-    /// The replica children of `id` (unordered).
+    /// The replica children of `id`.
     pub fn children(&self, id: NodeId) -> &[NodeId] {
-        self.entries.get(&id).map_or(&[], |e| &e.children)
+        self.tree.children(id)
     }
 
     /// Number of ids held.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.tree.len()
     }
 
     /// True when no id is held.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.tree.is_empty()
     }
 
     /// The id the next [`IdMirror::assign`] returns.
@@ -119,81 +111,39 @@ impl<N: Clone, K: NodeKeys<N>> IdMirror<N, K> {
         // Wrapping at u32::MAX would take ~4 billion nodes in one page; restart rather than panic.
         self.next_id = self.next_id.checked_add(1).unwrap_or(1);
         self.keys.set(node, id);
-        self.entries.insert(
-            id,
-            Entry {
-                node: node.clone(),
-                parent,
-                children: Vec::new(),
-            },
-        );
-        if let Some(p) = parent.and_then(|p| self.entries.get_mut(&p)) {
-            p.children.push(id);
+        // An unknown parent (already forgotten) leaves the node as a root of its own, as before.
+        if !self.tree.insert(id, node.clone(), parent, None) {
+            self.tree.insert(id, node.clone(), None, None);
         }
         id
     }
 
     /// Moves `id` under replica parent `parent` (a `Move` insert was emitted).
     pub fn reparent(&mut self, id: NodeId, parent: NodeId) {
-        self.detach(id);
-        if let Some(e) = self.entries.get_mut(&id) {
-            e.parent = Some(parent);
-        }
-        if let Some(p) = self.entries.get_mut(&parent) {
-            p.children.push(id);
-        }
-    }
-
-    fn detach(&mut self, id: NodeId) {
-        if let Some(old) = self.entries.get(&id).and_then(|e| e.parent)
-            && let Some(p) = self.entries.get_mut(&old)
-            && let Some(pos) = p.children.iter().position(|c| *c == id)
-        {
-            p.children.swap_remove(pos);
-        }
+        self.tree.move_to(id, parent, None);
     }
 
     /// True when `id` or one of its replica ancestors satisfies `pred`.
-    pub fn any_ancestor_or_self(&self, id: NodeId, mut pred: impl FnMut(NodeId) -> bool) -> bool {
-        let mut cur = Some(id);
-        // The replica tree is acyclic by construction; the step bound guards against a bug
-        // turning into an endless loop on a customer's page.
-        let mut steps = self.entries.len() + 1;
-        while let Some(c) = cur {
-            if pred(c) {
-                return true;
-            }
-            steps = steps.saturating_sub(1);
-            if steps == 0 {
-                return false;
-            }
-            cur = self.parent(c);
-        }
-        false
+    pub fn any_ancestor_or_self(&self, id: NodeId, pred: impl FnMut(NodeId) -> bool) -> bool {
+        self.tree.any_ancestor_or_self(id, pred)
     }
 
     /// Forgets `id` and its whole replica subtree (the agent removed it). Returns how many ids
     /// were forgotten.
     pub fn forget_subtree(&mut self, id: NodeId) -> usize {
-        self.detach(id);
-        let mut stack = vec![id];
-        let mut count = 0;
-        while let Some(cur) = stack.pop() {
-            if let Some(e) = self.entries.remove(&cur) {
-                if self.keys.get(&e.node) == Some(cur) {
-                    self.keys.delete(&e.node);
-                }
-                stack.extend(e.children);
-                count += 1;
+        let removed = self.tree.remove_subtree(id);
+        for (cur, node) in &removed {
+            if self.keys.get(node) == Some(*cur) {
+                self.keys.delete(node);
             }
         }
-        count
+        removed.len()
     }
 
     /// Forgets everything (before a full snapshot renumbers the page).
     pub fn clear(&mut self) {
         self.keys.clear();
-        self.entries.clear();
+        self.tree.clear();
     }
 }
 

@@ -1,7 +1,9 @@
 //! DOM restrictions: the site owner's rules (served by the server at
 //! `/cobrowse/rest/dom-restrictions.json`) merged with the page's own additions
 //! (`cobrowseConfig.restrictions`), reduced to one CSS selector list per action for the page's
-//! current URL.
+//! current URL. The document and rule types, and what makes them valid, are the protocol's
+//! ([`cobrowse_protocol::policy`], re-exported here); this module is what the client does with
+//! them.
 //!
 //! * *mask* — text and values under matching elements (and the attributes in
 //!   [`MASKED_ATTRIBUTES`]) are replaced by same-length placeholders before encoding;
@@ -11,131 +13,27 @@
 //! Invariant: the page's configuration can only **add** rules. [`RuleSet::merge`] appends them
 //! after the server's and there is no way to express "unmask"; a rule whose selector is not
 //! plausible is dropped with an error rather than breaking the whole list (the DOM side also
-//! drops a selector the browser rejects, never the rest).
+//! drops a selector the browser rejects, never the rest). The server's document as a whole must
+//! pass [`DomPolicy::validate`], the check the server starts with, and neither it nor the page's
+//! rules may carry a field the [`Rule`] type does not know: a misspelt `urlPattern` is an error,
+//! not a rule for every page.
 
-use serde::Deserialize;
+pub use crate::mask::{
+    MASKED_ATTRIBUTES, MASKED_URL_ATTRIBUTES, mask_url_parameters, secret_autocomplete_selector,
+};
+use cobrowse_common::pattern::glob;
+pub use cobrowse_protocol::policy::{
+    DomPolicy, POLICY_VERSION, PolicyError, Rule, RuleAction, plausible_selector,
+};
 
-/// Attribute names whose values are masked on elements under a *mask* rule.
-pub const MASKED_ATTRIBUTES: &[&str] = &["value", "title", "alt", "placeholder", "aria-label"];
-
-/// A URL with the values of its query parameters (and its fragment) replaced by placeholders,
-/// for `href`/`src`/`action` under a *mask* rule: the agent still sees where a link goes, not the
-/// account number or token it carries.
-pub fn mask_url_parameters(url: &str) -> String {
-    let star = |v: &str| -> String { v.chars().map(|_| crate::mask::MASK_CHAR).collect() };
-    let (before_hash, hash) = match url.split_once('#') {
-        Some((b, h)) => (b, Some(h)),
-        None => (url, None),
-    };
-    let mut out = match before_hash.split_once('?') {
-        Some((path, query)) => {
-            let params: Vec<String> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, v)) => format!("{k}={}", star(v)),
-                    None => p.to_owned(),
-                })
-                .collect();
-            format!("{path}?{}", params.join("&"))
-        }
-        None => before_hash.to_owned(),
-    };
-    if let Some(h) = hash {
-        out.push('#');
-        out.push_str(&star(h));
-    }
-    out
-}
-
-/// URL attributes whose parameters are masked under a *mask* rule.
-pub const MASKED_URL_ATTRIBUTES: &[&str] = &["href", "src", "action", "formaction"];
-
-/// What a rule does to matching elements.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RuleAction {
-    /// Content replaced by placeholders before it leaves the browser.
-    Mask,
-    /// Sent as an empty box of the same size.
-    Hide,
-    /// The agent cannot act on it.
-    Restrict,
-}
-
-/// One rule, as in the server's document and in `cobrowseConfig.restrictions`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rule {
-    /// CSS selector.
-    pub selector: String,
-    /// What to do.
-    pub action: RuleAction,
-    /// Only on pages whose URL matches this `*` pattern, when given.
-    #[serde(default)]
-    pub url_pattern: Option<String>,
-}
-
-/// The server's document (`{"version":1,"rules":[…]}`).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct PolicyDocument {
-    /// Format version; only 1 exists.
-    pub version: u32,
-    /// The rules.
-    pub rules: Vec<Rule>,
-}
-
-/// Why a policy document is unusable.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RestrictionsError {
-    /// Not the expected JSON shape.
-    #[error("dom restrictions: invalid document: {0}")]
-    Invalid(String),
-    /// A version this client does not know.
-    #[error("dom restrictions: unsupported version {0}")]
-    Version(u32),
-}
-
-impl PolicyDocument {
-    /// Checks a document the browser parsed (`JSON.parse`): only version 1 exists.
-    pub fn check(self) -> Result<PolicyDocument, RestrictionsError> {
-        if self.version != 1 {
-            return Err(RestrictionsError::Version(self.version));
-        }
-        Ok(self)
-    }
-}
-
-/// Whether `selector` can be a CSS selector list we may join with others (no braces, which would
-/// escape into a rule block, no empty entries).
-pub fn plausible_selector(selector: &str) -> bool {
-    let s = selector.trim();
-    !s.is_empty() && s.len() <= 1024 && !s.contains(['{', '}', ';']) && !s.ends_with(',')
-}
-
-/// `url` matches `pattern`, where `*` stands for any run of characters (also `/`) and the
-/// rest is compared literally. No pattern matches every URL.
+/// Whether a rule with `pattern` applies on the page at `url`: the common `*` glob (any run of
+/// characters, also `/`; the rest literal and case-sensitive, as URLs are compared), over the
+/// trimmed pattern. No pattern, or a blank one, matches every URL.
 pub fn url_matches(pattern: Option<&str>, url: &str) -> bool {
-    let Some(pattern) = pattern.map(str::trim).filter(|p| !p.is_empty()) else {
-        return true;
-    };
-    let parts: Vec<&str> = pattern.split('*').collect();
-    let (first, rest) = match parts.split_first() {
-        Some(x) => x,
-        None => return true,
-    };
-    let Some(mut tail) = url.strip_prefix(first) else {
-        return false;
-    };
-    let Some((last, middle)) = rest.split_last() else {
-        return tail.is_empty(); // no `*`: exact match
-    };
-    for part in middle {
-        match tail.find(part) {
-            Some(i) => tail = &tail[i + part.len()..],
-            None => return false,
-        }
-    }
-    tail.ends_with(last)
+    pattern
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .is_none_or(|p| glob(p.as_bytes(), url.as_bytes()))
 }
 
 /// The selectors of one URL, one list per action (`None` when no rule applies).
@@ -179,7 +77,9 @@ impl RuleSet {
         &self.rules
     }
 
-    /// The selector lists that apply on `url`.
+    /// The selector lists that apply on `url`. The mask list always starts with the fields
+    /// whose `autocomplete` makes them secret ([`secret_autocomplete_selector`]), so what they
+    /// contain is masked with them and the customer's marker shows them.
     pub fn active(&self, url: &str) -> Active {
         let list = |action: RuleAction| {
             let sels: Vec<&str> = self
@@ -190,8 +90,12 @@ impl RuleSet {
                 .collect();
             (!sels.is_empty()).then(|| sels.join(", "))
         };
+        let builtin = secret_autocomplete_selector();
         Active {
-            mask: list(RuleAction::Mask),
+            mask: Some(match list(RuleAction::Mask) {
+                Some(site) => format!("{builtin}, {site}"),
+                None => builtin,
+            }),
             hide: list(RuleAction::Hide),
             restrict: list(RuleAction::Restrict),
         }
@@ -228,15 +132,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn url_parameters_are_masked_but_the_path_stays() {
-        assert_eq!(
-            mask_url_parameters("https://bank/acct?id=12345&view&t=ab#frag"),
-            "https://bank/acct?id=*****&view&t=**#****"
-        );
-        assert_eq!(mask_url_parameters("/plain/path"), "/plain/path");
-        assert_eq!(mask_url_parameters("?=x"), "?=*");
-        assert_eq!(mask_url_parameters(""), "");
+    fn with_builtin(site: &str) -> String {
+        format!("{}, {site}", secret_autocomplete_selector())
     }
 
     #[test]
@@ -256,6 +153,22 @@ mod tests {
         assert!(url_matches(Some("*.html"), "http://h/p/index.html"));
         assert!(!url_matches(Some("*.html"), "http://h/p/index.htm"));
         assert!(url_matches(Some("a*b*c"), "aXbYbZc"));
+        assert!(url_matches(Some("  "), "https://a/b"));
+        assert!(url_matches(Some(" https://a/* "), "https://a/b"));
+        assert!(!url_matches(Some("https://A/*"), "https://a/b"), "literal");
+        assert!(url_matches(Some("*/ü/*"), "https://a/ü/b"));
+    }
+
+    #[test]
+    fn a_misspelt_field_is_an_error_that_names_it() {
+        let e = serde_json::from_str::<Rule>(
+            r##"{"selector":"#card","action":"mask","urlPatern":"*/pay*"}"##,
+        )
+        .expect_err("unknown field");
+        assert!(e.to_string().contains("`urlPatern`"), "{e}");
+        let e = serde_json::from_str::<DomPolicy>(r#"{"version":1,"rules":[],"rule":[]}"#)
+            .expect_err("unknown field");
+        assert!(e.to_string().contains("`rule`"), "{e}");
     }
 
     #[test]
@@ -265,12 +178,12 @@ mod tests {
         let (set, dropped) = RuleSet::merge(server, page);
         assert!(dropped.is_empty());
         assert_eq!(
-            set.active("http://x/").mask.as_deref(),
-            Some(".card, #notes")
+            set.active("http://x/").mask,
+            Some(with_builtin(".card, #notes"))
         );
         // The page cannot express "unmask": an empty page list keeps the server's rules.
         let (set, _) = RuleSet::merge(vec![rule(".card", RuleAction::Mask, None)], vec![]);
-        assert_eq!(set.active("http://x/").mask.as_deref(), Some(".card"));
+        assert_eq!(set.active("http://x/").mask, Some(with_builtin(".card")));
     }
 
     #[test]
@@ -285,7 +198,11 @@ mod tests {
         assert_eq!(dropped.len(), 2);
         let a = set.active("http://x/");
         assert_eq!(a.hide.as_deref(), Some(".ok"));
-        assert_eq!(a.mask, None);
+        assert_eq!(
+            a.mask,
+            Some(secret_autocomplete_selector()),
+            "only the built-in list"
+        );
     }
 
     #[test]
@@ -313,15 +230,5 @@ mod tests {
         assert!(s.contains("width:120px") && s.contains("height:31px") && s.contains("block"));
         let s = hidden_box_style(f64::NAN, -5.0, true);
         assert!(s.contains("width:0px") && s.contains("height:0px") && s.contains("inline-block"));
-    }
-
-    #[test]
-    fn document_version_is_checked() {
-        let doc = |version| PolicyDocument {
-            version,
-            rules: vec![],
-        };
-        assert_eq!(doc(2).check(), Err(RestrictionsError::Version(2)));
-        assert!(doc(1).check().is_ok());
     }
 }

@@ -1,4 +1,4 @@
-//! Text selection offsets as they may leave the browser (issue #4, "text selection").
+//! Text selection offsets as they may leave the browser.
 //!
 //! The DOM counts selection offsets in UTF-16 code units. Masked text and masked values reach the
 //! agent as placeholders with one `*` per character ([`crate::mask`]), so a raw offset inside a

@@ -55,6 +55,7 @@ impl Page {
             d,
             Rc::new(move |m: Message| s.borrow_mut().push(wire(&m))),
             false,
+            cobrowse_client::mask::PageMask::NONE,
         )
         .expect("recorder");
         Page {
@@ -368,6 +369,20 @@ fn customer_ui_mounts_accessibly_and_is_not_captured() {
         .expect("q")
         .expect("dialog");
     assert_eq!(dialog.get_attribute("aria-modal").as_deref(), Some("true"));
+    // Styled by an adopted sheet, with no `<style>` element or `style` attribute that a page's
+    // strict `style-src` would refuse.
+    assert_eq!(root.adopted_style_sheets().length(), 1);
+    assert!(root.query_selector("style, [style]").expect("q").is_none());
+    let placed = web_sys::window()
+        .expect("window")
+        .get_computed_style(&start)
+        .expect("style")
+        .expect("declaration");
+    assert_eq!(
+        placed.get_property_value("position").as_deref(),
+        Ok("fixed")
+    );
+    assert_eq!(placed.get_property_value("right").as_deref(), Ok("16px"));
     assert_eq!(client.state(), "idle");
     assert_eq!(client.session_id(), None);
     let s = page.snapshot();

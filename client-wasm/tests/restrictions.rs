@@ -43,6 +43,21 @@ fn everything(msgs: &[Message]) -> String {
         .join("\n")
 }
 
+/// The rules of a sheet as text.
+fn sheet_text(sheet: &wasm_bindgen::JsValue) -> String {
+    use js_sys::Reflect;
+    let rules = Reflect::get(sheet, &"cssRules".into()).expect("readable rules");
+    let n = Reflect::get(&rules, &"length".into())
+        .ok()
+        .and_then(|v| v.as_f64())
+        .unwrap_or(0.0) as u32;
+    (0..n)
+        .filter_map(|i| Reflect::get_u32(&rules, i).ok())
+        .filter_map(|r| Reflect::get(&r, &"cssText".into()).ok()?.as_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[wasm_bindgen_test]
 async fn mask_hide_and_restrict_rules_apply_before_encoding() {
     let d = doc();
@@ -74,6 +89,7 @@ async fn mask_hide_and_restrict_rules_apply_before_encoding() {
         d.clone(),
         Rc::new(move |m: Message| s.borrow_mut().push(decode(&encode(&m)).expect("decodes"))),
         false,
+        cobrowse_client::mask::PageMask::NONE,
     )
     .expect("recorder");
     let snap: Snapshot = match rec.snapshot() {
@@ -119,16 +135,32 @@ async fn mask_hide_and_restrict_rules_apply_before_encoding() {
         }
     });
     assert_eq!(inside, 0, "nothing inside the hidden box is sent");
-    // The customer's marker is our UI (never captured).
+    // The customer's marker: a constructed sheet the document adopts (a strict `style-src`
+    // allows it, a `<style>` element it would refuse), shown to the customer, and our UI, so
+    // neither the snapshot's sheets nor anything else sent carries it.
     let marker = d
-        .query_selector("style[data-cobrowse-ui]")
-        .expect("selector")
-        .expect("marker style");
+        .adopted_style_sheets()
+        .iter()
+        .find(|s| sheet_text(s).contains(".secret"))
+        .expect("the marker sheet is adopted by the document");
+    assert!(cobrowse_client::web::sheets::is_own(&marker));
     assert!(
-        marker
-            .text_content()
-            .unwrap_or_default()
-            .contains(".secret")
+        d.query_selector("style[data-cobrowse-ui]")
+            .expect("selector")
+            .is_none(),
+        "no <style> element where constructed sheets exist"
+    );
+    let card_outline = web_sys::window()
+        .expect("window")
+        .get_computed_style(&d.get_element_by_id("card").expect("card"))
+        .expect("style")
+        .expect("declaration")
+        .get_property_value("outline-style")
+        .expect("outline-style");
+    assert_eq!(card_outline, "dashed", "the customer sees the marker");
+    assert!(
+        !text.contains("dashed"),
+        "the marker's rule is not in the snapshot"
     );
 
     // Script changes and typing under masked elements stay masked.
@@ -206,9 +238,53 @@ fn page_config_adds_rules_and_rejects_malformed_ones() {
         restrict::page_rules(&bad).is_err(),
         "no such action as unmask"
     );
+    // A misspelt key would have made the rule apply on every page: refused, and named.
+    let misspelt = js_sys::JSON::parse(
+        r##"{"restrictions":[{"selector":"#a","action":"mask"},
+            {"selector":"#b","action":"hide","urlPatern":"*/pay*"}]}"##,
+    )
+    .expect("json");
+    let e = restrict::page_rules(&misspelt).expect_err("unknown field");
+    assert_eq!(
+        e,
+        "invalid cobrowse config: restrictions[1]: unknown field `urlPatern`, \
+         expected one of `selector`, `action`, `urlPattern`"
+    );
     let bad_marker = js_sys::JSON::parse(r#"{"maskMarker":3}"#).expect("json");
     assert!(restrict::page_rules(&bad_marker).is_err());
     let (rules, marker) = restrict::page_rules(&wasm_bindgen::JsValue::UNDEFINED).expect("none");
     assert!(rules.is_empty());
     assert_eq!(marker.as_deref(), Some(restrict::DEFAULT_MARKER));
+}
+
+#[wasm_bindgen_test]
+fn the_servers_document_is_read_strictly_and_validated() {
+    let parse = |json: &str| restrict::policy(&js_sys::JSON::parse(json).expect("json"));
+    let policy = parse(
+        r##"{"version":1,"rules":[{"selector":"#card","action":"mask","urlPattern":"*/pay*"}]}"##,
+    )
+    .expect("valid document");
+    assert_eq!(policy.rules[0].url_pattern.as_deref(), Some("*/pay*"));
+    let e = parse(r##"{"version":1,"rules":[{"selector":"#card","action":"mask","url":"x"}]}"##)
+        .expect_err("unknown rule field");
+    assert!(
+        e.starts_with("dom restrictions: rules[0]: unknown field `url`"),
+        "{e}"
+    );
+    let e = parse(r#"{"version":1,"rules":[],"mask":[]}"#).expect_err("unknown field");
+    assert!(e.contains("unknown field `mask`"), "{e}");
+    assert!(parse(r#"{"version":1}"#).is_err(), "rules are required");
+    // What the server checks at start-up, the client checks too: nothing is installed.
+    let v2 = parse(r#"{"version":2,"rules":[]}"#).expect("parses");
+    let e = restrict::apply(&doc(), v2).expect_err("unknown version");
+    assert_eq!(e, "dom restrictions: unsupported version 2 (expected 1)");
+}
+
+#[wasm_bindgen_test]
+fn field_lists_come_from_the_types() {
+    use cobrowse_client::restrictions::{DomPolicy, Rule};
+    use cobrowse_client::web::strict::fields_of;
+    assert_eq!(fields_of::<Rule>(), ["selector", "action", "urlPattern"]);
+    assert_eq!(fields_of::<DomPolicy>(), ["version", "rules"]);
+    assert!(fields_of::<String>().is_empty());
 }

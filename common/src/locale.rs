@@ -8,38 +8,12 @@ use std::collections::{BTreeMap, BTreeSet};
 /// A flat key → text table, as one locale file holds it.
 pub type TextMap = BTreeMap<String, String>;
 
-/// Parses one locale file: a JSON object whose values are all strings.
+/// Parses one locale file natively (serde_json). The pages parse through the browser
+/// (`cobrowse-web-glue`), which keeps serde_json out of the wasm bundles and this crate free of
+/// browser dependencies.
+#[cfg(not(target_arch = "wasm32"))]
 pub fn parse_map(json: &str) -> Result<TextMap, String> {
-    #[cfg(target_arch = "wasm32")]
-    {
-        parse_in_browser(json)
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        serde_json::from_str(json).map_err(|e| format!("locale file: {e}"))
-    }
-}
-
-/// The browser's `JSON.parse`: serde_json would add about 20 KB (gzip) to the wasm for two small
-/// files. (Native builds and unit tests use serde_json; the e2e cases exercise this path.)
-#[cfg(target_arch = "wasm32")]
-fn parse_in_browser(json: &str) -> Result<TextMap, String> {
-    use wasm_bindgen::JsCast;
-    let v = js_sys::JSON::parse(json).map_err(|_| "locale file: not JSON".to_string())?;
-    if !v.is_object() || js_sys::Array::is_array(&v) {
-        return Err("locale file: not a JSON object".into());
-    }
-    let mut out = TextMap::new();
-    for entry in js_sys::Object::entries(v.unchecked_ref()).iter() {
-        let pair: js_sys::Array = entry.unchecked_into();
-        match (pair.get(0).as_string(), pair.get(1).as_string()) {
-            (Some(k), Some(text)) => {
-                out.insert(k, text);
-            }
-            _ => return Err("locale file: every value must be a string".into()),
-        }
-    }
-    Ok(out)
+    serde_json::from_str(json).map_err(|e| format!("locale file: {e}"))
 }
 
 /// File names to try for a language tag, most specific first: `de-AT` → `de-at`, `de`.
@@ -98,12 +72,16 @@ pub fn merge(base: &mut TextMap, layer: &TextMap) {
 
 /// Problems of a UI's compiled-in files (`(file name, JSON)`, English first), for that UI's unit
 /// tests: a file that does not parse, keys other than English's, empty values, placeholders that
-/// differ from English's. Empty when every language is complete.
-pub fn check_translations(table: &[(&str, &str)]) -> Vec<String> {
+/// differ from English's. Empty when every language is complete. `parse` reads one file (the
+/// UI's own parser, so the check reads the files the way the UI does).
+pub fn check_translations(
+    table: &[(&str, &str)],
+    parse: impl Fn(&str) -> Result<TextMap, String>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     let mut files = Vec::new();
     for (name, json) in table {
-        match parse_map(json) {
+        match parse(json) {
             Ok(map) => files.push((*name, map)),
             Err(e) => problems.push(format!("{name}.json: {e}")),
         }
@@ -184,8 +162,8 @@ mod tests {
     fn check_translations_names_every_kind_of_problem() {
         let en = r#"{"a":"A {n}","b":"B","c":"C"}"#;
         let de = r#"{"a":"A {m}","b":" ","d":"D"}"#;
-        assert!(check_translations(&[("en", en), ("de", en)]).is_empty());
-        let got = check_translations(&[("en", en), ("de", de), ("fr", "[")]);
+        assert!(check_translations(&[("en", en), ("de", en)], parse_map).is_empty());
+        let got = check_translations(&[("en", en), ("de", de), ("fr", "[")], parse_map);
         for want in [
             "fr.json: locale file",
             "de.json: `c` is missing",

@@ -1,6 +1,6 @@
 //! Wildcard patterns of allow lists and query-value encoding.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 
 /// Characters left as they are in a query value (RFC 3986 unreserved); everything else is
 /// percent-encoded, so a URL carried in `?url=` survives intact.
@@ -13,6 +13,14 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// Percent-encodes `s` as one query parameter value.
 pub fn query_encode(s: &str) -> String {
     utf8_percent_encode(s, QUERY_VALUE).to_string()
+}
+
+/// Decodes one `application/x-www-form-urlencoded` value (a query or fragment parameter): `+` is
+/// a space, `%XX` a byte, invalid UTF-8 is replaced; a `%` not followed by two hex digits stays.
+pub fn form_decode(s: &str) -> String {
+    percent_decode_str(&s.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// `*` glob match (any run of bytes, also none) of `text` against `pattern`, byte for byte.
@@ -62,6 +70,16 @@ mod tests {
         let mut pat = b"*a".repeat(50);
         pat.push(b'b');
         assert!(!glob(&pat, &text));
+    }
+
+    #[test]
+    fn form_values_decode_like_url_search_params() {
+        assert_eq!(form_decode("a+b%20c"), "a b c");
+        assert_eq!(form_decode("%C3%BC%2B"), "ü+");
+        assert_eq!(form_decode("100%"), "100%");
+        assert_eq!(form_decode("%zz%4"), "%zz%4");
+        assert_eq!(form_decode("%FF"), "\u{fffd}");
+        assert_eq!(form_decode(&query_encode("x=1&y=ü z")), "x=1&y=ü z");
     }
 
     #[test]

@@ -18,11 +18,18 @@
 //! # Layout
 //!
 //! [`PseudoClass`] (the classes handled and their attributes) and [`rewrite_selector`] here;
-//! [`sheet`] rewrites a whole stylesheet's text (URLs and pseudo-class copies).
+//! [`sheet`] rewrites a whole stylesheet's text (URLs and pseudo-class copies); [`defined`] makes
+//! `:defined` fail for the custom element names the customer has not defined; [`scheme`]
+//! evaluates `prefers-color-scheme` and `color-scheme` for the customer's preference; `eof`
+//! closes what a sheet leaves open at its end before [`sheet`] rewrites it.
 
 use cssparser::{ParseError, Parser, ParserInput, Token};
 
+pub mod defined;
+mod eof;
+pub mod scheme;
 pub mod sheet;
+pub use defined::rewrite_defined;
 pub use sheet::{UrlKind, rewrite_sheet};
 
 /// A user-action pseudo-class the renderer mirrors with an attribute.

@@ -34,6 +34,9 @@ pub enum UrlKind {
 /// `url("about:invalid")`, which loads nothing) and pseudo-class copies after their rules.
 /// Fragment-only URLs (`url(#clip)`) point into the document and are left to `map` as well.
 pub fn rewrite_sheet(css: &str, map: &mut dyn FnMut(&str, UrlKind) -> Option<String>) -> String {
+    // Text is written after the end of the input (closing brackets, copies of rules); nothing
+    // the input leaves open may run on into it.
+    let css = &*crate::eof::close_open_token(css);
     let mut input = ParserInput::new(css);
     let mut parser = Parser::new(&mut input);
     let mut out = String::with_capacity(css.len() + css.len() / 4);
@@ -116,11 +119,20 @@ fn at_rule(
         "namespace" => None,
         _ => Some(UrlKind::Resource),
     };
-    let mut first_url = true;
+    // Only an `@import`'s first component is its target (`@import [<url> | <string>] …`); a
+    // prelude starting with anything else is invalid and loads nothing. Any other `url()` in a
+    // prelude is mapped too (as a resource), so no URL leaves the rewriter unmapped.
+    let mut first_component = true;
     loop {
         let start = p.position();
         let Ok(token) = p.next_including_whitespace_and_comments().cloned() else {
             return;
+        };
+        let first = first_component;
+        first_component = first && matches!(token, Token::WhiteSpace(_) | Token::Comment(_));
+        let url_kind = match kind {
+            Some(UrlKind::Import) if first => UrlKind::Import,
+            _ => UrlKind::Resource,
         };
         match token {
             Token::Semicolon => {
@@ -141,19 +153,13 @@ fn at_rule(
                 return;
             }
             // `@import "x.css"`: the string is the URL.
-            Token::QuotedString(s) if kind == Some(UrlKind::Import) && first_url => {
-                first_url = false;
+            Token::QuotedString(s) if kind == Some(UrlKind::Import) && first => {
                 push_url(out, map(&s, UrlKind::Import));
             }
-            Token::UnquotedUrl(u) if kind.is_some() && first_url => {
-                first_url = false;
-                push_url(out, map(&u, kind.unwrap_or(UrlKind::Resource)));
-            }
-            Token::Function(f) if kind.is_some() && first_url && f.eq_ignore_ascii_case("url") => {
-                first_url = false;
-                let k = kind.unwrap_or(UrlKind::Resource);
+            Token::UnquotedUrl(u) if kind.is_some() => push_url(out, map(&u, url_kind)),
+            Token::Function(f) if kind.is_some() && f.eq_ignore_ascii_case("url") => {
                 let url = url_function_arg(p);
-                push_url(out, map(&url, k));
+                push_url(out, map(&url, url_kind));
             }
             Token::Function(_) | Token::ParenthesisBlock | Token::SquareBracketBlock => {
                 out.push_str(p.slice_from(start));
@@ -276,10 +282,18 @@ fn style_rule(
     out.push('{');
     out.push_str(&block);
     out.push('}');
-    if let Some(copy) = rewrite_selector(prelude.trim()) {
+    // Only leading CSS whitespace is trimmed (`str::trim` would also take U+000B or U+00A0,
+    // which CSS reads as part of the selector: a prelude that began with `\u{b}@import url(…)`
+    // must not become an `@import` the mapper never saw), and nothing at the end (a newline
+    // there may be what ends a bad string; without it the string would swallow the `{`).
+    let css_whitespace = |c: char| matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0c');
+    if let Some(copy) = rewrite_selector(prelude.trim_start_matches(css_whitespace)) {
         out.push('\n');
         out.push_str(&copy);
-        out.push_str(" {");
+        if !copy.ends_with(css_whitespace) {
+            out.push(' ');
+        }
+        out.push('{');
         out.push_str(&block);
         out.push('}');
     }
@@ -352,6 +366,86 @@ mod tests {
             rw("@import \"base.css\" screen;\n@import url(x.css) layer(l);"),
             "@import url(\"proxy?url=https://s.example/base.css\") screen;\n@import url(\"proxy?url=https://s.example/x.css\") layer(l);"
         );
+    }
+
+    #[test]
+    fn an_import_target_is_its_first_component_only() {
+        // Found by the `css` fuzz target: the first string anywhere in the prelude was taken as
+        // the target, and later `url()`s were copied unmapped, so rewriting the output again
+        // found a URL its mapper never wrote (`@import x"a" y"b"` → `@import xurl("…") y"b"`:
+        // the second pass took `"b"`).
+        assert_eq!(
+            rw("@import x\"a.css\" \"b.css\";"),
+            "@import x\"a.css\" \"b.css\";"
+        );
+        assert_eq!(
+            rw("@import /* c */ \"a.css\" screen;"),
+            "@import /* c */ url(\"proxy?url=https://s.example/a.css\") screen;"
+        );
+        assert_eq!(
+            rw("@import url(a.css) url(b.png);"),
+            "@import url(\"proxy?url=https://s.example/a.css\") url(\"https://s.example/b.png\");"
+        );
+        assert_eq!(
+            rw("@font-feature-values url(a) url(b) {}"),
+            "@font-feature-values url(\"https://s.example/a\") url(\"https://s.example/b\") {}"
+        );
+    }
+
+    #[test]
+    fn a_sheet_ending_inside_a_token_does_not_swallow_what_is_written_after_it() {
+        // Found by the `css` fuzz target: the open string ran on into the closing brackets and
+        // the hover copy, so the copy's selector (`url(evil.png)` in it) became a declaration
+        // value with a URL the mapper never saw.
+        assert_eq!(
+            rw("x url(evil.png), a:hover { b: (c'"),
+            "x url(evil.png), a:hover { b: (c'')}\nx url(evil.png), a[data-cobrowse-hover] { b: (c'')}"
+        );
+        assert_eq!(
+            rw("a:hover { b: c /* open"),
+            "a:hover { b: c /* open*/}\na[data-cobrowse-hover] { b: c /* open*/}"
+        );
+        let mut seen = Vec::new();
+        let out = rw("x url(evil.png), a:hover { b: (c'");
+        rewrite_sheet(&out, &mut |u, _| {
+            seen.push(u.to_owned());
+            None
+        });
+        assert!(seen.is_empty(), "{seen:?}");
+    }
+
+    #[test]
+    fn a_copy_keeps_what_css_does_not_count_as_whitespace() {
+        // Found by the `css` fuzz target: the selector `\u{b}@import url(…) x; a:hover` was
+        // trimmed of its U+000B for the copy, which then began with a real `@import`.
+        let out = rw("\u{b}@import url(evil.css) x; a:hover { b: c }");
+        assert_eq!(
+            out,
+            "\u{b}@import url(evil.css) x; a:hover { b: c }\n\u{b}@import url(evil.css) x; a[data-cobrowse-hover] { b: c }"
+        );
+        let mut seen = Vec::new();
+        rewrite_sheet(&out, &mut |u, _| {
+            seen.push(u.to_owned());
+            None
+        });
+        assert!(seen.is_empty(), "{seen:?}");
+    }
+
+    #[test]
+    fn a_copy_keeps_the_newline_that_ends_a_bad_string() {
+        // Found by the `css` fuzz target: the copy's selector lost its trailing newline, so the
+        // bad string before it ran on over the copy's `{` and the block's `url()` came loose.
+        let out = rw("a:hover '\n{ b: url(x.png) }");
+        assert_eq!(
+            out,
+            "a:hover '\n{ b: url(\"https://s.example/x.png\") }\na[data-cobrowse-hover] '\n{ b: url(\"https://s.example/x.png\") }"
+        );
+        let mut seen = Vec::new();
+        rewrite_sheet(&out, &mut |u, _| {
+            seen.push(u.to_owned());
+            Some(u.to_owned())
+        });
+        assert_eq!(seen, ["https://s.example/x.png", "https://s.example/x.png"]);
     }
 
     #[test]

@@ -20,6 +20,7 @@ export interface CobrowseTexts {
   copied?: string;
   exit?: string;
   connecting?: string;
+  reconnecting?: string;
   agentJoined?: string;
   agentLeft?: string;
   ended?: string;
@@ -37,6 +38,19 @@ export interface CobrowseTexts {
   revoke?: string;
   controlGranted?: string;
   controlRevoked?: string;
+}
+
+/** A DOM restriction rule, the shape of the server's `dom-restrictions.json` rules. The page's
+ * rules are added after the server's and can never remove one; a key not listed here is an error
+ * (a misspelt `urlPattern` must not silently apply a rule to every page). */
+export interface CobrowseRestriction {
+  /** CSS selector (list). */
+  selector: string;
+  /** `mask`: text and values replaced before they leave the browser; `hide`: sent as an empty box
+   * of the same size; `restrict`: the agent cannot click, type into or focus it, even in write mode. */
+  action: 'mask' | 'hide' | 'restrict';
+  /** Only on pages whose URL matches this pattern (`*` matches any run of characters). */
+  urlPattern?: string;
 }
 
 /** Configuration (`window.cobrowseConfig` for the loader, `init`/`start` options here). */
@@ -62,12 +76,29 @@ export interface CobrowseConfig {
    * the customer's credentials) are sent inline as `data:` URLs up to `maxBytes` (default 65536;
    * `0` turns this off). Masked and hidden images never are. */
   inlineImages?: { maxBytes?: number; selector?: string };
+  /** The page's own DOM restriction rules, added to the server's (add-only). */
+  restrictions?: CobrowseRestriction[];
+  /** How masked fields look on the customer's own screen while a session runs: a CSS text in which
+   * `{sel}` stands for the masked selector list, `true` (default) for the built-in marker, `false`
+   * for none. */
+  maskMarker?: string | boolean;
+  /** URL parameters whose values never leave the browser, by name (matched in any case, also
+   * percent-encoded), in the query and in a fragment that carries parameters (`#access_token=…`).
+   * They are masked in the page's and frames' addresses — so the session's history stores the
+   * masked URL — and in links and other URL attributes. `"*"` masks every parameter of the page's
+   * address (links keep theirs: use a `mask` restriction for those). OAuth tokens, `password`,
+   * `api_key` and a few other credential names are always masked. A blank name is an error. */
+  maskUrlParameters?: string[];
+  /** Mask the document title (`<title>` and the title the session's history keeps). */
+  maskTitle?: boolean;
 }
 
 /** `init`/`start` options of the npm package. */
 export interface CobrowseOptions extends CobrowseConfig {
-  /** Where to fetch `cobrowse_client_bg.wasm` when your bundler does not handle `new URL(…, import.meta.url)`. */
-  wasmUrl?: string | URL;
+  /** Folder holding `cobrowse_client.js` and `cobrowse_client_bg.wasm` (a copy of the server's
+   * `/cobrowse/js/client/`), for sites that host the client themselves. Default:
+   * `<serverUrl>/cobrowse/js/client/`, so the client always matches the server. */
+  clientUrl?: string | URL;
 }
 
 /** Public session state. */
@@ -107,7 +138,9 @@ export interface CobrowseEvents {
 export type CobrowseEventName = keyof CobrowseEvents;
 export type CobrowseHandler<E extends CobrowseEventName> = (payload: CobrowseEvents[E]) => void;
 
-/** Loads the client and mounts its UI; resumes a session started by an earlier page. */
+/** Mounts the button (with `button: true`) without loading the client, which comes when the
+ * button is pressed or `start()` is called; a session an earlier page of this site started
+ * resumes at once (loading the client then). Resolves once the API reflects the page's session. */
 export function init(options?: CobrowseOptions): Promise<unknown>;
 /** Starts a session; resolves with the 9-digit token. */
 export function start(options?: CobrowseOptions): Promise<string>;
@@ -141,7 +174,10 @@ export interface CobrowseGlobal {
   off<E extends CobrowseEventName>(event: E, cb: CobrowseHandler<E>): CobrowseGlobal;
   sessionId(): string | null;
   state(): CobrowseState;
-  /** Resolves when the wasm client is loaded. */
+  /** Loads the client now (it otherwise loads when a session starts or resumes). */
+  load(): Promise<CobrowseGlobal>;
+  /** Resolves once the API reflects the page's session: at once on a page view without one,
+   * after the client loaded when a session resumes. */
   ready: Promise<CobrowseGlobal>;
   /** The server the loader found. */
   serverUrl: string;

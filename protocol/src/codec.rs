@@ -4,10 +4,16 @@
 //! fixed depth, and trees are checked by the iterative [`crate::dom::validate_tree`]. Errors say
 //! whether a frame is *invalid* (close the connection: the peer is broken or hostile) or *too large*
 //! (close it with a size reason: the page is bigger than this server accepts).
+//!
+//! Bodies decode through the `budget` module, which counts nodes and decoded bytes before they are
+//! allocated, so a frame that would expand past [`Limits::max_decoded_bytes`] or hold more than
+//! [`Limits::max_nodes`] nodes stops there instead of after it was built.
 
 use crate::PROTOCOL_VERSION;
-use crate::dom::{Insert, MutationBatch, NodeData, Snapshot, TreeError, validate_tree};
-use crate::message::{Message, SheetOp, SheetState, tags};
+use crate::budget::{Budget, Budgeted};
+use crate::dom::{Insert, MutationBatch, NodeData, NodeId, TreeError, validate_tree};
+use crate::message::{FontSource, Message, Paint, SheetOp, SheetState, tags};
+use crate::message::{Hello, LinkHello, LinkWelcome, Role, Sequenced, Snapshot, Welcome};
 use crate::names::NameTable;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -23,6 +29,10 @@ pub struct Limits {
     pub max_depth: usize,
     /// Longest single string (text node, attribute value, CSS rule), in bytes.
     pub max_string_bytes: usize,
+    /// Most memory one frame may decode into: every decoded element's in-memory size plus its
+    /// strings, counted before they are allocated. Bounds how far a small encoding (an empty
+    /// text node is three bytes on the wire) can expand in memory.
+    pub max_decoded_bytes: usize,
 }
 
 impl Default for Limits {
@@ -32,6 +42,7 @@ impl Default for Limits {
             max_nodes: 1_000_000,
             max_depth: 2_048,
             max_string_bytes: 8 * 1024 * 1024,
+            max_decoded_bytes: 128 * 1024 * 1024,
         }
     }
 }
@@ -104,9 +115,105 @@ pub fn encode(msg: &Message) -> Vec<u8> {
         Message::Canvas(m) => encode_body(&mut out, m),
         Message::Selection(m) => encode_body(&mut out, m),
         Message::Controller(m) => encode_body(&mut out, m),
+        Message::Paint(m) => encode_body(&mut out, m),
+        Message::Seq(m) => {
+            encode_body(&mut out, &m.seq);
+            out.extend_from_slice(&m.frame);
+        }
+        Message::Ack(m) => encode_body(&mut out, m),
         Message::Unknown { body, .. } => out.extend_from_slice(body),
     }
     out
+}
+
+/// The frame of `Seq(Sequenced { seq, frame })` built from the inner frame's bytes, without
+/// copying them into a [`Message`] first (the relay wraps what it forwards).
+pub fn encode_seq(seq: u64, frame: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(frame.len() + 12);
+    out.push(PROTOCOL_VERSION);
+    encode_body(&mut out, &tags::SEQ);
+    encode_body(&mut out, &seq);
+    out.extend_from_slice(frame);
+    out
+}
+
+/// For a `Seq` frame, its number and the inner frame as a slice of `frame` (no copy); `None`
+/// for any other frame. The relay reads sequenced frames this way and decodes only the inner
+/// one.
+pub fn split_seq(frame: &[u8]) -> Result<Option<(u64, &[u8])>, DecodeError> {
+    let (tag, body) = peek_tag(frame)?;
+    if tag != tags::SEQ {
+        return Ok(None);
+    }
+    let (seq, inner) = postcard::take_from_bytes::<u64>(body)
+        .map_err(|e| DecodeError::Invalid(format!("sequence number: {e}")))?;
+    Ok(Some((seq, inner)))
+}
+
+/// The `Hello` payload before [`Hello::link`] was appended.
+#[derive(serde::Deserialize)]
+struct HelloV1 {
+    role: Role,
+    token: String,
+    auth: Option<String>,
+    agent_id: Option<String>,
+    resume_from: Option<u64>,
+    client: String,
+}
+
+/// The `Welcome` payload before [`Welcome::link`] was appended.
+#[derive(serde::Deserialize)]
+struct WelcomeV1 {
+    role: Role,
+    token: String,
+    history_id: String,
+    state: crate::message::SessionState,
+    mode: crate::message::Mode,
+    write_mode_allowed: bool,
+    agents: u32,
+    server_time_ms: u64,
+    node: String,
+}
+
+/// A payload that grew by appending fields: the current type, or, when the frame ends where
+/// the older payload did, the older type (postcard does not default missing trailing fields).
+fn grown<T: DeserializeOwned, Old: DeserializeOwned>(
+    bytes: &[u8],
+    what: &str,
+    budget: &Budget,
+    upgrade: impl FnOnce(Old) -> T,
+) -> Result<T, DecodeError> {
+    match body::<T>(bytes, what, budget) {
+        Ok(v) => Ok(v),
+        Err(e) => body::<Old>(bytes, what, budget).map(upgrade).map_err(|_| e),
+    }
+}
+
+fn hello(b: &[u8], budget: &Budget) -> Result<Hello, DecodeError> {
+    grown(b, "hello", budget, |h: HelloV1| Hello {
+        role: h.role,
+        token: h.token,
+        auth: h.auth,
+        agent_id: h.agent_id,
+        resume_from: h.resume_from,
+        client: h.client,
+        link: None::<LinkHello>,
+    })
+}
+
+fn welcome(b: &[u8], budget: &Budget) -> Result<Welcome, DecodeError> {
+    grown(b, "welcome", budget, |w: WelcomeV1| Welcome {
+        role: w.role,
+        token: w.token,
+        history_id: w.history_id,
+        state: w.state,
+        mode: w.mode,
+        write_mode_allowed: w.write_mode_allowed,
+        agents: w.agents,
+        server_time_ms: w.server_time_ms,
+        node: w.node,
+        link: None::<LinkWelcome>,
+    })
 }
 
 /// Decodes a frame with the default [`Limits`].
@@ -124,11 +231,14 @@ pub fn peek_tag(frame: &[u8]) -> Result<(u32, &[u8]), DecodeError> {
     postcard::take_from_bytes::<u32>(rest).map_err(|e| DecodeError::Invalid(format!("tag: {e}")))
 }
 
-fn body<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T, DecodeError> {
-    // Trailing bytes are allowed on purpose: newer peers may append fields.
-    postcard::take_from_bytes::<T>(bytes)
-        .map(|(v, _rest)| v)
-        .map_err(|e| DecodeError::Invalid(format!("{what}: {e}")))
+fn body<T: DeserializeOwned>(bytes: &[u8], what: &str, budget: &Budget) -> Result<T, DecodeError> {
+    // Trailing bytes are allowed on purpose: newer peers may append fields (so no `finalize`).
+    let mut de = postcard::Deserializer::from_bytes(bytes);
+    T::deserialize(Budgeted::new(&mut de, budget)).map_err(|e: postcard::Error| {
+        budget
+            .exceeded()
+            .unwrap_or_else(|| DecodeError::Invalid(format!("{what}: {e}")))
+    })
 }
 
 /// Decodes and validates one frame.
@@ -141,32 +251,42 @@ pub fn decode_with(frame: &[u8], limits: &Limits) -> Result<Message, DecodeError
         });
     }
     let (tag, b) = peek_tag(frame)?;
+    let budget = Budget::new(limits.max_decoded_bytes, limits.max_nodes);
     let msg = match tag {
-        tags::HELLO => Message::Hello(body(b, "hello")?),
-        tags::WELCOME => Message::Welcome(body(b, "welcome")?),
-        tags::SESSION => Message::Session(body(b, "session event")?),
-        tags::SNAPSHOT => Message::Snapshot(Box::new(body(b, "snapshot")?)),
-        tags::MUTATIONS => Message::Mutations(body(b, "mutations")?),
-        tags::FORM => Message::Form(body(b, "form")?),
-        tags::SCROLL => Message::Scroll(body(b, "scroll")?),
-        tags::VIEWPORT => Message::Viewport(body(b, "viewport")?),
-        tags::POINTER => Message::Pointer(body(b, "pointer")?),
-        tags::CLICK => Message::Click(body(b, "click")?),
-        tags::PSEUDO => Message::Pseudo(body(b, "pseudo")?),
-        tags::SHEET => Message::Sheet(body(b, "sheet")?),
-        tags::NAVIGATION => Message::Navigation(body(b, "navigation")?),
-        tags::MODE => Message::Mode(body(b, "mode")?),
-        tags::ACTION => Message::Action(body(b, "action")?),
-        tags::REFUSED => Message::Refused(body(b, "refused")?),
-        tags::PING => Message::Ping(body(b, "ping")?),
-        tags::PONG => Message::Pong(body(b, "pong")?),
-        tags::ERROR => Message::Error(body(b, "error")?),
+        tags::HELLO => Message::Hello(hello(b, &budget)?),
+        tags::WELCOME => Message::Welcome(welcome(b, &budget)?),
+        tags::SESSION => Message::Session(body(b, "session event", &budget)?),
+        tags::SNAPSHOT => Message::Snapshot(Box::new(body(b, "snapshot", &budget)?)),
+        tags::MUTATIONS => Message::Mutations(body(b, "mutations", &budget)?),
+        tags::FORM => Message::Form(body(b, "form", &budget)?),
+        tags::SCROLL => Message::Scroll(body(b, "scroll", &budget)?),
+        tags::VIEWPORT => Message::Viewport(body(b, "viewport", &budget)?),
+        tags::POINTER => Message::Pointer(body(b, "pointer", &budget)?),
+        tags::CLICK => Message::Click(body(b, "click", &budget)?),
+        tags::PSEUDO => Message::Pseudo(body(b, "pseudo", &budget)?),
+        tags::SHEET => Message::Sheet(body(b, "sheet", &budget)?),
+        tags::NAVIGATION => Message::Navigation(body(b, "navigation", &budget)?),
+        tags::MODE => Message::Mode(body(b, "mode", &budget)?),
+        tags::ACTION => Message::Action(body(b, "action", &budget)?),
+        tags::REFUSED => Message::Refused(body(b, "refused", &budget)?),
+        tags::PING => Message::Ping(body(b, "ping", &budget)?),
+        tags::PONG => Message::Pong(body(b, "pong", &budget)?),
+        tags::ERROR => Message::Error(body(b, "error", &budget)?),
         tags::REQUEST_SNAPSHOT => Message::RequestSnapshot,
         tags::LEAVE => Message::Leave,
-        tags::MEDIA => Message::Media(body(b, "media")?),
-        tags::CANVAS => Message::Canvas(body(b, "canvas")?),
-        tags::SELECTION => Message::Selection(body(b, "selection")?),
-        tags::CONTROLLER => Message::Controller(body(b, "controller")?),
+        tags::MEDIA => Message::Media(body(b, "media", &budget)?),
+        tags::CANVAS => Message::Canvas(body(b, "canvas", &budget)?),
+        tags::SELECTION => Message::Selection(body(b, "selection", &budget)?),
+        tags::CONTROLLER => Message::Controller(body(b, "controller", &budget)?),
+        tags::PAINT => Message::Paint(body(b, "paint", &budget)?),
+        tags::SEQ => {
+            let (seq, inner) = split_seq(frame)?.unwrap_or((0, &[]));
+            Message::Seq(Sequenced {
+                seq,
+                frame: inner.to_vec(),
+            })
+        }
+        tags::ACK => Message::Ack(body(b, "ack", &budget)?),
         tag => Message::Unknown {
             tag,
             body: b.to_vec(),
@@ -247,7 +367,33 @@ fn validate(msg: &Message, limits: &Limits) -> Result<(), DecodeError> {
         Message::Mutations(m) => validate_mutations(m, &mut budget),
         Message::Sheet(SheetOp::Set(s)) => check_sheet(s, limits),
         Message::Sheet(SheetOp::Insert { rule, .. }) => check_str(rule, limits),
+        Message::Paint(p) => check_paint(p, limits),
         _ => Ok(()),
+    }
+}
+
+/// The strings of a [`Paint`] frame (font data is bounded by the frame limit alone).
+fn check_paint(p: &Paint, limits: &Limits) -> Result<(), DecodeError> {
+    let pair = |(k, v): &(String, String)| check_str(k, limits).and_then(|()| check_str(v, limits));
+    match p {
+        Paint::Undefined(names) => names.iter().try_for_each(|n| check_str(n, limits)),
+        Paint::Fonts(faces) => faces.iter().try_for_each(|f| {
+            check_str(&f.family, limits)?;
+            check_str(&f.base_url, limits)?;
+            if let FontSource::Css(src) = &f.source {
+                check_str(src, limits)?;
+            }
+            f.descriptors.iter().try_for_each(pair)
+        }),
+        Paint::Animations(list) => list.iter().try_for_each(|a| {
+            check_str(&a.timing.easing, limits)?;
+            a.pseudo.iter().try_for_each(|p| check_str(p, limits))?;
+            a.keyframes.iter().try_for_each(|k| {
+                check_str(&k.easing, limits)?;
+                k.properties.iter().try_for_each(pair)
+            })
+        }),
+        Paint::ColorScheme(_) | Paint::TopLayer(_) | Paint::SelectPopup(_) => Ok(()),
     }
 }
 
@@ -268,6 +414,16 @@ fn validate_mutations(m: &MutationBatch, budget: &mut NodeBudget<'_>) -> Result<
     for insert in &m.inserts {
         if let Insert::New(sub) = insert {
             budget.tree(&sub.nodes, sub.first_id, &m.names)?;
+            // A subtree inserted under (or before) one of its own new nodes describes a cycle:
+            // no DOM can hold it, and a receiver must not have to decide what it means.
+            let own = u64::from(sub.first_id)..u64::from(sub.first_id) + sub.nodes.len() as u64;
+            let inside = |id: NodeId| own.contains(&u64::from(id));
+            if inside(sub.parent) || sub.next_sibling.is_some_and(inside) {
+                return Err(DecodeError::Invalid(format!(
+                    "subtree {} is inserted relative to one of its own nodes",
+                    sub.first_id
+                )));
+            }
         }
     }
     for a in &m.attrs {

@@ -7,13 +7,12 @@
 //! Node ids are **implicit and sequential**: the `i`-th record of a list whose first id is
 //! `first_id` has id `first_id + i`. The customer's id mirror hands out ids in that order, so ids
 //! cost nothing on the wire. Ids stay stable for the life of a node across mutation batches (moves
-//! keep them); a full [`Snapshot`] may renumber everything, and replaces the replica whole.
+//! keep them); a full [`Snapshot`](crate::Snapshot) may renumber everything, and replaces the replica whole.
 //!
 //! Special children: an element's open shadow root is a [`NodeData::ShadowRoot`] record and an
 //! iframe's content document is a [`NodeData::Document`] record; both are listed among the host's
 //! children (first), so the same tree walk reaches them.
 
-use crate::message::{SheetState, Viewport};
 use crate::names::{Name, NameTable};
 use serde::{Deserialize, Serialize};
 
@@ -127,10 +126,13 @@ impl NodeRecord {
 pub enum FormState {
     /// Current value of an input, textarea or select (single).
     Value(String),
-    /// Checkbox or radio `checked`.
+    /// Checkbox or radio `checked` (and not indeterminate).
     Checked(bool),
     /// Selected option indices of a `<select>` (several when `multiple`).
     Selected(Vec<u32>),
+    /// A checkbox whose `indeterminate` is set (drawn as the mixed dash whatever `checked` is),
+    /// with its `checked`. Only script sets it, and no attribute carries it.
+    Indeterminate(bool),
 }
 
 /// The state of one form control.
@@ -163,26 +165,6 @@ pub struct ScrollPosition {
     pub x: i32,
     /// `scrollY` / `scrollTop`.
     pub y: i32,
-}
-
-/// The full state of the customer's page: enough to build the replica from nothing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
-pub struct Snapshot {
-    /// Names used by `nodes` beyond the static dictionary.
-    pub names: NameTable,
-    /// Id of `nodes[0]`; the others follow sequentially.
-    pub first_id: NodeId,
-    /// The page as a flat pre-order tree; `nodes[0]` is the top [`NodeData::Document`].
-    pub nodes: Vec<NodeRecord>,
-    /// Form control state.
-    pub form: Vec<FormValue>,
-    /// Window and element scroll positions (only non-zero ones).
-    pub scroll: Vec<ScrollPosition>,
-    /// Customer viewport.
-    pub viewport: Viewport,
-    /// CSSOM state that the markup does not show (script-inserted rules, adopted sheets).
-    pub sheets: Vec<SheetState>,
 }
 
 /// A subtree inserted by a mutation batch.

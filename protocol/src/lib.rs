@@ -43,26 +43,48 @@
 //! # Layout
 //!
 //! * [`names`] — the static name dictionary and per-message [`NameTable`].
-//! * [`dom`] — DOM node records, snapshots, mutation batches and the flat-tree validator.
+//! * [`dom`] — DOM node records, mutation batches and the flat-tree validator.
 //! * [`message`] — every message the product exchanges, and small enums they share.
 //! * [`codec`] — frame encode/decode, limits, length-delimited streams, typed errors.
+//! * `budget` — the decoder's accounting: nodes and decoded bytes charged before allocation.
+//! * [`codes`] — the snake_case codes of the enums (REST, history, events, attributes).
+//! * [`close`] — WebSocket close codes and when a client reconnects.
+//! * [`link`] — sequence numbers, acknowledgements and resend buffers: how a party's stream
+//!   survives a lost socket.
+//! * [`policy`] — the DOM restriction document (mask / hide / restrict rules).
+//! * `openapi` (feature `openapi`) — schemas of the REST types for the server's OpenAPI document.
+//! * [`rest`] — REST requests and answers, the error body, server URL → WebSocket URL.
+//! * [`tree`] — [`IdTree`], the replica's tree by node id, kept by both ends.
+//!
+//! Everything any two of the runtimes must agree on lives here, as data and pure functions.
 
+mod budget;
+pub mod close;
 pub mod codec;
+pub mod codes;
 pub mod dom;
+pub mod link;
 pub mod message;
 pub mod names;
+#[cfg(feature = "openapi")]
+pub mod openapi;
+pub mod policy;
+pub mod rest;
+pub mod tree;
 
 pub use codec::{
     DecodeError, FrameReader, Limits, decode, decode_delimited_len, decode_with, encode,
-    encode_delimited, peek_tag,
+    encode_delimited, encode_seq, peek_tag, split_seq,
 };
+pub use codes::Code;
 pub use dom::{
     AddedSubtree, AttrChange, Attribute, FormState, FormValue, Insert, MutationBatch, Namespace,
-    NodeData, NodeId, NodeRecord, ScrollPosition, ScrollTarget, Snapshot, TextChange, TreeError,
+    NodeData, NodeId, NodeRecord, ScrollPosition, ScrollTarget, TextChange, TreeError,
     validate_tree, walk_tree,
 };
 pub use message::*;
 pub use names::{DYNAMIC_NAME_BASE, Name, NameTable, STATIC_NAMES};
+pub use tree::IdTree;
 
 /// The version byte every frame starts with. Bump it only for changes that older peers cannot
 /// skip (a changed payload layout); additions use new tags or appended fields instead.

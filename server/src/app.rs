@@ -1,62 +1,103 @@
-//! Shared server state: configuration, registry, storage writer, rate limiter, metrics, and the
-//! shutdown flag. One `Arc<App>` per running server; nothing here is global, so tests run many
-//! servers in one process.
+//! Shared server state: configuration, registry, storage writer, per-address limits, the page
+//! cache budget, metrics, and the shutdown flag. One `Arc<App>` per running server; nothing here
+//! is global, so tests run many servers in one process.
 
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::sessions::Registry;
+use crate::net::Throttled;
+use crate::net::limits::{RateLimit, Slots};
+use crate::sessions::{CacheBudget, Registry};
 use crate::store::{HistoryRecord, LiveRecord, Store};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
-/// Milliseconds since the Unix epoch.
-pub fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+/// Milliseconds since the Unix epoch (one definition, in `cobrowse_common::clock`).
+pub use cobrowse_common::clock::now_ms;
 
 /// A write for the storage writer task.
 #[derive(Debug)]
 pub enum StoreOp {
     /// Upsert a history record.
     History(HistoryRecord),
-    /// Upsert a live record.
+    /// Upsert a live record while its node owns it (a lost conditional write makes the node
+    /// stop serving the session: `crate::sessions::relinquish`).
     Live(LiveRecord),
-    /// Remove a live record.
-    RemoveLive(String),
+    /// A session ended: its final history record, then its live record removed while `owner`
+    /// owns it (`Store::end_live`). `done` hears when that is on disk (or failed), so the end is
+    /// acknowledged to the parties only once it cannot be lost.
+    End {
+        /// The final history record (`ended_at` and `end_reason` set).
+        history: HistoryRecord,
+        /// The node the live record must belong to.
+        owner: String,
+        /// Told once the write is done.
+        done: Option<tokio::sync::oneshot::Sender<()>>,
+    },
 }
 
-/// Drops writes that a later write in the same batch supersedes (all writes are whole-record
-/// upserts or removals), so a burst of navigations costs one history write, not one per page.
-fn coalesce(batch: Vec<StoreOp>) -> Vec<StoreOp> {
-    fn key(op: &StoreOp) -> (bool, &str) {
-        match op {
-            StoreOp::History(r) => (true, r.history_id.as_str()),
-            StoreOp::Live(r) => (false, r.token.as_str()),
-            StoreOp::RemoveLive(t) => (false, t.as_str()),
+/// The record a write is about: a later write to the same record supersedes it (every write is
+/// a whole-record upsert or the end).
+fn record_key(op: &StoreOp) -> (bool, String) {
+    match op {
+        StoreOp::History(r) => (true, r.history_id.clone()),
+        StoreOp::Live(r) => (false, r.token.clone()),
+        StoreOp::End { history, .. } => (false, history.token.clone()),
+    }
+}
+
+/// Writes waiting for the storage writer: **at most one per record**. A write to a record that
+/// already waits replaces that write in its place, so the queue is bounded by the records this
+/// server writes (a live and a history record per session it holds), however slow the storage
+/// is and however often a session changes; nothing a later write supersedes is lost, because it
+/// would have been overwritten anyway. A burst of navigations costs one history write.
+#[derive(Debug, Default)]
+struct WriteQueue {
+    order: VecDeque<(bool, String)>,
+    ops: HashMap<(bool, String), StoreOp>,
+    closed: bool,
+}
+
+impl WriteQueue {
+    /// Queues `op`; false after [`WriteQueue::close`].
+    fn push(&mut self, op: StoreOp) -> bool {
+        if self.closed {
+            return false;
         }
+        let key = record_key(&op);
+        match (&op, self.ops.get(&key)) {
+            // Nothing after the end: an ended session's live record is gone.
+            (StoreOp::Live(_), Some(StoreOp::End { .. })) => return true,
+            // The end carries the final history record; a waiting one is superseded.
+            (StoreOp::End { history, .. }, _) => {
+                self.ops.remove(&(true, history.history_id.clone()));
+            }
+            _ => {}
+        }
+        if self.ops.insert(key.clone(), op).is_none() {
+            self.order.push_back(key);
+        }
+        true
     }
-    let mut last: std::collections::HashMap<(bool, &str), usize> = Default::default();
-    for (i, op) in batch.iter().enumerate() {
-        last.insert(key(op), i);
+
+    /// Everything waiting, oldest record first.
+    fn take(&mut self) -> Vec<StoreOp> {
+        let order = std::mem::take(&mut self.order);
+        order
+            .into_iter()
+            .filter_map(|k| self.ops.remove(&k))
+            .collect()
     }
-    let keep: Vec<bool> = batch
-        .iter()
-        .enumerate()
-        .map(|(i, op)| last.get(&key(op)) == Some(&i))
-        .collect();
-    batch
-        .into_iter()
-        .zip(keep)
-        .filter_map(|(op, k)| k.then_some(op))
-        .collect()
+
+    fn len(&self) -> usize {
+        self.ops.len()
+    }
+
+    fn close(&mut self) {
+        self.closed = true;
+    }
 }
 
 /// Everything a request handler or socket needs.
@@ -70,11 +111,20 @@ pub struct App {
     /// Live sessions.
     pub registry: Registry,
     /// Cluster mode state (node addresses); empty with the embedded store.
-    pub cluster: crate::cluster::Cluster,
+    pub cluster: crate::cluster::state::Cluster,
     /// The CSS proxy's client and cache.
     pub css_proxy: crate::css_proxy::CssProxy,
-    writes: std::sync::Mutex<Option<mpsc::UnboundedSender<StoreOp>>>,
-    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// Verifies agents' and controllers' credentials (`auth.*`).
+    pub agent_auth: crate::auth::AgentAuth,
+    /// WebSocket connections per client address.
+    pub slots: Arc<Slots>,
+    /// What all sessions' page caches may hold together (`limits.cacheBytes`).
+    pub page_caches: Arc<CacheBudget>,
+    me: std::sync::Weak<App>,
+    writes: Arc<std::sync::Mutex<WriteQueue>>,
+    writes_ready: Arc<Notify>,
+    lookups: RateLimit,
+    creations: RateLimit,
     shutting_down: AtomicBool,
     sockets: AtomicUsize,
     sockets_done: Notify,
@@ -84,37 +134,80 @@ impl App {
     /// Builds the state and starts the storage writer; returns the writer's join handle, which
     /// finishes once [`App::close_writes`] was called and every queued write is done.
     pub fn new(config: Config, store: Arc<dyn Store>) -> (Arc<App>, tokio::task::JoinHandle<()>) {
-        let (tx, mut rx) = mpsc::unbounded_channel::<StoreOp>();
-        let per_minute = NonZeroU32::new(config.lookups_per_minute).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(config.lookup_burst).unwrap_or(NonZeroU32::MIN);
-        let app = Arc::new(App {
+        let writes_ready = Arc::new(Notify::new());
+        let writes = Arc::new(std::sync::Mutex::new(WriteQueue::default()));
+        let app = Arc::new_cyclic(|me: &std::sync::Weak<App>| App {
+            me: me.clone(),
             registry: Registry::default(),
-            cluster: crate::cluster::Cluster::default(),
+            cluster: crate::cluster::state::Cluster::default(),
             css_proxy: crate::css_proxy::CssProxy::new(
                 &config.allowed_external_domains,
                 &config.css_proxy,
             ),
+            agent_auth: crate::auth::AgentAuth::new(&config.auth),
             metrics: Metrics::new(),
             store: store.clone(),
-            writes: std::sync::Mutex::new(Some(tx)),
-            limiter: RateLimiter::keyed(Quota::per_minute(per_minute).allow_burst(burst)),
+            slots: Slots::new(
+                config.connections_per_address,
+                config.pending_connections_per_address,
+            ),
+            page_caches: CacheBudget::new(config.cache_bytes),
+            writes: writes.clone(),
+            writes_ready: writes_ready.clone(),
+            lookups: RateLimit::new(config.lookups_per_minute, config.lookup_burst),
+            creations: RateLimit::new(config.creates_per_minute, config.create_burst),
             shutting_down: AtomicBool::new(false),
             sockets: AtomicUsize::new(0),
             sockets_done: Notify::new(),
             config,
         });
         // One writer keeps each session's updates in order without making handlers wait on disk.
+        // It ends once the queue is closed (shutdown, or the `App` dropped) and drained.
+        let pending = app.metrics.pending_writes.clone();
+        let me = app.me.clone();
+        let owner = app.config.node_name.clone();
         let writer = tokio::spawn(async move {
-            while let Some(first) = rx.recv().await {
-                let mut batch = vec![first];
-                while let Ok(op) = rx.try_recv() {
-                    batch.push(op);
+            loop {
+                let (batch, closed) = {
+                    let mut q = writes.lock().unwrap_or_else(|e| e.into_inner());
+                    (q.take(), q.closed)
+                };
+                pending.set(0.0);
+                if batch.is_empty() {
+                    if closed {
+                        return;
+                    }
+                    writes_ready.notified().await;
+                    continue;
                 }
-                for op in coalesce(batch) {
+                for op in batch {
                     let res = match op {
                         StoreOp::History(r) => store.put_history(r).await,
-                        StoreOp::Live(r) => store.update_live(r).await,
-                        StoreOp::RemoveLive(t) => store.remove_live(t).await,
+                        StoreOp::Live(r) => {
+                            let token = r.token.clone();
+                            let mine = r.node == owner;
+                            match store.update_live(r).await {
+                                Ok(false) if mine => {
+                                    // Fenced: another node owns it now (or it is gone).
+                                    if let Some(app) = me.upgrade() {
+                                        crate::sessions::relinquish(&app, &token);
+                                    }
+                                    Ok(())
+                                }
+                                r => r.map(drop),
+                            }
+                        }
+                        StoreOp::End {
+                            history,
+                            owner,
+                            done,
+                        } => {
+                            let res = store.end_live(history, owner).await.map(drop);
+                            if let Some(done) = done {
+                                let _ = done.send(());
+                            }
+                            res
+                        }
                     };
                     if let Err(e) = res {
                         tracing::error!(error = %e, "storage write failed");
@@ -125,35 +218,40 @@ impl App {
         (app, writer)
     }
 
-    /// Queues a storage write (dropped with a log line after shutdown).
+    fn write_queue(&self) -> std::sync::MutexGuard<'_, WriteQueue> {
+        self.writes.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a storage write (dropped with a log line after shutdown). Never blocks: see
+    /// `WriteQueue` for why the queue stays bounded.
     pub fn write(&self, op: StoreOp) {
-        let guard = self.writes.lock().unwrap_or_else(|e| e.into_inner());
-        match guard.as_ref() {
-            Some(tx) => {
-                if tx.send(op).is_err() {
-                    tracing::warn!("storage writer gone; write dropped");
-                }
-            }
-            None => tracing::warn!("storage write after shutdown dropped"),
+        let mut q = self.write_queue();
+        if q.push(op) {
+            self.metrics.pending_writes.set(q.len() as f64);
+            self.writes_ready.notify_one();
+        } else {
+            tracing::warn!("storage write after shutdown dropped");
         }
     }
 
     /// Lets the writer finish once queued writes are done.
     pub fn close_writes(&self) {
-        self.writes.lock().unwrap_or_else(|e| e.into_inner()).take();
+        self.write_queue().close();
+        self.writes_ready.notify_one();
     }
 
-    /// One token lookup by `ip`; false when throttled.
-    pub fn allow_lookup(&self, ip: IpAddr) -> bool {
-        let ok = self.limiter.check_key(&ip).is_ok();
-        if !ok {
+    /// One token lookup (REST get/stop, WebSocket `Hello`, history) by `ip`.
+    pub fn allow_lookup(&self, ip: IpAddr) -> Result<(), Throttled> {
+        self.lookups.check(ip).inspect_err(|_| {
             self.metrics.rate_limited.increment(1);
-        }
-        // Keep the limiter's memory bounded by forgetting addresses that are back to full quota.
-        if self.limiter.len() > 10_000 {
-            self.limiter.retain_recent();
-        }
-        ok
+        })
+    }
+
+    /// One session creation by `ip`.
+    pub fn allow_create(&self, ip: IpAddr) -> Result<(), Throttled> {
+        self.creations.check(ip).inspect_err(|_| {
+            self.metrics.rate_limited.increment(1);
+        })
     }
 
     /// True once shutdown began.
@@ -181,6 +279,13 @@ impl App {
             }
             n.await;
         }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        // The writer finishes what is queued, then ends.
+        self.close_writes();
     }
 }
 
@@ -219,22 +324,68 @@ mod tests {
         })
     }
 
+    fn live(token: &str) -> StoreOp {
+        StoreOp::Live(LiveRecord {
+            token: token.into(),
+            history_id: "a".into(),
+            node: "n".into(),
+            node_url: String::new(),
+            state: "idle".into(),
+            created_at: 0,
+            activated_at: None,
+            write_mode: false,
+            customer_key: String::new(),
+        })
+    }
+
+    fn end(id: &str) -> StoreOp {
+        let StoreOp::History(history) = hist(id, 1) else {
+            unreachable!()
+        };
+        StoreOp::End {
+            history,
+            owner: "n".into(),
+            done: None,
+        }
+    }
+
     #[test]
-    fn later_whole_record_writes_supersede_earlier_ones() {
-        let out = coalesce(vec![
+    fn the_end_supersedes_waiting_writes_of_its_session_and_nothing_follows_it() {
+        let mut q = WriteQueue::default();
+        for op in [hist("a", 2), live("123456789"), end("a"), live("123456789")] {
+            assert!(q.push(op));
+        }
+        let ops = q.take();
+        assert_eq!(ops.len(), 1, "{ops:?}");
+        assert!(matches!(&ops[0], StoreOp::End { history, .. } if history.history_id == "a"));
+    }
+
+    #[test]
+    fn one_write_waits_per_record_and_later_ones_replace_it_in_place() {
+        let mut q = WriteQueue::default();
+        for op in [
             hist("a", 1),
             hist("b", 1),
             hist("a", 2),
-            StoreOp::RemoveLive("t".into()),
-        ]);
-        let summary: Vec<String> = out
+            live("t"),
+            hist("a", 3),
+            live("t"),
+        ] {
+            assert!(q.push(op));
+        }
+        assert_eq!(q.len(), 3, "bounded by records, not by writes");
+        let summary: Vec<String> = q
+            .take()
             .iter()
             .map(|op| match op {
                 StoreOp::History(h) => format!("{}{}", h.history_id, h.pages.len()),
                 StoreOp::Live(l) => format!("live {}", l.token),
-                StoreOp::RemoveLive(t) => format!("rm {t}"),
+                StoreOp::End { history, .. } => format!("end {}", history.history_id),
             })
             .collect();
-        assert_eq!(summary, ["b1", "a2", "rm t"]);
+        assert_eq!(summary, ["a3", "b1", "live t"]);
+        assert_eq!(q.len(), 0);
+        q.close();
+        assert!(!q.push(hist("c", 1)), "closed");
     }
 }

@@ -1,5 +1,5 @@
 //! **Test-only** capture of every inbound WebSocket frame, so end-to-end tests can prove that
-//! masked values never reach the server (issue #5: scan *every* frame the server received).
+//! masked values never reach the server: the tests scan *every* frame the server received.
 //!
 //! Off unless the environment variable [`ENV`] (`COBROWSE_TEST_CAPTURE_FRAMES`) names a file;
 //! there is deliberately no config-file option or flag for it, so a production configuration

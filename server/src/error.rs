@@ -6,6 +6,9 @@ pub enum ServerError {
     /// Storage could not be opened or prepared.
     #[error("storage: {0}")]
     Store(#[from] crate::store::StoreError),
+    /// The generated agent token could not be read or written.
+    #[error("{0}")]
+    AgentToken(#[from] crate::auth::generated::TokenFileError),
     /// The listener failed.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),

@@ -2,40 +2,62 @@
 //! page and agents' replicas, session lifecycle, storage and metrics.
 //!
 //! [`run`] takes a bound listener, a validated [`Config`] and a shutdown future, so the binary
-//! and the tests (which bind `127.0.0.1:0`) start it the same way. Nothing is process-global:
-//! several servers can run in one process.
+//! and the tests (which bind `127.0.0.1:0`) start it the same way ([`run_with`] also takes the
+//! metrics listener already bound). Nothing is process-global: several servers can run in one
+//! process.
 //!
 //! # Layout
 //!
-//! * [`config`] — options, defaults, TOML + env + CLI layering, validation.
+//! * [`config`] — options (one module per section), defaults, figment layering (TOML file +
+//!   env + flags), validation.
 //! * [`origin`] — `allowedOrigins` wildcard patterns and the origin check (REST CORS and WS).
+//! * [`auth`] — who may act: agent credentials (token, JWT), customer secrets, the agent token
+//!   generated into the data directory when none is configured.
 //! * [`policy`] — the DOM restriction policy served to clients.
 //! * [`cluster`] — cluster mode: node registry heartbeat, owner routing (WebSocket proxy),
 //!   failover claims.
 //! * [`capture`] — test-only capture of inbound frames (`COBROWSE_TEST_CAPTURE_FRAMES`).
-//! * [`app`] — per-server shared state: registry, storage writer, rate limiter, shutdown.
+//! * [`net`] — the network edge: the client's address behind trusted proxies, per-address rate
+//!   limits and connection slots, the socket read with a small limit before its `Hello`.
+//! * [`app`] — per-server shared state: registry, storage writer, per-address limits, page
+//!   cache budget, shutdown.
 //! * [`sessions`] — session registry, lifecycle, timers, agent limits, relay rules, page cache.
+//!   Split by job: `types`, `cache` (late-joiner page cache), `session` (state + registry),
+//!   `lifecycle`, `relay` (who may send what), `shutdown`.
 //! * [`queue`] — per-connection bounded send queues (coalescing, overflow → resync).
-//! * [`ws`] — one WebSocket connection: handshake, read loop, writer, keepalive, close codes.
+//! * [`ws`] — one WebSocket connection: upgrade, handshake, read loop, writer, keepalive, close
+//!   codes. Split by job: `upgrade` (slots, 101), `handshake` (up to the session), `frames`
+//!   (reading, refusing), `writer`.
 //! * [`rest`] — REST handlers and health.
+//! * [`endpoints`] — the REST route table the router answers and the OpenAPI document follows.
+//! * [`openapi`] — the REST API's OpenAPI 3.1 document (`/cobrowse/rest/openapi.json`), from
+//!   the protocol's types.
+//! * [`reply`] — the HTTP answer type and the shared JSON error shape (REST, CSS proxy).
 //! * [`css_proxy`] — `GET /cobrowse/css-proxy?url=…`: allowed sites' stylesheets fetched
 //!   server-side, URLs absolutised, pseudo-class copies added, cached by HTTP rules.
+//!   Split by job: `guard` (address/scheme/redirect checks), `fetch` (one fetch, its limits and
+//!   failures), `cache` (the RFC 9111 LRU cache).
 //! * [`statics`] — static files: MIME, caching, the agent page's CSP.
-//! * [`routes`] — the warp filter tree.
+//! * [`routes`] — the warp filter trees (public; internal metrics).
 //! * [`store`] — the storage trait and the embedded redb implementation.
 //! * [`metrics`] — Prometheus metrics (per-server recorder).
 //! * [`error`] — [`ServerError`].
 
 pub mod app;
+pub mod auth;
 pub mod capture;
 pub mod cluster;
 pub mod config;
 pub mod css_proxy;
+pub mod endpoints;
 pub mod error;
 pub mod metrics;
+pub mod net;
+pub mod openapi;
 pub mod origin;
 pub mod policy;
 pub mod queue;
+pub mod reply;
 pub mod rest;
 pub mod routes;
 pub mod sessions;
@@ -66,6 +88,30 @@ async fn drain(app: &app::App, queues: Vec<std::sync::Arc<queue::SendQueue>>) {
     }
 }
 
+/// Tells the operator how agents get in: the agent page URL with the generated token (in the
+/// fragment), or loudly that anyone may watch.
+fn announce_access(
+    config: &Config,
+    local: std::net::SocketAddr,
+    token_file: Option<&std::path::Path>,
+) {
+    if config.auth.allow_anonymous_agents {
+        tracing::warn!(
+            "auth.allowAnonymousAgents = true: ANYONE who knows or guesses a session number can \
+             watch and control that customer's page. Configure auth.agentToken or auth.jwt.* \
+             for production."
+        );
+    }
+    if let (Some(file), Some(token)) = (token_file, &config.auth.agent_token) {
+        let base = auth::generated::local_base(config, local);
+        tracing::info!(
+            file = %file.display(),
+            "agent page (the token in its #fragment is the agent credential; keep it private): {}",
+            auth::generated::agent_page_url(&base, token)
+        );
+    }
+}
+
 /// Opens the configured storage backend (for Cassandra: connects, creates the schema when
 /// absent and prepares the statements).
 pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
@@ -82,19 +128,43 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
 /// Serves on `listener` until `shutdown` completes, then tells every connected party the server
 /// is going away (`Session(ServerGoingAway)`, close 1001; in cluster mode the sessions are handed
 /// over to other nodes first and the close is 1012, see [`sessions::hand_over_all`]), waits up
-/// to `limits.shutdownGrace` for sockets to close, and flushes storage writes.
+/// to `limits.shutdownGrace` for sockets to close, and flushes storage writes. Metrics are served
+/// on `metrics.listen` when it is set (bound here).
 pub async fn run(
     listener: tokio::net::TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
+    let metrics = match config.metrics_listen {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
+        None => None,
+    };
+    run_with(listener, metrics, config, shutdown).await
+}
+
+/// [`run`] with the internal metrics listener bound by the caller (`None`: no metrics), so tests
+/// can bind port 0 and know where it is.
+pub async fn run_with(
+    listener: tokio::net::TcpListener,
+    metrics: Option<tokio::net::TcpListener>,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServerError> {
+    let mut config = config;
+    let token_file = auth::generated::resolve(&mut config)?;
     let store = open_store(&config).await?;
     let local = listener.local_addr()?;
+    announce_access(&config, local, token_file.as_deref());
     let (app, writer) = app::App::new(config, store);
     cluster::start(&app, local).await?;
-    let stale = sessions::close_stale(&app).await?;
-    if stale > 0 {
-        tracing::info!(stale, "closed sessions left live by a previous run");
+    let recovered = sessions::recover(&app).await?;
+    if recovered != sessions::Recovered::default() {
+        tracing::info!(
+            adopted = recovered.adopted,
+            released = recovered.released,
+            finished = recovered.finished,
+            "sessions left live by a previous run: re-adopted, released for another node, or already ended"
+        );
     }
     let shutdown_app = app.clone();
     let (handed_over_tx, handed_over_rx) = tokio::sync::oneshot::channel::<()>();
@@ -119,11 +189,24 @@ pub async fn run(
         let queues = sessions::shutdown_all(&shutdown_app);
         drain(&shutdown_app, queues).await;
     };
+    let metrics_server = metrics.map(|l| {
+        if let Ok(addr) = l.local_addr() {
+            tracing::info!(%addr, "metrics served on the internal listener");
+        }
+        tokio::spawn(
+            warp::serve(routes::metrics_routes(app.clone()))
+                .incoming(l)
+                .run(),
+        )
+    });
     warp::serve(routes::routes(app.clone()))
         .incoming(listener)
         .graceful(signal)
         .run()
         .await;
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     if app.cluster.node().is_some() {
         let _ = handed_over_rx.await;
     }

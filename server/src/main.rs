@@ -49,35 +49,52 @@ fn quoted(s: &str) -> String {
 
 impl Cli {
     fn overrides(&self) -> anyhow::Result<Overrides> {
-        let mut values = Vec::new();
-        let mut push = |k: &str, v: Option<String>| {
-            if let Some(v) = v {
-                values.push((k.to_string(), v));
+        let mut o = Overrides::default();
+        let mut flag = |flag: &str, option: &str, value: Option<String>| {
+            if let Some(value) = value {
+                o.flag(flag, option, &value);
             }
         };
-        push("listen", self.listen.as_deref().map(quoted));
-        push("port", self.port.map(|p| p.to_string()));
-        push(
+        let path = |p: &PathBuf| quoted(&p.to_string_lossy());
+        flag("--listen", "listen", self.listen.as_deref().map(quoted));
+        flag("--port", "port", self.port.map(|p| p.to_string()));
+        flag(
+            "--static-dir",
             "static.dir",
-            self.static_dir
-                .as_ref()
-                .map(|p| quoted(&p.to_string_lossy())),
+            self.static_dir.as_ref().map(path),
         );
-        push(
+        flag(
+            "--data-dir",
             "storage.dataDir",
-            self.data_dir.as_ref().map(|p| quoted(&p.to_string_lossy())),
+            self.data_dir.as_ref().map(path),
         );
-        push("nodeName", self.node_name.as_deref().map(quoted));
-        push("serverUrl", self.server_url.as_deref().map(quoted));
-        push("cluster.url", self.cluster_url.as_deref().map(quoted));
-        push("logLevel", self.log_level.as_deref().map(quoted));
+        flag(
+            "--node-name",
+            "nodeName",
+            self.node_name.as_deref().map(quoted),
+        );
+        flag(
+            "--server-url",
+            "serverUrl",
+            self.server_url.as_deref().map(quoted),
+        );
+        flag(
+            "--cluster-url",
+            "cluster.url",
+            self.cluster_url.as_deref().map(quoted),
+        );
+        flag(
+            "--log-level",
+            "logLevel",
+            self.log_level.as_deref().map(quoted),
+        );
         for kv in &self.set {
             let (k, v) = kv
                 .split_once('=')
                 .with_context(|| format!("--set {kv}: expected OPTION=VALUE"))?;
-            values.push((k.trim().to_string(), v.to_string()));
+            o.set(k.trim(), v);
         }
-        Ok(Overrides { values })
+        Ok(o)
     }
 }
 
@@ -101,7 +118,7 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {addr}"))?;
     let bound = listener.local_addr().unwrap_or(addr);
     tracing::info!(addr = %bound, node = %config.node_name, static_dir = %config.static_dir.display(), "listening");
-    // Test-only (issue #5 canary scans): never set in production; see `capture`.
+    // Test-only (the e2e privacy scans): never set in production; see `capture`.
     if let Some(path) = cobrowse_server::capture::init_from_env()? {
         tracing::warn!(path = %path.display(), "TEST-ONLY frame capture is ON: every inbound frame is written to this file");
     }

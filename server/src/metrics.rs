@@ -47,8 +47,14 @@ pub struct Metrics {
     pub resyncs: Counter,
     /// Connections closed for malformed, oversized or forbidden frames.
     pub rejected_frames: Counter,
-    /// Token lookups refused by the rate limiter.
+    /// Requests and connections refused by a per-address limit.
     pub rate_limited: Counter,
+    /// Bytes held by all sessions' page caches (`limits.cacheBytes` bounds it).
+    pub cache_bytes: Gauge,
+    /// Page caches dropped because the server-wide budget was spent.
+    pub caches_over_budget: Counter,
+    /// Storage writes waiting for the writer (one per record at most).
+    pub pending_writes: Gauge,
     /// `cobrowse_css_proxy_requests_total{result=…}` indexed hit, miss, revalidated, refused,
     /// error.
     pub css_proxy: [Counter; 5],
@@ -147,7 +153,22 @@ impl Metrics {
             rate_limited: counter(
                 "cobrowse_rate_limited_total",
                 vec![],
-                "Token lookups refused by the per-address rate limiter.",
+                "Requests and connections refused by a per-address limit (lookups, session creations, connection slots, control frames).",
+            ),
+            cache_bytes: gauge(
+                "cobrowse_page_cache_bytes",
+                vec![],
+                "Bytes held by all sessions' late-joiner page caches.",
+            ),
+            caches_over_budget: counter(
+                "cobrowse_page_caches_over_budget_total",
+                vec![],
+                "Page caches dropped because the server-wide page cache budget was spent.",
+            ),
+            pending_writes: gauge(
+                "cobrowse_storage_pending_writes",
+                vec![],
+                "Storage writes waiting for the writer task (at most one per record).",
             ),
             css_proxy: ["hit", "miss", "revalidated", "refused", "error"].map(|result| {
                 counter(
@@ -161,6 +182,9 @@ impl Metrics {
         // Make zero-valued metrics visible from the start.
         m.sessions_idle.set(0.0);
         m.sessions_active.set(0.0);
+        m.cache_bytes.set(0.0);
+        m.pending_writes.set(0.0);
+        m.caches_over_budget.increment(0);
         for g in &m.connections {
             g.set(0.0);
         }

@@ -11,10 +11,16 @@
 //!   silently — the agent gets a newer complete page instead;
 //! * control frames (session events, errors, welcome) and the close frame bypass the bound: they
 //!   are few and must arrive.
+//!
+//! A queue of a sequenced link ([`SendQueue::set_link`]) numbers every frame the link numbers as
+//! it is pushed, also when the queue is closed already (its socket is going), so the link keeps
+//! it for a replay on the party's next socket; the writer sends it wrapped in `Seq`.
 
+use crate::sessions::Link;
 use bytes::Bytes;
 use cobrowse_protocol::{is_page_state_tag, tags};
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Instant;
 use tokio::sync::Notify;
@@ -30,6 +36,8 @@ pub enum Out {
         tag: u32,
         /// When the server received it (relay latency).
         received: Instant,
+        /// Its number on the party's link (sent as `Seq`); `None`: sent as it is.
+        seq: Option<u64>,
     },
     /// Close the socket with this code and reason; nothing is sent after it.
     Close {
@@ -65,6 +73,14 @@ struct Inner {
     /// does not make the very next frame overflow again.
     base_frames: usize,
     base_bytes: usize,
+    /// The party's link, when it speaks sequencing.
+    link: Option<Arc<Link>>,
+}
+
+impl Inner {
+    fn number(&self, tag: u32, bytes: &Bytes) -> Option<u64> {
+        self.link.as_ref().and_then(|l| l.number(tag, bytes))
+    }
 }
 
 /// A bounded, coalescing queue of outgoing frames for one connection.
@@ -109,9 +125,17 @@ impl SendQueue {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Makes the queue number frames for `link` from now on (the queue's connection is
+    /// `conn`, which the link is attached to).
+    pub fn set_link(&self, link: Arc<Link>, conn: u64) {
+        link.attach(conn);
+        self.lock().link = Some(link);
+    }
+
     /// Pushes a bounded frame (relayed traffic).
     pub fn push(&self, bytes: Bytes, tag: u32, received: Instant) -> Push {
         let mut q = self.lock();
+        let seq = q.number(tag, &bytes);
         if q.closed {
             return Push::Closed;
         }
@@ -141,6 +165,7 @@ impl SendQueue {
             bytes,
             tag,
             received,
+            seq,
         });
         drop(q);
         self.notify.notify_one();
@@ -149,7 +174,23 @@ impl SendQueue {
 
     /// Pushes a control frame that must arrive (ignores the bound).
     pub fn push_control(&self, bytes: Bytes, tag: u32) -> Push {
-        let mut q = self.lock();
+        let q = self.lock();
+        let seq = q.number(tag, &bytes);
+        Self::push_unbounded(q, bytes, tag, seq, &self.notify)
+    }
+
+    /// Pushes a frame the link numbered before (a replay after a resume), unbounded.
+    pub fn push_numbered(&self, bytes: Bytes, tag: u32, seq: u64) -> Push {
+        Self::push_unbounded(self.lock(), bytes, tag, Some(seq), &self.notify)
+    }
+
+    fn push_unbounded(
+        mut q: std::sync::MutexGuard<'_, Inner>,
+        bytes: Bytes,
+        tag: u32,
+        seq: Option<u64>,
+        notify: &Notify,
+    ) -> Push {
         if q.closed {
             return Push::Closed;
         }
@@ -158,9 +199,10 @@ impl SendQueue {
             bytes,
             tag,
             received: Instant::now(),
+            seq,
         });
         drop(q);
-        self.notify.notify_one();
+        notify.notify_one();
         Push::Queued
     }
 
@@ -169,6 +211,10 @@ impl SendQueue {
     pub fn resync(&self, frames: impl IntoIterator<Item = (Bytes, u32)>) {
         let mut q = self.lock();
         if q.closed {
+            // The party's socket is going: the link keeps the page for its next one.
+            for (bytes, tag) in frames {
+                q.number(tag, &bytes);
+            }
             return;
         }
         q.items
@@ -180,10 +226,12 @@ impl SendQueue {
             n += 1;
             b += bytes.len();
             q.bytes += bytes.len();
+            let seq = q.number(tag, &bytes);
             q.items.push_back(Out::Frame {
                 bytes,
                 tag,
                 received: now,
+                seq,
             });
         }
         q.base_frames = n;

@@ -1,25 +1,38 @@
 //! REST handlers under `/cobrowse/rest/` (shapes fixed in ARCHITECTURE.md) and `/cobrowse/health`.
 //!
-//! Routing inside `/cobrowse/rest/` is one `match` on method and path segments instead of a warp
-//! filter per endpoint: every answer, including "no such endpoint", is then a JSON error with a
-//! stable code and the CORS headers the origin deserves, which warp rejections would not give.
+//! Routing inside `/cobrowse/rest/` is a lookup in one table (`crate::endpoints`) instead of a
+//! warp filter per endpoint: every answer, including "no such endpoint", is then a JSON error with
+//! a stable code and the CORS headers the origin deserves, which warp rejections would not give,
+//! and the OpenAPI document is checked against the same table.
 //!
 //! Order of checks, and why: origin (CORS) first, so a refused site learns nothing else; then the
-//! rate limit for token lookups, before the lookup, so guessing costs attempts whether it hits or
-//! not; then agent auth; then the lookup. Wrong tokens get the same 404 whatever their shape.
+//! per-address rate limit (token and history lookups share one, session creations have their
+//! own), before anything else, so guessing costs attempts whether it hits or not and a refused
+//! request costs no storage; then the credential (`crate::auth`: the agent's, or for a stop the
+//! customer's secret); then the lookup. Wrong tokens get the same 404 whatever their shape. A
+//! throttled request gets `429 rate_limited` with `Retry-After`.
+//!
+//! URLs in answers (`serverUrl`, `wsUrl`, `node.url`) come from configuration only
+//! ([`Config::public_url`](crate::config::Config::public_url)): a `Host` header is written by
+//! whoever sends the request, and a URL built from it would send agents wherever an attacker
+//! pointed them.
 
 use crate::app::App;
+use crate::auth::agent::bearer;
+use crate::auth::customer;
+use crate::endpoints::{self, Endpoint, Found};
 use crate::origin::{self, OriginCheck};
-use crate::sessions::{self, SessionInfo, is_token_shaped, state_name};
+use crate::reply::{Resp, error, json_response};
+use crate::sessions::{self, SessionInfo, is_token_shaped};
 use bytes::Bytes;
-use cobrowse_protocol::{EndReason, SessionState};
-use serde_json::{Value, json};
+use cobrowse_protocol::rest::{
+    ApiError, CreateSession, CreatedSession, Health, NodeRef, SessionHistory, SessionLookup,
+    Stopped, UiDefaults, ws_url,
+};
+use cobrowse_protocol::{Code, EndReason, SessionState};
 use std::net::IpAddr;
 use std::sync::Arc;
 use warp::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-
-/// HTTP response type of all handlers.
-pub type Resp = warp::reply::Response;
 
 /// The parts of a request the REST layer uses.
 #[derive(Debug)]
@@ -30,8 +43,11 @@ pub struct RestRequest {
     pub path: String,
     /// Headers.
     pub headers: HeaderMap,
-    /// Client address (after `X-Forwarded-For` when trusted).
+    /// Client address (after `X-Forwarded-For` when the peer is a trusted proxy).
     pub ip: IpAddr,
+    /// The request reached us over https (a trusted proxy says so, or `serverUrl` is https):
+    /// cookies get `Secure`.
+    pub https: bool,
     /// Body (at most [`MAX_BODY`] bytes).
     pub body: Bytes,
 }
@@ -43,66 +59,16 @@ fn header_str<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop when the operator
-/// says a trusted proxy sets it.
-pub fn client_ip(app: &App, headers: &HeaderMap, remote: Option<std::net::SocketAddr>) -> IpAddr {
-    if app.config.trust_forwarded_for
-        && let Some(ip) = header_str(headers, "x-forwarded-for")
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
-    remote
-        .map(|a| a.ip())
-        .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))
+/// A node's public URL as stored or configured (empty: none) with its WebSocket URL.
+fn urls(node_url: &str) -> (Option<String>, Option<String>) {
+    let url = Some(node_url.to_string()).filter(|u| !u.is_empty());
+    let ws = url.as_deref().and_then(ws_url);
+    (url, ws)
 }
 
-/// This node's public URL: `serverUrl` when configured, else from the request.
-pub fn node_url(app: &App, headers: &HeaderMap) -> String {
-    if !app.config.server_url.is_empty() {
-        return app.config.server_url.clone();
-    }
-    let scheme = header_str(headers, "x-forwarded-proto")
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    let host = header_str(headers, "host").unwrap_or("localhost");
-    format!("{scheme}://{host}")
-}
-
-fn ws_url(server_url: &str) -> String {
-    let rest = server_url
-        .strip_prefix("https://")
-        .map(|r| format!("wss://{r}"))
-        .or_else(|| {
-            server_url
-                .strip_prefix("http://")
-                .map(|r| format!("ws://{r}"))
-        })
-        .unwrap_or_else(|| server_url.to_string());
-    // A serverUrl may carry a path prefix (behind a proxy); the WS lives under it.
-    format!("{}/cobrowse/ws", rest.trim_end_matches('/'))
-}
-
-/// Builds a JSON response.
-pub fn json_response(status: StatusCode, body: &Value) -> Resp {
-    let mut r = Resp::new(Bytes::from(body.to_string()).into());
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r
-}
-
-/// `{"error":{"code","message"}}`.
-pub fn error(status: StatusCode, code: &str, message: &str) -> Resp {
-    json_response(
-        status,
-        &json!({"error": {"code": code, "message": message}}),
-    )
+/// This node's configured public URL (empty when none).
+fn own_url(app: &App) -> &str {
+    app.config.public_url().unwrap_or("")
 }
 
 fn with_cors(mut r: Resp, origin: &OriginCheck) -> Resp {
@@ -116,65 +82,68 @@ fn with_cors(mut r: Resp, origin: &OriginCheck) -> Resp {
     r
 }
 
-fn set_cookie(r: Resp, app: &App) -> Resp {
-    set_cookie_for(r, &app.config.node_name)
+fn set_cookie(r: Resp, app: &App, req: &RestRequest) -> Resp {
+    set_cookie_for(r, &app.config.node_name, req)
 }
 
-fn set_cookie_for(mut r: Resp, node: &str) -> Resp {
-    // Cookie stickiness for load balancers (the reference product's cookie name).
-    let value = format!("gcbSessionServer={node}; Path=/; SameSite=Lax");
+fn set_cookie_for(mut r: Resp, node: &str, req: &RestRequest) -> Resp {
+    // Cookie stickiness for load balancers (the reference product's cookie name). Only the
+    // balancer reads it: no script needs it (HttpOnly), and it never goes in clear text once the
+    // site is served over https (Secure).
+    let secure = if req.https { "; Secure" } else { "" };
+    let value = format!("gcbSessionServer={node}; Path=/; HttpOnly; SameSite=Lax{secure}");
     if let Ok(v) = HeaderValue::from_str(&value) {
         r.headers_mut().append(header::SET_COOKIE, v);
     }
     r
 }
 
-fn authorized(app: &App, headers: &HeaderMap) -> bool {
-    let Some(expected) = &app.config.agent_token else {
-        return true;
-    };
-    header_str(headers, "authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| {
-            let (a, b) = (t.trim().as_bytes(), expected.as_bytes());
-            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-        })
+/// The 401 to answer when the request carries no valid agent credential
+/// (`Authorization: Bearer …`); `None` when it does.
+fn agent_refusal(app: &App, req: &RestRequest) -> Option<Resp> {
+    let why = app.agent_auth.verify_headers(&req.headers).err()?;
+    tracing::info!(ip = %req.ip, path = %req.path, %why, "REST credential refused");
+    Some(error(
+        ApiError::Unauthorized,
+        &format!("{why} (Authorization: Bearer …)"),
+    ))
 }
 
 fn unknown() -> Resp {
-    error(
-        StatusCode::NOT_FOUND,
-        "unknown_session",
-        "no live session has this token",
-    )
+    error(ApiError::UnknownSession, "no live session has this token")
 }
 
-fn rate_limited() -> Resp {
+fn rate_limited(t: crate::net::Throttled, what: &str) -> Resp {
+    let secs = t.secs();
     let mut r = error(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "too many session lookups from this address; try again later",
+        ApiError::RateLimited,
+        &format!("too many {what} from this address; try again in {secs} s"),
     );
-    r.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     r
 }
 
-fn info_json(app: &App, info: &SessionInfo, url: &str) -> Value {
-    json!({
-        "token": info.token,
-        "historyId": info.history_id,
-        "state": state_name(info.state),
-        "agents": info.agents,
-        "createdAt": info.created_at,
-        "activatedAt": info.activated_at,
-        "writeModeAllowed": app.config.write_mode_allowed,
-        "serverUrl": url,
-        "wsUrl": ws_url(url),
-        "node": {"name": app.config.node_name, "url": url},
-        "allowedExternalDomains": app.config.allowed_external_domains,
-        "allowedThirdPartyDomains": app.config.allowed_third_party_domains,
-    })
+fn lookup_answer(app: &App, info: &SessionInfo) -> SessionLookup {
+    let (url, ws) = urls(own_url(app));
+    SessionLookup {
+        token: info.token.clone(),
+        history_id: info.history_id.clone(),
+        state: info.state,
+        agents: Some(info.agents),
+        created_at: info.created_at,
+        activated_at: info.activated_at,
+        write_mode_allowed: app.config.write_mode_allowed,
+        server_url: url.clone(),
+        ws_url: ws,
+        node: NodeRef {
+            name: app.config.node_name.clone(),
+            url,
+        },
+        allowed_external_domains: app.config.allowed_external_domains.clone(),
+        allowed_third_party_domains: app.config.allowed_third_party_domains.clone(),
+    }
 }
 
 /// Handles one request under `/cobrowse/rest/`.
@@ -187,8 +156,7 @@ pub async fn handle(app: Arc<App>, req: RestRequest) -> Resp {
     if let OriginCheck::Refused(o) = &origin {
         tracing::info!(origin = %o, path = %req.path, "REST origin refused");
         return error(
-            StatusCode::FORBIDDEN,
-            "origin_refused",
+            ApiError::OriginRefused,
             "this origin is not allowed to use the co-browse server",
         );
     }
@@ -197,11 +165,19 @@ pub async fn handle(app: Arc<App>, req: RestRequest) -> Resp {
 }
 
 async fn route(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp {
-    let segs: Vec<&str> = req.path.trim_matches('/').split('/').collect();
+    let found = endpoints::find(req.method.as_str(), &req.path);
     if req.method == Method::OPTIONS {
+        // CORS preflight, on the API's own paths only.
+        let allow = match &found {
+            Found::WrongMethod { allow } => allow.join(", "),
+            _ => return error(ApiError::NotFound, "no such endpoint"),
+        };
         let mut r = Resp::new(Default::default());
         *r.status_mut() = StatusCode::NO_CONTENT;
         let h = r.headers_mut();
+        if let Ok(v) = HeaderValue::from_str(&format!("{allow}, OPTIONS")) {
+            h.insert(header::ALLOW, v);
+        }
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
             HeaderValue::from_static("GET, POST, OPTIONS"),
@@ -216,53 +192,49 @@ async fn route(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp 
         );
         return r;
     }
-    match (req.method.clone(), segs.as_slice()) {
-        (Method::POST, ["live", "sessions"]) => create(app, req, origin).await,
-        (Method::GET, ["live", "sessions", token]) => get(app, req, token).await,
-        (Method::POST, ["live", "sessions", token, "stop"]) => stop(app, req, token),
-        (Method::GET, ["history", "sessions", id]) => history(app, req, id).await,
-        (Method::GET | Method::HEAD, ["ui.json"]) => json_response(
-            StatusCode::OK,
-            &json!({
-                "locale": app.config.ui_locale,
-                "theme": app.config.ui_theme,
-            }),
-        ),
-        (Method::GET | Method::HEAD, ["dom-restrictions.json"]) => {
-            let value = serde_json::to_value(&app.config.dom_policy).unwrap_or(Value::Null);
-            json_response(StatusCode::OK, &value)
+    let (endpoint, param) = match found {
+        Found::Endpoint { endpoint, param } => (endpoint, param.unwrap_or("")),
+        Found::WrongMethod { allow } => {
+            // RFC 9110: a 405 says which methods the resource does answer.
+            let mut r = error(
+                ApiError::MethodNotAllowed,
+                "method not allowed on this resource",
+            );
+            if let Ok(v) = HeaderValue::from_str(&allow.join(", ")) {
+                r.headers_mut().insert(header::ALLOW, v);
+            }
+            return r;
         }
-        (_, ["live", "sessions"])
-        | (_, ["live", "sessions", _])
-        | (_, ["live", "sessions", _, "stop"])
-        | (_, ["history", "sessions", _])
-        | (_, ["dom-restrictions.json"])
-        | (_, ["ui.json"]) => error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "method not allowed on this resource",
+        Found::Nothing => return error(ApiError::NotFound, "no such endpoint"),
+    };
+    match endpoint {
+        Endpoint::CreateSession => create(app, req, origin).await,
+        Endpoint::LookupSession => get(app, req, param).await,
+        Endpoint::StopSession => stop(app, req, param).await,
+        Endpoint::History => history(app, req, param).await,
+        Endpoint::UiDefaults => json_response(
+            StatusCode::OK,
+            &UiDefaults {
+                locale: app.config.ui_locale.clone(),
+                theme: app.config.ui_theme.clone(),
+            },
         ),
-        _ => error(StatusCode::NOT_FOUND, "not_found", "no such endpoint"),
+        Endpoint::DomRestrictions => json_response(StatusCode::OK, &app.config.dom_policy),
+        Endpoint::OpenApi => crate::openapi::response(),
     }
 }
 
 async fn create(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp {
-    #[derive(serde::Deserialize)]
-    struct Body {
-        url: Option<String>,
+    if let Err(t) = app.allow_create(req.ip) {
+        return rate_limited(t, "session creations");
     }
-    let body: Body = if req.body.iter().all(u8::is_ascii_whitespace) {
-        Body { url: None }
-    } else {
-        match serde_json::from_slice(&req.body) {
-            Ok(b) => b,
-            Err(e) => {
-                return error(
-                    StatusCode::BAD_REQUEST,
-                    "bad_request",
-                    &format!("body must be JSON like {{\"url\": \"…\"}}: {e}"),
-                );
-            }
+    let body = match create_options(&req.body) {
+        Ok(b) => b,
+        Err(e) => {
+            return error(
+                ApiError::BadRequest,
+                &format!("body must be a JSON object like {{\"url\": \"…\"}}: {e}"),
+            );
         }
     };
     let url_value = body.url.filter(|u| u.len() <= 4096);
@@ -270,54 +242,62 @@ async fn create(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp
         OriginCheck::Allowed(o) => Some(o.clone()),
         _ => None,
     };
-    let node = node_url(app, &req.headers);
-    match sessions::create(app, origin_name, url_value, node.clone()).await {
+    let (node, ws) = urls(own_url(app));
+    let secret = customer::new_secret();
+    let key = customer::digest(&secret);
+    match sessions::create(app, origin_name, url_value, own_url(app).to_string(), key).await {
         Ok(s) => {
             let r = json_response(
                 StatusCode::CREATED,
-                &json!({
-                    "token": s.token,
-                    "historyId": s.history_id,
-                    "state": "idle",
-                    "serverUrl": node,
-                    "wsUrl": ws_url(&node),
-                    "writeModeAllowed": app.config.write_mode_allowed,
-                    "createdAt": s.created_at,
-                }),
+                &CreatedSession {
+                    token: s.token.clone(),
+                    history_id: s.history_id.clone(),
+                    state: SessionState::Idle,
+                    customer_secret: secret,
+                    server_url: node,
+                    ws_url: ws,
+                    write_mode_allowed: app.config.write_mode_allowed,
+                    created_at: s.created_at,
+                },
             );
-            set_cookie(r, app)
+            set_cookie(r, app, req)
         }
         Err(sessions::CreateError::Full) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_full",
+            ApiError::ServerFull,
             "this server holds as many live sessions as it may; try again later",
         ),
-        Err(sessions::CreateError::ShuttingDown) => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
-            "the server is shutting down",
-        ),
+        Err(sessions::CreateError::ShuttingDown) => {
+            error(ApiError::ShuttingDown, "the server is shutting down")
+        }
         Err(e) => {
             tracing::error!(error = %e, "session create failed");
             error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
+                ApiError::StorageUnavailable,
                 "the session could not be stored",
             )
         }
     }
 }
 
-async fn get(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
-    if !app.allow_lookup(req.ip) {
-        return rate_limited();
+/// The options of a session creation. No body, `null` and `{}` all mean none; anything else
+/// must be a JSON object (serde alone would also fill the struct from an array like `["…"]`).
+fn create_options(body: &[u8]) -> Result<CreateSession, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(CreateSession::default());
     }
-    if !authorized(app, &req.headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "an agent auth token is required (Authorization: Bearer …)",
-        );
+    match serde_json::from_slice(body).map_err(|e| e.to_string())? {
+        serde_json::Value::Null => Ok(CreateSession::default()),
+        v @ serde_json::Value::Object(_) => serde_json::from_value(v).map_err(|e| e.to_string()),
+        _ => Err("not an object".into()),
+    }
+}
+
+async fn get(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
+    if let Err(t) = app.allow_lookup(req.ip) {
+        return rate_limited(t, "session lookups");
+    }
+    if let Some(refused) = agent_refusal(app, req) {
+        return refused;
     }
     if !is_token_shaped(token) {
         return unknown();
@@ -329,134 +309,135 @@ async fn get(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
         // cookie naming the owner, so the agent's socket goes straight there.
         return match app.store.get_live(token.to_string()).await {
             Ok(Some(rec)) => {
-                let body = json!({
-                    "token": rec.token,
-                    "historyId": rec.history_id,
-                    "state": rec.state,
-                    "agents": Value::Null,
-                    "createdAt": rec.created_at,
-                    "activatedAt": rec.activated_at,
-                    "writeModeAllowed": app.config.write_mode_allowed,
-                    "serverUrl": rec.node_url,
-                    "wsUrl": ws_url(&rec.node_url),
-                    "node": {"name": rec.node, "url": rec.node_url},
-                    "allowedExternalDomains": app.config.allowed_external_domains,
-                    "allowedThirdPartyDomains": app.config.allowed_third_party_domains,
-                });
-                set_cookie_for(json_response(StatusCode::OK, &body), &rec.node)
+                let (url, ws) = urls(&rec.node_url);
+                let body = SessionLookup {
+                    token: rec.token,
+                    history_id: rec.history_id,
+                    // A state this version does not know is still a live session.
+                    state: SessionState::from_code(&rec.state).unwrap_or(SessionState::Active),
+                    agents: None,
+                    created_at: rec.created_at,
+                    activated_at: rec.activated_at,
+                    write_mode_allowed: app.config.write_mode_allowed,
+                    server_url: url.clone(),
+                    ws_url: ws,
+                    node: NodeRef {
+                        name: rec.node.clone(),
+                        url,
+                    },
+                    allowed_external_domains: app.config.allowed_external_domains.clone(),
+                    allowed_third_party_domains: app.config.allowed_third_party_domains.clone(),
+                };
+                set_cookie_for(json_response(StatusCode::OK, &body), &rec.node, req)
             }
             _ => unknown(),
         };
     }
     match app.registry.get(token) {
-        Some(s) => {
-            let url = node_url(app, &req.headers);
-            set_cookie(
-                json_response(StatusCode::OK, &info_json(app, &s.info(), &url)),
-                app,
-            )
-        }
+        Some(s) => set_cookie(
+            json_response(StatusCode::OK, &lookup_answer(app, &s.info())),
+            app,
+            req,
+        ),
         None => unknown(),
     }
 }
 
-fn stop(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
-    // No agent auth here: knowing the live token is what lets the customer end its own session
-    // (the same power as its `Leave`), and the rate limit makes tokens unguessable.
-    if !app.allow_lookup(req.ip) {
-        return rate_limited();
+async fn stop(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
+    // The customer ends its own session with its secret (the same power as its `Leave`); agents
+    // and controllers with their credential. Knowing the number is not enough: it was read out
+    // over the phone.
+    if let Err(t) = app.allow_lookup(req.ip) {
+        return rate_limited(t, "session lookups");
     }
     if !is_token_shaped(token) {
         return unknown();
     }
+    let agent = app.agent_auth.verify_headers(&req.headers);
     match app.registry.get(token) {
+        Some(s) if agent.is_err() && !s.is_customer(bearer(&req.headers)) => {
+            tracing::info!(ip = %req.ip, token, "stop refused: neither an agent nor the customer");
+            error(
+                ApiError::Unauthorized,
+                "ending a session needs the customer secret or an agent credential \
+                 (Authorization: Bearer …)",
+            )
+        }
         Some(s) => {
-            if s.info().state != SessionState::Ended {
-                sessions::end(app, &s, EndReason::ApiStop);
+            // Answered once the end is on disk (and the parties were told).
+            if let Some(ended) = sessions::end(app, &s, EndReason::ApiStop) {
+                let _ = ended.await;
             }
-            json_response(StatusCode::OK, &json!({"state": "ended"}))
+            json_response(
+                StatusCode::OK,
+                &Stopped {
+                    state: SessionState::Ended,
+                },
+            )
         }
         None => unknown(),
     }
 }
 
 async fn history(app: &Arc<App>, req: &RestRequest, id: &str) -> Resp {
-    if !authorized(app, &req.headers) {
-        return error(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "an agent auth token is required (Authorization: Bearer …)",
-        );
+    if let Err(t) = app.allow_lookup(req.ip) {
+        return rate_limited(t, "session lookups");
     }
-    let not_found = || {
-        error(
-            StatusCode::NOT_FOUND,
-            "unknown_history",
-            "no session history has this id",
-        )
-    };
+    if let Some(refused) = agent_refusal(app, req) {
+        return refused;
+    }
+    let not_found = || error(ApiError::UnknownHistory, "no session history has this id");
     if uuid::Uuid::parse_str(id).is_err() {
         return not_found();
     }
     if let Some(rec) = app.registry.history(id) {
-        return json_response(
-            StatusCode::OK,
-            &serde_json::to_value(&rec).unwrap_or(Value::Null),
-        );
+        return json_response(StatusCode::OK, &SessionHistory::from(rec));
     }
     match app.store.get_history(id.to_string()).await {
-        Ok(Some(rec)) => json_response(
-            StatusCode::OK,
-            &serde_json::to_value(&rec).unwrap_or(Value::Null),
-        ),
+        Ok(Some(rec)) => json_response(StatusCode::OK, &SessionHistory::from(rec)),
         Ok(None) => not_found(),
         Err(e) => {
             tracing::error!(error = %e, "history read failed");
-            error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "storage_unavailable",
-                "history could not be read",
-            )
+            error(ApiError::StorageUnavailable, "history could not be read")
         }
     }
 }
 
 /// `GET /cobrowse/health`: 200 when serving and storage answers, else 503.
 pub async fn health(app: Arc<App>) -> Resp {
+    let node = app.config.node_name.clone();
     if app.is_shutting_down() {
         return json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({"status": "shutting_down", "node": app.config.node_name}),
+            &Health {
+                status: "shutting_down".into(),
+                node,
+                live_sessions: None,
+                storage: None,
+                error: None,
+            },
         );
     }
     match app.store.ping().await {
         Ok(()) => json_response(
             StatusCode::OK,
-            &json!({
-                "status": "ok",
-                "node": app.config.node_name,
-                "liveSessions": app.registry.live_count(),
-                "storage": "ok",
-            }),
+            &Health {
+                status: "ok".into(),
+                node,
+                live_sessions: Some(app.registry.live_count()),
+                storage: Some("ok".into()),
+                error: None,
+            },
         ),
         Err(e) => json_response(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({"status": "storage_error", "node": app.config.node_name, "error": e.to_string()}),
+            &Health {
+                status: "storage_error".into(),
+                node,
+                live_sessions: None,
+                storage: None,
+                error: Some(e.to_string()),
+            },
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ws_urls_follow_the_scheme() {
-        assert_eq!(ws_url("http://h:8700"), "ws://h:8700/cobrowse/ws");
-        assert_eq!(ws_url("https://cb.example"), "wss://cb.example/cobrowse/ws");
-        assert_eq!(
-            ws_url("https://lb.example/node1/"),
-            "wss://lb.example/node1/cobrowse/ws"
-        );
     }
 }

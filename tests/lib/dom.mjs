@@ -6,12 +6,15 @@
 //   adds to the replica document, which carry `data-cobrowse-injected`), and every `data-cobrowse-*`
 //   attribute (e.g. node ids a renderer may keep);
 // - `<script>` and `<noscript>` elements, comments, whitespace-only text (the replica is script-free);
-// - inline event handler attributes, `javascript:` URLs, `srcdoc` (stripped by the safe renderer);
+// - inline event handler attributes, `javascript:` URLs and other schemes than http(s), mailto:,
+//   tel:, data:, blob:, `srcdoc` (stripped by the safe renderer);
 // - URL attributes (and `srcset` candidates) are compared resolved against the customer page's
 //   base URL (`<base href>` included); a frame's `src`/`sandbox` are skipped (its document is
-//   rebuilt from the capture); a replica `<link href>` through the CSS proxy counts as its `url`;
+//   rebuilt from the capture); a replica `<link href>` through the CSS proxy counts as its `url`,
+//   one showing the customer's rules as its `data-cobrowse-href`; a link's `integrity` is skipped;
 // - an `<img src="blob:…">` matches a replica `data:image/…` src (the inlined copy);
-// - form state is compared by live properties (value, checked, selected), and a password's value
+// - `autofocus` (the replica must never take focus) is left out;
+// - form state is compared by live properties (value, checked, indeterminate, selected), and a password's value
 //   only by its length: the replica must show a placeholder, never the real value (checked too).
 // By default only `<body>` is compared (plus `document.title`): how styles reach the replica is
 // the renderer's business, and screenshots check the result.
@@ -52,9 +55,10 @@ export function normaliseInBrowser({ which, baseUrl }) {
       let value = a.value;
       if (name.startsWith('data-cobrowse')) continue;
       if (/^on/i.test(name)) continue;
-      if (name === 'srcdoc' || name === 'nonce') continue;
+      // Never rendered by the replica (sanitize/): a script-free copy must not take focus.
+      if (name === 'srcdoc' || name === 'nonce' || name === 'autofocus') continue;
       // A frame's document is rebuilt from the capture, not loaded: the replica's frame has no
-      // `src` and the renderer's own sandbox (issue #4 fidelity suite).
+      // `src` and the renderer's own sandbox (fidelity suite).
       if ((el.localName === 'iframe' || el.localName === 'frame') && (name === 'src' || name === 'sandbox')) continue;
       if (name === 'srcset' || name === 'imagesrcset') {
         // Candidate URLs resolved like other URL attributes: "a.png 1x, b.png 2x".
@@ -64,8 +68,14 @@ export function normaliseInBrowser({ which, baseUrl }) {
         }).join(', ');
       }
       if (isPassword && name === 'value') continue;
-      if (which === 'replica' && el.localName === 'link' && name === 'href') {
-        // A sheet the replica loads through the server's CSS proxy (issue #4) stands for its
+      // A link's `integrity` holds for the URL's bytes; the replica leaves it out while it shows
+      // the rules the customer sent.
+      if (el.localName === 'link' && name === 'integrity') continue;
+      if (which === 'replica' && el.localName === 'link' && name === 'href' && el.hasAttribute('data-cobrowse-href')) {
+        // A sheet shown as the rules the customer sent (a `data:` URL) stands for its URL.
+        value = el.getAttribute('data-cobrowse-href');
+      } else if (which === 'replica' && el.localName === 'link' && name === 'href') {
+        // A sheet the replica loads through the server's CSS proxy stands for its
         // original URL, the `url` parameter.
         try {
           const u = new URL(value, location.href);
@@ -78,6 +88,9 @@ export function normaliseInBrowser({ which, baseUrl }) {
       }
       if (URL_ATTRS.has(name)) {
         if (/^\s*javascript:/i.test(value)) continue;
+        // Other schemes (irc:, ftp:, app links) are never rendered by the replica (sanitize/).
+        const scheme = /^\s*([a-z][a-z0-9+.-]*):/i.exec(value)?.[1]?.toLowerCase();
+        if (scheme && !['http', 'https', 'mailto', 'tel', 'data', 'blob'].includes(scheme)) continue;
         try {
           value = new URL(value, base).href;
         } catch {
@@ -98,7 +111,8 @@ export function normaliseInBrowser({ which, baseUrl }) {
         passwords.push(el.value);
         return { passwordLength: el.value.length };
       }
-      if (type === 'checkbox' || type === 'radio') return { checked: el.checked };
+      if (type === 'checkbox') return { checked: el.checked, indeterminate: el.indeterminate };
+      if (type === 'radio') return { checked: el.checked };
       if (type === 'file') return undefined;
       return { value: el.value };
     }
@@ -162,7 +176,7 @@ export function diffTrees(a, b, limit = 20) {
     const ax = new Map(x.attrs);
     const ay = new Map(y.attrs);
     // A `blob:` image exists only in the customer's page; the replica shows it inlined as a
-    // `data:` image (issue #4), which stands for it. A replica without it is still a difference.
+    // `data:` image, which stands for it. A replica without it is still a difference.
     const inlined = (k, v, w) => k === 'src' && x.tag === 'img' && v.startsWith('blob:')
       && typeof w === 'string' && w.startsWith('data:image/');
     for (const [k, v] of ax) {

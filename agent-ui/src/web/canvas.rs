@@ -3,7 +3,7 @@
 //! The replica document runs without scripts, and there a `<canvas>` is not a replaced element:
 //! it renders its fallback content and nothing drawn into it would show. So a frame (an encoded
 //! image, `Message::Canvas`, at most a few per second) is shown as the canvas's background image
-//! instead, sized like the customer's canvas, through a rule of the replica's pseudo-state sheet
+//! instead, sized like the customer's canvas, through a rule of the replica's own adopted sheet
 //! (`web::styles`) keyed by a `data-cobrowse-canvas` attribute (DOM comparisons skip it). The bytes
 //! are only ever used as an image `data:` URL of an image MIME type.
 

@@ -19,16 +19,16 @@
 //! Controls created here (ids are test contracts): `#cobrowse-release-control` (back to pointer
 //! mode), `#cobrowse-nav` with `#cobrowse-back`, `#cobrowse-forward`, `#cobrowse-reload` and the
 //! URL form `#cobrowse-nav-url`; shown only in write mode. `<html data-cobrowse-mode>` is
-//! `pointer|write`.
+//! `pointer|write` (`Mode`'s codes).
 //!
 //! # Who owns each `Closure`
 //!
-//! The listeners live in the thread-local [`CONTROL`] for the life of the page.
+//! The listeners live in the thread-local `CONTROL` for the life of the page.
 
 use super::prefs::tr;
 use cobrowse_protocol::{
-    AgentAction, Caret, EditOp, Message, ModeChange, NavAction, NodeId, Party, ScrollPosition,
-    ScrollTarget, modifiers,
+    AgentAction, Caret, Code, EditOp, Message, Mode, ModeChange, NavAction, NodeId, Party,
+    ScrollPosition, ScrollTarget, modifiers,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::Reflect;
@@ -284,7 +284,7 @@ pub fn install(doc: &Document, sender: Sender) {
         .map(|r| r.unchecked_into::<HtmlElement>());
     let _ = doc
         .document_element()
-        .map(|h| h.set_attribute("data-cobrowse-mode", "pointer"));
+        .map(|h| h.set_attribute("data-cobrowse-mode", Mode::Pointer.code()));
     CONTROL.with(|c| {
         *c.borrow_mut() = Some(Control {
             doc: doc.clone(),
@@ -370,10 +370,8 @@ pub fn set_write(write: bool) {
             }
         }
         if let Some(h) = c.doc.document_element() {
-            let _ = h.set_attribute(
-                "data-cobrowse-mode",
-                if write { "write" } else { "pointer" },
-            );
+            let mode = if write { Mode::Write } else { Mode::Pointer };
+            let _ = h.set_attribute("data-cobrowse-mode", mode.code());
         }
     });
 }

@@ -6,14 +6,29 @@
 //! * [`styles`] — constructed/adopted sheets and the pseudo-state (hover, focus, active) sheet.
 //! * [`control`] — write mode: agent input → node-id `AgentAction`s, navigation bar, release.
 //! * [`prefs`] — language (texts from `www/locales/agent/`) and theme, the theme picker.
-//! * [`app`] — the agent page: join flow, socket, status, toolbar, pointers; `start_agent()`.
+//! * `credential` — the agent credential: from the fragment, out of the address bar, kept for
+//!   the tab.
+//! * [`app`] — the agent page's wiring: `start_agent()`, listeners. It uses, each on its own:
+//!   * `state` — the page's session state, shared by every handler;
+//!   * `toolbar` — the page's elements, status line, mode text, request button;
+//!   * `link` — session lookup, the WebSocket, `Hello`, reconnect, end of session;
+//!   * `dispatch` — what each message from the server does (handed up by `link`);
+//!   * `pointers` — both pointers, click rings, and the scaled layout they map through;
+//!   * `select_popup` — the customer's open native `<select>` popup, drawn over the replica.
 
 pub mod app;
 pub mod canvas;
 pub mod control;
+mod credential;
+mod dispatch;
 pub mod dom;
+mod link;
 pub mod media;
+mod pointers;
 pub mod prefs;
+mod select_popup;
+mod state;
 pub mod styles;
+mod toolbar;
 
 pub use app::start_agent;

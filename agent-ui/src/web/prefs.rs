@@ -13,8 +13,10 @@
 //! The texts live in a thread-local for the page's life ([`tr`], [`trf`] read them). The picker's
 //! `change` listener is forgotten deliberately: it lives as long as the page.
 
+use crate::debug;
 use crate::locale::{self, TextMap, Texts, Theme};
-use crate::params::PageParams;
+use crate::params::{self, PageParams};
+use cobrowse_protocol::rest::{self, UiDefaults};
 use gloo_events::EventListener;
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
@@ -43,27 +45,20 @@ pub fn with_texts<R>(f: impl FnOnce(&Texts) -> R) -> R {
     TEXTS.with(|t| f(&t.borrow()))
 }
 
-#[derive(Default)]
-struct ServerDefaults {
-    locale: Option<String>,
-    theme: Option<String>,
-}
-
-/// `GET rest/ui.json` relative to the page; any failure means "no server defaults".
-async fn server_defaults(window: &Window) -> ServerDefaults {
-    let Some(json) = fetch_json_text(window, "rest/ui.json").await else {
-        return ServerDefaults::default();
+/// `GET rest/ui.json` relative to the page, read as [`UiDefaults`]; any failure (no answer, not
+/// JSON, a field of the wrong type) means "no server defaults".
+async fn server_defaults(window: &Window) -> UiDefaults {
+    let Some(json) = fetch_json_text(window, params::page_relative(rest::UI_DEFAULTS_PATH)).await
+    else {
+        return UiDefaults::default();
     };
-    let v = js_sys::JSON::parse(&json).unwrap_or(wasm_bindgen::JsValue::NULL);
-    let field = |k: &str| {
-        js_sys::Reflect::get(&v, &k.into())
-            .ok()
-            .and_then(|x| x.as_string())
-    };
-    ServerDefaults {
-        locale: field("locale"),
-        theme: field("theme"),
-    }
+    let parsed = js_sys::JSON::parse(&json)
+        .map_err(|e| format!("{e:?}"))
+        .and_then(|v| serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string()));
+    parsed.unwrap_or_else(|e| {
+        debug!("ui defaults ignored: {e}");
+        UiDefaults::default()
+    })
 }
 
 async fn fetch_json_text(window: &Window, url: &str) -> Option<String> {
@@ -98,7 +93,7 @@ pub async fn init(doc: &Document, params: &PageParams) {
         return;
     };
     let server = if params.lang.is_some() && params.theme.is_some() {
-        ServerDefaults::default()
+        UiDefaults::default()
     } else {
         server_defaults(&window).await
     };

@@ -1,4 +1,4 @@
-//! Mutation coalescer microbenchmark (issue #7 item 6): `cobrowse_client::coalesce::coalesce` on a
+//! Mutation coalescer microbenchmark: `cobrowse_client::coalesce::coalesce` on a
 //! native arena DOM, for one busy MutationObserver callback on a 1,000-row list: 10 rows inserted,
 //! 10 removed, 5 moved, 20 attribute changes and 20 text changes (records as the browser reports
 //! them, including repeats the coalescer folds).

@@ -75,6 +75,7 @@ async fn connection(stream: TcpStream, rooms: Rooms) -> Result<(), LoadError> {
         agents: 0,
         server_time_ms: 0,
         node: "baseline".into(),
+        link: None,
     }));
     let _ = tx.send(Bytes::from(welcome));
     {

@@ -44,15 +44,21 @@ pub struct StepConfig {
 /// Connections opened at once while setting a step up.
 const CONNECT_CONCURRENCY: usize = 32;
 
-async fn connect(url: &str, role: Role, token: &str) -> Result<Socket, LoadError> {
+async fn connect(
+    url: &str,
+    role: Role,
+    token: &str,
+    auth: Option<&str>,
+) -> Result<Socket, LoadError> {
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await?;
     let hello = Message::Hello(Hello {
         role,
         token: token.to_owned(),
-        auth: None,
+        auth: auth.map(str::to_owned),
         agent_id: None,
         resume_from: None,
         client: "cobrowse-loadgen".into(),
+        link: None,
     });
     ws.send(Ws::Binary(Bytes::from(encode(&hello)))).await?;
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -84,13 +90,13 @@ async fn connect(url: &str, role: Role, token: &str) -> Result<Socket, LoadError
 
 /// Opens one pair: session, customer (sends its snapshot), then agent.
 async fn open_pair(target: &Target, index: usize) -> Result<(Socket, Socket), LoadError> {
-    let token = target.create_session(index).await?;
+    let (token, secret) = target.create_session(index).await?;
     let url = target.ws_url();
-    let mut customer = connect(&url, Role::Customer, &token).await?;
+    let mut customer = connect(&url, Role::Customer, &token, secret.as_deref()).await?;
     customer
         .send(Ws::Binary(Bytes::from(encode(&frames::snapshot()))))
         .await?;
-    let agent = connect(&url, Role::Agent, &token).await?;
+    let agent = connect(&url, Role::Agent, &token, Some(crate::target::AGENT_TOKEN)).await?;
     Ok((customer, agent))
 }
 

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// The agent credential the real server is started with and the load's agents present.
+pub const AGENT_TOKEN: &str = "cobrowse-loadgen-agent-token";
 /// Which relay a step runs against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
@@ -65,10 +67,17 @@ impl Target {
                     .env("COBROWSE_STATIC_DIR", static_dir)
                     .env("COBROWSE_STORAGE_TYPE", "embedded")
                     .env("COBROWSE_STORAGE_DATA_DIR", dir.path())
-                    // Every pair comes from 127.0.0.1: lift the per-address lookup limit.
+                    // Every pair comes from 127.0.0.1: lift the per-address limits (lookups,
+                    // creations, sockets of one address).
                     .env("COBROWSE_LIMITS_LOOKUPS_PER_MINUTE", "100000000")
                     .env("COBROWSE_LIMITS_LOOKUP_BURST", "1000000")
+                    .env("COBROWSE_LIMITS_CREATES_PER_MINUTE", "100000000")
+                    .env("COBROWSE_LIMITS_CREATE_BURST", "1000000")
+                    .env("COBROWSE_LIMITS_CONNECTIONS_PER_ADDRESS", "1000000")
+                    .env("COBROWSE_LIMITS_PENDING_CONNECTIONS_PER_ADDRESS", "1000000")
                     .env("COBROWSE_LOG_LEVEL", "warn")
+                    // Agents authenticate as on any real server (the load's agents present it).
+                    .env("COBROWSE_AUTH_AGENT_TOKEN", AGENT_TOKEN)
                     .env("RUST_LOG", "warn")
                     .stdin(Stdio::null())
                     .stdout(Stdio::null())
@@ -131,16 +140,20 @@ impl Target {
         }
     }
 
-    /// A session token: created over REST on the real server, made up for the baseline (which
-    /// pairs connections by whatever token they present).
-    pub async fn create_session(&self, index: usize) -> Result<String, LoadError> {
+    /// A session token and its customer secret: created over REST on the real server, made up
+    /// for the baseline (which pairs connections by whatever token they present, and has no
+    /// secrets).
+    pub async fn create_session(
+        &self,
+        index: usize,
+    ) -> Result<(String, Option<String>), LoadError> {
         match self.kind {
-            Kind::Baseline => Ok(format!("{:09}", 100_000_000 + index)),
+            Kind::Baseline => Ok((format!("{:09}", 100_000_000 + index), None)),
             Kind::Server { .. } => {
                 let (status, body) = http(
                     self.addr,
                     "POST",
-                    "/cobrowse/rest/live/sessions",
+                    cobrowse_protocol::rest::LIVE_SESSIONS_PATH,
                     r#"{"url":"http://shop.example/list"}"#,
                 )
                 .await?;
@@ -154,12 +167,10 @@ impl Target {
                     (Some(a), Some(b)) if a < b => &body[a..=b],
                     _ => body.as_str(),
                 };
-                let v: serde_json::Value = serde_json::from_str(json)
-                    .map_err(|e| LoadError::Unexpected(format!("session JSON: {e}: {body}")))?;
-                v.get("token")
-                    .and_then(|t| t.as_str())
-                    .map(str::to_owned)
-                    .ok_or_else(|| LoadError::Unexpected(format!("no token in {body}")))
+                let created: cobrowse_protocol::rest::CreatedSession =
+                    serde_json::from_str(json)
+                        .map_err(|e| LoadError::Unexpected(format!("session JSON: {e}: {body}")))?;
+                Ok((created.token, Some(created.customer_secret)))
             }
         }
     }
@@ -167,7 +178,10 @@ impl Target {
     /// The WebSocket URL.
     pub fn ws_url(&self) -> String {
         match self.kind {
-            Kind::Server { .. } => format!("ws://{}/cobrowse/ws", self.addr),
+            Kind::Server { .. } => {
+                cobrowse_protocol::rest::ws_url(&format!("http://{}", self.addr))
+                    .expect("an http URL with a host has a WebSocket URL")
+            }
             Kind::Baseline => format!("ws://{}/", self.addr),
         }
     }

@@ -4,8 +4,8 @@
 //! Actions target nodes by id (never coordinates), so the agent acts on exactly what it saw.
 //! Restrictions apply even in write mode: submit controls are disabled for the agent (the
 //! customer submits their own forms), password fields cannot be typed into (the agent cannot see
-//! them anyway), and navigation stays on the page's origin. Site-configured restrictions
-//! (`restrict` rules) are issue #5 and plug in at [`agent_may_click`] / [`agent_may_type`].
+//! them anyway), and navigation stays on the page's origin; site `restrict` rules refuse the
+//! elements they match. The browser-free rules are in [`crate::actions`].
 //!
 //! `contenteditable` editors get [`AgentAction::Edit`] steps ([`edit`]): the caret goes where the
 //! agent put it, a cancelable `beforeinput` announces the step (editors that handle it call
@@ -13,6 +13,7 @@
 //! it, which edits the DOM, keeps the undo stack and fires a trusted `input`. Masked or restricted
 //! editors, and elements that are not editable here, are refused.
 
+pub use crate::actions::{agent_may_click, agent_may_type, exec_command, same_origin};
 use crate::mask::ElementFacts;
 use crate::web::dom;
 use cobrowse_protocol::{AgentAction, EditOp, NavAction, RefusalReason, ScrollTarget, modifiers};
@@ -22,37 +23,12 @@ use web_sys::{
     KeyboardEvent, KeyboardEventInit, Node, Window,
 };
 
-/// Whether the agent may click `el` (`in_form`: it belongs to a form). Submit controls are
-/// disabled for the agent by default.
-pub fn agent_may_click(el: &ElementFacts<'_>, in_form: bool) -> bool {
-    let ty = el.input_type.map(str::to_ascii_lowercase);
-    match el.tag {
-        "button" => !(in_form && matches!(ty.as_deref(), None | Some("submit") | Some(""))),
-        "input" => !matches!(ty.as_deref(), Some("submit" | "image")),
-        _ => true,
-    }
-}
-
-/// Whether the agent may type into `el`.
-pub fn agent_may_type(el: &ElementFacts<'_>) -> bool {
-    !el.is_password() && !el.matches_mask_rule
-}
-
-/// True when `url` (already resolved) has the same origin as the page.
-pub fn same_origin(page_origin: &str, target_origin: &str) -> bool {
-    !page_origin.is_empty() && page_origin == target_origin
-}
-
 fn fire(target: &Element, ty: &str) {
     let init = EventInit::new();
     init.set_bubbles(true);
     if let Ok(ev) = Event::new_with_event_init_dict(ty, &init) {
         let _ = target.dispatch_event(&ev);
     }
-}
-
-fn facts_of(el: &Element) -> (String, Option<String>) {
-    (el.local_name(), el.get_attribute("type"))
 }
 
 /// The element a click on `el` would activate, for the submit rule: the nearest control.
@@ -74,7 +50,7 @@ fn in_form(el: &Element) -> bool {
 fn set_native_value(el: &Element, value: &str) -> bool {
     let mut proto = js_sys::Object::get_prototype_of(el.as_ref());
     while !proto.is_null() && !proto.is_undefined() {
-        let desc = js_sys::Object::get_own_property_descriptor(&proto, &"value".into());
+        let desc = cobrowse_web_glue::realm::own_descriptor(proto.unchecked_ref(), "value");
         if !desc.is_undefined() {
             let setter = js_sys::Reflect::get(&desc, &"set".into()).unwrap_or_default();
             if let Some(f) = setter.dyn_ref::<js_sys::Function>() {
@@ -91,17 +67,6 @@ fn set_native_value(el: &Element, value: &str) -> bool {
 fn restricted(el: &Element, action: &AgentAction) -> bool {
     !matches!(action, AgentAction::Scroll(_) | AgentAction::Navigate(_))
         && crate::web::restrict::is_restricted(el)
-}
-
-/// The `document.execCommand` command that performs `op` the way the browser's own typing would.
-pub fn exec_command(op: &EditOp) -> (&'static str, Option<&str>) {
-    match op {
-        EditOp::Insert(text) => ("insertText", Some(text)),
-        EditOp::DeleteBackward => ("delete", None),
-        EditOp::DeleteForward => ("forwardDelete", None),
-        EditOp::Paragraph => ("insertParagraph", None),
-        EditOp::LineBreak => ("insertLineBreak", None),
-    }
 }
 
 /// The editing host of `el`: its outermost ancestor-or-self that is still content-editable.
@@ -264,11 +229,11 @@ pub fn perform_at(
         AgentAction::Click { .. } => {
             let el = element()?;
             let control = control_for(&el);
-            let (tag, ty) = facts_of(&control);
+            let (tag, ty) = (control.local_name(), control.get_attribute("type"));
             let facts = ElementFacts {
                 tag: &tag,
                 input_type: ty.as_deref(),
-                matches_mask_rule: false,
+                ..ElementFacts::default()
             };
             if !agent_may_click(&facts, in_form(&control)) {
                 return Err(RefusalReason::Restricted);
@@ -279,13 +244,7 @@ pub fn perform_at(
         }
         AgentAction::Input { value, .. } => {
             let el = element()?;
-            let (tag, ty) = facts_of(&el);
-            let facts = ElementFacts {
-                tag: &tag,
-                input_type: ty.as_deref(),
-                matches_mask_rule: crate::web::restrict::is_masked(&el),
-            };
-            if !agent_may_type(&facts) {
+            if !agent_may_type(&crate::web::facts::of(&el).facts()) {
                 return Err(RefusalReason::Restricted);
             }
             if let Some(i) = dom::html_tag::<HtmlInputElement>(&el, "input") {
@@ -408,83 +367,4 @@ pub fn perform_at(
         }
     }
     Ok(())
-}
-
-/// The node id an action targets, for refusals.
-pub fn action_node(a: &AgentAction) -> Option<u32> {
-    match a {
-        AgentAction::Click { node, .. }
-        | AgentAction::Input { node, .. }
-        | AgentAction::Check { node, .. }
-        | AgentAction::Select { node, .. }
-        | AgentAction::Focus { node }
-        | AgentAction::Edit { node, .. } => Some(*node),
-        AgentAction::Key { node, .. } => *node,
-        AgentAction::Scroll(p) => match p.target {
-            ScrollTarget::Node(n) => Some(n),
-            ScrollTarget::Window => None,
-        },
-        AgentAction::Navigate(_) => None,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn f<'a>(tag: &'a str, ty: Option<&'a str>) -> ElementFacts<'a> {
-        ElementFacts {
-            tag,
-            input_type: ty,
-            matches_mask_rule: false,
-        }
-    }
-
-    #[test]
-    fn submit_controls_are_disabled_for_the_agent() {
-        assert!(!agent_may_click(&f("button", None), true));
-        assert!(!agent_may_click(&f("button", Some("submit")), true));
-        assert!(agent_may_click(&f("button", Some("button")), true));
-        assert!(
-            agent_may_click(&f("button", None), false),
-            "no form: nothing to submit"
-        );
-        assert!(!agent_may_click(&f("input", Some("submit")), false));
-        assert!(!agent_may_click(&f("input", Some("IMAGE")), true));
-        assert!(agent_may_click(&f("a", None), true));
-    }
-
-    #[test]
-    fn agent_cannot_type_passwords_or_masked_fields() {
-        assert!(!agent_may_type(&f("input", Some("password"))));
-        assert!(agent_may_type(&f("input", Some("text"))));
-        let masked = ElementFacts {
-            matches_mask_rule: true,
-            ..f("textarea", None)
-        };
-        assert!(!agent_may_type(&masked));
-    }
-
-    #[test]
-    fn edit_steps_map_to_the_browsers_editing_commands() {
-        assert_eq!(
-            exec_command(&EditOp::Insert("é!".into())),
-            ("insertText", Some("é!"))
-        );
-        assert_eq!(exec_command(&EditOp::DeleteBackward), ("delete", None));
-        assert_eq!(
-            exec_command(&EditOp::DeleteForward),
-            ("forwardDelete", None)
-        );
-        assert_eq!(exec_command(&EditOp::Paragraph), ("insertParagraph", None));
-        assert_eq!(exec_command(&EditOp::LineBreak), ("insertLineBreak", None));
-        assert_eq!(EditOp::DeleteBackward.input_type(), "deleteContentBackward");
-    }
-
-    #[test]
-    fn navigation_stays_on_origin() {
-        assert!(same_origin("https://shop.example", "https://shop.example"));
-        assert!(!same_origin("https://shop.example", "https://evil.example"));
-        assert!(!same_origin("", ""));
-    }
 }

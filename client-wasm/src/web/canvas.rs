@@ -4,7 +4,8 @@
 //! (the recorder's timer) every captured canvas of the document is read with `toDataURL` (PNG,
 //! lossless, so an unchanged drawing compares equal) and sent as [`CanvasFrame`] when it changed
 //! since it was last sent. Canvases tainted by cross-origin images refuse to be read and are
-//! skipped, as are empty (0×0) and very large ones.
+//! skipped, as are empty (0×0) and very large ones, and masked or hidden ones (their pixels are
+//! what the rule hides).
 //!
 //! Kept by the recorder: [`CanvasSampler`] remembers a hash of each canvas's last frame and
 //! forgets them all on every snapshot, so a fresh snapshot is followed by fresh frames.
@@ -60,12 +61,14 @@ impl CanvasSampler {
     }
 
     /// Frames for the canvases of `document` that changed since last sent. `id_of` maps a page
-    /// node to its wire id (`None`: not captured).
+    /// node to its wire id (`None`: not captured); canvases `withheld` says are masked or hidden
+    /// are never read.
     pub fn sample(
         &mut self,
         window: &Window,
         document: &Document,
         id_of: &dyn Fn(&Node) -> Option<NodeId>,
+        withheld: &dyn Fn(&Node) -> bool,
     ) -> Vec<Message> {
         let Ok(list) = document.query_selector_all("canvas") else {
             return Vec::new();
@@ -75,6 +78,9 @@ impl CanvasSampler {
         for i in 0..list.length() {
             let Some(node) = list.item(i) else { continue };
             let Some(id) = id_of(&node) else { continue };
+            if withheld(&node) {
+                continue;
+            }
             seen.push(id);
             let Some(url) = data_url(&node) else { continue };
             let mut h = DefaultHasher::new();

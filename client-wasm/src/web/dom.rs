@@ -12,12 +12,15 @@ use js_sys::WeakMap;
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use web_sys::{
-    Document, DocumentType, Element, HtmlElement, HtmlIFrameElement, HtmlInputElement,
-    HtmlSelectElement, HtmlTextAreaElement, Node, ShadowRoot, ShadowRootMode,
+    Document, DocumentType, HtmlIFrameElement, HtmlInputElement, HtmlSelectElement,
+    HtmlTextAreaElement, Node, ShadowRootMode,
 };
 
-/// The attribute that marks our own UI; such elements and their subtrees are never captured.
-pub const UI_ATTR: &str = "data-cobrowse-ui";
+pub use crate::ui::UI_ATTR;
+// Nodes of a captured same-origin iframe belong to another realm, where `dyn_ref` (`instanceof`)
+// rejects them: these casts, shared with the agent page, decide by `nodeType`, `localName` and
+// namespace instead.
+pub use cobrowse_web_glue::realm::{element, html_element, html_tag, shadow_root};
 
 /// Node → id store backed by a JS `WeakMap`.
 #[derive(Debug)]
@@ -85,40 +88,6 @@ impl WebDom {
     }
 }
 
-// Casts below check `nodeType` / `localName` / namespace instead of `instanceof`: nodes of a
-// same-origin iframe belong to another realm, whose `Element` is not ours, so `dyn_ref` (which
-// uses `instanceof`) would reject them.
-
-/// `node` as an element, in any realm.
-pub fn element(node: &Node) -> Option<&Element> {
-    (node.node_type() == Node::ELEMENT_NODE).then(|| node.unchecked_ref::<Element>())
-}
-
-const XHTML: &str = "http://www.w3.org/1999/xhtml";
-
-/// `node` as an HTML element (not SVG or MathML), in any realm.
-pub fn html_element(node: &Node) -> Option<&HtmlElement> {
-    element(node)
-        .filter(|e| e.namespace_uri().as_deref() == Some(XHTML))
-        .map(|e| e.unchecked_ref::<HtmlElement>())
-}
-
-/// `node` as the HTML element `<tag>` (its `web_sys` type `T`), in any realm.
-pub fn html_tag<'a, T: JsCast>(node: &'a Node, tag: &str) -> Option<&'a T> {
-    html_element(node)
-        .filter(|e| e.local_name() == tag)
-        .map(|e| e.unchecked_ref::<T>())
-}
-
-/// `node` as a shadow root, in any realm.
-pub fn shadow_root(node: &Node) -> Option<&ShadowRoot> {
-    if node.node_type() != Node::DOCUMENT_FRAGMENT_NODE {
-        return None;
-    }
-    let host = js_sys::Reflect::get(node, &"host".into()).ok()?;
-    host.is_object().then(|| node.unchecked_ref::<ShadowRoot>())
-}
-
 /// The content document of a same-origin `<iframe>` (cross-origin ones give `None`).
 pub fn iframe_document(node: &Node) -> Option<Document> {
     html_tag::<HtmlIFrameElement>(node, "iframe")?.content_document()
@@ -131,6 +100,9 @@ pub fn control_state(node: &Node) -> Option<FormState> {
         "input" => {
             let input = el.unchecked_ref::<HtmlInputElement>();
             match input.type_().to_ascii_lowercase().as_str() {
+                "checkbox" if input.indeterminate() => {
+                    Some(FormState::Indeterminate(input.checked()))
+                }
                 "checkbox" | "radio" => Some(FormState::Checked(input.checked())),
                 // A file input's value is a fake path; never useful, possibly revealing.
                 "file" => None,
@@ -226,6 +198,10 @@ impl DomTree for WebDom {
 
     fn matches_mask_rule(&self, node: &Node) -> bool {
         element(node).is_some_and(restrict::is_masked)
+    }
+
+    fn was_password(&self, node: &Node) -> bool {
+        element(node).is_some_and(crate::web::facts::was_password)
     }
 
     fn describe(&self, node: &Node) -> Option<RawNode> {

@@ -1,5 +1,4 @@
-//! Small images the agent cannot load, sent inline (issue #4, "image `src` that the agent cannot
-//! load inlined when small").
+//! Small images the agent cannot load, sent inline.
 //!
 //! A `blob:` URL exists only inside the customer's page, and an image behind the customer's login
 //! needs the customer's cookies: the agent's replica would show an empty box. On the recorder's
@@ -122,15 +121,14 @@ impl ImageInliner {
     fn candidate(&self, node: &Node) -> Option<String> {
         let img = html_tag::<HtmlImageElement>(node, "img")?;
         let src = img.src();
-        if src.starts_with("blob:") {
-            return Some(src);
-        }
-        let selected = self.config.selector.as_deref().is_some_and(|s| {
-            element(node)
-                .and_then(|e| e.matches(s).ok())
-                .unwrap_or(false)
-        });
-        (selected && (src.starts_with("https:") || src.starts_with("http:"))).then_some(src)
+        let selected = || {
+            self.config.selector.as_deref().is_some_and(|s| {
+                element(node)
+                    .and_then(|e| e.matches(s).ok())
+                    .unwrap_or(false)
+            })
+        };
+        self.config.wants(&src, selected).then_some(src)
     }
 
     fn start_fetch(&self, window: &Window, src: &str) {

@@ -16,19 +16,14 @@ pub fn language(document: &Document, configured: &str) -> String {
             .document_element()
             .and_then(|e| e.get_attribute("lang"))
     };
-    let browser = || web_sys::window().and_then(|w| w.navigator().language());
-    [Some(configured.to_owned()), page(), browser()]
-        .into_iter()
-        .flatten()
-        .map(|s| s.trim().to_owned())
-        .find(|s| !locale::candidates(s).is_empty())
-        .unwrap_or_else(|| "en".into())
+    let browser = || cobrowse_web_glue::realm::window().and_then(|w| w.navigator().language());
+    locale::choose([Some(configured.to_owned()), page(), browser()])
 }
 
 /// Loads `tag`'s table from the server (`base` without trailing slash), most specific file
 /// first; `None` when no file exists or none parses (the caller keeps English).
 pub async fn fetch(base: &str, tag: &str) -> Option<TextMap> {
-    let window = web_sys::window()?;
+    let window = cobrowse_web_glue::realm::window()?;
     for name in locale::candidates(tag) {
         let url = format!("{base}/cobrowse/locales/customer/{name}.json");
         let Ok(resp) = JsFuture::from(window.fetch_with_str(&url)).await else {

@@ -1,23 +1,56 @@
-//! The DOM restrictions in the browser: loads the server's policy, merges the page's additions,
-//! answers "is this element masked / hidden / restricted?" with `Element.closest` /
-//! `Element.matches`, and draws the customer's marker on masked fields.
+//! The DOM restrictions in the browser: installs the server's policy (fetched by
+//! `web::client`), merges the page's additions, answers "is this element masked / hidden /
+//! restricted?" with `Element.closest` / `Element.matches` — carried across shadow roots and
+//! same-origin frames, so a rule on a host or an `<iframe>` covers what is inside — and draws
+//! the customer's marker on masked fields.
 //!
 //! Fail closed: the client does not connect (and so captures nothing) until the policy is
-//! loaded ([`loaded`]); a failed load is retried like a failed connection. The rule set lives in
-//! a thread-local because capture ([`crate::web::dom::WebDom`]), form events and actions all
+//! installed ([`loaded`]); a failed load is retried like a failed connection. The rule set lives
+//! in a thread-local because capture ([`crate::web::dom::WebDom`]), form events and actions all
 //! consult it, and there is one page per wasm instance.
 
-use crate::restrictions::{Active, PolicyDocument, Rule, RuleSet, hidden_box_style};
+use crate::restrictions::{Active, DomPolicy, Rule, RuleSet, hidden_box_style};
+use crate::web::sheets;
+use crate::web::strict::{known_keys, known_keys_each};
+use cobrowse_web_glue::realm::shadow_root;
 use std::cell::RefCell;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Document, Element};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+use web_sys::{CssStyleSheet, Document, Element, Node};
 
 struct State {
     rules: RuleSet,
     /// The last URL asked about and its selectors (SPA URLs change rarely).
     cache: Option<(String, Active)>,
-    marker: Option<Element>,
+    marker: Option<Marker>,
+}
+
+/// The customer's marker on masked fields, our UI (never captured).
+///
+/// A constructed sheet the document adopts, because a page whose Content-Security-Policy has
+/// no `'unsafe-inline'` in `style-src` refuses a `<style>` element our script adds but not a
+/// constructed sheet; capture leaves it out of the document's adoption list
+/// ([`sheets::mark_own`]). A page that later assigns `document.adoptedStyleSheets` without
+/// keeping the existing entries drops the marker. Browsers without constructed sheets get a
+/// `<style data-cobrowse-ui>` element.
+enum Marker {
+    Adopted(Document, CssStyleSheet),
+    Element(Element),
+}
+
+impl Marker {
+    fn remove(self) {
+        match self {
+            Marker::Adopted(document, sheet) => {
+                let ours: &JsValue = sheet.as_ref();
+                let rest = document
+                    .adopted_style_sheets()
+                    .filter(&mut |s, _, _| s != *ours);
+                document.set_adopted_style_sheets(&rest);
+            }
+            Marker::Element(el) => el.remove(),
+        }
+    }
 }
 
 /// The page's own additions and marker, from its configuration object.
@@ -56,7 +89,7 @@ fn browser_accepts(document: &Document, rule: &Rule) -> bool {
     ok
 }
 
-/// Installs a rule set (after [`load`], or directly in tests).
+/// Installs a rule set (through [`apply`], or directly in tests).
 pub fn install(document: &Document, server: Vec<Rule>, page: Vec<Rule>, marker: Option<&str>) {
     let keep = |r: &Rule| browser_accepts(document, r);
     let server = server.into_iter().filter(keep).collect();
@@ -68,8 +101,8 @@ pub fn install(document: &Document, server: Vec<Rule>, page: Vec<Rule>, marker: 
     let url = document.url().unwrap_or_default();
     let mask = rules.active(&url).mask;
     let old = STATE.with(|s| s.borrow_mut().take());
-    if let Some(el) = old.and_then(|o| o.marker) {
-        el.remove();
+    if let Some(m) = old.and_then(|o| o.marker) {
+        m.remove();
     }
     let marker = match (marker, mask) {
         (Some(css), Some(sel)) if !css.trim().is_empty() => add_marker(document, css, &sel),
@@ -86,51 +119,60 @@ pub fn install(document: &Document, server: Vec<Rule>, page: Vec<Rule>, marker: 
 
 /// Forgets the rules (tests; a stopped client keeps them, they are the site's).
 pub fn clear() {
-    if let Some(el) = STATE.with(|s| s.borrow_mut().take()).and_then(|o| o.marker) {
-        el.remove();
+    if let Some(m) = STATE.with(|s| s.borrow_mut().take()).and_then(|o| o.marker) {
+        m.remove();
     }
 }
 
-fn add_marker(document: &Document, css: &str, sel: &str) -> Option<Element> {
+fn add_marker(document: &Document, css: &str, sel: &str) -> Option<Marker> {
+    let text = css.replace("{sel}", sel);
+    if let Ok(sheet) = CssStyleSheet::new()
+        && sheet.replace_sync(&text).is_ok()
+    {
+        sheets::mark_own(&sheet);
+        // A copy: some browsers hand out a frozen array.
+        let list = js_sys::Array::from(&document.adopted_style_sheets());
+        list.push(&sheet);
+        document.set_adopted_style_sheets(&list);
+        return Some(Marker::Adopted(document.clone(), sheet));
+    }
     let style = document.create_element("style").ok()?;
     // Our UI: never captured, so the agent does not see the marker either.
-    let _ = style.set_attribute(crate::web::dom::UI_ATTR, "");
-    style.set_text_content(Some(&css.replace("{sel}", sel)));
+    let _ = style.set_attribute(crate::ui::UI_ATTR, "");
+    style.set_text_content(Some(&text));
     let parent = document
         .query_selector("head")
         .ok()
         .flatten()
         .or_else(|| document.document_element())?;
     parent.append_child(&style).ok()?;
-    Some(style)
+    Some(Marker::Element(style))
 }
 
-/// Keeps the page's `restrictions` and `maskMarker` (see [`page_rules`]) for [`load`].
+/// Keeps the page's `restrictions` and `maskMarker` (see [`page_rules`]) for [`apply`].
 pub fn configure(config: &JsValue) -> Result<(), String> {
     let page = page_rules(config)?;
     PAGE.with(|p| *p.borrow_mut() = Some(page));
     Ok(())
 }
 
-/// Fetches `{base}/cobrowse/rest/dom-restrictions.json` and installs it with the page's rules
-/// given to [`configure`].
-pub async fn load(document: &Document, base: &str) -> Result<(), String> {
-    let window = web_sys::window().ok_or("no window")?;
-    let url = format!("{base}/cobrowse/rest/dom-restrictions.json");
-    let resp: web_sys::Response = JsFuture::from(window.fetch_with_str(&url))
-        .await
-        .map_err(|e| format!("dom restrictions: fetch failed: {e:?}"))?
-        .dyn_into()
-        .map_err(|_| "dom restrictions: not a response".to_string())?;
-    if !resp.ok() {
-        return Err(format!("dom restrictions: status {}", resp.status()));
-    }
-    let json = JsFuture::from(resp.json().map_err(|e| format!("{e:?}"))?)
-        .await
-        .map_err(|_| "dom restrictions: body is not JSON".to_string())?;
-    let doc: PolicyDocument =
-        serde_wasm_bindgen::from_value(json).map_err(|e| format!("dom restrictions: {e}"))?;
-    let doc = doc.check().map_err(|e| e.to_string())?;
+/// Reads the server's document (`GET /cobrowse/rest/dom-restrictions.json`, as the browser
+/// parsed it). A key the protocol's types do not know is an error, as it is for the server.
+pub fn policy(json: &JsValue) -> Result<DomPolicy, String> {
+    let rules = js_sys::Reflect::get(json, &"rules".into()).unwrap_or(JsValue::UNDEFINED);
+    known_keys::<DomPolicy>(json)
+        .and_then(|()| known_keys_each::<Rule>(&rules, "rules"))
+        .and_then(|()| serde_wasm_bindgen::from_value(json.clone()).map_err(|e| e.to_string()))
+        .map_err(|e| format!("dom restrictions: {e}"))
+}
+
+/// Installs the server's policy `doc` (fetched by the client, read by [`policy`]) with the
+/// page's rules given to [`configure`]; a document that fails [`DomPolicy::validate`] (the
+/// server's own start-up check) installs nothing, so nothing is captured.
+pub fn apply(document: &Document, doc: DomPolicy) -> Result<(), String> {
+    let doc = doc
+        .validate()
+        .map_err(|e| format!("dom restrictions: {e}"))?;
     let (page, marker) = PAGE
         .with(|p| p.borrow().clone())
         .unwrap_or_else(|| (Vec::new(), Some(DEFAULT_MARKER.to_owned())));
@@ -143,7 +185,7 @@ fn with_active<R>(el: &Element, f: impl FnOnce(&Active) -> R) -> Option<R> {
         let mut s = s.borrow_mut();
         let state = s.as_mut()?;
         // Rules follow the top-level page's URL (frames share it: one site, one policy).
-        let url = web_sys::window()
+        let url = cobrowse_web_glue::realm::window()
             .and_then(|w| w.location().href().ok())
             .or_else(|| el.owner_document().and_then(|d| d.url().ok()))
             .unwrap_or_default();
@@ -155,11 +197,46 @@ fn with_active<R>(el: &Element, f: impl FnOnce(&Active) -> R) -> Option<R> {
     })
 }
 
-fn closest(el: &Element, sel: Option<&String>) -> bool {
-    sel.is_some_and(|s| el.closest(s).ok().flatten().is_some())
+/// Hops a rule may cross between trees (shadow root → host, frame document → `<iframe>`); real
+/// pages nest a handful.
+const MAX_TREE_HOPS: usize = 64;
+
+/// `closest(sel)` that does not stop where a tree ends: from a shadow root it goes on at the
+/// host, from a same-origin frame's document at its `<iframe>`, up to this window's document.
+/// `Element.closest` alone stops at either boundary, so a rule on a web component or a payment
+/// frame would miss everything inside it.
+fn composed_closest(el: &Element, sel: &str) -> bool {
+    let top = web_sys::window().and_then(|w| w.document());
+    let mut cur = el.clone();
+    for _ in 0..MAX_TREE_HOPS {
+        if cur.closest(sel).ok().flatten().is_some() {
+            return true;
+        }
+        let root = cur.get_root_node();
+        let next = match root.node_type() {
+            Node::DOCUMENT_FRAGMENT_NODE => shadow_root(&root).map(|s| s.host()),
+            Node::DOCUMENT_NODE if top.as_ref().is_none_or(|t| !t.is_same_node(Some(&root))) => {
+                root.unchecked_ref::<Document>()
+                    .default_view()
+                    .and_then(|w| w.frame_element().ok().flatten())
+            }
+            _ => None,
+        };
+        match next {
+            Some(n) => cur = n,
+            None => return false,
+        }
+    }
+    // Deeper than any real page: count it as matched rather than leak.
+    true
 }
 
-/// True when a *mask* rule matches `el` or an ancestor.
+fn closest(el: &Element, sel: Option<&String>) -> bool {
+    sel.is_some_and(|s| composed_closest(el, s))
+}
+
+/// True when a *mask* rule (or the built-in secret `autocomplete` list) matches `el` or an
+/// ancestor, across shadow roots and same-origin frames.
 pub fn is_masked(el: &Element) -> bool {
     with_active(el, |a| closest(el, a.mask.as_ref())).unwrap_or(false)
 }
@@ -186,7 +263,8 @@ pub fn is_hidden(el: &Element) -> bool {
     .unwrap_or(false)
 }
 
-/// True when a *restrict* rule matches `el` or an ancestor.
+/// True when a *restrict* rule matches `el` or an ancestor, across shadow roots and same-origin
+/// frames.
 pub fn is_restricted(el: &Element) -> bool {
     with_active(el, |a| closest(el, a.restrict.as_ref())).unwrap_or(false)
 }
@@ -218,20 +296,23 @@ pub fn hidden_attribute(el: &Element, name: &str) -> Option<String> {
 }
 
 /// Reads the page's `restrictions` and `maskMarker` from the raw config object (`undefined`
-/// when absent). A malformed list is an error: silently ignoring it could leave fields unmasked.
+/// when absent). A malformed list is an error, also a rule with a key [`Rule`] does not know:
+/// silently ignoring it could leave fields unmasked.
 pub fn page_rules(config: &JsValue) -> Result<(Vec<Rule>, Option<String>), String> {
     if config.is_undefined() || config.is_null() {
         return Ok((Vec::new(), Some(DEFAULT_MARKER.into())));
     }
     let get = |k: &str| js_sys::Reflect::get(config, &k.into()).unwrap_or(JsValue::UNDEFINED);
-    let rules = get("restrictions");
+    let rules = get(crate::config::RESTRICTIONS_KEY);
     let rules: Vec<Rule> = if rules.is_undefined() || rules.is_null() {
         Vec::new()
     } else {
+        known_keys_each::<Rule>(&rules, "restrictions")
+            .map_err(|e| format!("invalid cobrowse config: {e}"))?;
         serde_wasm_bindgen::from_value(rules)
             .map_err(|e| format!("invalid cobrowse config: restrictions: {e}"))?
     };
-    let marker = get("maskMarker");
+    let marker = get(crate::config::MASK_MARKER_KEY);
     let marker = if marker.is_undefined() || marker.is_null() || marker.as_bool() == Some(true) {
         Some(DEFAULT_MARKER.to_owned())
     } else if marker.as_bool() == Some(false) {

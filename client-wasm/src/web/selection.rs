@@ -1,5 +1,4 @@
-//! The customer's text selection, read from the DOM and expressed in wire ids and offsets
-//! (issue #4, "text selection").
+//! The customer's text selection, read from the DOM and expressed in wire ids and offsets.
 //!
 //! Two sources: the selection inside a focused `<input>`/`<textarea>` (`selectionStart`/`End`,
 //! which `getSelection()` does not describe), else the document's `getSelection()` ranges — the
@@ -105,8 +104,8 @@ impl Ctx<'_> {
             return Some(None);
         }
         let masked = self.dom.describe(node).is_some_and(|raw| {
-            raw.facts(self.dom.matches_mask_rule(node))
-                .is_some_and(|f| f.is_password() || self.policy.masks_value(&f))
+            crate::capture::facts_of(self.dom, node, &raw)
+                .is_some_and(|f| crate::mask::value_masked(self.policy, &f))
         });
         Some(Some(SelectionRange {
             start_node: id,

@@ -17,8 +17,17 @@
 //! Whole-sheet `Set`s instead of per-call `Insert`/`Delete` keep the agent correct whatever the
 //! page does between two microtasks (nested `@media` inserts, deletes of rules the agent never
 //! saw); the cost is re-sending a sheet that changes, once per batch of script calls.
+//!
+//! `<link>` sheets the page can read (its own origin, or CORS) are sent as rules too, in the
+//! snapshot and when a link finishes loading ([`SheetTracker::link_sheet`]): the replica lives
+//! on the co-browse server's origin, where the site's sheets are cross-origin. Loaded there by URL
+//! they render only if the site answers the replica's request (a `crossorigin` link needs CORS
+//! headers sites rarely send for their own CSS), and never let the agent read their rules, so
+//! their `:hover`/`:focus` rules could not be mirrored. Sheets over [`MAX_INLINE_SHEET_BYTES`] are
+//! left to the replica to load by URL.
 
 use cobrowse_protocol::{Message, NodeId, SheetOp, SheetOwner, SheetState};
+use cobrowse_web_glue::realm::{get, items};
 use js_sys::{Array, Function, Object, Promise, Proxy, Reflect, WeakMap, WeakSet};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -52,6 +61,8 @@ pub struct SheetTracker {
     dirty: Vec<JsValue>,
     roots: Vec<JsValue>,
     scheduled: bool,
+    /// The site's address masking: a sheet's base URL is often the page's address.
+    pub page: crate::mask::PageMask,
 }
 
 impl Default for SheetTracker {
@@ -64,18 +75,9 @@ impl Default for SheetTracker {
             dirty: Vec::new(),
             roots: Vec::new(),
             scheduled: false,
+            page: crate::mask::PageMask::NONE,
         }
     }
-}
-
-fn get(obj: &JsValue, key: &str) -> Option<JsValue> {
-    // Functions (constructors) are objects too, but `typeof` says "function".
-    if !obj.is_object() && !obj.is_function() {
-        return None;
-    }
-    Reflect::get(obj, &key.into())
-        .ok()
-        .filter(|v| !v.is_null() && !v.is_undefined())
 }
 
 /// `cssText` of each top-level rule; `None` when the rules cannot be read (cross-origin sheet).
@@ -93,19 +95,38 @@ fn rule_texts(sheet: &JsValue) -> Option<Vec<String>> {
     Some(out)
 }
 
-fn is_array_like(v: &JsValue) -> bool {
-    get(v, "length").is_some_and(|l| l.as_f64().is_some())
+/// The largest `<link>` sheet (sum of its rules' text) sent as rules; a bigger one is loaded by
+/// URL in the replica, so a page with a huge framework sheet does not make every snapshot huge.
+pub const MAX_INLINE_SHEET_BYTES: usize = 1024 * 1024;
+
+thread_local! {
+    /// Constructed sheets of our own that the page's document adopts (the customer's mask
+    /// marker, `web::restrict`): our UI, so never part of what the agent is sent.
+    static OWN: WeakSet = WeakSet::new();
 }
 
-/// The sheets in a document's or shadow root's `adoptedStyleSheets`.
+/// Marks `sheet` as ours: every adoption list read for capture leaves it out.
+pub fn mark_own(sheet: &JsValue) {
+    if sheet.is_object() {
+        OWN.with(|own| {
+            own.add(sheet.unchecked_ref());
+        });
+    }
+}
+
+/// True for a sheet given to [`mark_own`].
+pub fn is_own(sheet: &JsValue) -> bool {
+    sheet.is_object() && OWN.with(|own| own.has(sheet.unchecked_ref()))
+}
+
+/// The sheets in a document's or shadow root's `adoptedStyleSheets` (none when it is missing or
+/// not list-like), without our own.
 fn adopted(root: &JsValue) -> Vec<JsValue> {
-    let Some(list) = get(root, "adoptedStyleSheets").filter(is_array_like) else {
-        return Vec::new();
-    };
-    let n = get(&list, "length").and_then(|l| l.as_f64()).unwrap_or(0.0) as u32;
-    (0..n)
-        .filter_map(|i| Reflect::get_u32(&list, i).ok())
-        .filter(JsValue::is_object)
+    get(root, "adoptedStyleSheets")
+        .map(|list| items(&list))
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|s| !is_own(s))
         .collect()
 }
 
@@ -169,7 +190,10 @@ impl SheetTracker {
         base: Option<String>,
     ) -> Option<SheetState> {
         let rules = rule_texts(sheet)?;
-        let base_url = get(sheet, "href").and_then(|h| h.as_string()).or(base);
+        let base_url = get(sheet, "href")
+            .and_then(|h| h.as_string())
+            .or(base)
+            .map(|u| self.page.address(&u));
         let disabled = get(sheet, "disabled").is_some_and(|d| d.is_truthy());
         if sheet.is_object() {
             self.announced.add(sheet.unchecked_ref());
@@ -181,6 +205,19 @@ impl SheetTracker {
             base_url,
             disabled,
         })
+    }
+
+    /// The rules of `<link>` element `link` (wire id `id`) when the page can read them and they
+    /// fit [`MAX_INLINE_SHEET_BYTES`]; `None` for other nodes, sheets still loading, and
+    /// cross-origin sheets (the replica loads those by URL).
+    pub fn link_sheet(&mut self, link: &Node, id: NodeId) -> Option<SheetState> {
+        if !link.node_name().eq_ignore_ascii_case("link") {
+            return None;
+        }
+        let sheet = get(link, "sheet")?;
+        let base = get(link, "baseURI").and_then(|b| b.as_string());
+        self.state(&sheet, SheetOwner::Node(id), base)
+            .filter(|s| s.rules.iter().map(String::len).sum::<usize>() <= MAX_INLINE_SHEET_BYTES)
     }
 
     /// What the agent needs now: a `Set` per changed sheet whose owner it knows, and an `Adopt`
@@ -229,8 +266,8 @@ impl SheetTracker {
         out
     }
 
-    /// Sheets a fresh snapshot must carry, for the captured nodes `nodes`: `<style>`/`<link>`
-    /// sheets changed by script (or a `<style>` with rules but no text), and every constructed
+    /// Sheets a fresh snapshot must carry, for the captured nodes `nodes`: `<style>` sheets
+    /// changed by script (or with rules but no text), readable `<link>` sheets, and every constructed
     /// sheet adopted by a captured document or shadow root. Adoption lists are queued and go out
     /// as `Adopt` on the next [`SheetTracker::drain`]; the return value says whether to schedule
     /// it.
@@ -248,6 +285,10 @@ impl SheetTracker {
                 Node::ELEMENT_NODE => {
                     let name = node.node_name().to_ascii_lowercase();
                     if name != "style" && name != "link" {
+                        continue;
+                    }
+                    if name == "link" {
+                        sheets.extend(self.link_sheet(&node, id));
                         continue;
                     }
                     let Some(sheet) = get(&node, "sheet") else {
@@ -416,7 +457,7 @@ impl CssomHooks {
         else {
             return;
         };
-        let desc: JsValue = Object::get_own_property_descriptor(&proto, &key.into());
+        let desc: JsValue = cobrowse_web_glue::realm::own_descriptor(&proto, key);
         if !desc.is_object() {
             return;
         }

@@ -10,6 +10,11 @@
 //! language. Colours follow `prefers-contrast: more` and `forced-colors`. axe-core checks every
 //! state in the `accessibility` e2e case.
 //!
+//! Styles are one constructed sheet adopted by the shadow root, and positions are set through
+//! the CSSOM, never as `<style>` elements or `style` attributes: a site whose
+//! Content-Security-Policy has no `'unsafe-inline'` in `style-src` refuses those, but not a
+//! constructed sheet or CSSOM writes (the `csp-strict` e2e case runs under such a policy).
+//!
 //! Stable hooks for tests and hosts (ARCHITECTURE.md, "Selectors"): the host is `#cobrowse-ui`
 //! with `data-state` (`idle|starting|waiting|active|ended`); buttons carry `data-cobrowse-action`
 //! (`start`, `confirm-yes`, `confirm-no`, `copy`, `exit`, `close`, and for write mode `grant`,
@@ -24,108 +29,17 @@
 //! element on drop.
 
 use crate::config::{ButtonPosition, Texts, group_token};
-use crate::web::dom::UI_ATTR;
+use crate::ui::UI_ATTR;
+pub use crate::ui::{UiAction, escape_html};
 use gloo_events::{EventListener, EventListenerOptions};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{Document, Element, Event, HtmlElement, KeyboardEvent, ShadowRoot};
 
-/// A user action in our UI; the client decides what it means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UiAction {
-    /// The co-browse button.
-    Start,
-    /// "Yes, I am on a call or chat".
-    ConfirmYes,
-    /// "No".
-    ConfirmNo,
-    /// Copy the session number.
-    Copy,
-    /// Exit co-browsing.
-    Exit,
-    /// Close a notice or dialog.
-    Close,
-    /// Grant the agent control (write mode).
-    Grant,
-    /// Deny the agent control.
-    Deny,
-    /// Take control back (end write mode).
-    Revoke,
-}
-
-impl UiAction {
-    fn from_attr(s: &str) -> Option<UiAction> {
-        Some(match s {
-            "start" => UiAction::Start,
-            "confirm-yes" => UiAction::ConfirmYes,
-            "confirm-no" => UiAction::ConfirmNo,
-            "copy" => UiAction::Copy,
-            "exit" => UiAction::Exit,
-            "close" => UiAction::Close,
-            "grant" => UiAction::Grant,
-            "deny" => UiAction::Deny,
-            "revoke" => UiAction::Revoke,
-            _ => return None,
-        })
-    }
-}
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-const CSS: &str = r#"
-:host{all:initial}
-*{box-sizing:border-box}
-.cb{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1f}
-button{font:inherit;cursor:pointer;border-radius:6px;border:1px solid #0b57d0;background:#fff;color:#0b57d0;padding:6px 12px}
-button.primary{background:#0b57d0;color:#fff}
-button:focus-visible{outline:3px solid #f4b400;outline-offset:2px}
-.launch{position:fixed;z-index:2147483646;box-shadow:0 2px 8px rgba(0,0,0,.25);padding:10px 16px;border-radius:22px}
-.panel{position:fixed;z-index:2147483646;background:#fff;border:1px solid #c4c7c5;border-radius:10px;box-shadow:0 4px 16px rgba(0,0,0,.2);padding:14px;width:260px}
-[hidden]{display:none!important}
-/* (!important: a `.row{display:flex}` below must not show a hidden row.) */
-.num{display:block;font-size:26px;font-weight:700;letter-spacing:2px;margin:4px 0;font-variant-numeric:tabular-nums}
-.row{display:flex;gap:8px;flex-wrap:wrap;margin-top:8px}
-.hint,.status{margin:6px 0 0;color:#444}
-.modal-bg{position:fixed;inset:0;z-index:2147483647;background:rgba(0,0,0,.35);display:flex;align-items:center;justify-content:center}
-.modal{background:#fff;border-radius:10px;padding:18px;max-width:360px;box-shadow:0 6px 24px rgba(0,0,0,.3)}
-.overlay{position:fixed;inset:0;pointer-events:none;z-index:2147483647;overflow:hidden}
-.ptr{position:absolute;left:0;top:0;width:20px;height:20px;margin:-2px 0 0 -2px}
-.ring{position:absolute;left:0;top:0;width:44px;height:44px;margin:-22px 0 0 -22px;border:3px solid #e6007e;border-radius:50%;opacity:0}
-.ring.go{animation:cbring .8s ease-out}
-@keyframes cbring{from{opacity:1;transform:scale(.3)}to{opacity:0;transform:scale(1.4)}}
-.sr{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
-@media (prefers-contrast:more){
-.cb{color:#000}
-button{border:2px solid #002e7a;color:#002e7a}
-button.primary{background:#002e7a;color:#fff}
-button:focus-visible{outline:3px solid #000;outline-offset:2px}
-.panel,.modal{border:2px solid #000}
-.hint,.status{color:#000}
-.modal-bg{background:rgba(0,0,0,.6)}
-}
-@media (forced-colors:active){
-button{border:2px solid ButtonText}
-button:focus-visible{outline:3px solid Highlight}
-.panel,.modal{border:2px solid CanvasText}
-.ptr,.ring{forced-color-adjust:none}
-}
-@media (prefers-reduced-motion:reduce){.ring.go{animation-duration:1.5s}}
-"#;
+/// The UI's styles; the loader (js-shim) bundles the same file for the button it draws before
+/// the client is loaded, so both look alike.
+const CSS: &str = include_str!("ui.css");
 
 /// The mounted UI.
 pub struct Ui {
@@ -159,16 +73,16 @@ impl Ui {
         host.set_attribute("data-state", "idle")?;
         let init = web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open);
         let root = host.attach_shadow(&init)?;
-        let pos = position.css();
+        style(&root, document)?;
+        let pos = position.class();
         let lang = escape_html(lang);
         // Texts go in by `apply_texts` (also when a language file arrives later): each element
         // names its key in `data-t` (text) or `data-t-label` (aria-label).
         root.set_inner_html(&format!(
-            r##"<style>{CSS}</style>
-<div class="cb" lang="{lang}">
-  <button class="launch primary" data-cobrowse-action="start" style="{pos}" aria-describedby="cb-launch-desc" data-t="button"{hidden}></button>
+            r##"<div class="cb" lang="{lang}">
+  <button class="launch primary {pos}" data-cobrowse-action="start" aria-describedby="cb-launch-desc" data-t="button"{hidden}></button>
   <span id="cb-launch-desc" class="sr" data-t="buttonLabel"></span>
-  <section class="panel" style="{pos}" data-t-label="panelLabel" hidden>
+  <section class="panel {pos}" data-t-label="panelLabel" hidden>
     <div data-part="number">
       <span id="cb-num-label" data-t="sessionNumber"></span>
       <output class="num" data-cobrowse-token aria-labelledby="cb-num-label"></output>
@@ -180,6 +94,7 @@ impl Ui {
       <div class="row" data-part="revoke" hidden><button data-cobrowse-action="revoke" data-t="revoke"></button></div>
     </div>
     <p class="status" role="status" aria-live="polite"></p>
+    <p class="status" data-part="connection" role="status" aria-live="polite"></p>
     <div class="row" data-part="close" hidden><button data-cobrowse-action="close" data-t="close"></button></div>
   </section>
   <div class="modal-bg" data-part="write" hidden>
@@ -393,6 +308,24 @@ impl Ui {
         }
     }
 
+    /// Says (politely, in its own status line) that the connection is being restored, or that
+    /// it is back (the line empties). The host's `data-connection` is `reconnecting` or
+    /// `online`, for the page and tests.
+    pub fn set_reconnecting(&self, on: bool) {
+        let _ = self.host.set_attribute(
+            "data-connection",
+            if on { "reconnecting" } else { "online" },
+        );
+        if let Some(s) = self.part("[data-part=connection]") {
+            let text = if on {
+                self.texts.reconnecting.as_str()
+            } else {
+                ""
+            };
+            s.set_text_content(Some(text));
+        }
+    }
+
     /// A polite status line in the panel.
     pub fn status(&self, text: &str) {
         if let Some(s) = self.part(".status") {
@@ -441,7 +374,7 @@ impl Ui {
             .and_then(|o| o.get_attribute("data-token"))
             .unwrap_or_default();
         // navigator.clipboard is reached dynamically: web-sys gates it behind unstable APIs.
-        let copied = web_sys::window()
+        let copied = cobrowse_web_glue::realm::window()
             .and_then(|w| js_sys::Reflect::get(&w, &"navigator".into()).ok())
             .and_then(|n| js_sys::Reflect::get(&n, &"clipboard".into()).ok())
             .filter(|c| !c.is_undefined())
@@ -466,7 +399,7 @@ impl Ui {
         };
         match pos {
             Some((x, y)) => {
-                let _ = p.set_attribute("style", &format!("transform:translate({x}px,{y}px)"));
+                set_style(&p, "transform", &format!("translate({x}px,{y}px)"));
                 let _ = p.set_attribute("data-x", &x.to_string());
                 let _ = p.set_attribute("data-y", &y.to_string());
                 let _ = p.remove_attribute("hidden");
@@ -485,7 +418,8 @@ impl Ui {
     pub fn ring(&self, x: i32, y: i32) {
         let Some(r) = self.part(".ring") else { return };
         let _ = r.class_list().remove_1("go");
-        let _ = r.set_attribute("style", &format!("left:{x}px;top:{y}px"));
+        set_style(&r, "left", &format!("{x}px"));
+        set_style(&r, "top", &format!("{y}px"));
         // Reading layout restarts the CSS animation when the class comes back.
         let _ = r.offset_width();
         let _ = r.class_list().add_1("go");
@@ -494,6 +428,33 @@ impl Ui {
     /// The document the UI lives in.
     pub fn document(&self) -> &Document {
         &self.document
+    }
+}
+
+/// Styles the UI's shadow root with [`CSS`]: a constructed sheet where the browser has them
+/// (allowed under any `style-src`), else a `<style>` element (older browsers, which then need
+/// `'unsafe-inline'` for it).
+fn style(root: &ShadowRoot, document: &Document) -> Result<(), JsValue> {
+    if let Ok(sheet) = web_sys::CssStyleSheet::new()
+        && sheet.replace_sync(CSS).is_ok()
+    {
+        root.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+        return Ok(());
+    }
+    let el = document.create_element("style")?;
+    el.set_text_content(Some(CSS));
+    root.append_child(&el)?;
+    Ok(())
+}
+
+/// Sets one inline declaration through the CSSOM (`el.style`), which a strict `style-src`
+/// allows, unlike a `style` attribute. Works for SVG elements too (they have `style` as well).
+fn set_style(el: &Element, property: &str, value: &str) {
+    if let Some(decl) = js_sys::Reflect::get(el, &"style".into())
+        .ok()
+        .and_then(|d| d.dyn_into::<web_sys::CssStyleDeclaration>().ok())
+    {
+        let _ = decl.set_property(property, value);
     }
 }
 
@@ -565,24 +526,5 @@ fn trap_tab(root: &ShadowRoot, k: &KeyboardEvent) {
 impl Drop for Ui {
     fn drop(&mut self) {
         self.host.remove();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape_html(r#"<img src=x onerror="a">&'"#),
-            "&lt;img src=x onerror=&quot;a&quot;&gt;&amp;&#39;"
-        );
-    }
-
-    #[test]
-    fn actions_parse() {
-        assert_eq!(UiAction::from_attr("exit"), Some(UiAction::Exit));
-        assert_eq!(UiAction::from_attr("nope"), None);
     }
 }

@@ -12,6 +12,7 @@ const LIMITS: Limits = Limits {
     max_nodes: 16,
     max_depth: 8,
     max_string_bytes: 64,
+    max_decoded_bytes: 64 * 1024,
 };
 
 /// The reference: walk the whole buffer with the stateless functions.

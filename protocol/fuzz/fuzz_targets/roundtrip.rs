@@ -3,7 +3,7 @@
 //! have those), or is an `Unknown` that carries a known tag.
 #![no_main]
 
-use cobrowse_protocol::{Limits, Message, decode_with, encode, tags};
+use cobrowse_protocol::{Limits, Message, decode_with, encode};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|msg: Message| {
@@ -14,7 +14,12 @@ fuzz_target!(|msg: Message| {
     let frame = encode(&msg);
     match decode_with(&frame, &limits) {
         Ok(decoded) => {
-            if !matches!(msg, Message::Unknown { tag, .. } if tag <= tags::CONTROLLER) {
+            // `Unknown` with a tag this build knows is not representable: it decodes as that
+            // tag's own message. Asked of the decoder, not of a tag constant that goes stale
+            // when a tag is added (it did: `Unknown { tag: 26 }` once `Paint` was 26).
+            let known_tag_as_unknown = matches!(msg, Message::Unknown { .. })
+                && !matches!(decoded, Message::Unknown { .. });
+            if !known_tag_as_unknown {
                 assert_eq!(decoded, msg);
             }
         }

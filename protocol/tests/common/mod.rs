@@ -202,6 +202,7 @@ pub fn golden_table() -> Vec<Golden> {
                 agent_id: Some("a7".into()),
                 resume_from: Some(300),
                 client: "t/1".into(),
+                link: None,
             }),
             hex: concat!(
                 "01 01",                  // version 1, tag 1 (Hello)
@@ -211,6 +212,33 @@ pub fn golden_table() -> Vec<Golden> {
                 " 01 02 6137",            // agent_id: Some("a7")
                 " 01 ac02",               // resume_from: Some(300): 300 = 2·128 + 44 → 0xac 0x02
                 " 03 742f31",             // client: "t/1"
+                " 00",                    // link: None (a client without sequencing)
+            ),
+        },
+        Golden {
+            name: "hello_link",
+            description: "A customer reconnecting on the same page: continue link 5 after frame 12",
+            msg: Message::Hello(Hello {
+                role: Role::Customer,
+                token: "123456789".into(),
+                auth: Some("s".into()),
+                agent_id: None,
+                resume_from: Some(12),
+                client: "t/1".into(),
+                link: Some(LinkHello {
+                    id: 5,
+                    replay: true,
+                }),
+            }),
+            hex: concat!(
+                "01 01",                  // version 1, tag 1 (Hello)
+                " 00",                    // role: Customer
+                " 09 313233343536373839", // token
+                " 01 01 73",              // auth: Some("s")
+                " 00",                    // agent_id: None
+                " 01 0c",                 // resume_from: Some(12)
+                " 03 742f31",             // client: "t/1"
+                " 01 05 01",              // link: Some { id: 5, replay: true }
             ),
         },
         Golden {
@@ -226,6 +254,7 @@ pub fn golden_table() -> Vec<Golden> {
                 agents: 2,
                 server_time_ms: 1_700_000_000_000,
                 node: "n1".into(),
+                link: None,
             }),
             hex: concat!(
                 "01 02",                  // version, tag 2 (Welcome)
@@ -239,6 +268,39 @@ pub fn golden_table() -> Vec<Golden> {
                 // 1.7e12 < 2^41, so 6 groups of 7 bits; the last group 0x31 = 49 ≈ 1.7e12 / 2^35.
                 " 80d095ffbc31",
                 " 02 6e31", // node "n1"
+                " 00",      // link: None (the client sent none)
+            ),
+        },
+        Golden {
+            name: "welcome_link",
+            description: "Link 5 resumed: the server applied the client's frames up to 7; keep-alive every 20 s",
+            msg: Message::Welcome(Welcome {
+                role: Role::Customer,
+                token: "123456789".into(),
+                history_id: "h-1".into(),
+                state: SessionState::Active,
+                mode: Mode::Pointer,
+                write_mode_allowed: false,
+                agents: 1,
+                server_time_ms: 1,
+                node: "n1".into(),
+                link: Some(LinkWelcome {
+                    id: 5,
+                    resumed: true,
+                    received: 7,
+                    keepalive_ms: 20_000,
+                }),
+            }),
+            hex: concat!(
+                "01 02",                  // version, tag 2 (Welcome)
+                " 00",                    // role: Customer
+                " 09 313233343536373839", // token
+                " 03 682d31",             // history_id "h-1"
+                " 01 00 00",              // state Active, mode Pointer, write mode not allowed
+                " 01 01",                 // agents 1, server_time_ms 1
+                " 02 6e31",               // node "n1"
+                " 01 05 01 07",           // link: Some { id 5, resumed, received 7,
+                " a09c01",                //   keepalive_ms 20000 = 156·128 + 32 → a0 9c 01 }
             ),
         },
         Golden {
@@ -325,6 +387,15 @@ pub fn golden_table() -> Vec<Golden> {
                 },
             ]),
             hex: "01 06  02  01 01 01  02 02 02 00 02", // [1: Checked(true)], [2: Selected([0, 2])]
+        },
+        Golden {
+            name: "form_indeterminate",
+            description: "A checkbox set indeterminate by script, unchecked underneath",
+            msg: Message::Form(vec![FormValue {
+                node: 3,
+                state: FormState::Indeterminate(false),
+            }]),
+            hex: "01 06  01  03 03 00", // [3: Indeterminate(false)]
         },
         Golden {
             name: "scroll_element",
@@ -653,6 +724,47 @@ pub fn golden_table() -> Vec<Golden> {
                 started_at_ms: 5,
             }),
             hex: "01 19  01  09 313233343536373839  03 682d31  05",
+        },
+        Golden {
+            name: "paint_top_layer",
+            description: "A modal dialog under an open popover",
+            msg: Message::Paint(Paint::TopLayer(vec![
+                TopLayerEntry {
+                    node: 7,
+                    kind: TopLayerKind::ModalDialog,
+                },
+                TopLayerEntry {
+                    node: 9,
+                    kind: TopLayerKind::Popover,
+                },
+            ])),
+            // Paint::TopLayer is variant 4; two entries of (node, kind).
+            hex: "01 1a  04  02  07 00  09 01",
+        },
+        Golden {
+            name: "paint_select_popup",
+            description: "The native popup of select 3 is open on its third option",
+            msg: Message::Paint(Paint::SelectPopup(Some(SelectPopup {
+                node: 3,
+                highlighted: Some(2),
+            }))),
+            // Paint::SelectPopup is variant 5; Some, node, Some(highlighted).
+            hex: "01 1a  05  01  03  01 02",
+        },
+        Golden {
+            name: "seq",
+            description: "Frame 300 of a link: the inner frame Ping(1) follows the number to the end",
+            msg: Message::Seq(Sequenced {
+                seq: 300,
+                frame: vec![0x01, 0x11, 0x01],
+            }),
+            hex: "01 1b  ac02  011101", // tag 27, seq 300, then the inner frame as it is
+        },
+        Golden {
+            name: "ack",
+            description: "Every sequenced frame up to 300 was applied",
+            msg: Message::Ack(300),
+            hex: "01 1c  ac02", // tag 28, 300
         },
         Golden {
             name: "unknown",

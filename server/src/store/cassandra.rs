@@ -5,15 +5,17 @@
 //! lightweight transactions compare-and-set. Only CQL both databases accept is used (no
 //! `USING TIMEOUT`, no tablets options); every statement is prepared once at open.
 //!
-//! # Tables (created at open when absent)
+//! # Tables (created at open when absent, by `cassandra_schema`)
 //!
 //! * `live_sessions (session_token PRIMARY KEY, node, record)` (`token` is a reserved word in
 //!   CQL) — every write is a lightweight
-//!   transaction (`IF NOT EXISTS`, `IF node = ?`, `IF EXISTS`) so ownership changes are
-//!   linearizable and plain writes never race Paxos timestamps. TTL `retention.liveSessions`.
+//!   transaction (`IF NOT EXISTS`, or `IF node = ?` with the writer as the expected owner, for
+//!   updates and deletes too) so ownership changes are linearizable, a node that lost a session
+//!   cannot touch the new owner's row, and plain writes never race Paxos timestamps. TTL `retention.liveSessions`.
 //! * `session_history (history_id PRIMARY KEY, record)` — TTL `retention.history`.
-//! * `nodes (name PRIMARY KEY, internal_url, public_url, heartbeat_at)` — TTL given by the node
-//!   (three heartbeat periods), so dead nodes vanish by themselves.
+//! * `nodes (name PRIMARY KEY, internal_url, public_url, heartbeat_at, proxy_key)` — TTL given by
+//!   the node (three heartbeat periods), so dead nodes vanish by themselves. `proxy_key` was
+//!   added later: a keyspace created before it gets the column at start (`ALTER TABLE`).
 //!
 //! Reads and writes use the configured consistency levels; lightweight transactions use
 //! `LOCAL_SERIAL` for their Paxos phase. Whole-table reads (`list_live`, `list_nodes`) go
@@ -48,7 +50,7 @@ pub const LIST_PAGE_ROWS: i32 = 500;
 /// Cassandra's largest TTL (20 years), in seconds.
 const MAX_TTL_SECS: u64 = 630_720_000;
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
+pub(super) fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -100,39 +102,8 @@ impl CassandraStore {
     /// tables when absent and prepares every statement.
     pub async fn open(c: &CassandraConfig) -> Result<CassandraStore, StoreError> {
         let session = connect(c).await?;
-        let replication = if c.replication_strategy == "SimpleStrategy" {
-            format!(
-                "{{'class': 'SimpleStrategy', 'replication_factor': {}}}",
-                c.replication_factor
-            )
-        } else {
-            format!(
-                "{{'class': 'NetworkTopologyStrategy', '{}': {}}}",
-                c.datacenter, c.replication_factor
-            )
-        };
+        super::cassandra_schema::ensure(&session, c).await?;
         let ks = &c.keyspace;
-        let ddl = [
-            format!("CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = {replication}"),
-            format!(
-                "CREATE TABLE IF NOT EXISTS {ks}.live_sessions \
-                 (session_token text PRIMARY KEY, node text, record text)"
-            ),
-            format!(
-                "CREATE TABLE IF NOT EXISTS {ks}.session_history \
-                 (history_id text PRIMARY KEY, record text)"
-            ),
-            format!(
-                "CREATE TABLE IF NOT EXISTS {ks}.nodes (name text PRIMARY KEY, \
-                 internal_url text, public_url text, heartbeat_at bigint)"
-            ),
-        ];
-        for q in ddl {
-            session
-                .query_unpaged(q.as_str(), ())
-                .await
-                .map_err(|e| backend(format!("schema ({q}): {e}")))?;
-        }
         let read = consistency(&c.read_consistency);
         let write = consistency(&c.write_consistency);
         let prep = |q: String, cl: Consistency, lwt: bool| {
@@ -185,7 +156,7 @@ impl CassandraStore {
             )
             .await?,
             remove_live: prep(
-                format!("DELETE FROM {ks}.live_sessions WHERE session_token = ? IF EXISTS"),
+                format!("DELETE FROM {ks}.live_sessions WHERE session_token = ? IF node = ?"),
                 write,
                 true,
             )
@@ -213,15 +184,18 @@ impl CassandraStore {
             .await?,
             heartbeat: prep(
                 format!(
-                    "INSERT INTO {ks}.nodes (name, internal_url, public_url, heartbeat_at) \
-                     VALUES (?, ?, ?, ?) USING TTL ?"
+                    "INSERT INTO {ks}.nodes (name, internal_url, public_url, heartbeat_at, \
+                     proxy_key) VALUES (?, ?, ?, ?, ?) USING TTL ?"
                 ),
                 write,
                 false,
             )
             .await?,
             list_nodes: prep(
-                format!("SELECT name, internal_url, public_url, heartbeat_at FROM {ks}.nodes"),
+                format!(
+                    "SELECT name, internal_url, public_url, heartbeat_at, proxy_key \
+                     FROM {ks}.nodes"
+                ),
                 read,
                 false,
             )
@@ -384,6 +358,7 @@ impl Store for CassandraStore {
                         &node.internal_url,
                         &node.public_url,
                         node.heartbeat_at as i64,
+                        &node.proxy_key,
                         ttl_secs(ttl).max(1),
                     ),
                 )
@@ -400,15 +375,24 @@ impl Store for CassandraStore {
                 .execute_iter(self.st.list_nodes.clone(), ())
                 .await
                 .map_err(backend)?
-                .rows_stream::<(String, Option<String>, Option<String>, Option<i64>)>()
+                .rows_stream::<(
+                    String,
+                    Option<String>,
+                    Option<String>,
+                    Option<i64>,
+                    Option<String>,
+                )>()
                 .map_err(backend)?;
             let mut out = Vec::new();
-            while let Some((name, internal, public, at)) = rows.try_next().await.map_err(backend)? {
+            while let Some((name, internal, public, at, key)) =
+                rows.try_next().await.map_err(backend)?
+            {
                 out.push(NodeRecord {
                     name,
                     internal_url: internal.unwrap_or_default(),
                     public_url: public.unwrap_or_default(),
                     heartbeat_at: at.unwrap_or(0).max(0) as u64,
+                    proxy_key: key.unwrap_or_default(),
                 });
             }
             out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -416,7 +400,7 @@ impl Store for CassandraStore {
         })
     }
 
-    fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, ()> {
+    fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool> {
         Box::pin(async move {
             let record = encode(&rec)?;
             let res = self
@@ -427,11 +411,12 @@ impl Store for CassandraStore {
                 )
                 .await
                 .map_err(backend)?;
-            if !applied(res)? {
+            let applied = applied(res)?;
+            if !applied {
                 tracing::info!(token = %rec.token, node = %rec.node,
                     "live record not updated: this node no longer owns the session");
             }
-            Ok(())
+            Ok(applied)
         })
     }
 
@@ -455,13 +440,14 @@ impl Store for CassandraStore {
         })
     }
 
-    fn remove_live(&self, token: String) -> StoreFuture<'_, ()> {
+    fn remove_live(&self, token: String, owner: String) -> StoreFuture<'_, bool> {
         Box::pin(async move {
-            self.session
-                .execute_unpaged(&self.st.remove_live, (&token,))
+            let res = self
+                .session
+                .execute_unpaged(&self.st.remove_live, (&token, &owner))
                 .await
                 .map_err(backend)?;
-            Ok(())
+            applied(res)
         })
     }
 

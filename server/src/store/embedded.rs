@@ -5,6 +5,7 @@
 //! as well as a restart.
 
 use super::{HistoryRecord, LiveRecord, NodeRecord, Store, StoreError, StoreFuture};
+use cobrowse_common::clock::now_ms;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -22,13 +23,6 @@ const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");
 struct StoredNode {
     node: NodeRecord,
     expires_at: u64,
-}
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 /// redb-backed [`Store`].
@@ -109,6 +103,31 @@ fn get<T: DeserializeOwned>(
     }
 }
 
+/// The owner of `token`'s live record, if there is one.
+fn owner(
+    t: &redb::Table<'_, &'static str, &'static [u8]>,
+    token: &str,
+) -> Result<Option<String>, StoreError> {
+    match t.get(token).map_err(backend)? {
+        Some(v) => Ok(Some(decode::<LiveRecord>(token, v.value())?.node)),
+        None => Ok(None),
+    }
+}
+
+/// Removes `token`'s live record inside `txn` if `owner_name` owns it.
+fn remove_owned(
+    txn: &redb::WriteTransaction,
+    token: &str,
+    owner_name: &str,
+) -> Result<bool, StoreError> {
+    let mut t = txn.open_table(LIVE).map_err(backend)?;
+    if owner(&t, token)?.as_deref() != Some(owner_name) {
+        return Ok(false);
+    }
+    t.remove(token).map_err(backend)?;
+    Ok(true)
+}
+
 impl Store for EmbeddedStore {
     fn insert_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool> {
         self.blocking(move |db| {
@@ -182,21 +201,20 @@ impl Store for EmbeddedStore {
         })
     }
 
-    fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, ()> {
+    fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool> {
         self.blocking(move |db| {
             let txn = db.begin_write().map_err(backend)?;
-            {
+            let applied = {
                 let mut t = txn.open_table(LIVE).map_err(backend)?;
-                let owner: Option<String> = match t.get(rec.token.as_str()).map_err(backend)? {
-                    Some(v) => Some(decode::<LiveRecord>(&rec.token, v.value())?.node),
-                    None => None,
-                };
-                if owner.as_deref() == Some(rec.node.as_str()) {
+                let owned = owner(&t, &rec.token)?.as_deref() == Some(rec.node.as_str());
+                if owned {
                     t.insert(rec.token.as_str(), encode(&rec)?.as_slice())
                         .map_err(backend)?;
                 }
-            }
-            txn.commit().map_err(backend)
+                owned
+            };
+            txn.commit().map_err(backend)?;
+            Ok(applied)
         })
     }
 
@@ -204,14 +222,28 @@ impl Store for EmbeddedStore {
         self.blocking(move |db| get(db, LIVE, &token))
     }
 
-    fn remove_live(&self, token: String) -> StoreFuture<'_, ()> {
+    fn remove_live(&self, token: String, owner_name: String) -> StoreFuture<'_, bool> {
         self.blocking(move |db| {
             let txn = db.begin_write().map_err(backend)?;
+            let removed = remove_owned(&txn, &token, &owner_name)?;
+            txn.commit().map_err(backend)?;
+            Ok(removed)
+        })
+    }
+
+    fn end_live(&self, history: HistoryRecord, owner_name: String) -> StoreFuture<'_, bool> {
+        // One transaction: the end is recorded and the live record gone together, or neither.
+        self.blocking(move |db| {
+            let bytes = encode(&history)?;
+            let txn = db.begin_write().map_err(backend)?;
             {
-                let mut t = txn.open_table(LIVE).map_err(backend)?;
-                t.remove(token.as_str()).map_err(backend)?;
+                let mut t = txn.open_table(HISTORY).map_err(backend)?;
+                t.insert(history.history_id.as_str(), bytes.as_slice())
+                    .map_err(backend)?;
             }
-            txn.commit().map_err(backend)
+            let removed = remove_owned(&txn, &history.token, &owner_name)?;
+            txn.commit().map_err(backend)?;
+            Ok(removed)
         })
     }
 
@@ -259,6 +291,7 @@ mod tests {
             created_at: 1,
             activated_at: None,
             write_mode: false,
+            customer_key: "digest".into(),
         }
     }
 
@@ -270,10 +303,21 @@ mod tests {
         assert!(!s.insert_live(live("123456789")).await.expect("dup"));
         let mut r = live("123456789");
         r.state = "active".into();
-        s.update_live(r.clone()).await.expect("update");
+        assert!(s.update_live(r.clone()).await.expect("update"));
         assert_eq!(s.get_live("123456789".into()).await.expect("get"), Some(r));
         assert_eq!(s.list_live().await.expect("list").len(), 1);
-        s.remove_live("123456789".into()).await.expect("remove");
+        assert!(
+            !s.remove_live("123456789".into(), "n2".into())
+                .await
+                .expect("foreign remove"),
+            "another node's record is not removed"
+        );
+        assert!(s.get_live("123456789".into()).await.expect("get").is_some());
+        assert!(
+            s.remove_live("123456789".into(), "n1".into())
+                .await
+                .expect("remove")
+        );
         assert_eq!(s.get_live("123456789".into()).await.expect("get"), None);
         s.ping().await.expect("ping");
     }

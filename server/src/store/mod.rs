@@ -1,5 +1,5 @@
 //! Storage behind one trait, so the embedded default and the Cassandra/Scylla cluster store
-//! (issue #6) are interchangeable.
+//! are interchangeable.
 //!
 //! # What is stored
 //!
@@ -12,25 +12,28 @@
 //! Records are plain serde structs; each backend chooses its encoding (JSON in redb).
 //!
 //! * **Nodes** ([`NodeRecord`]): the cluster's node registry (name, internal and public URL,
-//!   last heartbeat). A row lives as long as the TTL its node gives it, so a node that stops
+//!   last heartbeat, the node's key for signed forwarding). A row lives as long as the TTL its node gives it, so a node that stops
 //!   heartbeating disappears from [`Store::list_nodes`] by itself.
 //!
 //! # Contract for implementations
 //!
 //! * Every method is async and object safe (boxed futures) so the server holds `Arc<dyn Store>`.
 //! * `insert_live` returns `Ok(false)` when the token is taken; `claim_live` is a compare-and-set
-//!   on the owner (a lightweight transaction in Cassandra); `update_live` only applies while the
-//!   record's node still owns the token, so a node that lost a session cannot overwrite the new
-//!   owner's record. History and node rows upsert.
+//!   on the owner (a lightweight transaction in Cassandra); `update_live`, `remove_live` and
+//!   `end_live` only apply while the writer still owns the token (fencing), so a node that lost
+//!   a session can neither overwrite nor delete the new owner's record, and learns that it lost
+//!   it (`Ok(false)`). History and node rows upsert.
 //! * The server serialises its writes through one task (see `crate::app::StoreWriter`), so a
 //!   backend sees a session's updates in order and need not order them itself.
 //!
 //! # Layout
 //!
 //! * [`embedded`] — the redb implementation (default; one file in the data directory).
-//! * [`cassandra`] — the Cassandra / ScyllaDB implementation (`scylla` driver) for clusters.
+//! * [`cassandra`] — the Cassandra / ScyllaDB implementation (`scylla` driver) for clusters;
+//!   `cassandra_schema` creates its keyspace and tables and adds columns newer versions need.
 
 pub mod cassandra;
+mod cassandra_schema;
 pub mod embedded;
 
 use serde::{Deserialize, Serialize};
@@ -84,6 +87,11 @@ pub struct LiveRecord {
     /// reconnect. Absent in records written before this field existed (= pointer mode).
     #[serde(default)]
     pub write_mode: bool,
+    /// Digest of the customer secret (`crate::auth::customer`), never the secret itself: the node
+    /// that takes the session over checks the customer's reconnect against it. Absent in records
+    /// written before this field existed: then no customer is accepted (fail closed).
+    #[serde(default)]
+    pub customer_key: String,
 }
 
 /// Owner value of a live record that a node released on graceful shutdown: no node owns it, so
@@ -102,7 +110,9 @@ pub struct PageVisit {
     pub at: u64,
 }
 
-/// A session's history record; serialized as the REST `history/sessions/{id}` answer.
+/// A session's history record, as stored (JSON in redb, columns in Cassandra). The REST answer is
+/// `cobrowse_protocol::rest::SessionHistory`, made from it, so the storage row can change without
+/// changing the API.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HistoryRecord {
@@ -116,7 +126,7 @@ pub struct HistoryRecord {
     pub activated_at: Option<u64>,
     /// Ended.
     pub ended_at: Option<u64>,
-    /// Snake-case end reason (`customer_exit`, `inactivity_timeout`, …).
+    /// The end reason's code (`EndReason::code`: `customer_exit`, `inactivity_timeout`, …).
     pub end_reason: Option<String>,
     /// The customer page's origin, from the `Origin` header at creation.
     pub origin: Option<String>,
@@ -124,6 +134,30 @@ pub struct HistoryRecord {
     pub pages: Vec<PageVisit>,
     /// The (first) agent's id.
     pub agent_id: Option<String>,
+}
+
+impl From<HistoryRecord> for cobrowse_protocol::rest::SessionHistory {
+    fn from(r: HistoryRecord) -> Self {
+        cobrowse_protocol::rest::SessionHistory {
+            history_id: r.history_id,
+            token: r.token,
+            created_at: r.created_at,
+            activated_at: r.activated_at,
+            ended_at: r.ended_at,
+            end_reason: r.end_reason,
+            origin: r.origin,
+            pages: r
+                .pages
+                .into_iter()
+                .map(|p| cobrowse_protocol::rest::PageVisit {
+                    url: p.url,
+                    title: p.title,
+                    at: p.at,
+                })
+                .collect(),
+            agent_id: r.agent_id,
+        }
+    }
 }
 
 /// A server node as the registry sees it.
@@ -138,6 +172,11 @@ pub struct NodeRecord {
     pub public_url: String,
     /// Last heartbeat, ms since the Unix epoch.
     pub heartbeat_at: u64,
+    /// The node's key (hex) for signing what it tells other nodes: the client address of a
+    /// socket it proxies (`cluster::forwarded`). Only nodes read the registry. Empty from a node
+    /// of a version without it.
+    #[serde(default)]
+    pub proxy_key: String,
 }
 
 /// The storage operations both backends provide.
@@ -151,13 +190,27 @@ pub trait Store: Send + Sync + 'static {
     fn heartbeat(&self, node: NodeRecord, ttl: Duration) -> StoreFuture<'_, ()>;
     /// Nodes whose registry row has not expired.
     fn list_nodes(&self) -> StoreFuture<'_, Vec<NodeRecord>>;
-    /// Updates a live session (state, activation) while `rec.node` still owns it; a no-op when
-    /// the session is gone or owned by another node.
-    fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, ()>;
+    /// Updates a live session (state, activation) while `rec.node` still owns it (conditional:
+    /// a lightweight transaction in Cassandra). `Ok(false)` when the session is gone or owned by
+    /// another node: the writer has lost it and must stop serving it.
+    fn update_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool>;
     /// Looks a live session up by token.
     fn get_live(&self, token: String) -> StoreFuture<'_, Option<LiveRecord>>;
-    /// Forgets a live session (it ended).
-    fn remove_live(&self, token: String) -> StoreFuture<'_, ()>;
+    /// Forgets a live session (it ended) while `owner` still owns it, so a node that lost a
+    /// session never deletes the new owner's record (which would let the number be issued
+    /// again). `Ok(false)` when it is gone or owned by another node.
+    fn remove_live(&self, token: String, owner: String) -> StoreFuture<'_, bool>;
+    /// Records a session's end: its final history record first, then its live record removed
+    /// while `owner` owns it. Never the other way round, so a crash in between leaves a live
+    /// record whose history already ended (the next start finishes the removal) rather than a
+    /// history that never ends. A backend that can do both atomically does.
+    fn end_live(&self, history: HistoryRecord, owner: String) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            let token = history.token.clone();
+            self.put_history(history).await?;
+            self.remove_live(token, owner).await
+        })
+    }
     /// Every live session record (used at start to close sessions a crashed run left behind).
     fn list_live(&self) -> StoreFuture<'_, Vec<LiveRecord>>;
     /// Creates or replaces a history record.

@@ -1,7 +1,8 @@
 // Accessibility, localization and themes of both UIs. axe-core (npm, injected into the page) finds
 // no WCAG 2.x A/AA violation in the customer UI in each of its states (button, call confirmation,
-// number shown, in session, write-mode consent, write mode on) and on the agent page (join form,
-// refused number, live session, write-mode controls, waiting for a dropped customer) in every theme and both built-in languages;
+// number shown, in session, write-mode consent, write mode on, reconnecting) and on the agent page
+// (join form, refused number, live session, write-mode controls, waiting for a dropped customer,
+// reconnecting) in every theme and both built-in languages;
 // the high-contrast theme also passes the AAA contrast rule (7:1). The consent dialogs work by
 // keyboard (focus moves in, Tab is trapped, Escape answers). German texts appear when chosen
 // (customer `locale`, `<html lang>`; agent `?lang=`, server `ui.locale`), a language added as a
@@ -12,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { ROOT, UI, openCustomer, setupCase, waitForAgentState, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
+import { ROOT, UI, openCustomer, setupCase, waitForAgentState, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
 import { startServer } from '../../lib/server.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -20,23 +21,25 @@ const AXE_SOURCE = fs.readFileSync(path.join(ROOT, 'tests', 'node_modules', 'axe
 /** WCAG 2.0/2.1/2.2 levels A and AA. */
 const WCAG_AA = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 const THEMES = ['auto', 'light', 'dark', 'high-contrast'];
-const FIXTURE = '/cobrowse/demo/a11y-fixture.html';
+const FIXTURE = '/demo/a11y-fixture.html';
 
-/** A copy of www/ with the fixture page and a third language ("fr", partial) an operator added. */
-function staticDir() {
-  const dir = staticDirWith('a11y-fixture.html', path.join(here, 'page.html'));
-  fs.writeFileSync(path.join(dir, 'locales', 'customer', 'fr.json'),
-    JSON.stringify({ button: 'Co-navigation', yes: 'Oui', copy: '' }));
-  fs.writeFileSync(path.join(dir, 'locales', 'agent', 'fr.json'),
-    JSON.stringify({ join: 'Rejoindre', lookingUp: 'Session {numero}' }));
-  return dir;
-}
+/** A third language ("fr", partial) an operator added to the server's static root; the customer's
+ * client loads its file from the server's origin (a cross-origin fetch from the site). */
+const FRENCH = {
+  'locales/customer/fr.json': JSON.stringify({ button: 'Co-navigation', yes: 'Oui', copy: '' }),
+  'locales/agent/fr.json': JSON.stringify({ join: 'Rejoindre', lookingUp: 'Session {numero}' }),
+};
 
-const www = staticDir();
 let ctx;
 let token;
 let axeRuns = 0;
-before(async () => { ctx = await setupCase('accessibility', { serverEnv: { COBROWSE_STATIC_DIR: www, COBROWSE_LIMITS_LOOKUP_BURST: '500' } }); });
+before(async () => {
+  ctx = await setupCase('accessibility', {
+    serverEnv: { COBROWSE_LIMITS_LOOKUP_BURST: '500' },
+    serverFiles: FRENCH,
+    site: { [FIXTURE]: path.join(here, 'page.html') },
+  });
+});
 after(async () => {
   console.log(`# axe runs: ${axeRuns}, all without violations`);
   await ctx?.close();
@@ -97,7 +100,9 @@ async function agentMode(mode) {
 let loads = 0;
 async function openAgent(query, hash = '') {
   loads += 1;
-  await ctx.agent.goto(ctx.url(`/cobrowse/slave.html?${query}&n=${loads}${hash ? `#${hash}` : ''}`));
+  // The agent credential rides in the fragment, as operators hand it out.
+  const fragment = [hash, `auth=${encodeURIComponent(ctx.agentToken)}`].filter(Boolean).join('&');
+  await ctx.agent.goto(ctx.url(`/cobrowse/slave.html?${query}&n=${loads}#${fragment}`));
   // The wasm has started when the status has left its static "loading" text key.
   await waitIn(ctx, ctx.agent, 'agent page started', () =>
     document.getElementById('cobrowse-status')?.dataset.state && document.documentElement.dataset.cobrowseMode);
@@ -169,6 +174,46 @@ async function customerContrast(label, min) {
   assert.deepEqual(low.out, [], `customer UI text under ${min}:1 in ${label}`);
 }
 
+/**
+ * Routes `page`'s sockets through playwright, passing everything on, until `drop()`: the page's
+ * sockets are closed and new ones stay unanswered (no server behind them), so the page shows
+ * that it is reconnecting; `restore()` lets it back in.
+ */
+async function droppable(page) {
+  let hold = false;
+  const held = [];
+  await page.routeWebSocket(/\/cobrowse\/ws$/, (ws) => {
+    if (hold) {
+      held.push(ws);
+      return;
+    }
+    const server = ws.connectToServer();
+    ws.onMessage((m) => server.send(m));
+    server.onMessage((m) => ws.send(m));
+    ws.onClose((code, reason) => server.close({ code, reason }));
+    server.onClose((code, reason) => ws.close({ code, reason }));
+    held.push(ws);
+  });
+  return {
+    drop() {
+      hold = true;
+      for (const ws of held.splice(0)) ws.close({ code: 1001, reason: 'dropped by the test' });
+    },
+    restore() {
+      hold = false;
+      for (const ws of held.splice(0)) ws.close({ code: 1001, reason: 'restored by the test' });
+    },
+  };
+}
+
+/** Waits until `page` says it is reconnecting (`where`: the attribute's element) or online again. */
+async function connection(page, where, state) {
+  await waitIn(ctx, page, `${where} data-*connection = ${state}`, ([sel, st]) => {
+    const el = document.querySelector(sel);
+    return !!el && (el.dataset.connection ?? el.dataset.cobrowseConnection) === st;
+  }, [where, state]);
+}
+
 /** axe on the agent page in every theme (through the picker); AAA contrast in high contrast. */
 async function agentInEveryTheme(label) {
   for (const theme of THEMES) {
@@ -182,6 +227,7 @@ async function agentInEveryTheme(label) {
 }
 
 test('customer UI: axe in every state, keyboard in both dialogs', { timeout: 120_000 }, async () => {
+  const network = await droppable(ctx.customer);
   await openCustomer(ctx, `${FIXTURE}?confirm=1`);
   const idle = await axe(ctx.customer, 'customer: button');
   await customerContrast('customer: button', 4.5);
@@ -246,10 +292,25 @@ test('customer UI: axe in every state, keyboard in both dialogs', { timeout: 120
   await ui(ctx.customer, 'revoke').waitFor({ state: 'visible' });
   await axe(ctx.customer, 'customer: write mode on');
   await customerContrast('customer: write mode on', 4.5);
+
+  // The connection drops: the toolbar says it is reconnecting, in a polite status line.
+  network.drop();
+  await connection(ctx.customer, '[data-cobrowse-ui]', 'reconnecting');
+  const line = await ctx.customer.evaluate(() => {
+    const el = document.getElementById('cobrowse-ui').shadowRoot.querySelector('[data-part=connection]');
+    return { text: el.textContent, role: el.getAttribute('role'), live: el.getAttribute('aria-live') };
+  });
+  assert.deepEqual(line, { text: 'Connection lost — reconnecting…', role: 'status', live: 'polite' });
+  await axe(ctx.customer, 'customer: reconnecting');
+  await customerContrast('customer: reconnecting', 4.5);
+  network.restore();
+  await connection(ctx.customer, '[data-cobrowse-ui]', 'online');
+  await ui(ctx.customer, 'revoke').waitFor({ state: 'visible' });
 });
 
 test('agent page: axe in every state, theme and language', { timeout: 240_000 }, async () => {
   assert.ok(token, 'the customer test started a session');
+  const network = await droppable(ctx.agent);
   for (const lang of ['en', 'de']) {
     await openAgent(`lang=${lang}`);
     assert.equal(await ctx.agent.evaluate(() => document.documentElement.lang), lang);
@@ -279,10 +340,17 @@ test('agent page: axe in every state, theme and language', { timeout: 240_000 },
     await waitIn(ctx, ctx.agent, `agent says the customer dropped (${lang})`,
       (t) => document.getElementById('cobrowse-status').textContent === t, dropped);
     await agentInEveryTheme(`${lang} waiting for the customer`);
-    await ctx.customer.goto(ctx.url(FIXTURE));
+    await ctx.customer.goto(ctx.siteUrl(FIXTURE));
     await waitForCustomerState(ctx, 'active');
     await waitIn(ctx, ctx.agent, 'customer back', (t) =>
       document.getElementById('cobrowse-status').textContent !== t, dropped);
+
+    // The agent's own connection drops: the status line says it is reconnecting.
+    network.drop();
+    await connection(ctx.agent, 'html', 'reconnecting');
+    await agentInEveryTheme(`${lang} reconnecting`);
+    network.restore();
+    await connection(ctx.agent, 'html', 'online');
   }
   await ctx.agent.evaluate(() => localStorage.clear());
   // End the session (the customer page would resume it on the next load otherwise).
@@ -296,7 +364,7 @@ test('agent page: axe in every state, theme and language', { timeout: 240_000 },
 test('the demo shop page with our UI has no violations either', { timeout: 60_000 }, async () => {
   const page = await ctx.customer.context().newPage();
   try {
-    await page.goto(ctx.url('/cobrowse/demo/?still=1'));
+    await page.goto(ctx.siteUrl('/demo/?still=1'));
     await page.locator(UI.start).first().waitFor({ state: 'visible' });
     await axe(page, 'demo shop page');
   } finally {
@@ -420,7 +488,7 @@ test('themes: parameter, picker remembered, system preferences, customer contras
 });
 
 test('server defaults ui.locale and ui.theme; the page parameter wins', { timeout: 60_000 }, async () => {
-  const server = await startServer({ env: { COBROWSE_STATIC_DIR: www, COBROWSE_UI_LOCALE: 'de', COBROWSE_UI_THEME: 'dark' } });
+  const server = await startServer({ env: { COBROWSE_UI_LOCALE: 'de', COBROWSE_UI_THEME: 'dark' }, files: FRENCH });
   try {
     const r = await fetch(`${server.url}/cobrowse/rest/ui.json`);
     assert.deepEqual(await r.json(), { locale: 'de', theme: 'dark' });

@@ -10,7 +10,7 @@ before(async () => { ctx = await setupCase('agent-exits'); });
 after(async () => { await ctx?.close(); });
 
 test('agent exit ends the session on both sides', { timeout: 120_000 }, async () => {
-  const token = await activeSession(ctx, '/cobrowse/demo/form.html');
+  const token = await activeSession(ctx, '/demo/form.html');
   await ctx.agent.locator(AGENT.exit).click();
   await waitForAgentState(ctx, 'ended');
   await waitForCustomerState(ctx, 'ended');

@@ -1,4 +1,4 @@
-// CSS proxy (issue #4): the customer's page links its theme from a second loopback origin (its
+// CSS proxy: the customer's page links its theme from a second loopback origin (its
 // "static host"), with a :hover menu. With that origin in `proxy.allowedExternalDomains` the
 // replica loads the sheet (its @import, and an inline <style>'s @import) through `/cobrowse/css-proxy`, so the agent sees the
 // customer's hover open the menu, and its own pointer over the menu opens it too; the agent's
@@ -7,12 +7,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import {
-  AGENT, ROOT, compareScreenshots, joinAgent, openCustomer, setupCase, startSession,
+  AGENT, compareScreenshots, joinAgent, openCustomer, sessionInfo, setupCase, startSession,
   waitForCustomerState, waitForReplica, waitIn,
 } from '../../lib/harness.mjs';
 
@@ -54,20 +53,14 @@ async function sheetHost() {
 }
 
 let host;
-let staticDir;
+/** The customer's page, a file of the site, linking its theme from the static host. */
+let site;
 before(async () => {
   host = await sheetHost();
-  staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-cssproxy-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), staticDir, { recursive: true });
-  if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
-  fs.mkdirSync(path.join(staticDir, 'fixture'), { recursive: true });
   const page = fs.readFileSync(path.join(here, 'page.html'), 'utf8').replaceAll('SHEET_ORIGIN', host.origin);
-  fs.writeFileSync(path.join(staticDir, 'fixture', 'css-proxy.html'), page);
+  site = { '/fixture/css-proxy.html': Buffer.from(page) };
 });
-after(async () => {
-  await host?.close();
-  if (staticDir) fs.rmSync(staticDir, { recursive: true, force: true });
-});
+after(async () => { await host?.close(); });
 
 /** Computed style `prop` of replica element `id` equals `want` (waited for). */
 function waitReplicaStyle(ctx, id, prop, want) {
@@ -91,7 +84,7 @@ function replicaTheme(ctx) {
 }
 
 async function session(ctx) {
-  await openCustomer(ctx, '/cobrowse/fixture/css-proxy.html');
+  await openCustomer(ctx, '/fixture/css-proxy.html');
   const token = await startSession(ctx);
   await joinAgent(ctx, token);
   await waitForCustomerState(ctx, 'active');
@@ -101,13 +94,14 @@ async function session(ctx) {
 
 test('an allowed cross-origin theme goes through the CSS proxy and its :hover works both ways', { timeout: 120_000 }, async () => {
   const ctx = await setupCase('css-proxy', {
-    serverEnv: { COBROWSE_STATIC_DIR: staticDir, COBROWSE_PROXY_ALLOWED_EXTERNAL_DOMAINS: host.origin },
+    serverEnv: { COBROWSE_PROXY_ALLOWED_EXTERNAL_DOMAINS: host.origin },
+    site,
   });
   try {
     const agentRequests = [];
     ctx.agent.on('request', (r) => agentRequests.push(r.url()));
     const token = await session(ctx);
-    const info = await (await fetch(ctx.url(`/cobrowse/rest/live/sessions/${token}`))).json();
+    const info = (await sessionInfo(ctx, token)).body;
     assert.deepEqual(info.allowedExternalDomains, [host.origin]);
 
     // The theme and its @import apply in the replica.
@@ -178,7 +172,7 @@ test('an allowed cross-origin theme goes through the CSS proxy and its :hover wo
 });
 
 test('without an allow entry the theme still renders, loaded directly', { timeout: 120_000 }, async () => {
-  const ctx = await setupCase('css-proxy-direct', { serverEnv: { COBROWSE_STATIC_DIR: staticDir } });
+  const ctx = await setupCase('css-proxy-direct', { site });
   try {
     await session(ctx);
     await waitReplicaStyle(ctx, 'menu', 'backgroundColor', 'rgb(30, 60, 120)');

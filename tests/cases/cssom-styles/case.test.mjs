@@ -1,37 +1,23 @@
-// CSSOM fidelity (issue #4): a page styled only through the CSSOM — insertRule into an empty
+// CSSOM fidelity: a page styled only through the CSSOM — insertRule into an empty
 // <style>, a grouping rule, a constructed sheet adopted by the document and one adopted by a
 // shadow root — looks the same for the agent, before and after the page changes its rules live,
 // and a :hover menu opens in the replica under the customer's pointer and under the agent's own.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import {
-  AGENT, ROOT, compareScreenshots, openCustomer, setupCase, startSession, joinAgent, waitForCustomerState,
+  AGENT, compareScreenshots, openCustomer, setupCase, startSession, joinAgent, waitForCustomerState,
   waitForReplica, waitIn,
 } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let ctx;
-let staticDir;
 before(async () => {
-  // The server's static root: a copy of www/ plus this case's fixture at /fixture/cssom.html, so
-  // the page is served by the real server on its own origin like the demo pages.
-  staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-cssom-'));
-  fs.cpSync(path.join(ROOT, 'www'), staticDir, { recursive: true });
-  // COBROWSE_E2E_JS: a private wasm build (client/, agent/) to serve instead of www/js/, for
-  // engineers whose shared www/js/ is being rebuilt by someone else.
-  if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
-  fs.mkdirSync(path.join(staticDir, 'fixture'));
-  fs.copyFileSync(path.join(here, 'page.html'), path.join(staticDir, 'fixture', 'cssom.html'));
-  ctx = await setupCase('cssom-styles', { serverEnv: { COBROWSE_STATIC_DIR: staticDir } });
+  // The fixture is a page of the customer's site (its own origin, like the demo pages).
+  ctx = await setupCase('cssom-styles', { site: { '/fixture/cssom.html': path.join(here, 'page.html') } });
 });
-after(async () => {
-  await ctx?.close();
-  if (staticDir) fs.rmSync(staticDir, { recursive: true, force: true });
-});
+after(async () => { await ctx?.close(); });
 
 /** Computed style `prop` of the replica element with id `id` (inside `host`'s shadow root if given). */
 function replicaStyle(id, prop, host = null) {
@@ -53,7 +39,7 @@ function waitReplicaStyle(id, prop, want, host = null) {
 }
 
 test('CSSOM-only styles, live CSSOM changes and :hover reach the replica', { timeout: 120_000 }, async () => {
-  await openCustomer(ctx, '/cobrowse/fixture/cssom.html');
+  await openCustomer(ctx, '/fixture/cssom.html');
   const token = await startSession(ctx);
   await joinAgent(ctx, token, { via: 'hash' });
   await waitForCustomerState(ctx, 'active');

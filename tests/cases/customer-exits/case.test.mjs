@@ -10,7 +10,7 @@ before(async () => { ctx = await setupCase('customer-exits'); });
 after(async () => { await ctx?.close(); });
 
 test('customer exit ends the session on both sides', { timeout: 120_000 }, async () => {
-  const token = await activeSession(ctx, '/cobrowse/demo/?still=1');
+  const token = await activeSession(ctx, '/demo/?still=1');
   await ctx.customer.locator(UI.exit).first().click();
   await waitForCustomerState(ctx, 'ended');
   await waitForAgentState(ctx, 'ended');

@@ -3,12 +3,13 @@
 // and relays the agent's next action. The customer's page must refuse it by itself: nothing
 // happens on the page, the agent sees the refusal, and the refusal frame in the server's capture
 // came from the customer. (The server's own refusal outside write mode is proven by
-// `cargo test -p cobrowse-server --test modes`.)
+// `cargo test -p cobrowse-server --test it modes::`.)
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { innerFrame } from '../../lib/frames.mjs';
 import { WAIT_MS, activeSession, setupCase, waitIn } from '../../lib/harness.mjs';
 
 const TAG_MODE = 14; // protocol::tags::MODE
@@ -41,14 +42,15 @@ test('the customer refuses an action the server let through', { timeout: 120_000
   await ctx.customer.routeWebSocket(/\/cobrowse\/ws$/, (ws) => {
     const server = ws.connectToServer();
     ws.onMessage((m) => {
-      if (dropRevoke && typeof m !== 'string' && m[1] === TAG_MODE && m[2] === REVOKED) {
+      const f = typeof m === 'string' ? null : innerFrame(m);
+      if (dropRevoke && f && f[1] === TAG_MODE && f[2] === REVOKED) {
         dropped++;
         return;
       }
       server.send(m);
     });
   });
-  await activeSession(ctx, '/cobrowse/demo/form.html');
+  await activeSession(ctx, '/demo/form.html');
   await ctx.agent.locator('#cobrowse-request-control').click();
   const ui = (a) => ctx.customer.locator(`[data-cobrowse-action="${a}"]`).first();
   await ui('grant').click();
@@ -77,7 +79,7 @@ test('the customer refuses an action the server let through', { timeout: 120_000
     /refused/i.test(document.getElementById('cobrowse-mode').textContent)
     && document.getElementById('cobrowse-mode').dataset.refusal === 'not_in_write_mode');
   assert.equal(await ctx.customer.locator('#name').inputValue(), '', 'nothing was typed on the page');
-  const refusals = frames().filter((f) => f[1] === TAG_REFUSED);
+  const refusals = frames().map(innerFrame).filter((f) => f[1] === TAG_REFUSED);
   assert.ok(refusals.length > 0, 'the refusal came from the customer (agents never send Refused)');
   console.log(`# customer-side refusals captured: ${refusals.length}`);
 });

@@ -16,7 +16,7 @@ test('typed values, checks, radio and select follow; the password never leaves',
   ctx.customer.on('websocket', (ws) => {
     ws.on('framesent', (frame) => sent.push(Buffer.from(frame.payload)));
   });
-  await activeSession(ctx, '/cobrowse/demo/form.html');
+  await activeSession(ctx, '/demo/form.html');
   const c = ctx.customer;
 
   await c.locator('#name').pressSequentially('Kari Nordmann');

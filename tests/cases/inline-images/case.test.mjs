@@ -1,4 +1,4 @@
-// Inline images (issue #4): an <img> whose src is a blob: URL (which exists only in the customer's
+// Inline images: an <img> whose src is a blob: URL (which exists only in the customer's
 // page) reaches the replica as a data: URL when it is small, so the agent sees the picture; a
 // larger one than the cap (64 KiB by default) stays an empty box of its size; one under a mask
 // rule is never read — its bytes are in no frame the server received (test-only frame capture).
@@ -13,7 +13,7 @@ import { after, before, test } from 'node:test';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import {
-  AGENT, ROOT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState,
+  AGENT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState,
   waitForReplica, waitIn,
 } from '../../lib/harness.mjs';
 
@@ -22,18 +22,16 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 let ctx;
 let captureFile;
 before(async () => {
-  const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-images-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), staticDir, { recursive: true });
-  if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
-  fs.mkdirSync(path.join(staticDir, 'fixture'), { recursive: true });
-  fs.copyFileSync(path.join(here, 'page.html'), path.join(staticDir, 'fixture', 'images.html'));
   // The "private" image: only the customer may load it (the agent's request is refused below).
   const png = new PNG({ width: 48, height: 32 });
   for (let i = 0; i < png.data.length; i += 4) { png.data[i] = 200; png.data[i + 1] = 90; png.data[i + 2] = (i / 4) % 48 * 5; png.data[i + 3] = 255; }
-  fs.writeFileSync(path.join(staticDir, 'fixture', 'private.png'), PNG.sync.write(png));
   captureFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-images-cap-')), 'frames.bin');
   ctx = await setupCase('inline-images', {
-    serverEnv: { COBROWSE_STATIC_DIR: staticDir, COBROWSE_TEST_CAPTURE_FRAMES: captureFile },
+    serverEnv: { COBROWSE_TEST_CAPTURE_FRAMES: captureFile },
+    site: {
+      '/fixture/images.html': path.join(here, 'page.html'),
+      '/fixture/private.png': PNG.sync.write(png),
+    },
   });
 });
 after(async () => { await ctx?.close(); });
@@ -55,7 +53,7 @@ test('small blob: images are inlined for the agent; large and masked ones are no
   // As if the image needed the customer's login cookie: the agent's browser is refused.
   let agentAsked = 0;
   await ctx.agent.route('**/fixture/private.png', (route) => { agentAsked += 1; return route.fulfill({ status: 403, body: 'login required' }); });
-  await openCustomer(ctx, '/cobrowse/fixture/images.html');
+  await openCustomer(ctx, '/fixture/images.html');
   // One image exists before the session (arrives in the snapshot), the others come later.
   await ctx.customer.evaluate(() => window.addBlobImage('early', 64, 48, { hue: 20 }));
   const token = await startSession(ctx);

@@ -13,7 +13,7 @@ before(async () => { ctx = await setupCase('join-by-number'); });
 after(async () => { await ctx?.close(); });
 
 test('an agent joins by typing the number the customer reads out', { timeout: 120_000 }, async () => {
-  await openCustomer(ctx, '/cobrowse/demo/?still=1');
+  await openCustomer(ctx, '/demo/?still=1');
   const token = await startSession(ctx);
   assert.match(token, /^[1-9]\d{8}$/, 'the session number is 9 digits');
 

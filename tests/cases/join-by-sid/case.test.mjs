@@ -12,7 +12,7 @@ before(async () => { ctx = await setupCase('join-by-sid'); });
 after(async () => { await ctx?.close(); });
 
 test('an agent joins with #sid= in the URL and sees the SVG page', { timeout: 120_000 }, async () => {
-  await openCustomer(ctx, '/cobrowse/demo/svg.html');
+  await openCustomer(ctx, '/demo/svg.html');
   const token = await startSession(ctx);
   await joinAgent(ctx, token, { via: 'hash' });
   await waitForCustomerState(ctx, 'active');

@@ -12,7 +12,7 @@ before(async () => { ctx = await setupCase('late-join'); });
 after(async () => { await ctx?.close(); });
 
 test('an agent joining after 10,000 mutations sees the current page', { timeout: 180_000 }, async () => {
-  await openCustomer(ctx, '/cobrowse/demo/burst.html');
+  await openCustomer(ctx, '/demo/burst.html');
   const token = await startSession(ctx);
   for (let i = 0; i < 10; i++) {
     await ctx.customer.evaluate(() => window.demoBurst(1000, 1));

@@ -1,28 +1,21 @@
-// Late content (issue #4, replica gap): the customer's scroll box is scrolled into an image that
+// Late content (replica gap): the customer's scroll box is scrolled into an image that
 // the agent's browser loads later than the scroll arrives. The replica cannot reach the position
 // at first (the box is still short) and must get there once the image has loaded, without a new
 // scroll from the customer. The image request on the agent's side is held back by a route until
 // the replica has applied the scroll, so the order is certain.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import { PNG } from 'pngjs';
 import {
-  ROOT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn,
+  joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn,
 } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
 let ctx;
 before(async () => {
-  const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-late-scroll-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), staticDir, { recursive: true });
-  if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
-  fs.mkdirSync(path.join(staticDir, 'fixture'), { recursive: true });
-  fs.copyFileSync(path.join(here, 'page.html'), path.join(staticDir, 'fixture', 'late-scroll.html'));
   // A 320×1200 picture with horizontal bands, so a wrong scroll position shows.
   const png = new PNG({ width: 320, height: 1200 });
   for (let y = 0; y < 1200; y++) {
@@ -32,8 +25,9 @@ before(async () => {
       png.data[i] = (band * 40) % 256; png.data[i + 1] = 120; png.data[i + 2] = 255 - band * 20; png.data[i + 3] = 255;
     }
   }
-  fs.writeFileSync(path.join(staticDir, 'fixture', 'tall.png'), PNG.sync.write(png));
-  ctx = await setupCase('late-scroll', { serverEnv: { COBROWSE_STATIC_DIR: staticDir } });
+  ctx = await setupCase('late-scroll', {
+    site: { '/fixture/late-scroll.html': path.join(here, 'page.html'), '/fixture/tall.png': PNG.sync.write(png) },
+  });
 });
 after(async () => { await ctx?.close(); });
 
@@ -42,7 +36,7 @@ test('an element scroll the replica cannot reach yet is retried when its content
   const gate = new Promise((r) => { release = r; });
   await ctx.agent.route('**/fixture/tall.png', async (route) => { await gate; await route.continue(); });
 
-  await openCustomer(ctx, '/cobrowse/fixture/late-scroll.html');
+  await openCustomer(ctx, '/fixture/late-scroll.html');
   await ctx.customer.evaluate(() => document.querySelector('#box img').decode());
   await ctx.customer.locator('#box').evaluate((b) => { b.scrollTop = 640; });
   assert.equal(await ctx.customer.locator('#box').evaluate((b) => b.scrollTop), 640);

@@ -18,7 +18,7 @@ async function burst(buttonId, expectDone) {
 }
 
 test('1,000 mutations in one burst, then 10 × 1,000', { timeout: 180_000 }, async () => {
-  await activeSession(ctx, '/cobrowse/demo/burst.html');
+  await activeSession(ctx, '/demo/burst.html');
   const one = await burst('burst-1000', 1);
   console.log(`# 1,000 mutations: replica identical ${one} ms after the click (includes comparison polling)`);
   const ten = await burst('burst-10x1000', 2);

@@ -11,7 +11,7 @@ before(async () => { ctx = await setupCase('live-changes'); });
 after(async () => { await ctx?.close(); });
 
 test('text and attribute changes follow', { timeout: 120_000 }, async () => {
-  await activeSession(ctx, '/cobrowse/demo/?still=1');
+  await activeSession(ctx, '/demo/?still=1');
   const c = ctx.customer;
 
   // Through the page's own UI: reorder, text + data attribute.
@@ -40,14 +40,14 @@ test('text and attribute changes follow', { timeout: 120_000 }, async () => {
 
 test('the shop page\'s own timer changes follow', { timeout: 120_000 }, async () => {
   // Navigate the customer to the live home page (the session follows page loads).
-  await ctx.customer.goto(ctx.url('/cobrowse/demo/'));
+  await ctx.customer.goto(ctx.siteUrl('/demo/'));
   await waitIn(ctx, ctx.customer, 'the timer to feature a product',
     () => document.querySelector('.product.featured .badge') !== null, undefined, 15_000);
   await waitForReplica(ctx);
 });
 
 test('SVG attribute changes and inserted SVG elements follow', { timeout: 120_000 }, async () => {
-  await ctx.customer.goto(ctx.url('/cobrowse/demo/svg.html'));
+  await ctx.customer.goto(ctx.siteUrl('/demo/svg.html'));
   await waitForReplica(ctx);
   await ctx.customer.locator('#recolour').click();
   await ctx.customer.locator('#add-hut').click();

@@ -1,13 +1,11 @@
-// Media state (issue #4): the customer plays, pauses and seeks an <audio>; the agent's replica
+// Media state: the customer plays, pauses and seeks an <audio>; the agent's replica
 // element follows (playing muted, paused, at the customer's time within a second).
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import {
-  AGENT, ROOT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState,
+  AGENT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState,
   waitForReplica, waitIn,
 } from '../../lib/harness.mjs';
 
@@ -25,21 +23,12 @@ function silenceWav(seconds) {
 }
 
 let ctx;
-let staticDir;
 before(async () => {
-  staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-media-'));
-  fs.cpSync(path.join(ROOT, 'www'), staticDir, { recursive: true });
-  // COBROWSE_E2E_JS: a private wasm build (client/, agent/) to serve instead of www/js/.
-  if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
-  fs.mkdirSync(path.join(staticDir, 'fixture'));
-  fs.copyFileSync(path.join(here, 'page.html'), path.join(staticDir, 'fixture', 'media.html'));
-  fs.writeFileSync(path.join(staticDir, 'fixture', 'silence.wav'), silenceWav(6));
-  ctx = await setupCase('media-state', { serverEnv: { COBROWSE_STATIC_DIR: staticDir } });
+  ctx = await setupCase('media-state', {
+    site: { '/fixture/media.html': path.join(here, 'page.html'), '/fixture/silence.wav': silenceWav(6) },
+  });
 });
-after(async () => {
-  await ctx?.close();
-  if (staticDir) fs.rmSync(staticDir, { recursive: true, force: true });
-});
+after(async () => { await ctx?.close(); });
 
 /** Waits until the replica's <audio> is playing (muted), or paused near `at` seconds. */
 const replicaAudio = (at, what) => waitIn(ctx, ctx.agent, what, ([sel, t]) => {
@@ -49,7 +38,7 @@ const replicaAudio = (at, what) => waitIn(ctx, ctx.agent, what, ([sel, t]) => {
 }, [AGENT.replica, at]);
 
 test('play, pause and seek of an <audio> follow on the agent side', { timeout: 120_000 }, async () => {
-  await openCustomer(ctx, '/cobrowse/fixture/media.html');
+  await openCustomer(ctx, '/fixture/media.html');
   const token = await startSession(ctx);
   await joinAgent(ctx, token, { via: 'hash' });
   await waitForCustomerState(ctx, 'active');

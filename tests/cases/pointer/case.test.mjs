@@ -28,7 +28,7 @@ const pointerAt = ({ sel, x, y, slack }) => {
 };
 
 test('customer pointer shows on the agent page', { timeout: 120_000 }, async () => {
-  await activeSession(ctx, '/cobrowse/demo/?still=1');
+  await activeSession(ctx, '/demo/?still=1');
   await ctx.customer.mouse.move(10, 10);
   await ctx.customer.mouse.move(230, 170, { steps: 5 });
   await waitIn(ctx, ctx.agent, `${AGENT.customerPointer} at (230, 170)`, pointerAt,

@@ -3,25 +3,35 @@
 // forms, target=_top, SVG/MathML tricks, CSS url() vectors, and attributes injected by mutation
 // while the agent watches) is replayed to the agent. Every payload records itself on `top` and
 // requests /cobrowse/xss-beacon; the agent side must show neither, even after every replica
-// element is clicked, focused, hovered and every form submitted. The agent page's CSP header is
-// strict and the replica's sandbox never allows scripts.
+// element is clicked, focused, hovered and every form submitted. Prefixed and namespaced element
+// names (`x:script`, `x:iframe`, `svg:script`, createElementNS with odd prefixes) yield no live
+// script, frame, base, style, link or plugin in the replica, and nothing the replica loads learns
+// the agent page's URL, although the hostile page asks for `unsafe-url` by `<meta name=referrer>`
+// and `referrerpolicy`: the replica's elements send no Referer, and no agent-side request sends
+// more than the agent's origin (Chromium's style-sheet image loads, whatever the policy). The agent page's CSP
+// header is strict and the replica's sandbox never allows scripts.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
+import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-const PAGE = '/cobrowse/demo/hostile-fixture.html';
+const PAGE = '/demo/hostile-fixture.html';
 
 let ctx;
-before(async () => { ctx = await setupCase('safe-replay', { serverEnv: { COBROWSE_STATIC_DIR: staticDirWith('hostile-fixture.html', path.join(here, 'page.html')) } }); });
+before(async () => { ctx = await setupCase('safe-replay', { site: { [PAGE]: path.join(here, 'page.html') } }); });
 after(async () => { await ctx?.close(); });
 
 test('nothing from the hostile page executes on the agent side', { timeout: 180_000 }, async () => {
   const beacons = [];
-  ctx.agent.on('request', (r) => { if (r.url().includes('xss-beacon')) beacons.push(r.url()); });
+  const referers = [];
+  ctx.agent.on('request', (r) => {
+    if (r.url().includes('xss-beacon')) beacons.push(r.url());
+    // The headers the browser really sent (after its referrer policy).
+    referers.push(r.headerValue('referer').then((v) => [r.url(), v], () => [r.url(), null]));
+  });
   const dialogs = [];
   ctx.agent.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
 
@@ -72,6 +82,16 @@ test('nothing from the hostile page executes on the agent side', { timeout: 180_
       sandbox: f.getAttribute('sandbox'),
       nestedSandboxes: [...f.contentDocument.querySelectorAll('iframe')].map((i) => i.getAttribute('sandbox')),
       scripts: f.contentDocument.querySelectorAll('script').length,
+      // `createElementNS` with a prefixed name makes the real element (`x:script` → a script
+      // with prefix `x`); the replica must make none.
+      withPrefix: [...f.contentDocument.querySelectorAll('*')].filter((e) => e.prefix !== null)
+        .map((e) => `${e.prefix}:${e.localName}`),
+      frames: f.contentDocument.querySelectorAll('iframe').length,
+      plugins: f.contentDocument.querySelectorAll('object, embed, applet').length,
+      prefixed: [...f.contentDocument.querySelectorAll('*')].filter((e) => e.localName.startsWith('x:'))
+        .map((e) => `${e.localName}=${e.constructor.name}`),
+      referrerPolicies: [...f.contentDocument.querySelectorAll('[referrerpolicy], meta[name=referrer i]')]
+        .map((e) => e.outerHTML.slice(0, 120)),
       handlers: [...f.contentDocument.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => /^on/i.test(a.name))).length,
       jsUrls: [...f.contentDocument.querySelectorAll('*')].filter((e) => [...e.attributes].some((a) => /^\s*(javascript|vbscript):/i.test(a.value))).length,
     };
@@ -92,6 +112,30 @@ test('nothing from the hostile page executes on the agent side', { timeout: 180_
   assert.ok(!/allow-scripts/.test(result.sandbox ?? ''), `replica sandbox ${result.sandbox}`);
   assert.ok(result.nestedSandboxes.every((s) => s !== null && !/allow-scripts/.test(s)), `nested ${result.nestedSandboxes}`);
   assert.equal(result.handlers, 0, 'inline handlers in the replica');
+  assert.equal(result.scripts, 0, 'script elements in the replica');
+  assert.equal(result.plugins, 0, 'plugin elements in the replica');
+  assert.deepEqual(result.withPrefix, [], 'elements made from prefixed names');
+  // Frames: exactly the page's own <iframe>s (captured or blank), none from a prefixed name.
+  const frameCount = await ctx.customer.evaluate(() => document.querySelectorAll('#vectors iframe').length);
+  assert.equal(result.frames, frameCount, 'replica frames');
+  assert.ok(result.prefixed.length >= 8 && result.prefixed.every((p) => p.endsWith('=HTMLUnknownElement')),
+    `prefixed names are unknown elements: ${result.prefixed}`);
+  assert.deepEqual(result.referrerPolicies.filter((h) => !h.includes('data-cobrowse-injected')), [],
+    'referrer policies from the customer page');
+  const sent = await Promise.all(referers);
+  const siteRequests = sent.filter(([u]) => u.startsWith(ctx.siteUrl('/')));
+  assert.ok(siteRequests.length > 0, 'the replica loaded something from the customer site');
+  // The elements that asked for `unsafe-url` (and the page's <meta name=referrer>) send none.
+  const probes = sent.filter(([u]) => u.includes('/referrer-probe.'));
+  assert.ok(probes.length >= 2, `the probes were requested: ${JSON.stringify(sent)}`);
+  assert.deepEqual(probes.filter(([, v]) => v), [], 'replica elements sent a Referer');
+  // Chromium sends the origin with style-sheet image loads whatever the referrer policy says;
+  // never more: no request names the agent page (its path, session number or credential).
+  const named = sent.filter(([, v]) => v && !/^https?:\/\/[^/]+\/$/.test(v));
+  assert.deepEqual(named, [], 'agent-side requests whose Referer names the agent page');
+  const withOrigin = sent.filter(([, v]) => v).length;
+  console.log(`# referrer: ${sent.length} agent-side requests (${siteRequests.length} to the customer site); ` +
+    `${withOrigin} carry the agent origin (style-sheet images), none more`);
   assert.equal(result.jsUrls, 0, 'script URLs in the replica');
 
   // The agent page's own CSP header.

@@ -1,4 +1,4 @@
-// Text selection (issue #4): what the customer selects — a word, a drag across elements, text in
+// Text selection: what the customer selects — a word, a drag across elements, text in
 // an input and a textarea — is selected in the replica too (same text, same control offsets). In
 // masked content (a site mask rule, a password) the offsets the agent gets count placeholder
 // characters, so a selection says nothing the same-length placeholder does not already show.
@@ -8,8 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
+import { innerFrame } from '../../lib/frames.mjs';
 import {
-  ROOT, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitForReplica,
+  joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitForReplica,
   waitIn,
 } from '../../lib/harness.mjs';
 
@@ -18,28 +19,26 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 let ctx;
 let captureFile;
 
-/** Selection frames (version 1, tag 24) the server has received so far, and their bytes. */
+/** Selection frames (version 1, tag 24; inside `Seq` frames on a link) the server has received
+ * so far, and their bytes. */
 function selectionFrames() {
   const buf = fs.existsSync(captureFile) ? fs.readFileSync(captureFile) : Buffer.alloc(0);
   let n = 0;
   let bytes = 0;
   for (let at = 0; at + 4 <= buf.length;) {
     const len = buf.readUInt32BE(at);
-    if (buf[at + 4] === 1 && buf[at + 5] === 24) { n += 1; bytes += len; }
+    const f = innerFrame(buf.subarray(at + 4, at + 4 + len));
+    if (f[0] === 1 && f[1] === 24) { n += 1; bytes += f.length; }
     at += 4 + len;
   }
   return { n, bytes };
 }
 
 before(async () => {
-  const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-selection-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), staticDir, { recursive: true });
-  if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
-  fs.mkdirSync(path.join(staticDir, 'fixture'), { recursive: true });
-  fs.copyFileSync(path.join(here, 'page.html'), path.join(staticDir, 'fixture', 'selection.html'));
   captureFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-selection-cap-')), 'frames.bin');
   ctx = await setupCase('text-selection', {
-    serverEnv: { COBROWSE_STATIC_DIR: staticDir, COBROWSE_TEST_CAPTURE_FRAMES: captureFile },
+    serverEnv: { COBROWSE_TEST_CAPTURE_FRAMES: captureFile },
+    site: { '/fixture/selection.html': path.join(here, 'page.html') },
   });
 });
 after(async () => { await ctx?.close(); });
@@ -64,7 +63,7 @@ async function replicaControl(id, start, end) {
 }
 
 test('the customer\'s selection shows in the replica, masked content by placeholder offsets', { timeout: 120_000 }, async () => {
-  await openCustomer(ctx, '/cobrowse/fixture/selection.html');
+  await openCustomer(ctx, '/fixture/selection.html');
   const token = await startSession(ctx);
   await joinAgent(ctx, token);
   await waitForCustomerState(ctx, 'active');

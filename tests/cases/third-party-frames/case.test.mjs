@@ -1,4 +1,4 @@
-// Third-party frames (issue #4, "Documents"): an iframe of another origin, whose document the
+// Third-party frames ("Documents"): an iframe of another origin, whose document the
 // customer's script cannot capture, is a blank box of the same size in the replica and the agent's
 // browser never requests it; an iframe whose origin is in the server's
 // `proxy.allowedThirdPartyDomains` is loaded by URL in the replica, with its scripts not running.
@@ -7,14 +7,13 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import {
-  ROOT, compareScreenshots, joinAgent, openCustomer, setupCase, startSession, waitForCustomerState,
+  compareScreenshots, joinAgent, openCustomer, sessionInfo, setupCase, startSession, waitForCustomerState,
   waitForReplica, waitIn,
 } from '../../lib/harness.mjs';
 
@@ -51,19 +50,12 @@ let allowed;
 before(async () => {
   refused = await thirdParty('refused', '#a33');
   allowed = await thirdParty('allowed', '#36a');
-  const staticDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-e2e-frames-'));
-  fs.cpSync(process.env.COBROWSE_E2E_WWW || path.join(ROOT, 'www'), staticDir, { recursive: true });
-  if (process.env.COBROWSE_E2E_JS) fs.cpSync(process.env.COBROWSE_E2E_JS, path.join(staticDir, 'js'), { recursive: true });
-  fs.mkdirSync(path.join(staticDir, 'fixture'), { recursive: true });
   const page = fs.readFileSync(path.join(here, 'page.html'), 'utf8')
     .replaceAll('REFUSED_ORIGIN', refused.origin)
     .replaceAll('ALLOWED_ORIGIN', allowed.origin);
-  fs.writeFileSync(path.join(staticDir, 'fixture', 'frames.html'), page);
   ctx = await setupCase('third-party-frames', {
-    serverEnv: {
-      COBROWSE_STATIC_DIR: staticDir,
-      COBROWSE_PROXY_ALLOWED_THIRD_PARTY_DOMAINS: allowed.origin,
-    },
+    serverEnv: { COBROWSE_PROXY_ALLOWED_THIRD_PARTY_DOMAINS: allowed.origin },
+    site: { '/fixture/frames.html': Buffer.from(page) },
   });
 });
 after(async () => {
@@ -135,7 +127,7 @@ test('refused third-party frames are same-size blank boxes never requested; allo
   ctx.customer.on('request', (r) => customerRequests.push(r.url()));
   const agentWidgetLoads = () => agentRequests.filter((u) => u === `${allowed.origin}/widget.html`).length;
 
-  await openCustomer(ctx, '/cobrowse/fixture/frames.html');
+  await openCustomer(ctx, '/fixture/frames.html');
   // The customer's own browser loads both widgets and runs their scripts (so the checks below
   // could fail: a replica that ran them would be seen).
   await waitForHits('the customer loading the refused widget', refused.hits, (h) => h.includes('/widget.html') && h.some((u) => u.startsWith('/beacon')));
@@ -145,7 +137,7 @@ test('refused third-party frames are same-size blank boxes never requested; allo
   await waitForCustomerState(ctx, 'active');
   await waitForReplica(ctx);
 
-  const info = await (await fetch(ctx.url(`/cobrowse/rest/live/sessions/${token}`))).json();
+  const info = (await sessionInfo(ctx, token)).body;
   assert.deepEqual(info.allowedThirdPartyDomains, [allowed.origin]);
 
   // The allowed frame is loaded by URL in the replica; wait for its document to be there.

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
+import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -20,11 +20,14 @@ fs.writeFileSync(policyFile, JSON.stringify({
   version: 1,
   rules: [{ selector: '.secret', action: 'mask' }],
 }));
-const PAGE = '/cobrowse/demo/edit-fixture.html';
+const PAGE = '/demo/edit-fixture.html';
 
 let ctx;
 before(async () => {
-  ctx = await setupCase('write-contenteditable', { serverEnv: { COBROWSE_DOM_RESTRICTIONS: policyFile, COBROWSE_STATIC_DIR: staticDirWith('edit-fixture.html', path.join(here, 'page.html')) } });
+  ctx = await setupCase('write-contenteditable', {
+    serverEnv: { COBROWSE_DOM_RESTRICTIONS: policyFile },
+    site: { [PAGE]: path.join(here, 'page.html') },
+  });
 });
 after(async () => { await ctx?.close(); });
 

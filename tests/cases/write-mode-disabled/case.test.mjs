@@ -11,7 +11,7 @@ before(async () => {
 after(async () => { await ctx?.close(); });
 
 test('no request button, no write controls', { timeout: 120_000 }, async () => {
-  await activeSession(ctx, '/cobrowse/demo/form.html');
+  await activeSession(ctx, '/demo/form.html');
   assert.equal(await ctx.agent.locator('#cobrowse-request-control').count(), 0, 'request button absent');
   assert.equal(await ctx.agent.locator('#cobrowse-nav').isHidden(), true);
   assert.equal(await ctx.agent.locator('#cobrowse-release-control').isHidden(), true);

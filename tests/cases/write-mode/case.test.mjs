@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn, staticDirWith } from '../../lib/harness.mjs';
+import { joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitIn } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -19,11 +19,14 @@ fs.writeFileSync(policyFile, JSON.stringify({
   version: 1,
   rules: [{ selector: '#danger', action: 'restrict' }],
 }));
-const PAGE = '/cobrowse/demo/write-fixture.html';
+const PAGE = '/demo/write-fixture.html';
 
 let ctx;
 before(async () => {
-  ctx = await setupCase('write-mode', { serverEnv: { COBROWSE_DOM_RESTRICTIONS: policyFile, COBROWSE_STATIC_DIR: staticDirWith('write-fixture.html', path.join(here, 'page.html')) } });
+  ctx = await setupCase('write-mode', {
+    serverEnv: { COBROWSE_DOM_RESTRICTIONS: policyFile },
+    site: { [PAGE]: path.join(here, 'page.html') },
+  });
 });
 after(async () => { await ctx?.close(); });
 
@@ -182,9 +185,9 @@ test('grant, act by node id, restricted refusal, release, deny, revoke', { timeo
     /refused/i.test(document.getElementById('cobrowse-mode').textContent)
     && document.getElementById('cobrowse-mode').dataset.refusal === 'off_origin');
   assert.match(ctx.customer.url(), /write-fixture\.html$/);
-  await ctx.agent.locator('#cobrowse-nav-url').fill('/cobrowse/demo/form.html');
+  await ctx.agent.locator('#cobrowse-nav-url').fill('/demo/form.html');
   await ctx.agent.locator('#cobrowse-nav-go').click();
-  await ctx.customer.waitForURL(/\/cobrowse\/demo\/form\.html$/);
+  await ctx.customer.waitForURL(/\/demo\/form\.html$/);
   await waitIn(ctx, ctx.agent, 'the replica follows to form.html', () =>
     !!document.getElementById('cobrowse-replica').contentDocument?.getElementById('checkout'));
 });

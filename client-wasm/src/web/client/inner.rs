@@ -1,0 +1,282 @@
+//! The client's shared state and the primitives every part of it uses: logging, page events,
+//! the phase and mode, the stored session, sending a frame, starting capture, ending locally.
+
+use super::rest::js_err;
+use crate::config::{Config, Texts};
+use crate::session::{ClientError, Phase, STORAGE_KEY, StoredLink, StoredSession, reason_text};
+use crate::web::recorder::{Recorder, Sink};
+use crate::web::ui::Ui;
+use cobrowse_protocol::link::{Endpoint, is_sequenced_tag};
+use cobrowse_protocol::{Code, EndReason, ErrorCode, Message, Mode};
+use cobrowse_web_glue::socket::{Reconnect, Sender, Socket, Watchdog};
+use js_sys::Function;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Document, Window};
+
+/// Where every numbered frame goes, shared with the recorder's sink ([`Outgoing`]).
+pub(super) type Outbox = Rc<RefCell<Outgoing>>;
+
+/// What leaves the client: a sender on the current socket between `Welcome` and close only (so
+/// nothing goes onto a socket the server has not accepted yet), and the link
+/// (`cobrowse_protocol::link`), which numbers each frame and keeps it until the server
+/// acknowledges it. While no socket is accepted, a linked client keeps what it captures for the
+/// resume instead of dropping it; a client without a link (an older server) drops it and sends
+/// its page after the next `Welcome`, as before links.
+pub(super) struct Outgoing {
+    pub(super) sender: Option<Sender>,
+    pub(super) link: Endpoint,
+}
+
+impl Outgoing {
+    /// A client with no link yet; `stored` is the last page's link in this session, if any.
+    pub(super) fn new(stored: Option<StoredLink>) -> Outgoing {
+        let (frames, bytes) = RESEND_BOUNDS;
+        Outgoing {
+            sender: None,
+            link: match stored {
+                Some(l) => Endpoint::after_page(l.id, l.applied, frames, bytes),
+                None => Endpoint::new(frames, bytes),
+            },
+        }
+    }
+
+    /// Sends a sequenced message (or keeps it for the resume; see the type's docs).
+    pub(super) fn send(&mut self, msg: &Message) -> bool {
+        if self.sender.is_none() && !self.link.keeps() {
+            return false;
+        }
+        let bytes = self.link.encode(msg);
+        self.sender.as_ref().is_some_and(|s| s.send_bytes(&bytes))
+    }
+}
+
+/// What the customer keeps unacknowledged: enough for a minute of a busy page; a longer
+/// outage is resumed with the page as a whole instead.
+const RESEND_BOUNDS: (usize, usize) = (4096, 8 * 1024 * 1024);
+
+/// Everything one client holds; see the parent module for who owns what.
+pub(super) struct Inner {
+    pub(super) me: Weak<RefCell<Inner>>,
+    pub(super) config: Config,
+    pub(super) texts: Texts,
+    /// The UI's language tag (`web::lang::language`).
+    pub(super) lang: String,
+    pub(super) window: Window,
+    pub(super) document: Document,
+    pub(super) phase: Phase,
+    pub(super) mode: Mode,
+    pub(super) session: Option<StoredSession>,
+    pub(super) conn: Option<Socket>,
+    /// The current socket's keep-alive (after its `Welcome`).
+    pub(super) watchdog: Option<Watchdog>,
+    pub(super) outbox: Outbox,
+    pub(super) recorder: Option<Recorder>,
+    pub(super) ui: Option<Ui>,
+    pub(super) handlers: Vec<(String, Function)>,
+    pub(super) reconnect: Reconnect,
+    pub(super) welcomed_once: bool,
+    /// The code of the last `Error` frame on the current socket: it tells a rate-limited
+    /// refusal (retried) from a final one when the close follows.
+    pub(super) last_error: Option<ErrorCode>,
+    /// Keep-alive pings sent (their values).
+    pub(super) ping_count: u64,
+    /// This page (this instance, not the stored session) was welcomed before: a `Welcome` now
+    /// is a reconnect, and the customer's own mode is the authority (see `crate::consent`).
+    pub(super) page_welcomed: bool,
+}
+
+/// Runs `f` on `Inner` now, or in a microtask when it is busy (re-entrant call).
+pub(super) fn with_inner(weak: &Weak<RefCell<Inner>>, f: impl FnOnce(&mut Inner) + 'static) {
+    let Some(rc) = weak.upgrade() else { return };
+    match rc.try_borrow_mut() {
+        Ok(mut inner) => f(&mut inner),
+        Err(_) => {
+            let weak = weak.clone();
+            spawn_local(async move {
+                if let Some(rc) = weak.upgrade()
+                    && let Ok(mut inner) = rc.try_borrow_mut()
+                {
+                    f(&mut inner);
+                }
+            });
+        }
+    }
+}
+
+/// `{ code, message }` for JS.
+pub(super) fn error_js(e: &ClientError) -> JsValue {
+    let o = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&o, &"code".into(), &e.code().into());
+    let _ = js_sys::Reflect::set(&o, &"message".into(), &e.to_string().into());
+    o.into()
+}
+
+impl Inner {
+    pub(super) fn log(&self, what: &str) {
+        if self.config.debug {
+            web_sys::console::debug_1(&format!("[cobrowse] {what}").into());
+        }
+    }
+
+    /// Calls the page's handlers for `event` in a microtask, so page code never runs while we
+    /// hold our own state.
+    pub(super) fn emit(&self, event: &str, detail: JsValue) {
+        let fs: Vec<Function> = self
+            .handlers
+            .iter()
+            .filter(|(e, _)| e == event)
+            .map(|(_, f)| f.clone())
+            .collect();
+        if fs.is_empty() {
+            return;
+        }
+        spawn_local(async move {
+            for f in fs {
+                let _ = f.call1(&JsValue::NULL, &detail);
+            }
+        });
+    }
+
+    pub(super) fn set_phase(&mut self, phase: Phase) {
+        let old = self.phase.public();
+        self.phase = phase;
+        if let Some(ui) = &self.ui {
+            ui.set_state(phase.ui());
+        }
+        if old != phase.public() {
+            self.emit("state", phase.public().into());
+        }
+    }
+
+    fn storage(&self) -> Option<web_sys::Storage> {
+        self.window.session_storage().ok().flatten()
+    }
+
+    pub(super) fn load_session(&self) -> Option<StoredSession> {
+        let raw = self.storage()?.get_item(STORAGE_KEY).ok()??;
+        let v = js_sys::JSON::parse(&raw).ok()?;
+        serde_wasm_bindgen::from_value(v).ok()
+    }
+
+    pub(super) fn store_session(&self) {
+        let (Some(st), Some(s)) = (self.storage(), &self.session) else {
+            return;
+        };
+        if let Ok(v) = serde_wasm_bindgen::to_value(s)
+            && let Ok(json) = js_sys::JSON::stringify(&v)
+        {
+            let _ = st.set_item(STORAGE_KEY, &String::from(json));
+        }
+    }
+
+    fn clear_session(&self) {
+        if let Some(st) = self.storage() {
+            let _ = st.remove_item(STORAGE_KEY);
+        }
+    }
+
+    pub(super) fn session_detail(&self) -> JsValue {
+        let o = js_sys::Object::new();
+        if let Some(s) = &self.session {
+            let _ = js_sys::Reflect::set(&o, &"token".into(), &s.token.clone().into());
+            let _ = js_sys::Reflect::set(&o, &"historyId".into(), &s.history_id.clone().into());
+        }
+        o.into()
+    }
+
+    /// Sends `msg`: numbered on the link when it is a sequenced message (kept for the resume
+    /// while no socket is accepted), plain on the current socket otherwise (`Hello`, `Pong`).
+    pub(super) fn send(&self, msg: &Message) {
+        let sent = if is_sequenced_tag(msg.tag()) {
+            self.outbox
+                .try_borrow_mut()
+                .is_ok_and(|mut out| out.send(msg))
+        } else {
+            self.conn.as_ref().is_some_and(|c| c.send(msg))
+        };
+        if !sent {
+            self.log("not sent now (no accepted socket)");
+        }
+    }
+
+    /// Remembers the link and what this page applied, for the next page of the session.
+    pub(super) fn store_link(&mut self) {
+        let link = self.outbox.try_borrow().ok().and_then(|o| {
+            (o.link.id() != 0).then(|| StoredLink {
+                id: o.link.id(),
+                applied: o.link.applied(),
+            })
+        });
+        if let Some(s) = &mut self.session
+            && s.link != link
+        {
+            s.link = link;
+            self.store_session();
+        }
+    }
+
+    pub(super) fn set_mode(&mut self, mode: Mode) {
+        self.mode = mode;
+        if let Some(ui) = &self.ui {
+            ui.set_write_mode(mode == Mode::Write);
+        }
+        self.emit("mode", mode.code().into());
+    }
+
+    pub(super) fn ensure_recorder(&mut self) {
+        if self.recorder.is_some() {
+            return;
+        }
+        let outbox = Rc::clone(&self.outbox);
+        let sink: Sink = Rc::new(move |msg: Message| {
+            if let Ok(mut out) = outbox.try_borrow_mut() {
+                out.send(&msg);
+            }
+        });
+        match Recorder::start(
+            self.window.clone(),
+            self.document.clone(),
+            sink,
+            self.config.debug,
+            self.config.page_mask(),
+        ) {
+            Ok(r) => {
+                r.set_inline_images(self.config.inline_images.clone());
+                self.recorder = Some(r);
+            }
+            Err(e) => self.log(&format!("recorder failed: {}", js_err(e))),
+        }
+    }
+
+    /// Ends the session locally: stops capture, closes the socket, forgets the stored session,
+    /// tells the UI and the page. `leave` sends `Leave` first (our side ends it).
+    pub(super) fn end(&mut self, reason: EndReason, leave: bool) {
+        if self.phase == Phase::Ended {
+            return;
+        }
+        if leave {
+            self.send(&Message::Leave);
+        }
+        self.recorder = None;
+        self.outbox.replace(Outgoing::new(None));
+        self.conn = None;
+        self.watchdog = None;
+        self.reconnect.cancel();
+        self.mode = Mode::Pointer;
+        self.clear_session();
+        self.session = None;
+        if let Some(ui) = &self.ui {
+            ui.show_ended(&reason_text(&self.texts, &reason));
+        }
+        self.set_phase(Phase::Ended);
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"reason".into(), &reason.code().into());
+        if let Some(detail) = reason.detail() {
+            let _ = js_sys::Reflect::set(&o, &"detail".into(), &detail.into());
+        }
+        self.emit("ended", o.into());
+    }
+}

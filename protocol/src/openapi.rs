@@ -1,0 +1,21 @@
+//! Schemas the `ToSchema` derives cannot infer, for the server's OpenAPI document (feature
+//! `openapi`): fields serde writes as their snake_case code ([`crate::codes::as_code`]) rather
+//! than in their Rust shape.
+//!
+//! Built from the same `ALL` lists the codes come from, so the document names every code a
+//! server of this version writes, and no other.
+
+use crate::codes::Code;
+use crate::message::SessionState;
+use utoipa::openapi::schema::{Object, ObjectBuilder, Type};
+
+/// A [`SessionState`] as REST answers write it: its code (`idle`, `active`, `ended`).
+pub fn session_state() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(SessionState::ALL.iter().map(Code::code)))
+        .description(Some(
+            "The session's state: `idle` (no agent yet), `active` (an agent joined), `ended`.",
+        ))
+        .build()
+}

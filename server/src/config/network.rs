@@ -1,0 +1,26 @@
+//! `[network]`: which proxies in front of the server are believed about the client's address.
+
+use super::error::{ConfigError, invalid};
+use super::values::List;
+use crate::net::TrustedProxies;
+use serde::{Deserialize, Serialize};
+
+/// `network.*` as written.
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields, rename_all = "camelCase")]
+pub(crate) struct RawNetwork {
+    /// `network.trustedProxies`: CIDR networks or addresses of reverse proxies / load balancers.
+    pub(crate) trusted_proxies: List,
+}
+
+impl RawNetwork {
+    /// The trusted proxies; `trust_forwarded_for` is `crossOrigin.trustForwardedFor` (the socket
+    /// peer is a trusted proxy whatever its address).
+    pub(crate) fn validate(
+        &self,
+        trust_forwarded_for: bool,
+    ) -> Result<TrustedProxies, ConfigError> {
+        TrustedProxies::parse(&self.trusted_proxies.0, trust_forwarded_for)
+            .map_err(|m| invalid("network.trustedProxies", m))
+    }
+}

@@ -1,0 +1,174 @@
+//! The operations of the OpenAPI document, one `#[utoipa::path]` per route: what succeeds, with
+//! which types, parameters and credentials. The error answers, the `HEAD` twins of the documents
+//! and the security schemes are added from tables in `super`, so their statuses come from
+//! `ApiError::status` rather than being written twice.
+//!
+//! The functions are never called: they only carry their operation's description.
+#![allow(dead_code)]
+
+use cobrowse_protocol::policy::DomPolicy;
+use cobrowse_protocol::rest::{
+    CreateSession, CreatedSession, Health, SessionHistory, SessionLookup, Stopped, UiDefaults,
+};
+
+/// Start a session
+///
+/// The customer's client asks for a session number to read out to the agent. The answer's
+/// `customerSecret` is the customer's proof of being the customer (its WebSocket `Hello` and its
+/// stop need it); the `gcbSessionServer` cookie names the node, for sticky load balancers.
+#[utoipa::path(
+    post,
+    path = "/cobrowse/rest/live/sessions",
+    operation_id = "createSession",
+    tag = "live sessions",
+    request_body(
+        content = Option<CreateSession>,
+        content_type = "application/json",
+        description = "Optional: an empty body is the same as `{}`."
+    ),
+    responses((
+        status = 201,
+        description = "The session was created; nobody has joined it yet.",
+        body = CreatedSession,
+        headers(("Set-Cookie" = String, description = "`gcbSessionServer=<node>`: the node that holds the session, for sticky load balancing (`HttpOnly; SameSite=Lax`, `Secure` over https).")),
+        links(
+            ("lookup" = (operation_id = "lookupSession", parameters(("token" = "$response.body#/token")), description = "The agent looks the new session up.")),
+            ("stop" = (operation_id = "stopSession", parameters(("token" = "$response.body#/token")), description = "The customer (or an agent) ends it.")),
+            ("history" = (operation_id = "getHistory", parameters(("historyId" = "$response.body#/historyId")), description = "Its history record."))
+        )
+    ))
+)]
+fn create_session() {}
+
+/// Look a session up (agent)
+///
+/// What the agent page needs before it connects: the session's state and the node that holds
+/// it. Needs the agent credential. A number nobody holds and a malformed one get the same `404`.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/live/sessions/{token}",
+    operation_id = "lookupSession",
+    tag = "live sessions",
+    params(("token" = String, Path, description = "The 9-digit session number the customer reads out.", pattern = "^[0-9]{9}$")),
+    security(("agent" = [])),
+    responses((
+        status = 200,
+        description = "The session is live.",
+        body = SessionLookup,
+        headers(("Set-Cookie" = String, description = "`gcbSessionServer=<node>`: the node that holds the session, so the agent's socket goes straight there."))
+    ))
+)]
+fn lookup_session() {}
+
+/// End a session
+///
+/// The customer ends its own session with its `customerSecret`; agents and controllers with
+/// their credential. Knowing the number is not enough. Ending an ended session answers the same.
+#[utoipa::path(
+    post,
+    path = "/cobrowse/rest/live/sessions/{token}/stop",
+    operation_id = "stopSession",
+    tag = "live sessions",
+    params(("token" = String, Path, description = "The 9-digit session number.", pattern = "^[0-9]{9}$")),
+    security(("agent" = []), ("customer" = [])),
+    responses((status = 200, description = "The session has ended.", body = Stopped))
+)]
+fn stop_session() {}
+
+/// A session's history record (agent)
+///
+/// Who joined when, the pages the customer visited (URLs as masked by the site's rules), how the
+/// session ended. Needs the agent credential.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/history/sessions/{historyId}",
+    operation_id = "getHistory",
+    tag = "history",
+    params(("historyId" = String, Path, description = "The record's id (`historyId` of the session).", format = "uuid")),
+    security(("agent" = [])),
+    responses((status = 200, description = "The record.", body = SessionHistory))
+)]
+fn get_history() {}
+
+/// The agent page's defaults
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/ui.json",
+    operation_id = "getUiDefaults",
+    tag = "documents",
+    responses((status = 200, description = "Language and theme the operator configured (`ui.locale`, `ui.theme`); `null` for the browser's.", body = UiDefaults))
+)]
+fn get_ui_defaults() {}
+
+/// The DOM restriction document
+///
+/// The site owner's rules: what the customer's client masks, hides, or keeps the agent from
+/// acting on. The client loads it before it connects and does not share the page without it.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/dom-restrictions.json",
+    operation_id = "getDomRestrictions",
+    tag = "documents",
+    responses((status = 200, description = "The rules, in order.", body = DomPolicy))
+)]
+fn get_dom_restrictions() {}
+
+/// This document
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/openapi.json",
+    operation_id = "getOpenApi",
+    tag = "documents",
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API.", content_type = "application/json", body = Object))
+)]
+fn get_openapi() {}
+
+/// Health
+///
+/// For load balancers and monitors: `200` while the node serves and its storage answers.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/health",
+    operation_id = "getHealth",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Serving; storage answers.", body = Health),
+        (status = 503, description = "Shutting down (`shutting_down`) or the storage does not answer (`storage_error`).", body = Health)
+    )
+)]
+fn get_health() {}
+
+/// A customer's stylesheet, for the agent's replica
+///
+/// Fetches a cross-origin stylesheet the agent's browser may not load itself, from an origin in
+/// `proxy.allowedExternalDomains` only (none by default), and rewrites it for the replica.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/css-proxy",
+    operation_id = "cssProxy",
+    tag = "documents",
+    params(("url" = String, Query, description = "The stylesheet's absolute http(s) URL.", format = "uri", min_length = 1)),
+    responses((
+        status = 200,
+        description = "The sheet, as UTF-8, URLs made absolute, allowed `@import`s through the proxy, pseudo-class rules followed by their `[data-cobrowse-*]` copies.",
+        content_type = "text/css",
+        body = String,
+        headers(("X-Cobrowse-Cache" = String, description = "`hit`, `miss` or `revalidated`."))
+    ))
+)]
+fn css_proxy() {}
+
+/// The operations, for `#[openapi(paths(…))]`.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    create_session,
+    lookup_session,
+    stop_session,
+    get_history,
+    get_ui_defaults,
+    get_dom_restrictions,
+    get_openapi,
+    get_health,
+    css_proxy
+))]
+pub(super) struct Operations;

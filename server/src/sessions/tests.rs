@@ -1,0 +1,100 @@
+//! Unit tests of the token shape and the page cache (its bounds, and the server-wide budget).
+
+use super::cache::{Added, Cache, CacheBudget};
+use super::{is_token_shaped, new_token};
+use bytes::Bytes;
+use cobrowse_protocol::tags;
+use std::collections::HashSet;
+
+#[test]
+fn tokens_are_nine_digits_and_vary() {
+    let tokens: HashSet<String> = (0..1000).map(|_| new_token()).collect();
+    assert!(tokens.len() > 990, "tokens repeat too often");
+    for t in &tokens {
+        assert!(is_token_shaped(t), "{t}");
+        assert!(!t.starts_with('0'));
+    }
+    assert!(!is_token_shaped("12345678"));
+    assert!(!is_token_shaped("12345678a"));
+}
+
+#[test]
+fn cache_requests_a_snapshot_when_the_log_outgrows_it() {
+    let mut c = Cache::new(CacheBudget::new(usize::MAX));
+    let snap = Bytes::from(vec![0u8; 100]);
+    let delta = Bytes::from(vec![0u8; 40]);
+    // Without a base, deltas are not kept and a snapshot is asked for once.
+    assert_eq!(
+        c.add(&delta, tags::MUTATIONS, 0, 1000),
+        Added::RequestSnapshot
+    );
+    assert_eq!(c.add(&delta, tags::MUTATIONS, 0, 1000), Added::Kept);
+    assert!(c.frames().is_empty());
+    assert_eq!(c.add(&snap, tags::SNAPSHOT, 0, 1000), Added::Kept);
+    assert_eq!(c.add(&delta, tags::MUTATIONS, 0, 1000), Added::Kept);
+    assert_eq!(c.add(&delta, tags::MUTATIONS, 0, 1000), Added::Kept);
+    assert_eq!(
+        c.add(&delta, tags::MUTATIONS, 0, 1000),
+        Added::RequestSnapshot,
+        "120 > 100: ask once"
+    );
+    assert_eq!(
+        c.add(&delta, tags::MUTATIONS, 0, 1000),
+        Added::Kept,
+        "asked already"
+    );
+    assert_eq!(c.frames().len(), 5);
+    assert_eq!(c.frames()[0].1, tags::SNAPSHOT);
+    assert_eq!(c.add(&snap, tags::SNAPSHOT, 0, 1000), Added::Kept);
+    assert_eq!(c.frames().len(), 1, "a snapshot resets the log");
+}
+
+#[test]
+fn cache_drops_everything_past_the_hard_cap() {
+    let mut c = Cache::new(CacheBudget::new(usize::MAX));
+    c.add(&Bytes::from(vec![0u8; 100]), tags::SNAPSHOT, 1 << 20, 150);
+    assert_eq!(
+        c.add(&Bytes::from(vec![0u8; 60]), tags::MUTATIONS, 1 << 20, 150),
+        Added::RequestSnapshot
+    );
+    assert!(c.frames().is_empty());
+}
+
+fn frame(n: usize) -> Bytes {
+    Bytes::from(vec![0u8; n])
+}
+
+#[test]
+fn caches_share_one_budget_and_give_it_back() {
+    let budget = CacheBudget::new(1000);
+    let mut a = Cache::new(budget.clone());
+    let mut b = Cache::new(budget.clone());
+    assert_eq!(a.add(&frame(600), tags::SNAPSHOT, 0, 10_000), Added::Kept);
+    assert_eq!(budget.used(), 600);
+    // b's snapshot does not fit: b goes without a cache, a keeps its own.
+    assert_eq!(
+        b.add(&frame(500), tags::SNAPSHOT, 0, 10_000),
+        Added::OverBudget
+    );
+    assert!(b.frames().is_empty());
+    assert_eq!(a.frames().len(), 1);
+    // Without a cache, b's deltas neither cache nor ask for snapshots that would not fit.
+    assert_eq!(b.add(&frame(10), tags::MUTATIONS, 0, 10_000), Added::Kept);
+    assert_eq!(budget.used(), 600);
+    // a's log cannot take the rest either: a is dropped, the budget comes back.
+    assert_eq!(
+        a.add(&frame(300), tags::MUTATIONS, 10_000, 10_000),
+        Added::Kept
+    );
+    assert_eq!(
+        a.add(&frame(300), tags::MUTATIONS, 10_000, 10_000),
+        Added::OverBudget
+    );
+    assert_eq!(budget.used(), 0);
+    // A snapshot that fits starts b's cache again.
+    assert_eq!(b.add(&frame(500), tags::SNAPSHOT, 0, 10_000), Added::Kept);
+    assert_eq!(b.add(&frame(10), tags::MUTATIONS, 0, 10_000), Added::Kept);
+    assert_eq!(b.frames().len(), 2);
+    drop(b);
+    assert_eq!(budget.used(), 0, "a dropped cache gives its bytes back");
+}

@@ -1,0 +1,701 @@
+//! ONE storage suite, run against both `Store` implementations: the embedded redb store and a real
+//! Cassandra (`COBROWSE_TEST_CASSANDRA=host:port`, started once per run by `scripts/test.sh`).
+//!
+//! Each check is a function over `Arc<dyn Store>`; the `suite!` macro instantiates it for both
+//! backends, so the backends cannot drift apart. The Cassandra instances need the
+//! `cassandra-tests` feature: without it they are reported as *ignored*; with it and no database
+//! configured they fail with a message saying how to provide one (never a silent pass).
+//!
+//! Each Cassandra test opens its own fresh keyspace, so tests run in parallel and reruns start
+//! clean. The Cassandra checks run twice: over a plain connection and over TLS (the test node
+//! accepts both on one port; `COBROWSE_TEST_CASSANDRA_TLS` names the directory with its CA,
+//! made by `scripts/cassandra.sh`).
+
+use cobrowse_server::config::{CassandraConfig, CassandraTls};
+use cobrowse_server::store::cassandra::CassandraStore;
+use cobrowse_server::store::embedded::EmbeddedStore;
+use cobrowse_server::store::{HistoryRecord, LiveRecord, NodeRecord, PageVisit, Store};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+/// The test database's `host:port`, or a loud failure explaining how to get one.
+fn cassandra_addr() -> String {
+    match std::env::var("COBROWSE_TEST_CASSANDRA") {
+        Ok(v) if !v.trim().is_empty() => v.trim().to_string(),
+        _ => panic!(
+            "COBROWSE_TEST_CASSANDRA is not set: the Cassandra store tests need a real database. \
+             Run `scripts/test.sh` (it starts one with scripts/cassandra.sh), or start one \
+             yourself and set COBROWSE_TEST_CASSANDRA=127.0.0.1:9042. Build without the \
+             `cassandra-tests` feature to have these tests reported as ignored instead."
+        ),
+    }
+}
+
+/// Settings for a fresh keyspace at `addr`.
+fn cassandra_config(addr: &str, strategy: &str) -> CassandraConfig {
+    CassandraConfig {
+        contact_points: vec![addr.to_string()],
+        keyspace: format!("cbt_{}", uuid::Uuid::new_v4().simple()),
+        replication_strategy: strategy.into(),
+        replication_factor: 1,
+        datacenter: "datacenter1".into(),
+        username: String::new(),
+        password: String::new(),
+        tls: Default::default(),
+        node_heartbeat: Duration::from_secs(5),
+        read_consistency: "LOCAL_QUORUM".into(),
+        write_consistency: "LOCAL_QUORUM".into(),
+        retention_live_sessions: Duration::from_secs(86_400),
+        retention_history: Duration::from_secs(30 * 86_400),
+        retention_window_history: Duration::from_secs(86_400),
+    }
+}
+
+async fn cassandra() -> Arc<dyn Store> {
+    let cfg = cassandra_config(&cassandra_addr(), "NetworkTopologyStrategy");
+    Arc::new(
+        CassandraStore::open(&cfg)
+            .await
+            .expect("open cassandra store"),
+    )
+}
+
+/// The directory with the test node's CA (`ca.pem`) and an unrelated CA (`other-ca.pem`).
+fn tls_dir() -> std::path::PathBuf {
+    match std::env::var("COBROWSE_TEST_CASSANDRA_TLS") {
+        Ok(v) if !v.trim().is_empty() => v.trim().into(),
+        _ => panic!(
+            "COBROWSE_TEST_CASSANDRA_TLS is not set: the TLS store tests need the test node's CA. \
+             Run `scripts/test.sh`, or set it to the output of `scripts/cassandra.sh tls-dir`."
+        ),
+    }
+}
+
+/// Settings for a fresh keyspace over TLS, verifying the node against `ca`.
+fn tls_config(ca: &str) -> CassandraConfig {
+    let mut cfg = cassandra_config(&cassandra_addr(), "NetworkTopologyStrategy");
+    cfg.tls = CassandraTls {
+        enabled: true,
+        ca_file: Some(tls_dir().join(ca)),
+        cert_file: None,
+        key_file: None,
+        verify_hostname: true,
+    };
+    cfg
+}
+
+async fn cassandra_tls() -> Arc<dyn Store> {
+    Arc::new(
+        CassandraStore::open(&tls_config("ca.pem"))
+            .await
+            .expect("open cassandra store over TLS"),
+    )
+}
+
+async fn embedded() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = EmbeddedStore::open(dir.path()).expect("open embedded store");
+    (Arc::new(s), dir)
+}
+
+fn token() -> String {
+    format!("{:09}", rand::random::<u32>() % 1_000_000_000)
+}
+
+fn live(token: &str, node: &str) -> LiveRecord {
+    LiveRecord {
+        write_mode: false,
+        customer_key: format!("digest-of-{token}"),
+        token: token.into(),
+        history_id: uuid::Uuid::new_v4().to_string(),
+        node: node.into(),
+        node_url: format!("http://{node}.test"),
+        state: "idle".into(),
+        created_at: 1_700_000_000_000,
+        activated_at: None,
+    }
+}
+
+use cobrowse_common::clock::now_ms;
+
+// ---- the checks ---------------------------------------------------------------------------
+
+async fn insert_is_unique_even_when_concurrent(s: Arc<dyn Store>) {
+    let t = token();
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let s = s.clone();
+        let rec = live(&t, &format!("node{i}"));
+        tasks.push(tokio::spawn(async move { s.insert_live(rec).await }));
+    }
+    let mut winners = 0;
+    for task in tasks {
+        if task.await.expect("join").expect("insert") {
+            winners += 1;
+        }
+    }
+    assert_eq!(winners, 1, "exactly one concurrent insert of a token wins");
+    assert!(!s.insert_live(live(&t, "late")).await.expect("insert"));
+    let stored = s.get_live(t.clone()).await.expect("get").expect("present");
+    assert!(
+        stored.node.starts_with("node"),
+        "owner is one of the racers: {}",
+        stored.node
+    );
+}
+
+async fn update_applies_only_for_the_owner(s: Arc<dyn Store>) {
+    let t = token();
+    let rec = live(&t, "a");
+    assert!(s.insert_live(rec.clone()).await.expect("insert"));
+    let mut active = rec.clone();
+    active.state = "active".into();
+    active.activated_at = Some(5);
+    active.write_mode = true;
+    assert!(s.update_live(active.clone()).await.expect("update"));
+    assert_eq!(
+        s.get_live(t.clone()).await.expect("get"),
+        Some(active.clone())
+    );
+    // A node that does not own the session cannot overwrite it.
+    let mut foreign = active.clone();
+    foreign.node = "b".into();
+    foreign.state = "idle".into();
+    assert!(
+        !s.update_live(foreign)
+            .await
+            .expect("foreign update is a no-op, not an error"),
+        "the foreign writer learns it lost the session"
+    );
+    assert_eq!(s.get_live(t.clone()).await.expect("get"), Some(active));
+    // Updating a session that is gone does not resurrect it.
+    let gone = live(&token(), "a");
+    assert!(
+        !s.update_live(gone.clone())
+            .await
+            .expect("update of a missing row")
+    );
+    assert_eq!(s.get_live(gone.token).await.expect("get"), None);
+}
+
+async fn claims_are_compare_and_set(s: Arc<dyn Store>) {
+    let t = token();
+    assert!(s.insert_live(live(&t, "dead")).await.expect("insert"));
+    // Five survivors race to take the dead node's session: exactly one wins.
+    let mut tasks = Vec::new();
+    for i in 0..5 {
+        let s = s.clone();
+        let rec = live(&t, &format!("survivor{i}"));
+        tasks.push(tokio::spawn(async move {
+            let won = s.claim_live("dead".into(), rec.clone()).await;
+            (rec.node, won)
+        }));
+    }
+    let mut winners = Vec::new();
+    for task in tasks {
+        let (node, won) = task.await.expect("join");
+        if won.expect("claim") {
+            winners.push(node);
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one claim wins: {winners:?}");
+    let owner = s.get_live(t.clone()).await.expect("get").expect("present");
+    assert_eq!(owner.node, winners[0]);
+    // The dead node, back again, cannot take it back by claiming from itself.
+    assert!(
+        !s.claim_live("dead".into(), live(&t, "dead"))
+            .await
+            .expect("claim")
+    );
+    // Claiming a session that does not exist fails.
+    assert!(
+        !s.claim_live("x".into(), live(&token(), "y"))
+            .await
+            .expect("claim")
+    );
+}
+
+async fn remove_and_list(s: Arc<dyn Store>) {
+    let (a, b) = (token(), token());
+    assert!(s.insert_live(live(&a, "n1")).await.expect("insert"));
+    assert!(s.insert_live(live(&b, "n2")).await.expect("insert"));
+    let listed: Vec<String> = s
+        .list_live()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| r.token)
+        .collect();
+    assert!(listed.contains(&a) && listed.contains(&b), "{listed:?}");
+    // A node that lost the session cannot delete the new owner's record (fencing).
+    assert!(
+        !s.remove_live(b.clone(), "n1".into())
+            .await
+            .expect("foreign remove is a no-op, not an error")
+    );
+    assert!(s.get_live(b.clone()).await.expect("get").is_some());
+    assert!(s.remove_live(a.clone(), "n1".into()).await.expect("remove"));
+    assert!(
+        !s.remove_live(a.clone(), "n1".into())
+            .await
+            .expect("removing twice is fine")
+    );
+    assert_eq!(s.get_live(a.clone()).await.expect("get"), None);
+    assert!(s.insert_live(live(&a, "n3")).await.expect("token reusable"));
+}
+
+async fn the_end_is_recorded_before_the_live_record_goes(s: Arc<dyn Store>) {
+    let t = token();
+    let rec = live(&t, "n1");
+    assert!(s.insert_live(rec.clone()).await.expect("insert"));
+    let history = HistoryRecord {
+        history_id: rec.history_id.clone(),
+        token: t.clone(),
+        created_at: 1,
+        activated_at: None,
+        ended_at: Some(2),
+        end_reason: Some("api_stop".into()),
+        origin: None,
+        pages: Vec::new(),
+        agent_id: None,
+    };
+    // Another node's end does not remove this node's record, but its history is written.
+    assert!(
+        !s.end_live(history.clone(), "n2".into())
+            .await
+            .expect("foreign end")
+    );
+    assert!(s.get_live(t.clone()).await.expect("get").is_some());
+    assert!(s.end_live(history.clone(), "n1".into()).await.expect("end"));
+    assert_eq!(s.get_live(t).await.expect("get"), None);
+    assert_eq!(
+        s.get_history(history.history_id.clone())
+            .await
+            .expect("history"),
+        Some(history)
+    );
+}
+
+/// Whole-table reads page through the driver (`LIST_PAGE_ROWS` rows a page): more rows than
+/// one page all come back.
+async fn listing_spans_pages(s: Arc<dyn Store>) {
+    let n = cobrowse_server::store::cassandra::LIST_PAGE_ROWS as usize * 2 + 7;
+    let prefix = format!("{:04}", rand::random::<u16>() % 10_000);
+    let tokens: Vec<String> = (0..n).map(|i| format!("{prefix}{i:05}")).collect();
+    for chunk in tokens.chunks(64) {
+        let tasks: Vec<_> = chunk
+            .iter()
+            .map(|t| {
+                let (s, rec) = (s.clone(), live(t, "pager"));
+                tokio::spawn(async move { s.insert_live(rec).await })
+            })
+            .collect();
+        for t in tasks {
+            assert!(t.await.expect("join").expect("insert"));
+        }
+    }
+    let listed: std::collections::HashSet<String> = s
+        .list_live()
+        .await
+        .expect("list")
+        .into_iter()
+        .map(|r| r.token)
+        .collect();
+    let missing = tokens.iter().filter(|t| !listed.contains(*t)).count();
+    assert_eq!(
+        missing, 0,
+        "{missing} of {n} rows missing from a paged listing"
+    );
+}
+
+async fn history_round_trips_with_many_pages(s: Arc<dyn Store>) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let mut rec = HistoryRecord {
+        history_id: id.clone(),
+        token: token(),
+        created_at: 1,
+        activated_at: None,
+        ended_at: None,
+        end_reason: None,
+        origin: Some("https://shop.example".into()),
+        pages: Vec::new(),
+        agent_id: None,
+    };
+    s.put_history(rec.clone()).await.expect("put");
+    assert_eq!(
+        s.get_history(id.clone()).await.expect("get"),
+        Some(rec.clone())
+    );
+    rec.pages = (0..1000)
+        .map(|i| PageVisit {
+            url: format!("https://shop.example/p/{i}?q=ü\"'"),
+            title: format!("Page {i} — ✓"),
+            at: i,
+        })
+        .collect();
+    rec.ended_at = Some(9);
+    rec.end_reason = Some("customer_exit".into());
+    rec.agent_id = Some("alice".into());
+    s.put_history(rec.clone()).await.expect("replace");
+    assert_eq!(s.get_history(id).await.expect("get"), Some(rec));
+    assert_eq!(s.get_history("missing".into()).await.expect("get"), None);
+}
+
+async fn nodes_register_and_expire(s: Arc<dyn Store>) {
+    let name = format!("n-{}", uuid::Uuid::new_v4().simple());
+    let node = NodeRecord {
+        name: name.clone(),
+        internal_url: "http://10.0.0.1:8080".into(),
+        public_url: "https://n1.example".into(),
+        heartbeat_at: now_ms(),
+        proxy_key: "00ff".repeat(16),
+    };
+    s.heartbeat(node.clone(), Duration::from_secs(2))
+        .await
+        .expect("heartbeat");
+    let nodes = s.list_nodes().await.expect("list");
+    assert!(nodes.contains(&node), "{nodes:?}");
+    // Without further heartbeats the row expires by itself (TTL): poll until it is gone.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let nodes = s.list_nodes().await.expect("list");
+        if !nodes.iter().any(|n| n.name == name) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "node row never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.ping().await.expect("ping");
+}
+
+macro_rules! suite {
+    ($($check:ident),* $(,)?) => {
+        mod embedded_store {
+            $(
+                #[tokio::test]
+                async fn $check() {
+                    let (s, _dir) = super::embedded().await;
+                    super::$check(s).await;
+                }
+            )*
+        }
+        mod cassandra_store {
+            $(
+                #[tokio::test]
+                #[cfg_attr(not(feature = "cassandra-tests"),
+                    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA")]
+                async fn $check() {
+                    let s = super::cassandra().await;
+                    super::$check(s).await;
+                }
+            )*
+        }
+        mod cassandra_tls_store {
+            $(
+                #[tokio::test]
+                #[cfg_attr(not(feature = "cassandra-tests"),
+                    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA")]
+                async fn $check() {
+                    let s = super::cassandra_tls().await;
+                    super::$check(s).await;
+                }
+            )*
+        }
+    };
+}
+
+suite!(
+    insert_is_unique_even_when_concurrent,
+    update_applies_only_for_the_owner,
+    claims_are_compare_and_set,
+    remove_and_list,
+    the_end_is_recorded_before_the_live_record_goes,
+    listing_spans_pages,
+    history_round_trips_with_many_pages,
+    nodes_register_and_expire,
+);
+
+/// SimpleStrategy keyspaces are allowed too (single-datacenter test clusters).
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn cassandra_simple_strategy_keyspace_opens_and_reopens() {
+    let cfg = cassandra_config(&cassandra_addr(), "SimpleStrategy");
+    let s = CassandraStore::open(&cfg).await.expect("open");
+    let t = token();
+    assert!(s.insert_live(live(&t, "n")).await.expect("insert"));
+    drop(s);
+    // Opening again finds the schema in place and the data still there.
+    let s = CassandraStore::open(&cfg).await.expect("reopen");
+    assert_eq!(
+        s.get_live(t).await.expect("get").map(|r| r.node),
+        Some("n".into())
+    );
+}
+
+/// A keyspace made by a version without `nodes.proxy_key` gets the column at start, and node
+/// keys round-trip through it.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn an_older_keyspace_gets_the_node_key_column() {
+    let cfg = cassandra_config(&cassandra_addr(), "SimpleStrategy");
+    let ks = &cfg.keyspace;
+    let session = scylla::client::session_builder::SessionBuilder::new()
+        .known_node(cassandra_addr())
+        .build()
+        .await
+        .expect("connect");
+    for q in [
+        format!(
+            "CREATE KEYSPACE {ks} WITH replication = \
+             {{'class': 'SimpleStrategy', 'replication_factor': 1}}"
+        ),
+        format!(
+            "CREATE TABLE {ks}.nodes (name text PRIMARY KEY, internal_url text, \
+             public_url text, heartbeat_at bigint)"
+        ),
+    ] {
+        session.query_unpaged(q, ()).await.expect("old schema");
+    }
+    let s = CassandraStore::open(&cfg)
+        .await
+        .expect("open adds the column");
+    let node = NodeRecord {
+        name: "old-ks".into(),
+        internal_url: "http://10.0.0.1:8080".into(),
+        public_url: "https://n1.example".into(),
+        heartbeat_at: now_ms(),
+        proxy_key: "0123abcd".repeat(8),
+    };
+    s.heartbeat(node.clone(), Duration::from_secs(30))
+        .await
+        .expect("heartbeat");
+    assert!(s.list_nodes().await.expect("list").contains(&node));
+    drop(s);
+    // A second start finds the column and leaves it.
+    CassandraStore::open(&cfg).await.expect("reopen");
+}
+
+/// A TCP relay in front of the database that the test can cut and restore, so "the database is
+/// briefly unavailable" happens without stopping the shared Cassandra.
+struct Relay {
+    addr: std::net::SocketAddr,
+    cut: Option<tokio::sync::watch::Sender<bool>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Relay {
+    async fn start(port: u16, upstream: String) -> Relay {
+        Relay::start_on("127.0.0.1", port, upstream).await
+    }
+
+    /// A relay on another loopback address (the database is then reached at an IP its
+    /// certificate does not name).
+    async fn start_on(ip: &str, port: u16, upstream: String) -> Relay {
+        let listener = TcpListener::bind((ip, port)).await.expect("bind relay");
+        let addr = listener.local_addr().expect("addr");
+        let (cut, cut_rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                let upstream = upstream.clone();
+                let mut cut_rx = cut_rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else {
+                        let _ = client.shutdown().await;
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut_rx.wait_for(|c| *c) => {}
+                    }
+                });
+            }
+        });
+        Relay {
+            addr,
+            cut: Some(cut),
+            task,
+        }
+    }
+
+    /// Drops every connection and stops listening.
+    fn cut(mut self) -> u16 {
+        if let Some(c) = self.cut.take() {
+            let _ = c.send(true);
+        }
+        self.task.abort();
+        self.addr.port()
+    }
+}
+
+/// The database goes away: operations fail with a clear error (no panic, no hang beyond the
+/// driver's timeouts), health says so, and everything works again once it is back.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn cassandra_outage_gives_clear_errors_and_recovers() {
+    let upstream = cassandra_addr();
+    let relay = Relay::start(0, upstream.clone()).await;
+    let mut cfg = cassandra_config(&relay.addr.to_string(), "NetworkTopologyStrategy");
+    cfg.contact_points = vec![relay.addr.to_string()];
+    let s = CassandraStore::open(&cfg)
+        .await
+        .expect("open through relay");
+    let t = token();
+    assert!(s.insert_live(live(&t, "n")).await.expect("insert"));
+
+    let port = relay.cut();
+    let started = std::time::Instant::now();
+    let err = tokio::time::timeout(Duration::from_secs(20), s.ping())
+        .await
+        .expect("ping answers (with an error) instead of hanging")
+        .expect_err("ping fails while the database is unreachable");
+    let msg = err.to_string();
+    assert!(msg.starts_with("storage backend:"), "clear error: {msg}");
+    let err = tokio::time::timeout(Duration::from_secs(20), s.get_live(t.clone()))
+        .await
+        .expect("get answers")
+        .expect_err("get fails while unreachable");
+    eprintln!(
+        "outage: errors surfaced after {:?}: {err}",
+        started.elapsed()
+    );
+
+    // The database comes back on the same address; the driver reconnects by itself.
+    let _relay = Relay::start(port, upstream).await;
+    let back = std::time::Instant::now();
+    let deadline = back + Duration::from_secs(60);
+    loop {
+        if s.get_live(t.clone()).await.is_ok() && s.ping().await.is_ok() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "store never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    eprintln!(
+        "outage: recovered {:?} after the database returned",
+        back.elapsed()
+    );
+    assert_eq!(
+        s.get_live(t).await.expect("get").map(|r| r.node),
+        Some("n".into())
+    );
+}
+
+/// TLS with a CA that did not sign the node's certificate: opening fails at once (no 30 s of
+/// retries) with an error that says the certificate was not trusted.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn cassandra_tls_with_a_wrong_ca_fails_clearly() {
+    let started = std::time::Instant::now();
+    let err = match CassandraStore::open(&tls_config("other-ca.pem")).await {
+        Ok(_) => panic!("a node signed by another CA must not be trusted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("certificate verify failed"), "{err}");
+    assert!(err.contains("TLS"), "the error says it is about TLS: {err}");
+    // Not a wall-clock bound on speed: it proves the untrusted certificate is not retried
+    // for the whole connect patience (30 s) like an unreachable database would be.
+    assert!(started.elapsed() < Duration::from_secs(25), "{err}");
+}
+
+/// Settings that cannot work fail before any connection, naming the setting and the file.
+#[tokio::test]
+async fn tls_files_that_do_not_load_are_named() {
+    let mut cfg = cassandra_config("127.0.0.1:1", "SimpleStrategy");
+    cfg.tls.enabled = true;
+    cfg.tls.ca_file = Some("/nonexistent/ca.pem".into());
+    let err = match CassandraStore::open(&cfg).await {
+        Ok(_) => panic!("a missing CA file must fail"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("caFile /nonexistent/ca.pem"), "{err}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cert = dir.path().join("client.pem");
+    std::fs::write(&cert, "not a certificate").expect("write");
+    cfg.tls.ca_file = None;
+    cfg.tls.cert_file = Some(cert.clone());
+    cfg.tls.key_file = Some(cert.clone());
+    let err = match CassandraStore::open(&cfg).await {
+        Ok(_) => panic!("a bad client certificate must fail"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.contains(&format!("certFile {}", cert.display())),
+        "{err}"
+    );
+}
+
+/// The test node runs without authentication (enabling PasswordAuthenticator on the shared
+/// node would force credentials on every other test): configured credentials are then simply
+/// not asked for, and the store works. Against a node that does authenticate, the driver's
+/// PasswordAuthenticator handshake uses them.
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn credentials_against_a_node_without_authentication_are_harmless() {
+    let mut cfg = cassandra_config(&cassandra_addr(), "SimpleStrategy");
+    cfg.username = "cobrowse".into();
+    cfg.password = "not-checked".into();
+    let s = CassandraStore::open(&cfg).await.expect("open");
+    s.ping().await.expect("ping");
+}
+
+/// The test node's certificate names 127.0.0.1. Reached as 127.0.0.2 (through a relay), the
+/// default hostname check refuses it; `verifyHostname = false` accepts it, and still verifies the
+/// chain (a wrong CA fails the same way as before).
+#[tokio::test]
+#[cfg_attr(
+    not(feature = "cassandra-tests"),
+    ignore = "needs a real Cassandra: build with --features cassandra-tests and set COBROWSE_TEST_CASSANDRA"
+)]
+async fn cassandra_tls_verify_hostname_checks_the_node_address() {
+    // Same port as the node: the driver learns the node's native port from the node itself and
+    // reconnects its pool to <the address it reached> on that port.
+    let port = cassandra_addr()
+        .rsplit_once(':')
+        .and_then(|(_, p)| p.parse().ok())
+        .expect("COBROWSE_TEST_CASSANDRA is host:port");
+    let relay = Relay::start_on("127.0.0.2", port, cassandra_addr()).await;
+    let mut cfg = tls_config("ca.pem");
+    cfg.contact_points = vec![relay.addr.to_string()];
+    let err = match CassandraStore::open(&cfg).await {
+        Ok(_) => panic!("a certificate for 127.0.0.1 must not pass for 127.0.0.2"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("certificate verify failed"), "{err}");
+    cfg.tls.verify_hostname = false;
+    let s = CassandraStore::open(&cfg)
+        .await
+        .expect("without the hostname check the CA-signed certificate is accepted");
+    s.ping().await.expect("ping over TLS");
+    cfg.tls.ca_file = Some(tls_dir().join("other-ca.pem"));
+    let err = match CassandraStore::open(&cfg).await {
+        Ok(_) => panic!("the chain is still verified without the hostname check"),
+        Err(e) => e.to_string(),
+    };
+    assert!(err.contains("certificate verify failed"), "{err}");
+}

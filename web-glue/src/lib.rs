@@ -1,0 +1,23 @@
+//! Browser glue shared by the customer client (`client-wasm`) and the agent page (`agent-ui`):
+//! what both need from the browser and would otherwise write twice.
+//!
+//! * [`json`] — JSON parsed by the browser's `JSON.parse` (serde_json would add ~20 KB gzip to
+//!   each bundle), with a plain-Rust fallback for native unit tests.
+//! * [`log`] — debug logging to the console, off unless the page asked for it.
+//! * `socket` (wasm32 only) — one binary WebSocket to the relay whose events go to one callback,
+//!   and the backoff timer that opens the next one.
+//! * `realm` (wasm32 only) — casts and `Reflect` reads that work on nodes and sheets of another
+//!   realm (a same-origin iframe), where `dyn_into` fails.
+//!
+//! Owns browser plumbing only: no wire types (`cobrowse-protocol`), no pure rules
+//! (`cobrowse-common`), nothing about capture or rendering, and no page's policy (what to send on
+//! open, whether a close is final). `json` and `log` build natively too, each function with a
+//! plain-Rust stand-in, so the wasm crates' unit tests run with `cargo test`; `socket` and
+//! `realm` are browser objects through and through and exist on wasm32 only.
+
+pub mod json;
+pub mod log;
+#[cfg(target_arch = "wasm32")]
+pub mod realm;
+#[cfg(target_arch = "wasm32")]
+pub mod socket;
