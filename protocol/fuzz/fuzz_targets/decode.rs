@@ -5,9 +5,8 @@
 use cobrowse_protocol::{Limits, decode_with, encode, peek_tag};
 use libfuzzer_sys::fuzz_target;
 
-/// The most fields appended to one message since version 1 (each an absent `Option` when an
-/// older frame is decoded, one byte when it is encoded again).
-const APPENDED_FIELDS: usize = 4;
+mod appended;
+use appended::APPENDED_FIELDS;
 
 /// Small limits, so the fuzzer reaches every limit check with short inputs.
 const TINY: Limits = Limits {
