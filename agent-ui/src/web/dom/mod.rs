@@ -28,7 +28,7 @@ use cobrowse_web_glue::realm::{element, shadow_root};
 use cssom::{call, delete_logical, physical_index, rule_count, rule_list_at, sheet_of};
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use js_sys::{Reflect, WeakMap};
-use sandbox::{ensure_sandboxed, focus_for_selection, guard, release_focus};
+use sandbox::{ensure_sandboxed, focus_for_selection, guard, release_focus, scrub_url};
 use scroll::{retry_scrolls, scroll_element, scroll_window};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -557,38 +557,6 @@ impl DomBackend for WebDom {
 
     fn remove_font(&mut self, key: u32) {
         self.paint.remove_font(key);
-    }
-}
-
-/// Gives a replica document the agent page's path as its URL, without query or fragment.
-/// `document.open()` made it the agent page's full URL, which may carry the session number or a
-/// credential (`?sid=…&auth=…`), and a document's URL is what its requests send as `Referer`
-/// where a referrer is sent at all (Chromium sends the origin with style-sheet image loads
-/// whatever the referrer policy says). The replica resolves the customer's URLs against its own
-/// `<base>`, so nothing else depends on it.
-fn scrub_url(doc: &Document) {
-    let Some(w) = doc.default_view() else { return };
-    let path = w.location().pathname().unwrap_or_default();
-    let clean = doc.url().is_ok_and(|u| {
-        u.split_once(['?', '#'])
-            .is_none_or(|(_, rest)| rest.is_empty())
-    });
-    if clean {
-        return;
-    }
-    // Through `Reflect`: a throwing call (a browser that refuses it) must not unwind into wasm.
-    let replaced = Reflect::get(&w, &"history".into())
-        .ok()
-        .and_then(|h| {
-            let f: js_sys::Function = Reflect::get(&h, &"replaceState".into())
-                .ok()
-                .filter(JsValue::is_function)?
-                .unchecked_into();
-            f.call3(&h, &JsValue::NULL, &"".into(), &path.into()).ok()
-        })
-        .is_some();
-    if !replaced {
-        crate::debug!("the replica's URL could not be cleared");
     }
 }
 

@@ -1,7 +1,7 @@
 //! Keeping the replica frame inert: the sandbox it must have from birth, and capture-phase guards
 //! that cancel activation (link clicks, Enter, form submission), edits and the agent's own focus
 //! inside its documents; the one focus the replica takes itself, to paint the customer's
-//! selection in a text control.
+//! selection in a text control; a replica document URL that carries nothing of the agent page's.
 
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use js_sys::Reflect;
@@ -159,4 +159,36 @@ pub(super) fn ensure_sandboxed(frame: HtmlIFrameElement) -> HtmlIFrameElement {
         let _ = parent.replace_child(&fresh, &frame);
     }
     fresh
+}
+
+/// Gives a replica document the agent page's path as its URL, without query or fragment.
+/// `document.open()` made it the agent page's full URL, which may carry the session number or a
+/// credential (`?sid=…&auth=…`), and a document's URL is what its requests send as `Referer`
+/// where a referrer is sent at all (Chromium sends the origin with style-sheet image loads
+/// whatever the referrer policy says). The replica resolves the customer's URLs against its own
+/// `<base>`, so nothing else depends on it.
+pub(super) fn scrub_url(doc: &Document) {
+    let Some(w) = doc.default_view() else { return };
+    let path = w.location().pathname().unwrap_or_default();
+    let clean = doc.url().is_ok_and(|u| {
+        u.split_once(['?', '#'])
+            .is_none_or(|(_, rest)| rest.is_empty())
+    });
+    if clean {
+        return;
+    }
+    // Through `Reflect`: a throwing call (a browser that refuses it) must not unwind into wasm.
+    let replaced = Reflect::get(&w, &"history".into())
+        .ok()
+        .and_then(|h| {
+            let f: js_sys::Function = Reflect::get(&h, &"replaceState".into())
+                .ok()
+                .filter(JsValue::is_function)?
+                .unchecked_into();
+            f.call3(&h, &JsValue::NULL, &"".into(), &path.into()).ok()
+        })
+        .is_some();
+    if !replaced {
+        crate::debug!("the replica's URL could not be cleared");
+    }
 }

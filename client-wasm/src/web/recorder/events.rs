@@ -1,7 +1,8 @@
 //! The recorder's page-event handlers: form input, scrolling, pointer and clicks, hover / focus /
 //! active targets and resizes, each turned into a message or a frame-throttled slot.
 
-use super::state::{RecState, viewport, with_state};
+use super::reads::viewport;
+use super::state::{RecState, with_state};
 use crate::capture::DomTree;
 use crate::slots::{Slot, SlotValue};
 use crate::web::dom::{UI_ATTR, control_state, element, html_tag};

@@ -5,6 +5,7 @@
 //!
 //! * `state` — [`RecState`], shared by the callbacks: the snapshot, coalesced DOM changes,
 //!   CSSOM / canvas / media samples, frame-throttled slots, navigation.
+//! * `reads` — the viewport, the observer's options, which control a record changed.
 //! * `events` — the page-event handlers (input, scroll, pointer, click, hover / focus / active,
 //!   resize).
 //! * this module — [`Recorder`], which registers the callbacks and owns them.
@@ -25,15 +26,18 @@
 //! with a client method that is running.
 
 mod events;
+mod reads;
 mod state;
 
-pub use state::{RecState, Sink, viewport};
+pub use reads::viewport;
+pub use state::{RecState, Sink};
 
 use crate::slots::{Slot, SlotValue};
 use cobrowse_protocol::{Message, NavKind};
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::Array;
-use state::{observer_options, with_state};
+use reads::observer_options;
+use state::with_state;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;

@@ -2,6 +2,7 @@
 //! (MutationObserver records, iframe loads), CSSOM, canvas and media samples, the frame-throttled
 //! slots and navigation.
 
+use super::reads::{default_changed, observer_options, viewport};
 use crate::capture::{DomTree, SideState, serialize_subtree};
 use crate::coalesce::coalesce;
 use crate::mask::{MaskPolicy, PageMask, SitePolicy};
@@ -12,17 +13,14 @@ use crate::throttle::FrameThrottle;
 use crate::web::dom::{WeakKeys, WebDom};
 use cobrowse_protocol::{
     Message, NameTable, NavKind, Navigation, NodeData, Party, PseudoState, ScrollPosition,
-    ScrollTarget, SelectionRange, SheetOp, Snapshot, Viewport,
+    ScrollTarget, SelectionRange, SheetOp, Snapshot,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::Array;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::*;
-use web_sys::{
-    Document, Element, Event, MutationObserver, MutationObserverInit, MutationRecord, Node, Window,
-};
+use web_sys::{Document, Element, Event, MutationObserver, MutationRecord, Node, Window};
 
 /// Where messages go (the client's connection).
 pub type Sink = Rc<dyn Fn(Message)>;
@@ -71,52 +69,6 @@ pub struct RecState {
     pub(super) frame_listeners: Vec<(Document, [EventListener; 2])>,
     /// What the page paints beyond its DOM, and what of it was sent (`web::paint`).
     pub(super) paint: crate::web::paint::PaintState,
-}
-
-/// Reads the customer's viewport.
-pub fn viewport(window: &Window) -> Viewport {
-    let num = |v: Result<JsValue, JsValue>| v.ok().and_then(|v| v.as_f64()).unwrap_or(0.0);
-    Viewport {
-        width: num(window.inner_width()).max(0.0) as u32,
-        height: num(window.inner_height()).max(0.0) as u32,
-        dpr_centi: (window.device_pixel_ratio() * 100.0)
-            .round()
-            .clamp(0.0, 65_535.0) as u16,
-    }
-}
-
-pub(super) fn observer_options() -> MutationObserverInit {
-    let o = MutationObserverInit::new();
-    o.set_child_list(true);
-    o.set_attributes(true);
-    o.set_attribute_old_value(true);
-    o.set_character_data(true);
-    o.set_character_data_old_value(true);
-    o.set_subtree(true);
-    o
-}
-
-/// The control whose default state `record` changed, if any: a `value`, `checked`, `selected`
-/// or `type` attribute of a control or option, or the text inside a `<textarea>`.
-fn default_changed(record: &Record<Node>) -> Option<Node> {
-    const CONTROLS: [&str; 4] = ["input", "textarea", "select", "option"];
-    let is = |n: &Node, names: &[&str]| names.iter().any(|t| n.node_name().eq_ignore_ascii_case(t));
-    match record {
-        Record::Attribute { target, name, .. }
-            if ["value", "checked", "selected", "type"]
-                .iter()
-                .any(|a| name.eq_ignore_ascii_case(a))
-                && is(target, &CONTROLS) =>
-        {
-            Some(target.clone())
-        }
-        Record::Text { target, .. } => target.parent_node().filter(|p| is(p, &["textarea"])),
-        Record::ChildList { added, .. } => added
-            .iter()
-            .filter_map(Node::parent_node)
-            .find(|p| is(p, &["textarea", "select"])),
-        _ => None,
-    }
 }
 
 /// Runs `f` on the shared state unless it is busy (a re-entrant event is dropped rather than
