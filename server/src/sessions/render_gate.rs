@@ -14,8 +14,8 @@ pub const MIN_GAP: Duration = Duration::from_millis(RenderReport::INTERVAL_MS as
 pub struct RenderGate(Arc<Mutex<Option<Instant>>>);
 
 impl RenderGate {
-    /// True (and remembered) when a report received `at` comes at least [`MIN_GAP`] after the
-    /// last one taken.
+    /// True (and remembered) when a report received `at` comes at least `MIN_GAP` (half the
+    /// report interval) after the last one taken.
     pub fn admit(&self, at: Instant) -> bool {
         let mut last = self.0.lock().unwrap_or_else(|e| e.into_inner());
         if last.is_some_and(|l| at.saturating_duration_since(l) < MIN_GAP) {
