@@ -15,6 +15,7 @@
 //! * [`replica`] — the replica model: id → node bookkeeping (in `cobrowse_protocol::IdTree`) and
 //!   the order page state is applied in, over a [`replica::DomBackend`] trait.
 //! * [`viewport`] — scaling the customer-sized frame into the agent's area, pointer mapping.
+//! * [`render_sample`] — the render-latency sample for the server's metrics, and when it is due.
 //! * [`params`] — page parameters (`#sid=`, `debug`, `nosidinput`, `agentId`, `auth`, `lang`,
 //!   `theme`), server paths relative to the page.
 //! * [`locale`] — the page's texts from `www/locales/agent/*.json`, language and theme choice.
@@ -48,6 +49,7 @@ pub mod frames;
 pub mod locale;
 pub mod log;
 pub mod params;
+pub mod render_sample;
 pub mod replica;
 pub mod sanitize;
 pub mod sheets;

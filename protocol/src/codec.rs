@@ -121,6 +121,7 @@ pub fn encode(msg: &Message) -> Vec<u8> {
             out.extend_from_slice(&m.frame);
         }
         Message::Ack(m) => encode_body(&mut out, m),
+        Message::Render(m) => encode_body(&mut out, m),
         Message::Unknown { body, .. } => out.extend_from_slice(body),
     }
     out
@@ -287,6 +288,7 @@ pub fn decode_with(frame: &[u8], limits: &Limits) -> Result<Message, DecodeError
             })
         }
         tags::ACK => Message::Ack(body(b, "ack", &budget)?),
+        tags::RENDER => Message::Render(body(b, "render report", &budget)?),
         tag => Message::Unknown {
             tag,
             body: b.to_vec(),

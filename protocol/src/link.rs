@@ -11,7 +11,7 @@
 //! * **Applying.** A receiver applies a sequenced frame only when its number is above the last it
 //!   applied ([`Inbound::accept`]), so a frame replayed or resent twice is applied once. Numbers
 //!   may skip: a sender never resends pointer, click and hover frames ([`is_transient_tag`]),
-//!   which a newer one replaces anyway.
+//!   which a newer one replaces anyway, nor render reports (a metric).
 //! * **Acknowledging.** A receiver sends `Ack(n)` now and then (at least with every keep-alive):
 //!   it applied everything up to `n`, so the sender drops those from its [`Outbound`] buffer.
 //! * **Resuming.** A reconnecting client names its link and the last number it applied
@@ -35,9 +35,13 @@ pub fn is_sequenced_tag(tag: u32) -> bool {
 }
 
 /// True for sequenced frames that are numbered but never kept for resending: a pointer, a click
-/// ring or a hover state is stale once the link is back, and the next one replaces it.
+/// ring or a hover state is stale once the link is back, and the next one replaces it; a render
+/// report is only a metric, not worth a resend.
 pub fn is_transient_tag(tag: u32) -> bool {
-    matches!(tag, tags::POINTER | tags::CLICK | tags::PSEUDO)
+    matches!(
+        tag,
+        tags::POINTER | tags::CLICK | tags::PSEUDO | tags::RENDER
+    )
 }
 
 /// The receiving half of a link: the last number applied.
@@ -421,6 +425,7 @@ mod tests {
         let mut o = Outbound::new(10, 1 << 20);
         assert_eq!(o.number(tags::POINTER, &f(1)).0, 1);
         assert_eq!(o.number(tags::MUTATIONS, &f(2)).0, 2);
+        assert_eq!(o.number(tags::RENDER, &f(3)).0, 3);
         let kept: Vec<u64> = o.unacked().map(|k| k.seq).collect();
         assert_eq!(kept, [2]);
     }

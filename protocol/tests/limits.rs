@@ -191,13 +191,13 @@ fn trailing_bytes_after_a_known_body_are_accepted() {
 
 #[test]
 fn unknown_tags_pass_through_unchanged() {
-    for frame in ["01 1d", "01 1d 00", "01 c801 0102 03", "01 ffffffff0f 99"] {
+    for frame in ["01 1e", "01 1e 00", "01 c801 0102 03", "01 ffffffff0f 99"] {
         let bytes = hex_to_bytes(frame);
         let msg = decode(&bytes).unwrap_or_else(|e| panic!("{frame}: {e}"));
         let Message::Unknown { tag, body } = &msg else {
             panic!("{frame} decoded to {msg:?}");
         };
-        assert!(*tag >= 29);
+        assert!(*tag >= 30);
         assert_eq!(body.as_slice(), peek_tag(&bytes).unwrap().1);
         assert_eq!(encode(&msg), bytes, "{frame} re-encodes to the same bytes");
         assert!(!msg.is_page_state());

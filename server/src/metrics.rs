@@ -6,6 +6,8 @@
 //! and the second `install` would fail. The cost is that code must use these handles rather than
 //! the `metrics::counter!` macros, which keeps every metric name in this one file anyway.
 
+use cobrowse_protocol::rest::ApiError;
+use cobrowse_protocol::{Code, EndReason, ErrorCode, RefusalReason, RenderReport};
 use metrics::{Counter, Gauge, Histogram, Key, Label, Level, Metadata, Recorder, Unit};
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
@@ -39,8 +41,22 @@ pub struct Metrics {
     pub relay_latency: Histogram,
     /// Sessions created.
     pub sessions_created: Counter,
-    /// Sessions ended.
-    pub sessions_ended: Counter,
+    /// `cobrowse_sessions_ended_total{reason=…}`: [`EndReason::KNOWN`] in order, then `other`
+    /// (use [`Metrics::ended`]).
+    sessions_ended: Vec<Counter>,
+    /// Seconds from creation to end, every session.
+    pub session_total_seconds: Histogram,
+    /// Seconds from the first agent joining to the end, sessions an agent joined.
+    pub session_active_seconds: Histogram,
+    /// `cobrowse_busy_refusals_total{reason="agent_busy"}`: an agent at `agentSessionsLimit`.
+    pub busy_agent: Counter,
+    /// `cobrowse_busy_refusals_total{reason="server_full"}`: a creation over
+    /// `limits.maxLiveSessions`.
+    pub busy_server: Counter,
+    /// `cobrowse_write_mode_requests_total{outcome=…}` indexed by [`WriteOutcome`].
+    pub write_mode: [Counter; 3],
+    /// Seconds from an agent receiving page changes to their paint, as agents report.
+    render_latency: Histogram,
     /// Sessions that ended without any agent joining.
     pub sessions_never_joined: Counter,
     /// Agents resynced from the cache after a send-queue overflow.
@@ -60,7 +76,31 @@ pub struct Metrics {
     pub css_proxy: [Counter; 5],
 }
 
+/// How a write-mode request was answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    /// The customer granted it.
+    Granted,
+    /// The customer declined it.
+    Denied,
+    /// The server refused it: `session.writeModeAllowed` is off.
+    Disabled,
+}
+
+impl WriteOutcome {
+    /// The `outcome` label; the server's refusal is named by its refusal reason's code.
+    fn label(self) -> &'static str {
+        match self {
+            WriteOutcome::Granted => "granted",
+            WriteOutcome::Denied => "denied",
+            WriteOutcome::Disabled => RefusalReason::WriteModeDisabled.code(),
+        }
+    }
+}
+
 const LATENCY: &str = "cobrowse_relay_latency_seconds";
+const SESSION_SECONDS: &str = "cobrowse_session_duration_seconds";
+const RENDER: &str = "cobrowse_agent_render_latency_seconds";
 
 fn meta() -> Metadata<'static> {
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()))
@@ -76,8 +116,27 @@ impl Metrics {
                     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
                 ],
             )
+            .and_then(|b| {
+                // Sessions last from seconds (a customer who changed their mind) to hours.
+                b.set_buckets_for_metric(
+                    Matcher::Full(SESSION_SECONDS.into()),
+                    &[
+                        1.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0,
+                        14400.0,
+                    ],
+                )
+            })
+            .and_then(|b| {
+                // A frame at 60 Hz is 16.7 ms: the lower buckets tell one frame from two or three.
+                b.set_buckets_for_metric(
+                    Matcher::Full(RENDER.into()),
+                    &[
+                        0.005, 0.01, 0.017, 0.025, 0.033, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+                    ],
+                )
+            })
             .map(|b| b.build_recorder())
-            // Buckets are a non-empty constant, so this branch is unreachable; stay total anyway.
+            // Buckets are non-empty constants, so this branch is unreachable; stay total anyway.
             .unwrap_or_else(|_| PrometheusBuilder::new().build_recorder());
         let r = &recorder;
         let counter = |name: &'static str, labels: Vec<Label>, help: &'static str| {
@@ -95,6 +154,13 @@ impl Metrics {
         const CONN: &str = "cobrowse_connections";
         const FR: &str = "cobrowse_frames_relayed_total";
         const BY: &str = "cobrowse_bytes_relayed_total";
+        let histogram = |name: &'static str, labels: Vec<Label>, help: &'static str| {
+            r.describe_histogram(name.into(), Some(Unit::Seconds), help.into());
+            r.register_histogram(&Key::from_parts(name, labels), &meta())
+        };
+        const SPAN_HELP: &str = "Session duration: span=\"total\" from creation to end (every session), span=\"active\" from the first agent joining to the end (sessions an agent joined).";
+        const BUSY: &str = "cobrowse_busy_refusals_total";
+        const BUSY_HELP: &str = "Refusals for want of room, by reason: agent_busy (an agent at session.agentSessionsLimit), server_full (a creation over limits.maxLiveSessions).";
         let m = Metrics {
             sessions_idle: gauge(LIVE, state("idle"), "Live sessions by state."),
             sessions_active: gauge(LIVE, state("active"), "Live sessions by state."),
@@ -134,7 +200,54 @@ impl Metrics {
                 vec![],
                 "Sessions created.",
             ),
-            sessions_ended: counter("cobrowse_sessions_ended_total", vec![], "Sessions ended."),
+            sessions_ended: EndReason::KNOWN
+                .iter()
+                .chain([&EndReason::Other(String::new())])
+                .map(|reason| {
+                    counter(
+                        "cobrowse_sessions_ended_total",
+                        vec![Label::new("reason", reason.code())],
+                        "Sessions ended, by end reason.",
+                    )
+                })
+                .collect(),
+            session_total_seconds: histogram(
+                SESSION_SECONDS,
+                vec![Label::new("span", "total")],
+                SPAN_HELP,
+            ),
+            session_active_seconds: histogram(
+                SESSION_SECONDS,
+                vec![Label::new("span", "active")],
+                SPAN_HELP,
+            ),
+            busy_agent: counter(
+                BUSY,
+                vec![Label::new("reason", ErrorCode::AgentBusy.code())],
+                BUSY_HELP,
+            ),
+            busy_server: counter(
+                BUSY,
+                vec![Label::new("reason", ApiError::ServerFull.code())],
+                BUSY_HELP,
+            ),
+            write_mode: [
+                WriteOutcome::Granted,
+                WriteOutcome::Denied,
+                WriteOutcome::Disabled,
+            ]
+            .map(|o| {
+                counter(
+                    "cobrowse_write_mode_requests_total",
+                    vec![Label::new("outcome", o.label())],
+                    "Write-mode requests by how they were answered: granted or denied by the customer, or write_mode_disabled by the server.",
+                )
+            }),
+            render_latency: histogram(
+                RENDER,
+                vec![],
+                "Time from an agent page receiving page changes to just after their paint, as agents report it (a sample of at most 16 frames per agent per second).",
+            ),
             sessions_never_joined: counter(
                 "cobrowse_sessions_never_joined_total",
                 vec![],
@@ -193,10 +306,41 @@ impl Metrics {
             .iter()
             .chain(m.bytes.iter())
             .chain(m.css_proxy.iter())
+            .chain(m.sessions_ended.iter())
+            .chain(m.write_mode.iter())
+            .chain([&m.busy_agent, &m.busy_server])
         {
             c.increment(0);
         }
         m
+    }
+
+    /// Counts an ended session under its reason's code, and observes its durations
+    /// (milliseconds since the Unix epoch; `activated_at` is `None` when no agent joined).
+    pub fn ended(&self, reason: &EndReason, created_at: u64, activated_at: Option<u64>, now: u64) {
+        let i = EndReason::KNOWN
+            .iter()
+            .position(|r| r == reason)
+            .unwrap_or(EndReason::KNOWN.len());
+        self.sessions_ended[i].increment(1);
+        let secs = |since: u64| now.saturating_sub(since) as f64 / 1000.0;
+        self.session_total_seconds.record(secs(created_at));
+        if let Some(at) = activated_at {
+            self.session_active_seconds.record(secs(at));
+        }
+    }
+
+    /// Counts one answered write-mode request.
+    pub fn write_mode(&self, outcome: WriteOutcome) {
+        self.write_mode[outcome as usize].increment(1);
+    }
+
+    /// Records the samples of an agent's render report (one that passed
+    /// [`RenderReport::check`]).
+    pub fn rendered(&self, report: &RenderReport) {
+        for &us in &report.samples_us {
+            self.render_latency.record(f64::from(us) / 1_000_000.0);
+        }
     }
 
     /// Counts one relayed frame.
@@ -241,6 +385,65 @@ mod tests {
         assert!(
             text_b.contains("cobrowse_bytes_relayed_total{direction=\"customer_to_agent\"} 0"),
             "{text_b}"
+        );
+    }
+
+    #[test]
+    fn every_end_reason_and_write_outcome_has_its_series_from_the_start() {
+        let m = Metrics::new();
+        let text = m.render();
+        for reason in EndReason::KNOWN {
+            let series = format!(
+                "cobrowse_sessions_ended_total{{reason=\"{}\"}} 0",
+                reason.code()
+            );
+            assert!(text.contains(&series), "{series}\n{text}");
+        }
+        for series in [
+            "cobrowse_sessions_ended_total{reason=\"other\"} 0",
+            "cobrowse_write_mode_requests_total{outcome=\"granted\"} 0",
+            "cobrowse_write_mode_requests_total{outcome=\"denied\"} 0",
+            "cobrowse_write_mode_requests_total{outcome=\"write_mode_disabled\"} 0",
+            "cobrowse_busy_refusals_total{reason=\"agent_busy\"} 0",
+            "cobrowse_busy_refusals_total{reason=\"server_full\"} 0",
+        ] {
+            assert!(text.contains(series), "{series}\n{text}");
+        }
+        m.ended(&EndReason::Other("crash".into()), 1_000, None, 3_500);
+        m.ended(&EndReason::AgentExit, 0, Some(1_000), 61_000);
+        let text = m.render();
+        assert!(
+            text.contains("cobrowse_sessions_ended_total{reason=\"other\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cobrowse_sessions_ended_total{reason=\"agent_exit\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cobrowse_session_duration_seconds_count{span=\"total\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cobrowse_session_duration_seconds_sum{span=\"active\"} 60"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn render_samples_land_in_the_frame_buckets() {
+        let m = Metrics::new();
+        m.rendered(&RenderReport {
+            samples_us: vec![16_000, 34_000],
+        });
+        let text = m.render();
+        assert!(
+            text.contains("cobrowse_agent_render_latency_seconds_count 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cobrowse_agent_render_latency_seconds_bucket{le=\"0.017\"} 1"),
+            "{text}"
         );
     }
 }

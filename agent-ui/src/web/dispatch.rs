@@ -12,8 +12,17 @@ use cobrowse_protocol::{
     Code, ErrorCode, Message, Mode, ModeChange, Paint, Party, SessionEvent, SessionState,
 };
 
-/// Applies one message from the server (the link's `on_message`).
-pub(super) fn handle(state: &Shared, msg: Message) {
+/// Applies one message from the server (the link's `on_message`) whose frame arrived at
+/// `received_at`; a page change's paint is timed (`render`).
+pub(super) fn handle(state: &Shared, msg: Message, received_at: f64) {
+    let page_change = msg.is_page_state();
+    apply(state, msg);
+    if page_change && !state.borrow().ended {
+        super::render::applied(state, received_at);
+    }
+}
+
+fn apply(state: &Shared, msg: Message) {
     match msg {
         Message::Welcome(w) => {
             if let Some(c) = &mut state.borrow_mut().conn {

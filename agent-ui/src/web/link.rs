@@ -368,11 +368,12 @@ fn on_socket(state: &Shared, ev: SocketEvent) {
     match ev {
         SocketEvent::Open => on_open(state),
         SocketEvent::Frame(bytes) => {
+            let at = super::clock::now();
             let received = state.borrow_mut().link.receive(&bytes);
             match received {
                 Ok(Some(msg)) => {
                     let on_message = state.borrow().on_message;
-                    on_message(state, msg);
+                    on_message(state, msg, at);
                     let ack = state.borrow_mut().link.ack(ACK_EVERY);
                     if let Some(ack) = ack {
                         send(state, &ack);

@@ -6,6 +6,7 @@
 //! * [`styles`] — constructed/adopted sheets and the pseudo-state (hover, focus, active) sheet.
 //! * [`control`] — write mode: agent input → node-id `AgentAction`s, navigation bar, release.
 //! * [`prefs`] — language (texts from `www/locales/agent/`) and theme, the theme picker.
+//! * `clock` — `performance.now()`, the clock of every timing on the page.
 //! * `credential` — the agent credential: from the fragment, out of the address bar, kept for
 //!   the tab.
 //! * [`app`] — the agent page's wiring: `start_agent()`, listeners. It uses, each on its own:
@@ -14,10 +15,12 @@
 //!   * `link` — session lookup, the WebSocket, `Hello`, reconnect, end of session;
 //!   * `dispatch` — what each message from the server does (handed up by `link`);
 //!   * `pointers` — both pointers, click rings, and the scaled layout they map through;
-//!   * `select_popup` — the customer's open native `<select>` popup, drawn over the replica.
+//!   * `select_popup` — the customer's open native `<select>` popup, drawn over the replica;
+//!   * `render` — how long page changes take to paint, reported to the server for its metrics.
 
 pub mod app;
 pub mod canvas;
+mod clock;
 pub mod control;
 mod credential;
 mod dispatch;
@@ -26,6 +29,7 @@ mod link;
 pub mod media;
 mod pointers;
 pub mod prefs;
+mod render;
 mod select_popup;
 mod state;
 pub mod styles;

@@ -73,13 +73,16 @@ pub(super) struct State {
     /// Where decoded messages from the socket go: the socket code hands them up instead of
     /// knowing what each one does.
     pub(super) on_message: OnMessage,
+    /// How long page changes take to paint, for the server's metrics.
+    pub(super) render: super::render::RenderTiming,
 }
 
 /// The page state as every handler holds it.
 pub(super) type Shared = Rc<RefCell<State>>;
 
-/// Receives each decoded message of the current connection.
-pub(super) type OnMessage = fn(&Shared, Message);
+/// Receives each decoded message of the current connection, with when its frame arrived
+/// (`clock::now()`).
+pub(super) type OnMessage = fn(&Shared, Message, f64);
 
 impl State {
     /// The state of a page that has not joined yet.
@@ -118,6 +121,7 @@ impl State {
             styles: Styles::new(),
             select_popup: Default::default(),
             on_message,
+            render: Default::default(),
         }
     }
 }

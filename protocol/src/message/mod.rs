@@ -7,19 +7,22 @@
 //!
 //! Tags are fixed forever once released; see [`Message::tag`]. The payload types live by topic:
 //! [`session`] (handshake, lifecycle, modes, errors), [`page`] (page state besides the DOM),
-//! [`action`] (write mode), [`paint`] (what the page paints that its DOM does not say) and
-//! [`link`] (sequence numbers and acknowledgements).
+//! [`action`] (write mode), [`paint`] (what the page paints that its DOM does not say),
+//! [`link`] (sequence numbers and acknowledgements) and [`render`] (the agent's render latency,
+//! for metrics).
 
 pub mod action;
 pub mod link;
 pub mod page;
 pub mod paint;
+pub mod render;
 pub mod session;
 
 pub use action::*;
 pub use link::*;
 pub use page::*;
 pub use paint::*;
+pub use render::*;
 pub use session::*;
 
 use crate::dom::{FormValue, MutationBatch, ScrollPosition};
@@ -84,6 +87,8 @@ pub enum Message {
     Seq(Sequenced),
     /// Any party on a sequenced link: every sequenced frame up to this number was applied.
     Ack(u64),
+    /// Agent → server: render latencies of its replica, for metrics only.
+    Render(RenderReport),
     /// A message with a tag this build does not know; kept raw so it can be relayed or ignored.
     Unknown {
         /// Its tag.
@@ -124,6 +129,7 @@ pub mod tags {
     pub const PAINT: u32 = 26;
     pub const SEQ: u32 = 27;
     pub const ACK: u32 = 28;
+    pub const RENDER: u32 = 29;
 }
 
 impl Message {
@@ -159,6 +165,7 @@ impl Message {
             Message::Paint(_) => PAINT,
             Message::Seq(_) => SEQ,
             Message::Ack(_) => ACK,
+            Message::Render(_) => RENDER,
             Message::Unknown { tag, .. } => *tag,
         }
     }

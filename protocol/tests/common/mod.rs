@@ -767,6 +767,14 @@ pub fn golden_table() -> Vec<Golden> {
             hex: "01 1c  ac02", // tag 28, 300
         },
         Golden {
+            name: "render",
+            description: "Two render latencies: 12.5 ms and 300 µs",
+            msg: Message::Render(RenderReport {
+                samples_us: vec![12_500, 300],
+            }),
+            hex: "01 1d  02  d461  ac02", // tag 29, two samples: 12500, 300
+        },
+        Golden {
             name: "unknown",
             description: "A tag from a newer peer: kept raw",
             msg: Message::Unknown {

@@ -75,6 +75,7 @@ pub fn join(
                 let others = set.iter().filter(|t| **t != session.token).count();
                 if limit > 0 && others >= limit {
                     drop(agents);
+                    app.metrics.busy_agent.increment(1);
                     if let Some(c) = &i.customer {
                         control(&c.queue, &Message::Session(SessionEvent::AgentBusy));
                     }

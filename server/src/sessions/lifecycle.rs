@@ -55,6 +55,7 @@ pub async fn create(
         return Err(CreateError::ShuttingDown);
     }
     if app.registry.live_count() >= app.config.max_live_sessions {
+        app.metrics.busy_server.increment(1);
         return Err(CreateError::Full);
     }
     let now = now_ms();
@@ -347,11 +348,13 @@ pub fn end(
         SessionState::Ended => {}
     }
     app.registry.live.fetch_sub(1, Ordering::SeqCst);
-    app.metrics.sessions_ended.increment(1);
+    let now = now_ms();
+    app.metrics
+        .ended(&reason, session.created_at, i.activated_at, now);
     if i.activated_at.is_none() {
         app.metrics.sessions_never_joined.increment(1);
     }
-    i.history.ended_at = Some(now_ms());
+    i.history.ended_at = Some(now);
     i.history.end_reason = Some(reason.code().to_owned());
     let (done, written) = tokio::sync::oneshot::channel();
     app.write(StoreOp::End {

@@ -22,6 +22,7 @@
 //! # Layout
 //!
 //! * `types` — close codes, refusals, server frames, token shape, state and end-reason names.
+//! * `render_gate` — at most one render report per agent connection and interval.
 //! * [`link`] — one party's numbered stream across its sockets: numbering, replay buffer, acks.
 //! * `cache` — the late-joiner page cache (snapshot + log) and when to ask for a snapshot.
 //! * `session` — one session's state and parties, what they are sent (also while away), the
@@ -45,6 +46,7 @@ mod join;
 mod lifecycle;
 pub mod link;
 mod relay;
+mod render_gate;
 mod restart;
 mod resume;
 mod session;
@@ -60,6 +62,7 @@ pub use join::join;
 pub use lifecycle::{CreateError, adopt, create, disconnect, end, find_for_hello};
 pub use link::Link;
 pub use relay::handle;
+pub use render_gate::RenderGate;
 pub use restart::{Recovered, recover};
 pub use session::{ConnRef, Registry, Session, SessionInfo};
 pub use shutdown::{hand_over_all, shutdown_all};

@@ -33,7 +33,7 @@ pub fn handle(
     raw: Bytes,
     received: Instant,
 ) -> Result<(), Refusal> {
-    use crate::metrics::Direction;
+    use crate::metrics::{Direction, WriteOutcome};
     let tag = msg.tag();
     let mut i = session.lock();
     if i.state == SessionState::Ended {
@@ -127,8 +127,13 @@ pub fn handle(
                     i.mode_requested = false;
                     i.mode = Mode::Write;
                     session.store_mode(app, &i);
+                    app.metrics.write_mode(WriteOutcome::Granted);
                 }
-                ModeChange::Denied => i.mode_requested = false,
+                ModeChange::Denied => {
+                    if std::mem::replace(&mut i.mode_requested, false) {
+                        app.metrics.write_mode(WriteOutcome::Denied);
+                    }
+                }
                 ModeChange::Revoked { .. } => {
                     i.mode_requested = false;
                     if std::mem::replace(&mut i.mode, Mode::Pointer) == Mode::Write {
@@ -149,6 +154,7 @@ pub fn handle(
         }
         (Role::Agent, Message::Mode(ModeChange::Request)) => {
             if !app.config.write_mode_allowed {
+                app.metrics.write_mode(WriteOutcome::Disabled);
                 reply(&Message::Refused(ActionRefused {
                     node: None,
                     reason: RefusalReason::WriteModeDisabled,
@@ -185,6 +191,20 @@ pub fn handle(
             }
             app.metrics.relayed(Direction::AgentToCustomer, raw.len());
             i.relay_to_customer(&raw, tag, received);
+        }
+        (Role::Agent, Message::Render(report)) => {
+            // Metrics only: a report out of bounds or too soon is dropped, the agent stays.
+            drop(i);
+            if let Err(why) = report.check() {
+                tracing::info!(conn = conn.id, why, "render report out of bounds; dropped");
+            } else if !conn.render_reports.admit(received) {
+                tracing::debug!(
+                    conn = conn.id,
+                    "render report sooner than the interval; dropped"
+                );
+            } else {
+                app.metrics.rendered(&report);
+            }
         }
         (Role::Agent, Message::RequestSnapshot) => {
             // The renderer lost track; give it the cached page again (or ask the customer).

@@ -30,6 +30,8 @@ pub struct ConnRef {
     pub agent_id: Option<String>,
     /// Its link, when the party speaks sequencing (set by `join`).
     pub link: Option<Arc<Link>>,
+    /// When its last render report was taken (agents only send them).
+    pub render_reports: super::render_gate::RenderGate,
 }
 
 /// A session's mutable state, behind [`Session`]'s one mutex.

@@ -31,7 +31,14 @@ pub fn shutdown_all(app: &Arc<App>) -> Vec<Arc<SendQueue>> {
             }
             app.registry.live.fetch_sub(1, Ordering::SeqCst);
             i.state = SessionState::Ended;
-            i.history.ended_at = Some(now_ms());
+            let now = now_ms();
+            app.metrics.ended(
+                &EndReason::ServerShutdown,
+                s.created_at,
+                i.activated_at,
+                now,
+            );
+            i.history.ended_at = Some(now);
             i.history.end_reason = Some(EndReason::ServerShutdown.code().to_owned());
             app.write(StoreOp::End {
                 history: i.history.clone(),

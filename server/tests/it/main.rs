@@ -20,6 +20,7 @@ mod frames;
 mod keepalive;
 mod lifecycle;
 mod memory;
+mod metrics;
 mod modes;
 mod openapi;
 mod persistence;

@@ -1,18 +1,53 @@
 // Live changes: text, attributes, classes and SVG attributes changed on the customer's page reach
-// the replica; so do the home page's own timer-driven changes.
+// the replica; so do the home page's own timer-driven changes. The agent page reports how long
+// those changes took to paint, and the server's render-latency histogram counts them.
 import { after, before, test } from 'node:test';
 import {
-  activeSession, compareScreenshots, setupCase, waitForReplica, waitIn,
+  activeSession, compareScreenshots, setupCase, waitForReplica, waitIn, WAIT_MS,
 } from '../../lib/harness.mjs';
+import { freePort } from '../../lib/server.mjs';
 import assert from 'node:assert/strict';
 
 let ctx;
-before(async () => { ctx = await setupCase('live-changes'); });
+let metricsUrl;
+before(async () => {
+  const port = await freePort();
+  metricsUrl = `http://127.0.0.1:${port}/metrics`;
+  ctx = await setupCase('live-changes', { serverEnv: { COBROWSE_METRICS_LISTEN: `127.0.0.1:${port}` } });
+});
 after(async () => { await ctx?.close(); });
+
+const RENDERED = 'cobrowse_agent_render_latency_seconds_count';
+
+/**
+ * A label-free series' value on the server's internal metrics listener (0 while it is absent: a
+ * histogram appears with its first sample).
+ */
+async function metric(series) {
+  const text = await (await fetch(metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : 0;
+}
+
+/**
+ * Polls /metrics until `series` is above `floor` (the agent's report goes up to a second after
+ * the paint, and the server is another process: there is no browser event to wait on).
+ */
+async function metricAbove(series, floor) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const v = await metric(series);
+    if (v > floor) return v;
+    if (Date.now() > deadline) throw ctx.fail(`${series} stayed at ${v} (expected above ${floor})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 test('text and attribute changes follow', { timeout: 120_000 }, async () => {
   await activeSession(ctx, '/demo/?still=1');
   const c = ctx.customer;
+  // The first page's paint is reported.
+  const rendered = await metricAbove(RENDERED, 0);
 
   // Through the page's own UI: reorder, text + data attribute.
   await c.locator('#shuffle').click();
@@ -34,6 +69,8 @@ test('text and attribute changes follow', { timeout: 120_000 }, async () => {
   await waitForReplica(ctx);
   await c.evaluate(() => document.querySelector('main > p[data-note]').removeAttribute('data-note'));
   await waitForReplica(ctx);
+  // The changes' paints are reported too.
+  await metricAbove(RENDERED, rendered);
   const shot = await compareScreenshots(ctx, 'after-changes');
   assert.ok(shot.share < 0.01, `pixels differ: ${(shot.share * 100).toFixed(2)} % (see ${shot.diffPath})`);
 });
