@@ -7,9 +7,10 @@ use super::session::{ConnRef, Inner, Session};
 use super::types::{Refusal, close, frame};
 use crate::app::{App, StoreOp, now_ms};
 use crate::queue::SendQueue;
+use cobrowse_protocol::rest::DesktopEventKind;
 use cobrowse_protocol::{
-    ControllerEvent, ControllerEventKind, ErrorCode, Hello, Message, Mode, ModeChange, Party, Role,
-    SessionEvent, SessionState,
+    ControllerEventKind, ErrorCode, Hello, Message, Mode, ModeChange, Party, Role, SessionEvent,
+    SessionState,
 };
 use std::sync::Arc;
 
@@ -95,6 +96,17 @@ pub fn join(
             conn.link = link.clone();
             i.agents.push(conn.clone());
             i.agent_gen += 1;
+            // The first agent is the session's agent: known before the activation is told.
+            if i.history.agent_id.is_none() && conn.agent_id.is_some() {
+                i.history.agent_id = conn.agent_id.clone();
+                app.write(StoreOp::History(i.history.clone()));
+            }
+            i.publish(
+                app,
+                session,
+                DesktopEventKind::Join,
+                conn.agent_id.as_deref(),
+            );
             if i.state == SessionState::Idle {
                 let now = now_ms();
                 i.state = SessionState::Active;
@@ -107,10 +119,7 @@ pub fn join(
                     session.live_record(&i, &app.config.node_name),
                 ));
                 i.to_controllers(session, ControllerEventKind::Activated);
-            }
-            if i.history.agent_id.is_none() && conn.agent_id.is_some() {
-                i.history.agent_id = conn.agent_id.clone();
-                app.write(StoreOp::History(i.history.clone()));
+                i.publish(app, session, DesktopEventKind::Activated, None);
             }
             let welcome = i.welcome(session, Role::Agent, app, link.as_ref(), replay.is_some());
             control(&conn.queue, &welcome);
@@ -156,17 +165,15 @@ pub fn join(
                 &conn.queue,
                 &i.welcome(session, Role::Controller, app, None, false),
             );
-            let ev = |kind| {
-                Message::Controller(ControllerEvent {
-                    kind,
-                    token: session.token.clone(),
-                    history_id: session.history_id.clone(),
-                    started_at_ms: session.created_at,
-                })
-            };
-            control(&conn.queue, &ev(ControllerEventKind::Join));
+            control(
+                &conn.queue,
+                &i.controller_event(session, ControllerEventKind::Join),
+            );
             if i.state == SessionState::Active {
-                control(&conn.queue, &ev(ControllerEventKind::Activated));
+                control(
+                    &conn.queue,
+                    &i.controller_event(session, ControllerEventKind::Activated),
+                );
             }
         }
     }
