@@ -6,6 +6,8 @@
 //! * [`styles`] — constructed/adopted sheets and the pseudo-state (hover, focus, active) sheet.
 //! * [`control`] — write mode: agent input → node-id `AgentAction`s, navigation bar, release.
 //! * [`prefs`] — language (texts from `www/locales/agent/`) and theme, the theme picker.
+//! * `desktop` — the session's events relayed to the embedding agent desktop (`postMessage`,
+//!   configured origins only).
 //! * `credential` — the agent credential: from the fragment, out of the address bar, kept for
 //!   the tab.
 //! * [`app`] — the agent page's wiring: `start_agent()`, listeners. It uses, each on its own:
@@ -20,6 +22,7 @@ pub mod app;
 pub mod canvas;
 pub mod control;
 mod credential;
+mod desktop;
 mod dispatch;
 pub mod dom;
 mod link;
