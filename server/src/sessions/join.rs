@@ -101,13 +101,8 @@ pub fn join(
                 i.history.agent_id = conn.agent_id.clone();
                 app.write(StoreOp::History(i.history.clone()));
             }
-            i.publish(
-                app,
-                session,
-                DesktopEventKind::Join,
-                conn.agent_id.as_deref(),
-            );
-            if i.state == SessionState::Idle {
+            let activated = i.state == SessionState::Idle;
+            if activated {
                 let now = now_ms();
                 i.state = SessionState::Active;
                 i.activated_at = Some(now);
@@ -119,6 +114,15 @@ pub fn join(
                     session.live_record(&i, &app.config.node_name),
                 ));
                 i.to_controllers(session, ControllerEventKind::Activated);
+            }
+            // Desktops hear the join, then (the first time) the activation it caused.
+            i.publish(
+                app,
+                session,
+                DesktopEventKind::Join,
+                conn.agent_id.as_deref(),
+            );
+            if activated {
                 i.publish(app, session, DesktopEventKind::Activated, None);
             }
             let welcome = i.welcome(session, Role::Agent, app, link.as_ref(), replay.is_some());

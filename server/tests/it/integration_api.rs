@@ -134,6 +134,11 @@ async fn a_session_stream_tells_join_activation_mode_and_end_with_the_real_activ
     assert_eq!(activated.agent_id.as_deref(), Some("alice"));
     let at = activated.activated_at.context("activatedAt")?;
     assert!(at >= activated.created_at);
+    // The join that activated the session already tells the state it left behind.
+    assert_eq!(
+        (joined.state, joined.activated_at),
+        (SessionState::Active, Some(at))
+    );
 
     // The lookup and a binary controller agree on the activation time (not the creation).
     let lookup = http(
@@ -475,5 +480,57 @@ async fn a_receiver_that_always_fails_is_given_up_and_counted() -> Result<()> {
         metric(&m, "cobrowse_webhooks_total{result=\"delivered\"}"),
         Some(0.0)
     );
+    Ok(())
+}
+
+/// Figures for the report (printed, not asserted): from an agent's `Hello` to its `join` on an
+/// event stream and at a webhook receiver, over 20 sessions of one server.
+#[tokio::test]
+async fn event_delivery_latency_figures() -> Result<()> {
+    const SESSIONS: usize = 20;
+    let (url, mut hooks) = receiver(vec![]).await?;
+    let server = TestServer::start(|c| {
+        c.webhooks.urls = vec![url.clone()];
+        c.webhooks.secret = SECRET.into();
+    })
+    .await?;
+    let stream_url = server.url("/cobrowse/rest/live/agents/timer/events");
+    let mut stream = SseReader::open(&stream_url, Some(AGENT_AUTH.1)).await?;
+    let (mut to_stream, mut to_hook) = (Vec::new(), Vec::new());
+    for _ in 0..SESSIONS {
+        let (token, _, _) = server.create_session().await?;
+        let sent = Instant::now();
+        let _agent = join(&server, agent_hello(&token, "timer")).await?;
+        // (The last session's agent leaving may come first: `deactivated`.)
+        let e = loop {
+            let e = stream.event().await?;
+            if e.token == token {
+                break e;
+            }
+        };
+        to_stream.push(sent.elapsed());
+        assert_eq!(e.kind, DesktopEventKind::Join);
+        loop {
+            let (_, body, at) = tokio::time::timeout(WAIT, hooks.recv())
+                .await?
+                .context("receiver gone")?;
+            let e: DesktopEvent = serde_json::from_slice(&body)?;
+            if e.kind == DesktopEventKind::Join && e.token == token {
+                to_hook.push(at - sent);
+                break;
+            }
+        }
+        // Its `activated` follows on the stream.
+        assert_eq!(stream.event().await?.kind, DesktopEventKind::Activated);
+    }
+    for (what, mut v) in [("SSE", to_stream), ("webhook", to_hook)] {
+        v.sort();
+        println!(
+            "latency: agent Hello → {what} `join` over {SESSIONS} sessions: median {:?}, p95 {:?}, max {:?}",
+            v[SESSIONS / 2],
+            v[SESSIONS * 95 / 100 - 1],
+            v[SESSIONS - 1]
+        );
+    }
     Ok(())
 }
