@@ -508,6 +508,9 @@ async fn session_events(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp 
 /// `GET live/agents/{agentId}/events`: the events of every session of one agent on this node.
 /// A JWT speaks for its `sub` only; the shared agent token for every agent.
 fn agent_events(app: &Arc<App>, req: &RestRequest, raw_agent: &str) -> Resp {
+    if let Err(t) = app.allow_lookup(req.ip) {
+        return rate_limited(t, "session lookups");
+    }
     let grant = match stream_grant(app, req) {
         Ok(g) => g,
         Err(refused) => return *refused,

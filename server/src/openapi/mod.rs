@@ -76,7 +76,7 @@ fn endpoint_errors(endpoint: Endpoint) -> &'static [ApiError] {
             StorageUnavailable,
         ],
         Endpoint::SessionEvents => &[Unauthorized, UnknownSession, RateLimited],
-        Endpoint::AgentEvents => &[BadRequest, Unauthorized, Forbidden],
+        Endpoint::AgentEvents => &[BadRequest, Unauthorized, Forbidden, RateLimited],
         Endpoint::EventTicket => &[Unauthorized, RateLimited, ServerFull],
         Endpoint::UiDefaults | Endpoint::DomRestrictions | Endpoint::OpenApi => &[],
     }
