@@ -32,7 +32,7 @@ function show(list, e) {
 onAgentPageEvents(frame, serverOrigin, (e) => show(list, e));
 let following = null;
 
-$('desktop-start').addEventListener('submit', (ev) => {
+$('desktop-start').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const sid = $('desktop-sid').value.replace(/[\s-]/g, '');
   if (!/^[0-9]{9}$/.test(sid)) {
@@ -40,11 +40,21 @@ $('desktop-start').addEventListener('submit', (ev) => {
     return;
   }
   const credential = $('desktop-credential').value.trim();
-  token = sid;
   client = createDesktopClient({ serverUrl: server, credential });
+  // Looked up first: a mistyped number or a wrong credential is said here, before anything opens.
+  let session;
+  try {
+    session = await client.lookup(sid);
+  } catch (e) {
+    status.dataset.error = e.code || 'failed';
+    status.textContent = `Session ${sid}: ${e.code || e.message}`;
+    return;
+  }
+  delete status.dataset.error;
+  token = sid;
   list.replaceChildren();
   $('desktop-stream').replaceChildren();
-  status.textContent = `Session ${sid}`;
+  status.textContent = `Session ${sid}: ${session.state}, created ${new Date(session.createdAt).toISOString()}`;
   const auth = credential ? `&auth=${encodeURIComponent(credential)}` : '';
   // The stream first; the agent page once it is open (its `state` arrived), so the desktop's
   // own stream hears the agent join too.

@@ -1,11 +1,12 @@
 // Agent desktop: the sample desktop page (www/desktop/), served from another origin than the
-// Cobrowse server like a contact centre's desktop, starts from the pasted 9-digit number,
-// follows the session's event stream itself (the npm package's desktop client: a ticket, then a
-// cross-origin EventSource), embeds slave.html in an iframe, and receives the session's events
-// by postMessage while a real customer session runs: `state`, `join` and `activated` (with the
-// real activation time, as the REST lookup says), then `ended` after the desktop stops the
-// session over REST — the same events on both paths. The server lists the desktop's origin in
-// static.agentDesktopOrigins; the agent page posts to that origin only.
+// Cobrowse server like a contact centre's desktop, starts from the pasted 9-digit number: it
+// looks the number up over REST (a mistyped one is refused there), follows the session's event
+// stream itself (the npm package's desktop client: a ticket, then a cross-origin EventSource),
+// embeds slave.html in an iframe, and receives the session's events by postMessage while a real
+// customer session runs: `state`, `join` and `activated` (with the real activation time, as the
+// REST lookup says), then `ended` after the desktop stops the session over REST — the same
+// events on both paths. The server lists the desktop's origin in static.agentDesktopOrigins;
+// the agent page posts to that origin only.
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -32,8 +33,16 @@ test('the sample desktop receives the session events the embedded agent page pos
 
   const desk = ctx.agent;
   await desk.goto(ctx.siteUrl(`/desktop/index.html?server=${encodeURIComponent(ctx.server.url)}`));
-  await desk.locator('#desktop-sid').fill(token.replace(/(\d{3})(?=\d)/g, '$1 '), { timeout: WAIT_MS });
+  // A mistyped number is told by the REST lookup, and nothing opens.
+  const wrong = token === '123456789' ? '987654321' : '123456789';
+  await desk.locator('#desktop-sid').fill(wrong, { timeout: WAIT_MS });
   await desk.locator('#desktop-credential').fill(ctx.agentToken);
+  await desk.locator('#desktop-start button[type="submit"]').click();
+  await waitIn(ctx, desk, 'the lookup\'s refusal in #desktop-status', () =>
+    document.querySelector('#desktop-status')?.dataset.error === 'unknown_session');
+  assert.equal(await desk.locator('#desktop-agent').getAttribute('src'), null, 'no agent page for a wrong number');
+
+  await desk.locator('#desktop-sid').fill(token.replace(/(\d{3})(?=\d)/g, '$1 '));
   await desk.locator('#desktop-start button[type="submit"]').click();
 
   await waitForCustomerState(ctx, 'active');
