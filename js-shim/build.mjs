@@ -6,8 +6,9 @@
 // * www/js/cobrowse.js: the loader (src/loader.js + src/lazy.js, bundled and minified into one
 //   classic script by esbuild) naming those hashed files;
 // * .br and .gz next to every file of www/js/ (../scripts/precompress.mjs);
-// * dist/: the npm package (src/index.js + src/lazy.js as one ES module, its types, and a loader
-//   that names the client's stable file names, for hosting it next to a copy of js/).
+// * dist/: the npm package (src/index.js + src/lazy.js as one ES module, its types, a loader
+//   that names the client's stable file names, for hosting it next to a copy of js/, and the
+//   agent desktops' client src/desktop.js with its types, also copied to www/js/desktop.js).
 //
 //   node build.mjs [--skip-wasm]   (npm run build / npm run build:shim)
 import { spawnSync } from 'node:child_process';
@@ -88,6 +89,10 @@ buildSync({
   minify: false,
 });
 copyFileSync(join(here, 'src', 'index.d.ts'), join(dist, 'index.d.ts'));
+// The agent desktops' client (cobrowse-client/desktop): plain ES module, no bundling; also
+// served as www/js/desktop.js for the sample desktop page (www/desktop/).
+for (const f of ['desktop.js', 'desktop.d.ts']) copyFileSync(join(here, 'src', f), join(dist, f));
+copyFileSync(join(here, 'src', 'desktop.js'), join(jsOut, 'desktop.js'));
 loader(join(dist, 'cobrowse.js'), 'client/cobrowse_client.js', 'client/cobrowse_client_bg.wasm', true);
 
 const rows = precompressDir(jsOut);

@@ -76,8 +76,14 @@ log "schemathesis $("$st" --version | awk '{print $NF}') against $base (seed $se
 rc=0
 # One worker: the generator is not thread-safe on every Python 3.11 (an AST recursion error).
 # Run from the scratch directory: schemathesis keeps a cache (.schemathesis/) in the current one.
+#
+# The two event streams (text/event-stream) are left out: a stream with a valid credential stays
+# open until its session ends (an agent's never ends), so every generated case would wait for its
+# timeout, and their body is no JSON document to check. server/tests/it/integration_api.rs reads
+# them with a real client instead; their ticket endpoint (createEventTicket) is fuzzed here.
 (cd "$work" && "$st" run "$base/cobrowse/rest/openapi.json" \
   --header "Authorization: Bearer $token" \
+  --exclude-operation-id streamSessionEvents --exclude-operation-id streamAgentEvents \
   --checks "$checks" \
   --max-examples "$examples" --seed "$seed" --workers 1 \
   --report junit --report-junit-path "$work/junit.xml" \

@@ -192,3 +192,48 @@ mod tests {
         assert_eq!(page_relative("/elsewhere/x"), "/elsewhere/x");
     }
 }
+
+/// The targets the agent page posts its events to: the configured agent desktops' origins
+/// (`ui.json`'s `desktopOrigins`) that are exact `http(s)://host[:port]` origins. `postMessage`
+/// delivers only to a window of the target origin; a pattern, a path or `*` (which would hand
+/// the session's events to whatever page framed the agent page) is never a target.
+pub fn post_targets(configured: &[String]) -> Vec<String> {
+    configured
+        .iter()
+        .map(|o| o.trim())
+        .filter(|o| {
+            o.split_once("://").is_some_and(|(scheme, host)| {
+                matches!(scheme, "http" | "https")
+                    && !host.is_empty()
+                    && !host.contains(['/', '?', '#', '*', ' ', '@'])
+            })
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[cfg(test)]
+mod post_target_tests {
+    use super::post_targets;
+
+    #[test]
+    fn only_exact_origins_are_targets_never_a_wildcard() {
+        let configured: Vec<String> = [
+            "https://desk.example.com",
+            "http://127.0.0.1:9000",
+            "*",
+            "https://*.example.com",
+            "https://desk.example.com/path",
+            "javascript:alert(1)",
+            "https://user@desk.example.com",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            post_targets(&configured),
+            vec!["https://desk.example.com", "http://127.0.0.1:9000"]
+        );
+    }
+}

@@ -12,7 +12,7 @@
 use crate::PROTOCOL_VERSION;
 use crate::budget::{Budget, Budgeted};
 use crate::dom::{Insert, MutationBatch, NodeData, NodeId, TreeError, validate_tree};
-use crate::message::{FontSource, Message, Paint, SheetOp, SheetState, tags};
+use crate::message::{ControllerEvent, FontSource, Message, Paint, SheetOp, SheetState, tags};
 use crate::message::{Hello, LinkHello, LinkWelcome, Role, Sequenced, Snapshot, Welcome};
 use crate::names::NameTable;
 use serde::Serialize;
@@ -176,6 +176,16 @@ struct WelcomeV1 {
     node: String,
 }
 
+/// The `ControllerEvent` payload before [`ControllerEvent::activated_at_ms`] and
+/// [`ControllerEvent::agent_id`] were appended.
+#[derive(serde::Deserialize)]
+struct ControllerEventV1 {
+    kind: crate::message::ControllerEventKind,
+    token: String,
+    history_id: String,
+    started_at_ms: u64,
+}
+
 /// A payload that grew by appending fields: the current type, or, when the frame ends where
 /// the older payload did, the older type (postcard does not default missing trailing fields).
 fn grown<T: DeserializeOwned, Old: DeserializeOwned>(
@@ -214,6 +224,19 @@ fn welcome(b: &[u8], budget: &Budget) -> Result<Welcome, DecodeError> {
         server_time_ms: w.server_time_ms,
         node: w.node,
         link: None::<LinkWelcome>,
+    })
+}
+
+fn controller(b: &[u8], budget: &Budget) -> Result<ControllerEvent, DecodeError> {
+    grown(b, "controller", budget, |c: ControllerEventV1| {
+        ControllerEvent {
+            kind: c.kind,
+            token: c.token,
+            history_id: c.history_id,
+            started_at_ms: c.started_at_ms,
+            activated_at_ms: None,
+            agent_id: None,
+        }
     })
 }
 
@@ -278,7 +301,7 @@ pub fn decode_with(frame: &[u8], limits: &Limits) -> Result<Message, DecodeError
         tags::MEDIA => Message::Media(body(b, "media", &budget)?),
         tags::CANVAS => Message::Canvas(body(b, "canvas", &budget)?),
         tags::SELECTION => Message::Selection(body(b, "selection", &budget)?),
-        tags::CONTROLLER => Message::Controller(body(b, "controller", &budget)?),
+        tags::CONTROLLER => Message::Controller(controller(b, &budget)?),
         tags::PAINT => Message::Paint(body(b, "paint", &budget)?),
         tags::SEQ => {
             let (seq, inner) = split_seq(frame)?.unwrap_or((0, &[]));

@@ -7,7 +7,7 @@
 //! wire; times are milliseconds since the Unix epoch.
 
 use crate::codes::{Code, as_code};
-use crate::message::SessionState;
+use crate::message::{Mode, SessionState};
 use serde::{Deserialize, Serialize};
 
 /// Path prefix of the REST API.
@@ -219,6 +219,11 @@ pub struct UiDefaults {
     /// `auto`, `light`, `dark` or `high-contrast` (`ui.theme`), or `null`.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub theme: Option<String>,
+    /// The agent desktops' origins (`static.agentDesktopOrigins`, exact origins only): the agent
+    /// page posts its [`DesktopEvent`]s to its embedding window only when that window has one
+    /// of these origins (`postMessage` with each as the target origin, never `*`).
+    #[serde(default)]
+    pub desktop_origins: Vec<String>,
 }
 
 /// `GET /cobrowse/health` answer (`200` when serving and storage answers, else `503`).
@@ -241,6 +246,128 @@ pub struct Health {
     pub error: Option<String>,
 }
 
+/// Path prefix of an agent's event stream: `{LIVE_AGENTS_PATH}/{agentId}/events`.
+pub const LIVE_AGENTS_PATH: &str = "/cobrowse/rest/live/agents";
+/// Path of `POST` for an event-stream ticket ([`EventTicket`]).
+pub const EVENT_TICKETS_PATH: &str = "/cobrowse/rest/live/event-tickets";
+/// The query parameter that carries an [`EventTicket`] on an event stream's URL.
+pub const EVENT_TICKET_PARAM: &str = "ticket";
+/// Webhook request header with the delivery's signature: `t=<unix seconds>,v1=<hex>`, where
+/// `<hex>` is HMAC-SHA256 with the configured secret over `<t>.<body>` (the time is signed too,
+/// so a receiver that refuses old `t` refuses replays).
+pub const WEBHOOK_SIGNATURE_HEADER: &str = "Cobrowse-Signature";
+/// Webhook request header with the event's [`DesktopEventKind`] code.
+pub const WEBHOOK_EVENT_HEADER: &str = "Cobrowse-Event";
+/// Webhook request header with the delivery's id (a UUID, the same on every retry), so a
+/// receiver can drop a duplicate.
+pub const WEBHOOK_DELIVERY_HEADER: &str = "Cobrowse-Delivery";
+
+/// What a [`DesktopEvent`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DesktopEventKind {
+    /// The first event of a session's stream: the session as it is when the stream attaches.
+    State,
+    /// An agent joined (`agentId` is that agent; `agents` counts the agents now connected).
+    Join,
+    /// The session became active: its first agent joined (`activatedAt` is that moment).
+    Activated,
+    /// The last agent left (`agents` is 0); the session waits for an agent to come back.
+    Deactivated,
+    /// Write mode was granted or ended (`mode`).
+    Mode,
+    /// The session ended (`endReason`); nothing follows on a session's stream.
+    Ended,
+}
+
+impl DesktopEventKind {
+    /// Every kind, in declaration order.
+    pub const ALL: &'static [DesktopEventKind] = &[
+        DesktopEventKind::State,
+        DesktopEventKind::Join,
+        DesktopEventKind::Activated,
+        DesktopEventKind::Deactivated,
+        DesktopEventKind::Mode,
+        DesktopEventKind::Ended,
+    ];
+}
+
+impl Code for DesktopEventKind {
+    fn code(&self) -> &'static str {
+        match self {
+            DesktopEventKind::State => "state",
+            DesktopEventKind::Join => "join",
+            DesktopEventKind::Activated => "activated",
+            DesktopEventKind::Deactivated => "deactivated",
+            DesktopEventKind::Mode => "mode",
+            DesktopEventKind::Ended => "ended",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<Self> {
+        DesktopEventKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.code() == code)
+    }
+}
+
+/// One session event for agent desktops: a `data:` line of the event streams
+/// (`GET live/sessions/{token}/events`, `GET live/agents/{agentId}/events`), a webhook's body,
+/// and what the agent page posts to its embedding window (`postMessage`, as
+/// `{"cobrowse": <this>}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DesktopEvent {
+    /// What happened.
+    #[serde(rename = "type", with = "as_code")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::desktop_event_kind))]
+    pub kind: DesktopEventKind,
+    /// The 9-digit session number.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{9}$"))]
+    pub token: String,
+    /// The history record's id: `GET history/sessions/{historyId}` after the end.
+    #[cfg_attr(feature = "openapi", schema(format = "uuid"))]
+    pub history_id: String,
+    /// The session's state after the event.
+    #[serde(with = "as_code")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::session_state))]
+    pub state: SessionState,
+    /// Creation time.
+    pub created_at: u64,
+    /// When the first agent joined (`null` while idle): the activation, not the creation.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub activated_at: Option<u64>,
+    /// The agent identity the event is about: the joining agent for `join`, else the session's
+    /// first agent (a JWT's `sub`, else the id the agent page declared); `null` when unknown.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub agent_id: Option<String>,
+    /// Agents connected after the event.
+    pub agents: u32,
+    /// `pointer` or `write`, after the event.
+    #[serde(with = "as_code")]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::mode))]
+    pub mode: Mode,
+    /// Why the session ended (an end reason's code), for `ended`; else `null`.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub end_reason: Option<String>,
+    /// When the server saw the event happen.
+    pub at: u64,
+}
+
+/// `200` answer of `POST /cobrowse/rest/live/event-tickets`: a short-lived, single-use ticket
+/// that opens one event stream as `?ticket=…`, for clients that cannot send an `Authorization`
+/// header (the browser's `EventSource`). It speaks for the credential that asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventTicket {
+    /// The ticket (URL-safe).
+    pub ticket: String,
+    /// After this time the ticket opens nothing.
+    pub expires_at: u64,
+}
+
 /// Every REST error code, with the HTTP status it is sent with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ApiError {
@@ -251,6 +378,9 @@ pub enum ApiError {
     Unauthorized,
     /// The page's origin may not use this server.
     OriginRefused,
+    /// The credential is valid but speaks for someone else (an agent JWT for another agent's
+    /// event stream).
+    Forbidden,
     /// No such endpoint.
     NotFound,
     /// The endpoint exists; the method does not.
@@ -301,6 +431,7 @@ impl ApiError {
         ApiError::BadRequest,
         ApiError::Unauthorized,
         ApiError::OriginRefused,
+        ApiError::Forbidden,
         ApiError::NotFound,
         ApiError::MethodNotAllowed,
         ApiError::UnknownSession,
@@ -330,6 +461,7 @@ impl ApiError {
             ApiError::BadRequest | ApiError::BadUrl => 400,
             ApiError::Unauthorized => 401,
             ApiError::OriginRefused
+            | ApiError::Forbidden
             | ApiError::DomainRefused
             | ApiError::UnsupportedScheme
             | ApiError::RedirectRefused
@@ -356,6 +488,7 @@ impl Code for ApiError {
             ApiError::BadRequest => "bad_request",
             ApiError::Unauthorized => "unauthorized",
             ApiError::OriginRefused => "origin_refused",
+            ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::UnknownSession => "unknown_session",
@@ -467,6 +600,27 @@ mod tests {
         }
         // `ALL` is hand-written: the exhaustive `code()` match names every variant, so its length
         // must equal the number of arms there.
-        assert_eq!(ApiError::ALL.len(), 24);
+        assert_eq!(ApiError::ALL.len(), 25);
+    }
+
+    #[test]
+    fn desktop_event_kinds_round_trip_and_events_read_back() {
+        for k in DesktopEventKind::ALL {
+            assert_eq!(DesktopEventKind::from_code(k.code()), Some(*k));
+        }
+        assert_eq!(DesktopEventKind::ALL.len(), 6);
+        let json = r#"{"type":"activated","token":"123456789","historyId":"h","state":"active",
+            "createdAt":1,"activatedAt":2,"agentId":"a","agents":1,"mode":"write",
+            "endReason":null,"at":3}"#;
+        let e: DesktopEvent = serde_json::from_str(json).expect("reads");
+        assert_eq!(
+            (e.kind, e.mode, e.activated_at),
+            (DesktopEventKind::Activated, Mode::Write, Some(2))
+        );
+        let back = serde_json::to_value(&e).expect("writes");
+        assert_eq!(back["type"], "activated");
+        assert!(
+            serde_json::from_str::<DesktopEvent>(&json.replace("activated\"", "nope\"")).is_err()
+        );
     }
 }

@@ -5,10 +5,10 @@
 use cobrowse_protocol::Code;
 use cobrowse_protocol::policy::{DomPolicy, PolicyError, Rule, RuleAction};
 use cobrowse_protocol::rest::{
-    ApiError, CreatedSession, ErrorBody, NodeRef, PageVisit, SessionHistory, SessionLookup,
-    Stopped, UiDefaults, ws_url,
+    ApiError, CreatedSession, DesktopEvent, DesktopEventKind, ErrorBody, EventTicket, NodeRef,
+    PageVisit, SessionHistory, SessionLookup, Stopped, UiDefaults, ws_url,
 };
-use cobrowse_protocol::{EndReason, ErrorCode, SessionState};
+use cobrowse_protocol::{EndReason, ErrorCode, Mode, SessionState};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -43,6 +43,22 @@ fn lookup() -> SessionLookup {
         },
         allowed_external_domains: vec!["https://*.cdn.example".into()],
         allowed_third_party_domains: vec![],
+    }
+}
+
+fn desktop_event() -> DesktopEvent {
+    DesktopEvent {
+        kind: DesktopEventKind::Activated,
+        token: "123456789".into(),
+        history_id: "h".into(),
+        state: SessionState::Active,
+        created_at: 1,
+        activated_at: Some(2),
+        agent_id: Some("alice".into()),
+        agents: 1,
+        mode: Mode::Pointer,
+        end_reason: None,
+        at: 2,
     }
 }
 
@@ -132,9 +148,12 @@ fn architecture_rest_table_names_exactly_the_fields_the_types_write() {
                 "dark",
                 "high-contrast",
                 "ok",
+                "pointer",
+                "write",
             ]
             .map(String::from),
         )
+        .chain(DesktopEventKind::ALL.iter().map(|k| k.code().to_string()))
         .collect();
     let cases: Vec<(&str, Value)> = vec![
         (
@@ -163,6 +182,18 @@ fn architecture_rest_table_names_exactly_the_fields_the_types_write() {
         (
             "GET /cobrowse/rest/ui.json",
             serde_json::to_value(UiDefaults::default()).unwrap(),
+        ),
+        (
+            "GET /cobrowse/rest/live/sessions/{token}/events",
+            serde_json::to_value(desktop_event()).unwrap(),
+        ),
+        (
+            "POST /cobrowse/rest/live/event-tickets",
+            serde_json::to_value(EventTicket {
+                ticket: "t".into(),
+                expires_at: 1,
+            })
+            .unwrap(),
         ),
     ];
     for (request, sample) in cases {

@@ -130,6 +130,15 @@ fn is_older_payload(older: &Message, full: &Message) -> bool {
                         ..f.clone()
                     }
         }
+        (Message::Controller(o), Message::Controller(f)) => {
+            o.activated_at_ms.is_none()
+                && *o
+                    == ControllerEvent {
+                        activated_at_ms: None,
+                        agent_id: None,
+                        ..f.clone()
+                    }
+        }
         _ => false,
     }
 }
@@ -150,6 +159,15 @@ fn payloads_from_before_appended_fields_still_decode() {
         panic!("an older Welcome is refused");
     };
     assert_eq!((w.link, w.node.as_str(), w.agents), (None, "n1", 1));
+    // A controller event of a server from before the activation time and agent were appended.
+    let controller = hex_to_bytes("01 19 01 09 313233343536373839 03 682d31 05");
+    let Ok(Message::Controller(c)) = decode(&controller) else {
+        panic!("an older controller event is refused");
+    };
+    assert_eq!(
+        (c.started_at_ms, c.activated_at_ms, c.agent_id),
+        (5, None, None)
+    );
     // Bytes after the older payload that are no link read as that payload, as an older decoder
     // reads them (trailing bytes are ignored).
     let mut odd = hello.clone();

@@ -120,6 +120,8 @@ pub struct App {
     pub slots: Arc<Slots>,
     /// What all sessions' page caches may hold together (`limits.cacheBytes`).
     pub page_caches: Arc<CacheBudget>,
+    /// Session events for agent desktops: event streams and webhooks.
+    pub events: crate::events::Events,
     me: std::sync::Weak<App>,
     writes: Arc<std::sync::Mutex<WriteQueue>>,
     writes_ready: Arc<Notify>,
@@ -152,6 +154,7 @@ impl App {
                 config.pending_connections_per_address,
             ),
             page_caches: CacheBudget::new(config.cache_bytes),
+            events: crate::events::Events::new(&config),
             writes: writes.clone(),
             writes_ready: writes_ready.clone(),
             lookups: RateLimit::new(config.lookups_per_minute, config.lookup_burst),

@@ -17,6 +17,12 @@ pub enum Endpoint {
     StopSession,
     /// `GET history/sessions/{historyId}`: a session's record.
     History,
+    /// `GET live/sessions/{token}/events`: a session's event stream (`text/event-stream`).
+    SessionEvents,
+    /// `GET live/agents/{agentId}/events`: the events of every session of one agent.
+    AgentEvents,
+    /// `POST live/event-tickets`: a single-use ticket that opens an event stream.
+    EventTicket,
     /// `GET ui.json`: the agent page's defaults.
     UiDefaults,
     /// `GET dom-restrictions.json`: the site owner's mask/hide/restrict rules.
@@ -52,6 +58,13 @@ pub const ROUTES: &[Route] = &[
     route("GET", "live/sessions/{token}", Endpoint::LookupSession),
     route("POST", "live/sessions/{token}/stop", Endpoint::StopSession),
     route("GET", "history/sessions/{historyId}", Endpoint::History),
+    route(
+        "GET",
+        "live/sessions/{token}/events",
+        Endpoint::SessionEvents,
+    ),
+    route("GET", "live/agents/{agentId}/events", Endpoint::AgentEvents),
+    route("POST", "live/event-tickets", Endpoint::EventTicket),
     route("GET", "ui.json", Endpoint::UiDefaults),
     route("HEAD", "ui.json", Endpoint::UiDefaults),
     route("GET", "dom-restrictions.json", Endpoint::DomRestrictions),
@@ -145,7 +158,8 @@ mod tests {
             let concrete = r
                 .path
                 .replace("{token}", "123456789")
-                .replace("{historyId}", "4f1c2b8e-0000-4000-8000-000000000000");
+                .replace("{historyId}", "4f1c2b8e-0000-4000-8000-000000000000")
+                .replace("{agentId}", "agent-7");
             let param = matches(r.path, &concrete).expect("the template matches");
             assert_eq!(
                 find(r.method, &concrete),

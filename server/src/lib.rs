@@ -29,6 +29,8 @@
 //!   codes. Split by job: `upgrade` (slots, 101), `handshake` (up to the session), `frames`
 //!   (reading, refusing), `writer`.
 //! * [`rest`] — REST handlers and health.
+//! * [`events`] — the integration API for agent desktops: session events on event streams
+//!   (`text/event-stream`) and signed webhooks.
 //! * [`endpoints`] — the REST route table the router answers and the OpenAPI document follows.
 //! * [`openapi`] — the REST API's OpenAPI 3.1 document (`/cobrowse/rest/openapi.json`), from
 //!   the protocol's types.
@@ -51,6 +53,7 @@ pub mod config;
 pub mod css_proxy;
 pub mod endpoints;
 pub mod error;
+pub mod events;
 pub mod metrics;
 pub mod net;
 pub mod openapi;

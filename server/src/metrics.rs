@@ -74,6 +74,13 @@ pub struct Metrics {
     /// `cobrowse_css_proxy_requests_total{result=…}` indexed hit, miss, revalidated, refused,
     /// error.
     pub css_proxy: [Counter; 5],
+    /// `cobrowse_webhooks_total{result=…}` indexed delivered, failed (every attempt spent),
+    /// dropped (the delivery queue was full), retried (an attempt that will be tried again).
+    pub webhooks: [Counter; 4],
+    /// Event-stream subscribers connected now.
+    pub event_subscribers: Gauge,
+    /// Event-stream subscribers dropped because they read too slowly.
+    pub event_subscribers_dropped: Counter,
 }
 
 /// How a write-mode request was answered.
@@ -290,6 +297,23 @@ impl Metrics {
                     "CSS proxy requests by result (cache hit, miss, revalidated with 304, refused, origin error).",
                 )
             }),
+            webhooks: ["delivered", "failed", "dropped", "retried"].map(|result| {
+                counter(
+                    "cobrowse_webhooks_total",
+                    vec![Label::new("result", result)],
+                    "Webhook deliveries by result (delivered, failed after every attempt, dropped because the queue was full, retried).",
+                )
+            }),
+            event_subscribers: gauge(
+                "cobrowse_event_subscribers",
+                vec![],
+                "Event-stream (text/event-stream) subscribers connected.",
+            ),
+            event_subscribers_dropped: counter(
+                "cobrowse_event_subscribers_dropped_total",
+                vec![],
+                "Event-stream subscribers dropped because they fell too far behind.",
+            ),
             handle: recorder.handle(),
         };
         // Make zero-valued metrics visible from the start.
@@ -298,6 +322,8 @@ impl Metrics {
         m.cache_bytes.set(0.0);
         m.pending_writes.set(0.0);
         m.caches_over_budget.increment(0);
+        m.event_subscribers.set(0.0);
+        m.event_subscribers_dropped.increment(0);
         for g in &m.connections {
             g.set(0.0);
         }
@@ -309,6 +335,7 @@ impl Metrics {
             .chain(m.sessions_ended.iter())
             .chain(m.write_mode.iter())
             .chain([&m.busy_agent, &m.busy_server])
+            .chain(m.webhooks.iter())
         {
             c.increment(0);
         }

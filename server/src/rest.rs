@@ -21,13 +21,15 @@ use crate::app::App;
 use crate::auth::agent::bearer;
 use crate::auth::customer;
 use crate::endpoints::{self, Endpoint, Found};
+use crate::events::stream::{self, Filter};
+use crate::events::tickets::{self, Grant};
 use crate::origin::{self, OriginCheck};
 use crate::reply::{Resp, error, json_response};
 use crate::sessions::{self, SessionInfo, is_token_shaped};
 use bytes::Bytes;
 use cobrowse_protocol::rest::{
-    ApiError, CreateSession, CreatedSession, Health, NodeRef, SessionHistory, SessionLookup,
-    Stopped, UiDefaults, ws_url,
+    ApiError, CreateSession, CreatedSession, EVENT_TICKET_PARAM, EventTicket, Health, NodeRef,
+    SessionHistory, SessionLookup, Stopped, UiDefaults, ws_url,
 };
 use cobrowse_protocol::{Code, EndReason, SessionState};
 use std::net::IpAddr;
@@ -41,6 +43,8 @@ pub struct RestRequest {
     pub method: Method,
     /// Path after `/cobrowse/rest/`.
     pub path: String,
+    /// The raw query string (empty when none).
+    pub query: String,
     /// Headers.
     pub headers: HeaderMap,
     /// Client address (after `X-Forwarded-For` when the peer is a trusted proxy).
@@ -212,11 +216,15 @@ async fn route(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp 
         Endpoint::LookupSession => get(app, req, param).await,
         Endpoint::StopSession => stop(app, req, param).await,
         Endpoint::History => history(app, req, param).await,
+        Endpoint::SessionEvents => session_events(app, req, param).await,
+        Endpoint::AgentEvents => agent_events(app, req, param),
+        Endpoint::EventTicket => event_ticket(app, req),
         Endpoint::UiDefaults => json_response(
             StatusCode::OK,
             &UiDefaults {
                 locale: app.config.ui_locale.clone(),
                 theme: app.config.ui_theme.clone(),
+                desktop_origins: app.config.desktop_origins.clone(),
             },
         ),
         Endpoint::DomRestrictions => json_response(StatusCode::OK, &app.config.dom_policy),
@@ -401,6 +409,148 @@ async fn history(app: &Arc<App>, req: &RestRequest, id: &str) -> Resp {
             error(ApiError::StorageUnavailable, "history could not be read")
         }
     }
+}
+
+/// Who may open an event stream: `Authorization: Bearer` with the agent credential, or
+/// `?ticket=` from `POST live/event-tickets` (used up here). `Err`: the 401 to answer (boxed:
+/// an answer is large next to a grant).
+fn stream_grant(app: &App, req: &RestRequest) -> Result<Grant, Box<Resp>> {
+    let ticket = reqwest::Url::parse(&format!("http://q.invalid/?{}", req.query))
+        .ok()
+        .and_then(|u| {
+            u.query_pairs()
+                .find(|(k, _)| k == EVENT_TICKET_PARAM)
+                .map(|(_, v)| v.into_owned())
+        });
+    if let Some(ticket) = ticket {
+        return app.events.tickets.redeem(&ticket).ok_or_else(|| {
+            tracing::info!(ip = %req.ip, path = %req.path, "event ticket refused");
+            Box::new(error(
+                ApiError::Unauthorized,
+                "the ticket is unknown, used or expired (POST live/event-tickets gives a new one)",
+            ))
+        });
+    }
+    match app.agent_auth.verify_headers(&req.headers) {
+        Ok(v) => Ok(Grant { subject: v.subject }),
+        Err(_) => Err(Box::new(agent_refusal(app, req).unwrap_or_else(|| {
+            error(ApiError::Unauthorized, "an agent credential is required")
+        }))),
+    }
+}
+
+/// `POST live/event-tickets`: a ticket for `EventSource`, which cannot send `Authorization`.
+fn event_ticket(app: &Arc<App>, req: &RestRequest) -> Resp {
+    if let Err(t) = app.allow_lookup(req.ip) {
+        return rate_limited(t, "session lookups");
+    }
+    let verified = match app.agent_auth.verify_headers(&req.headers) {
+        Ok(v) => v,
+        Err(_) => {
+            return agent_refusal(app, req).unwrap_or_else(|| {
+                error(ApiError::Unauthorized, "an agent credential is required")
+            });
+        }
+    };
+    match app.events.tickets.issue(Grant {
+        subject: verified.subject,
+    }) {
+        Some(ticket) => json_response(
+            StatusCode::OK,
+            &EventTicket {
+                ticket,
+                expires_at: crate::app::now_ms() + tickets::TTL.as_millis() as u64,
+            },
+        ),
+        None => error(
+            ApiError::ServerFull,
+            "too many unused event tickets on this server; try again later",
+        ),
+    }
+}
+
+/// `GET live/sessions/{token}/events`: the session's events from its current state on.
+async fn session_events(app: &Arc<App>, req: &RestRequest, token: &str) -> Resp {
+    if let Err(t) = app.allow_lookup(req.ip) {
+        return rate_limited(t, "session lookups");
+    }
+    if let Err(refused) = stream_grant(app, req) {
+        return *refused;
+    }
+    if !is_token_shaped(token) {
+        return unknown();
+    }
+    // Subscribe first, then read the state: nothing falls between them.
+    let rx = app.events.subscribe();
+    match app.registry.get(token) {
+        Some(s) => stream::response(
+            app,
+            rx,
+            Filter::Session(token.to_string()),
+            Some(s.desktop_state()),
+        ),
+        None => {
+            if let crate::cluster::Route::Proxy { .. } =
+                crate::cluster::route(app, token, None).await
+            {
+                // Events are published by the owner; this node would never see one.
+                return error(
+                    ApiError::UnknownSession,
+                    "another node holds this session: open its event stream there (the \
+                     lookup's node.url, or through the balancer with the lookup's cookie)",
+                );
+            }
+            unknown()
+        }
+    }
+}
+
+/// `GET live/agents/{agentId}/events`: the events of every session of one agent on this node.
+/// A JWT speaks for its `sub` only; the shared agent token for every agent.
+fn agent_events(app: &Arc<App>, req: &RestRequest, raw_agent: &str) -> Resp {
+    if let Err(t) = app.allow_lookup(req.ip) {
+        return rate_limited(t, "session lookups");
+    }
+    let grant = match stream_grant(app, req) {
+        Ok(g) => g,
+        Err(refused) => return *refused,
+    };
+    let agent = match percent_decode(raw_agent) {
+        Some(a) if !a.is_empty() && a.len() <= 256 => a,
+        _ => {
+            return error(
+                ApiError::BadRequest,
+                "agentId must be 1 to 256 bytes of percent-encoded UTF-8",
+            );
+        }
+    };
+    if let Some(sub) = &grant.subject
+        && *sub != agent
+    {
+        return error(
+            ApiError::Forbidden,
+            "this credential speaks for another agent (its JWT's sub)",
+        );
+    }
+    stream::response(app, app.events.subscribe(), Filter::Agent(agent), None)
+}
+
+/// A path segment's percent-decoding (`None`: not UTF-8 or a broken escape).
+fn percent_decode(segment: &str) -> Option<String> {
+    let b = segment.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// `GET /cobrowse/health`: 200 when serving and storage answers, else 503.

@@ -64,6 +64,7 @@ pub fn routes(
     let rest_api = warp::path("cobrowse")
         .and(warp::path("rest"))
         .and(warp::path::tail())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(warp::method())
         .and(warp::header::headers_cloned())
         .and(warp::addr::remote())
@@ -71,6 +72,7 @@ pub fn routes(
         .and(with_app(app.clone()))
         .then(
             |tail: warp::path::Tail,
+             query: String,
              method: Method,
              headers: HeaderMap,
              remote: Option<SocketAddr>,
@@ -94,6 +96,7 @@ pub fn routes(
                     RestRequest {
                         method,
                         path: tail.as_str().to_string(),
+                        query,
                         headers,
                         ip,
                         https,

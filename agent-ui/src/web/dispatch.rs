@@ -29,6 +29,12 @@ fn apply(state: &Shared, msg: Message) {
                 c.welcomed = true;
             }
             super::link::on_welcome(state, w.link);
+            // After a reconnect: reopened if it closed meanwhile (else nothing).
+            let auth = state.borrow().params.auth.clone();
+            let token = w.token.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                super::desktop::follow(&token, auth).await;
+            });
             let mut s = state.borrow_mut();
             s.was_live = true;
             if let Some(c) = &mut s.conn {

@@ -142,6 +142,8 @@ pub(super) fn join(state: &Shared, sid: String) {
                 return;
             }
         };
+        // The desktop's stream first, so it hears this agent's own join.
+        super::desktop::follow(&sid, auth.clone()).await;
         let url = {
             let s = st.borrow();
             if s.generation != generation {

@@ -7,6 +7,8 @@
 //! * [`control`] — write mode: agent input → node-id `AgentAction`s, navigation bar, release.
 //! * [`prefs`] — language (texts from `www/locales/agent/`) and theme, the theme picker.
 //! * `clock` — `performance.now()`, the clock of every timing on the page.
+//! * `desktop` — the session's events relayed to the embedding agent desktop (`postMessage`,
+//!   configured origins only).
 //! * `credential` — the agent credential: from the fragment, out of the address bar, kept for
 //!   the tab.
 //! * [`app`] — the agent page's wiring: `start_agent()`, listeners. It uses, each on its own:
@@ -23,6 +25,7 @@ pub mod canvas;
 mod clock;
 pub mod control;
 mod credential;
+mod desktop;
 mod dispatch;
 pub mod dom;
 mod link;

@@ -2,8 +2,8 @@
 //! [`crate::locale`]).
 //!
 //! Start-up ([`init`], awaited by `start_agent` before anything shows a text): the server's
-//! defaults from `GET rest/ui.json` (`ui.locale`, `ui.theme`; skipped when the page parameters
-//! give both), the language file (compiled in, or `locales/agent/<tag>.json` next to the page),
+//! defaults from `GET rest/ui.json` (`ui.locale`, `ui.theme`, and the desktops the page posts
+//! its events to, so asked even when the page parameters give both), the language file (compiled in, or `locales/agent/<tag>.json` next to the page),
 //! `<html lang>`, the static texts of `slave.html` (`data-i18n*` attributes), and the theme
 //! (`<html data-theme>`, absent for "auto" so the CSS media queries decide) with its picker
 //! `#cobrowse-theme`, whose choice is remembered in `localStorage`.
@@ -92,11 +92,9 @@ pub async fn init(doc: &Document, params: &PageParams) {
     let Some(window) = web_sys::window() else {
         return;
     };
-    let server = if params.lang.is_some() && params.theme.is_some() {
-        UiDefaults::default()
-    } else {
-        server_defaults(&window).await
-    };
+    // Always asked: besides language and theme it names the desktops the page posts to.
+    let server = server_defaults(&window).await;
+    super::desktop::set_origins(&server.desktop_origins);
     let browser = window.navigator().language();
     let lang = locale::choose_language([
         params.lang.as_deref(),

@@ -272,6 +272,13 @@ pub struct ControllerEvent {
     pub token: String,
     /// History id.
     pub history_id: String,
-    /// Session start, ms since the Unix epoch.
+    /// Session start (creation), ms since the Unix epoch.
     pub started_at_ms: u64,
+    /// When the first agent joined, ms since the Unix epoch; `None` while idle. Appended after
+    /// the first revision: frames of older servers decode with `None` (`codec`), and older
+    /// controllers ignore it.
+    pub activated_at_ms: Option<u64>,
+    /// The agent identity the session's first agent joined with (a JWT's `sub`, else its
+    /// declared id); appended with `activated_at_ms`.
+    pub agent_id: Option<String>,
 }

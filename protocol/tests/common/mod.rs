@@ -716,14 +716,16 @@ pub fn golden_table() -> Vec<Golden> {
         },
         Golden {
             name: "controller",
-            description: "A controller learns the session is active",
+            description: "A controller learns the session is active, since when and with whom",
             msg: Message::Controller(ControllerEvent {
                 kind: ControllerEventKind::Activated,
                 token: "123456789".into(),
                 history_id: "h-1".into(),
                 started_at_ms: 5,
+                activated_at_ms: Some(7),
+                agent_id: Some("a".into()),
             }),
-            hex: "01 19  01  09 313233343536373839  03 682d31  05",
+            hex: "01 19  01  09 313233343536373839  03 682d31  05  01 07  01 01 61",
         },
         Golden {
             name: "paint_top_layer",

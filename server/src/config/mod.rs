@@ -5,7 +5,7 @@
 //! The layering is [figment]'s: each layer is a provider, merged in that order and deserialized
 //! once into the raw shape (the top-level options here, one module per section: `cluster`,
 //! `cross_origin`, `network`, `proxy`, `session`, `auth`, `statics`, `ui`, `storage`, `limits`,
-//! `metrics`, each with
+//! `metrics`, `events`, `webhooks` (both in `integration`), each with
 //! its fields, defaults and validation). figment remembers which provider set every value, so an
 //! error names the option's dotted name and the layer that set it (file path, environment
 //! variable or flag). Durations are read and written with humantime ([`Dur`]).
@@ -21,6 +21,7 @@ mod auth_tests;
 mod cluster;
 mod cross_origin;
 mod error;
+mod integration;
 mod layers;
 mod limits;
 mod metrics;
@@ -37,6 +38,7 @@ mod values;
 
 pub use auth::{AuthConfig, JwtConfig};
 pub use error::ConfigError;
+pub use integration::{EventsConfig, WebhooksConfig};
 pub use layers::Overrides;
 pub use options::{OPTIONS, env_name};
 pub use proxy::CssProxyConfig;
@@ -79,6 +81,8 @@ struct RawConfig {
     ui: ui::RawUi,
     network: network::RawNetwork,
     metrics: metrics::RawMetrics,
+    events: integration::RawEvents,
+    webhooks: integration::RawWebhooks,
 }
 
 impl Default for RawConfig {
@@ -101,6 +105,8 @@ impl Default for RawConfig {
             ui: Default::default(),
             network: Default::default(),
             metrics: Default::default(),
+            events: Default::default(),
+            webhooks: Default::default(),
         }
     }
 }
@@ -200,6 +206,13 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// How long shutdown waits for sockets to close.
     pub shutdown_grace: Duration,
+    /// `static.agentDesktopOrigins` that are exact origins (no `*`): where the agent page may
+    /// post its events (`postMessage` needs an exact target origin).
+    pub desktop_origins: Vec<String>,
+    /// Event streams (`events.*`).
+    pub events: EventsConfig,
+    /// Webhooks (`webhooks.*`; no URLs: off).
+    pub webhooks: WebhooksConfig,
 }
 
 impl Default for Config {
@@ -302,6 +315,16 @@ impl RawConfig {
         };
         let (ui_locale, ui_theme) = self.ui.validate()?;
         let frame_ancestors = self.statics.frame_ancestors()?;
+        let desktop_origins = self
+            .statics
+            .agent_desktop_origins
+            .0
+            .iter()
+            .filter(|o| !o.contains('*'))
+            .cloned()
+            .collect();
+        let events = self.events.validate()?;
+        let webhooks = self.webhooks.validate()?;
         let storage = self.storage.validate()?;
         if matches!(storage, StorageConfig::Cassandra(_)) && auth.needs_generated_token() {
             return Err(invalid(
@@ -358,6 +381,9 @@ impl RawConfig {
             pending_connections_per_address: l.pending_connections_per_address,
             metrics_listen,
             shutdown_grace: l.shutdown_grace.0,
+            desktop_origins,
+            events,
+            webhooks,
         })
     }
 }

@@ -85,6 +85,16 @@ pub const OPTIONS: &[&str] = &[
     "limits.pendingConnectionsPerAddress",
     "limits.shutdownGrace",
     "metrics.listen",
+    "events.keepalive",
+    "events.subscriberBuffer",
+    "webhooks.urls",
+    "webhooks.secret",
+    "webhooks.allowInsecureHttp",
+    "webhooks.queueSize",
+    "webhooks.maxAttempts",
+    "webhooks.timeout",
+    "webhooks.retryBase",
+    "webhooks.retryMax",
 ];
 
 /// The environment variable for a dotted option name.

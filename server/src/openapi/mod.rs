@@ -32,6 +32,8 @@ use warp::http::{HeaderValue, header};
 pub const AGENT_SCHEME: &str = "agent";
 /// Security scheme of a session's customer secret.
 pub const CUSTOMER_SCHEME: &str = "customer";
+/// Security scheme of an event-stream ticket (`?ticket=`).
+pub const TICKET_SCHEME: &str = "ticket";
 
 /// The operation id of each REST endpoint in the document.
 pub fn operation_id(endpoint: Endpoint) -> &'static str {
@@ -40,6 +42,9 @@ pub fn operation_id(endpoint: Endpoint) -> &'static str {
         Endpoint::LookupSession => "lookupSession",
         Endpoint::StopSession => "stopSession",
         Endpoint::History => "getHistory",
+        Endpoint::SessionEvents => "streamSessionEvents",
+        Endpoint::AgentEvents => "streamAgentEvents",
+        Endpoint::EventTicket => "createEventTicket",
         Endpoint::UiDefaults => "getUiDefaults",
         Endpoint::DomRestrictions => "getDomRestrictions",
         Endpoint::OpenApi => "getOpenApi",
@@ -70,6 +75,9 @@ fn endpoint_errors(endpoint: Endpoint) -> &'static [ApiError] {
             RateLimited,
             StorageUnavailable,
         ],
+        Endpoint::SessionEvents => &[Unauthorized, UnknownSession, RateLimited],
+        Endpoint::AgentEvents => &[BadRequest, Unauthorized, Forbidden, RateLimited],
+        Endpoint::EventTicket => &[Unauthorized, RateLimited, ServerFull],
         Endpoint::UiDefaults | Endpoint::DomRestrictions | Endpoint::OpenApi => &[],
     }
 }
@@ -112,6 +120,7 @@ fn meaning(e: ApiError) -> &'static str {
         ApiError::BadRequest => "the body or query is malformed",
         ApiError::Unauthorized => "the credential is missing or wrong",
         ApiError::OriginRefused => "the page's origin may not use this server (`allowedOrigins`)",
+        ApiError::Forbidden => "the credential speaks for another agent (its JWT's `sub`)",
         ApiError::NotFound => "no such endpoint",
         ApiError::MethodNotAllowed => "the endpoint does not answer this method (see `Allow`)",
         ApiError::UnknownSession => "no live session has this number",
@@ -292,6 +301,18 @@ pub fn document() -> OpenApi {
             None,
         )),
     );
+    components.security_schemes.insert(
+        TICKET_SCHEME.into(),
+        RefOr::T(SecurityScheme::ApiKey(
+            utoipa::openapi::security::ApiKey::Query(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    cobrowse_protocol::rest::EVENT_TICKET_PARAM,
+                    "A single-use ticket from `POST live/event-tickets` (valid for a minute), for \
+                 clients that cannot send `Authorization` (the browser's `EventSource`).",
+                ),
+            ),
+        )),
+    );
     doc.tags = Some(
         [
             (
@@ -299,6 +320,11 @@ pub fn document() -> OpenApi {
                 "Start, look up and end co-browsing sessions.",
             ),
             ("history", "Records of past and present sessions."),
+            (
+                "agent desktops",
+                "Session events for agent desktops: event streams (and webhooks, configured by \
+                 the operator, with the same JSON).",
+            ),
             (
                 "documents",
                 "Configuration the customer client and the agent page read.",

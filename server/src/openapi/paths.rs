@@ -8,7 +8,8 @@
 
 use cobrowse_protocol::policy::DomPolicy;
 use cobrowse_protocol::rest::{
-    CreateSession, CreatedSession, Health, SessionHistory, SessionLookup, Stopped, UiDefaults,
+    CreateSession, CreatedSession, DesktopEvent, EventTicket, Health, SessionHistory,
+    SessionLookup, Stopped, UiDefaults,
 };
 
 /// Start a session
@@ -90,13 +91,71 @@ fn stop_session() {}
 )]
 fn get_history() {}
 
+/// A session's events (agent desktop)
+///
+/// A `text/event-stream` (Server-Sent Events): one `data:` line of `DesktopEvent` JSON per
+/// event, starting with `state` (the session as it is now), ending after `ended`. Idle streams
+/// get `: keep-alive` comments (`events.keepalive`); a subscriber that falls
+/// `events.subscriberBuffer` events behind gets `event: dropped` and the stream ends. Needs the
+/// agent credential, as `Authorization: Bearer` or as a ticket (`?ticket=`, from
+/// `POST live/event-tickets`) for `EventSource`. In a cluster, open it on the node that holds
+/// the session (the lookup's `node.url`).
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/live/sessions/{token}/events",
+    operation_id = "streamSessionEvents",
+    tag = "agent desktops",
+    params(
+        ("token" = String, Path, description = "The 9-digit session number.", pattern = "^[0-9]{9}$"),
+        ("ticket" = Option<String>, Query, description = "A ticket from `POST live/event-tickets`, instead of `Authorization` (used up).")
+    ),
+    security(("agent" = []), ("ticket" = [])),
+    responses((status = 200, description = "The stream; each `data:` line is one event.", content_type = "text/event-stream", body = DesktopEvent))
+)]
+fn stream_session_events() {}
+
+/// One agent's events (agent desktop)
+///
+/// The events of every session on this node that concerns the agent (it joined, or it is the
+/// session's first agent), as for a session's stream, without the first `state` event and
+/// without an end. A JWT credential opens its own agent's stream only (`sub`); the agent
+/// token any agent's.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/live/agents/{agentId}/events",
+    operation_id = "streamAgentEvents",
+    tag = "agent desktops",
+    params(
+        ("agentId" = String, Path, description = "The agent identity (a JWT's `sub`, or the id the agent page declared), percent-encoded.", min_length = 1, max_length = 256),
+        ("ticket" = Option<String>, Query, description = "A ticket from `POST live/event-tickets`, instead of `Authorization` (used up).")
+    ),
+    security(("agent" = []), ("ticket" = [])),
+    responses((status = 200, description = "The stream; each `data:` line is one event.", content_type = "text/event-stream", body = DesktopEvent))
+)]
+fn stream_agent_events() {}
+
+/// A ticket for an event stream (agent desktop)
+///
+/// The browser's `EventSource` cannot send `Authorization`: a ticket in the stream's URL
+/// (`?ticket=`) opens one stream, once, within a minute, and speaks for the credential that
+/// asked for it. Ask the node that will serve the stream.
+#[utoipa::path(
+    post,
+    path = "/cobrowse/rest/live/event-tickets",
+    operation_id = "createEventTicket",
+    tag = "agent desktops",
+    security(("agent" = [])),
+    responses((status = 200, description = "The ticket.", body = EventTicket))
+)]
+fn create_event_ticket() {}
+
 /// The agent page's defaults
 #[utoipa::path(
     get,
     path = "/cobrowse/rest/ui.json",
     operation_id = "getUiDefaults",
     tag = "documents",
-    responses((status = 200, description = "Language and theme the operator configured (`ui.locale`, `ui.theme`); `null` for the browser's.", body = UiDefaults))
+    responses((status = 200, description = "Language and theme the operator configured (`ui.locale`, `ui.theme`; `null` for the browser's), and the agent desktops' origins the page posts its events to.", body = UiDefaults))
 )]
 fn get_ui_defaults() {}
 
@@ -165,6 +224,9 @@ fn css_proxy() {}
     lookup_session,
     stop_session,
     get_history,
+    stream_session_events,
+    stream_agent_events,
+    create_event_ticket,
     get_ui_defaults,
     get_dom_restrictions,
     get_openapi,

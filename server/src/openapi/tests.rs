@@ -121,6 +121,45 @@ fn rate_limited_answers_require_retry_after_and_credentials_are_declared() {
     }
 }
 
+#[test]
+fn event_streams_are_event_streams_of_desktop_events_behind_the_agent_credential_or_a_ticket() {
+    let doc = json();
+    for path in [
+        "/cobrowse/rest/live/sessions/{token}/events",
+        "/cobrowse/rest/live/agents/{agentId}/events",
+    ] {
+        let op = &doc["paths"][path]["get"];
+        let ok = &op["responses"]["200"]["content"]["text/event-stream"]["schema"]["$ref"];
+        assert_eq!(ok, "#/components/schemas/DesktopEvent", "{path}");
+        assert_eq!(
+            op["security"],
+            serde_json::json!([{ AGENT_SCHEME: [] }, { TICKET_SCHEME: [] }]),
+            "{path}"
+        );
+        assert!(op["responses"]["401"].is_object(), "{path}");
+    }
+    let ticket = &doc["components"]["securitySchemes"][TICKET_SCHEME];
+    assert_eq!(
+        (&ticket["type"], &ticket["in"], &ticket["name"]),
+        (
+            &Value::from("apiKey"),
+            &Value::from("query"),
+            &Value::from("ticket")
+        )
+    );
+    let agent = &doc["paths"]["/cobrowse/rest/live/agents/{agentId}/events"]["get"];
+    assert!(
+        agent["responses"]["403"]["description"]
+            .as_str()
+            .is_some_and(|d| d.contains("`forbidden`"))
+    );
+    let kinds = &doc["components"]["schemas"]["DesktopEvent"]["properties"]["type"]["enum"];
+    assert_eq!(
+        kinds,
+        &serde_json::json!(["state", "join", "activated", "deactivated", "mode", "ended"])
+    );
+}
+
 /// Every `$ref` in `v`.
 fn refs<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
     match v {

@@ -7,9 +7,10 @@ use super::session::{ConnRef, Inner, Session};
 use super::types::{Refusal, close, frame};
 use crate::app::{App, StoreOp, now_ms};
 use crate::queue::SendQueue;
+use cobrowse_protocol::rest::DesktopEventKind;
 use cobrowse_protocol::{
-    ControllerEvent, ControllerEventKind, ErrorCode, Hello, Message, Mode, ModeChange, Party, Role,
-    SessionEvent, SessionState,
+    ControllerEventKind, ErrorCode, Hello, Message, Mode, ModeChange, Party, Role, SessionEvent,
+    SessionState,
 };
 use std::sync::Arc;
 
@@ -96,7 +97,13 @@ pub fn join(
             conn.link = link.clone();
             i.agents.push(conn.clone());
             i.agent_gen += 1;
-            if i.state == SessionState::Idle {
+            // The first agent is the session's agent: known before the activation is told.
+            if i.history.agent_id.is_none() && conn.agent_id.is_some() {
+                i.history.agent_id = conn.agent_id.clone();
+                app.write(StoreOp::History(i.history.clone()));
+            }
+            let activated = i.state == SessionState::Idle;
+            if activated {
                 let now = now_ms();
                 i.state = SessionState::Active;
                 i.activated_at = Some(now);
@@ -109,9 +116,15 @@ pub fn join(
                 ));
                 i.to_controllers(session, ControllerEventKind::Activated);
             }
-            if i.history.agent_id.is_none() && conn.agent_id.is_some() {
-                i.history.agent_id = conn.agent_id.clone();
-                app.write(StoreOp::History(i.history.clone()));
+            // Desktops hear the join, then (the first time) the activation it caused.
+            i.publish(
+                app,
+                session,
+                DesktopEventKind::Join,
+                conn.agent_id.as_deref(),
+            );
+            if activated {
+                i.publish(app, session, DesktopEventKind::Activated, None);
             }
             let welcome = i.welcome(session, Role::Agent, app, link.as_ref(), replay.is_some());
             control(&conn.queue, &welcome);
@@ -157,17 +170,15 @@ pub fn join(
                 &conn.queue,
                 &i.welcome(session, Role::Controller, app, None, false),
             );
-            let ev = |kind| {
-                Message::Controller(ControllerEvent {
-                    kind,
-                    token: session.token.clone(),
-                    history_id: session.history_id.clone(),
-                    started_at_ms: session.created_at,
-                })
-            };
-            control(&conn.queue, &ev(ControllerEventKind::Join));
+            control(
+                &conn.queue,
+                &i.controller_event(session, ControllerEventKind::Join),
+            );
             if i.state == SessionState::Active {
-                control(&conn.queue, &ev(ControllerEventKind::Activated));
+                control(
+                    &conn.queue,
+                    &i.controller_event(session, ControllerEventKind::Activated),
+                );
             }
         }
     }

@@ -9,6 +9,7 @@ use super::types::{Refusal, close, is_token_shaped, new_token};
 use crate::app::{App, StoreOp, now_ms};
 use crate::store::{HistoryRecord, LiveRecord, PageVisit};
 use cobrowse_protocol::Code;
+use cobrowse_protocol::rest::DesktopEventKind;
 use cobrowse_protocol::{
     ControllerEventKind, EndReason, ErrorCode, Hello, Mode, Role, SessionEvent, SessionState,
 };
@@ -381,6 +382,7 @@ const END_WRITE_WAIT: Duration = Duration::from_secs(10);
 fn close_ended(app: &Arc<App>, session: &Arc<Session>, reason: EndReason) {
     let mut i = session.lock();
     i.to_controllers(session, ControllerEventKind::Deactivated);
+    i.publish(app, session, DesktopEventKind::Ended, None);
     i.announce(app, SessionEvent::Ended(reason.clone()));
     for p in i.parties() {
         p.queue.close(close::NORMAL, "session ended");
@@ -452,6 +454,12 @@ pub fn disconnect(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef) {
                 },
             );
             if agents == 0 {
+                i.publish(
+                    app,
+                    session,
+                    DesktopEventKind::Deactivated,
+                    conn.agent_id.as_deref(),
+                );
                 i.mode_requested = false;
                 if i.mode == Mode::Write {
                     match &conn.link {

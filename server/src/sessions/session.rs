@@ -9,6 +9,7 @@ use crate::queue::SendQueue;
 use crate::store::{HistoryRecord, LiveRecord};
 use bytes::Bytes;
 use cobrowse_protocol::Code;
+use cobrowse_protocol::rest::{DesktopEvent, DesktopEventKind};
 use cobrowse_protocol::{
     ActionRefused, ControllerEvent, ControllerEventKind, Message, Mode, RefusalReason, Role,
     SessionEvent, SessionState, Welcome,
@@ -114,6 +115,12 @@ impl Session {
         }
     }
 
+    /// The session as it is now, as a `state` event (the first event of its stream).
+    pub fn desktop_state(&self) -> DesktopEvent {
+        self.lock()
+            .desktop_event(self, DesktopEventKind::State, None)
+    }
+
     /// True when `presented` is this session's customer secret (constant-time; see
     /// [`crate::auth::customer::matches`]).
     pub fn is_customer(&self, presented: Option<&str>) -> bool {
@@ -137,8 +144,10 @@ impl Session {
 
     /// Stores the live record after a mode change, so a node that takes the session over knows
     /// the grant.
+    /// Desktops hear of it too (`mode`): every mode change passes here.
     pub(super) fn store_mode(&self, app: &App, i: &Inner) {
         app.write(StoreOp::Live(self.live_record(i, &app.config.node_name)));
+        i.publish(app, self, DesktopEventKind::Mode, None);
     }
 }
 
@@ -201,14 +210,71 @@ impl Inner {
         }
     }
 
-    /// A controller event for every controller.
-    pub(super) fn to_controllers(&self, s: &Session, kind: ControllerEventKind) {
-        let (bytes, tag) = frame(&Message::Controller(ControllerEvent {
+    /// The binary controller event of `kind`: the session's creation, its activation (not
+    /// its creation) and its first agent.
+    pub(super) fn controller_event(&self, s: &Session, kind: ControllerEventKind) -> Message {
+        Message::Controller(ControllerEvent {
             kind,
             token: s.token.clone(),
             history_id: s.history_id.clone(),
             started_at_ms: s.created_at,
-        }));
+            activated_at_ms: self.activated_at,
+            agent_id: self.history.agent_id.clone(),
+        })
+    }
+
+    /// The JSON event of `kind` for desktops; `agent`: the agent it is about (else the
+    /// session's first agent).
+    pub(super) fn desktop_event(
+        &self,
+        s: &Session,
+        kind: DesktopEventKind,
+        agent: Option<&str>,
+    ) -> DesktopEvent {
+        DesktopEvent {
+            kind,
+            token: s.token.clone(),
+            history_id: s.history_id.clone(),
+            state: self.state,
+            created_at: s.created_at,
+            activated_at: self.activated_at,
+            agent_id: agent
+                .map(str::to_owned)
+                .or_else(|| self.history.agent_id.clone()),
+            agents: self.agents.len() as u32,
+            mode: self.mode,
+            end_reason: (kind == DesktopEventKind::Ended)
+                .then(|| self.history.end_reason.clone())
+                .flatten(),
+            at: now_ms(),
+        }
+    }
+
+    /// Publishes a desktop event (event streams, webhooks); never waits.
+    pub(super) fn publish(
+        &self,
+        app: &App,
+        s: &Session,
+        kind: DesktopEventKind,
+        agent: Option<&str>,
+    ) {
+        let mut agents: Vec<String> = self
+            .agents
+            .iter()
+            .filter_map(|a| a.agent_id.clone())
+            .chain(self.history.agent_id.clone())
+            .chain(agent.map(str::to_owned))
+            .collect();
+        agents.sort();
+        agents.dedup();
+        let event = self.desktop_event(s, kind, agent);
+        app.events
+            .publish(&app.metrics, crate::events::Published { event, agents });
+    }
+
+    /// A controller event for every controller.
+    pub(super) fn to_controllers(&self, s: &Session, kind: ControllerEventKind) {
+        let (bytes, tag) = frame(&self.controller_event(s, kind));
         for c in &self.controllers {
             c.queue.push_control(bytes.clone(), tag);
         }

@@ -1,6 +1,7 @@
 // The npm package as a front-end developer meets it: `npm pack` of js-shim, the tarball installed
 // (offline) into a fresh project, the shop's TypeScript checked with `tsc --strict --noEmit` (and
-// the declarations shown to reject typical mistakes), bundled with esbuild's and Vite's defaults
+// the declarations shown to reject typical mistakes; an agent desktop's code with the
+// `cobrowse-client/desktop` export too), bundled with esbuild's and Vite's defaults
 // (no config, no plugin, no copied wasm), served from the site's origin, and a whole session run
 // on each bundle: the customer starts, the agent joins, the replica matches, the shop's own
 // changes follow, the page's mask rule holds, the shop's `stop()` ends the session. Also the
@@ -85,16 +86,17 @@ after(async () => {
 
 test('the tarball holds the API, its types and the loader, and no wasm', () => {
   for (const f of ['package/package.json', 'package/README.md', 'package/dist/index.js',
-    'package/dist/index.d.ts', 'package/dist/cobrowse.js']) {
+    'package/dist/index.d.ts', 'package/dist/cobrowse.js',
+    'package/dist/desktop.js', 'package/dist/desktop.d.ts']) {
     assert.ok(packed.includes(f), `${f} is in the tarball (it has: ${packed.join(', ')})`);
   }
   assert.deepEqual(packed.filter((f) => f.endsWith('.wasm')), [], 'the client comes from the server, not the package');
 });
 
 test('the shop\'s TypeScript checks under tsc --strict (bundler and nodenext resolution)', () => {
-  const bundler = run(bin('tsc'), [...TSC_FLAGS, '--module', 'esnext', '--moduleResolution', 'bundler', 'src/main.ts'], project);
+  const bundler = run(bin('tsc'), [...TSC_FLAGS, '--module', 'esnext', '--moduleResolution', 'bundler', 'src/main.ts', 'src/desk.ts'], project);
   assert.equal(bundler.status, 0, `tsc (bundler):\n${bundler.out}`);
-  const node = run(bin('tsc'), [...TSC_FLAGS, '--module', 'nodenext', '--moduleResolution', 'nodenext', 'src/main.ts'], project);
+  const node = run(bin('tsc'), [...TSC_FLAGS, '--module', 'nodenext', '--moduleResolution', 'nodenext', 'src/main.ts', 'src/desk.ts'], project);
   assert.equal(node.status, 0, `tsc (nodenext):\n${node.out}`);
   console.log(`# tsc --strict --noEmit: ${bundler.ms} ms (bundler), ${node.ms} ms (nodenext)`);
 });
