@@ -491,7 +491,7 @@ test('server defaults ui.locale and ui.theme; the page parameter wins', { timeou
   const server = await startServer({ env: { COBROWSE_UI_LOCALE: 'de', COBROWSE_UI_THEME: 'dark' }, files: FRENCH });
   try {
     const r = await fetch(`${server.url}/cobrowse/rest/ui.json`);
-    assert.deepEqual(await r.json(), { locale: 'de', theme: 'dark' });
+    assert.deepEqual(await r.json(), { locale: 'de', theme: 'dark', desktopOrigins: [] });
     await ctx.agent.evaluate(() => localStorage.clear());
     await ctx.agent.goto(`${server.url}/cobrowse/slave.html`);
     await waitIn(ctx, ctx.agent, 'server default theme', () => document.documentElement.dataset.theme === 'dark');
