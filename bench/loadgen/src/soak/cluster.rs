@@ -318,6 +318,18 @@ impl Cluster {
     }
 }
 
+impl Cluster {
+    /// nginx's master and worker processes (workers are the master's children).
+    pub fn nginx_pids(&self) -> Vec<u32> {
+        let master = self.nginx.id();
+        let children = std::fs::read_to_string(format!("/proc/{master}/task/{master}/children"))
+            .unwrap_or_default();
+        std::iter::once(master)
+            .chain(children.split_whitespace().filter_map(|p| p.parse().ok()))
+            .collect()
+    }
+}
+
 impl Drop for Cluster {
     fn drop(&mut self) {
         // SIGTERM, not SIGKILL: nginx's master stops its workers (a killed master orphans them).

@@ -216,8 +216,16 @@ pub async fn run(cfg: &SoakConfig) -> Result<SoakResult, LoadError> {
         stop: (stop - epoch).as_secs_f64(),
         ..Timeline::default()
     };
+    // CPU seconds of the load generator and of nginx (all its processes) over the traffic.
+    let cpu_of = |pids: &[u32]| -> Option<f64> {
+        pids.iter()
+            .map(|p| crate::procstat::usage(*p).map(|u| u.cpu_secs))
+            .sum()
+    };
+    let nginx = cluster.nginx_pids();
     sleep_until(start).await;
     let me_start = crate::procstat::usage(me);
+    let nginx_start = cpu_of(&nginx);
     let mut restart_times = None;
     let mut restart_error = None;
     if let Some(f) = cfg.restart_at {
@@ -242,6 +250,7 @@ pub async fn run(cfg: &SoakConfig) -> Result<SoakResult, LoadError> {
     eprintln!("soak: waiting for the sessions to end …");
     sleep_until(stop).await;
     let me_stop = crate::procstat::usage(me);
+    let nginx_stop = cpu_of(&nginx);
     let mut outcomes = Vec::with_capacity(tasks.len());
     for t in tasks {
         outcomes.push(t.await.unwrap_or_else(|e| {
@@ -392,6 +401,14 @@ pub async fn run(cfg: &SoakConfig) -> Result<SoakResult, LoadError> {
                 "{:.2}",
                 (b.cpu_secs - a.cpu_secs) / cfg.duration.as_secs_f64().max(1.0)
             ),
+            _ => "–".into(),
+        },
+    );
+    row(
+        &mut md,
+        "nginx CPU over the traffic time, cores",
+        match (nginx_start, nginx_stop) {
+            (Some(a), Some(b)) => format!("{:.2}", (b - a) / cfg.duration.as_secs_f64().max(1.0)),
             _ => "–".into(),
         },
     );

@@ -437,9 +437,10 @@ async fn customer_frame(
 #[derive(Debug, Default)]
 struct Check {
     last: Option<u64>,
-    /// When the socket went (and whether a restart's `ServerGoingAway` sent it).
-    down: Option<(Instant, bool)>,
-    going_away: bool,
+    /// When the socket went.
+    down: Option<Instant>,
+    /// The session moved node (`OwnerChanged`) and its page has not flowed since.
+    handover_pending: bool,
     moved: bool,
 }
 
@@ -475,14 +476,18 @@ impl Check {
         self.last = Some(k);
     }
 
-    /// The page flows again after an outage: record how long it took.
+    /// The page flows again: a moved session's first frame measures the restart's hand-over
+    /// (from the SIGTERM), any other return after a drop the outage (from the drop).
     fn restored(&mut self, tally: &Tally) {
-        if let Some((t, going_away)) = self.down.take() {
-            let now = Instant::now();
-            match tally.restart_at() {
-                Some(r) if going_away && now > r => tally.push_handover((now - r).as_secs_f64()),
-                _ => tally.push_outage((now - t).as_secs_f64()),
+        let now = Instant::now();
+        if self.handover_pending {
+            self.handover_pending = false;
+            self.down = None;
+            if let Some(r) = tally.restart_at() {
+                tally.push_handover((now - r).as_secs_f64());
             }
+        } else if let Some(t) = self.down.take() {
+            tally.push_outage((now - t).as_secs_f64());
         }
     }
 }
@@ -529,7 +534,6 @@ pub async fn agent(
             Err(e) => return Outcome::fault(check.last, e),
         };
         connects += 1;
-        check.going_away = false;
         let (mut sink, mut source): (Sink, Source) = ws.split();
         let mut ok = true;
         for f in resend {
@@ -552,7 +556,7 @@ pub async fn agent(
                     }
                     next_drop = plan.reconnect_every.map(|e| drop_at + e);
                     Tally::add(&tally.planned_reconnects, 1);
-                    check.down = Some((Instant::now(), false));
+                    check.down = Some(Instant::now());
                     break Next::Reconnect;
                 }
                 _ = ping.tick() => {
@@ -562,7 +566,7 @@ pub async fn agent(
                     }
                     if !ok {
                         Tally::add(&tally.forced_reconnects, 1);
-                        check.down = Some((Instant::now(), check.going_away));
+                        check.down = Some(Instant::now());
                         break Next::Reconnect;
                     }
                 }
@@ -572,7 +576,7 @@ pub async fn agent(
                         Ok(Some(Ok(_))) => continue,
                         Ok(Some(Err(_)) | None) | Err(_) => {
                             Tally::add(&tally.forced_reconnects, 1);
-                            check.down = Some((Instant::now(), check.going_away));
+                            check.down = Some(Instant::now());
                             break Next::Reconnect;
                         }
                     };
@@ -596,10 +600,10 @@ pub async fn agent(
                                 Outcome::fault(check.last, format!("agent told the session ended: {r:?}"))
                             });
                         }
-                        Message::Session(SessionEvent::ServerGoingAway) => check.going_away = true,
                         // Every join after a move hears it again: count the session once.
                         Message::Session(SessionEvent::OwnerChanged { .. }) if !check.moved => {
                             check.moved = true;
+                            check.handover_pending = true;
                             Tally::add(&tally.owner_changes, 1);
                         }
                         _ => {}
@@ -608,7 +612,7 @@ pub async fn agent(
                         && !send(&mut sink, encode(&a)).await
                     {
                         Tally::add(&tally.forced_reconnects, 1);
-                        check.down = Some((Instant::now(), check.going_away));
+                        check.down = Some(Instant::now());
                         break Next::Reconnect;
                     }
                 }
