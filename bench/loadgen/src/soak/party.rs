@@ -36,7 +36,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpStream;
-use tokio::time::{Instant, MissedTickBehavior, sleep, sleep_until, timeout, timeout_at};
+use tokio::time::{Instant, MissedTickBehavior, sleep, sleep_until, timeout};
 use tokio_tungstenite::tungstenite::Message as Ws;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -316,10 +316,15 @@ pub async fn customer(
         }
         let keepalive = Duration::from_millis(ep.keepalive_ms().unwrap_or(25_000).max(1000) as u64);
         let mut ping = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
+        // Timers live across the loop (not one new timer per frame): thousands of parties.
+        let drop_at = next_drop
+            .filter(|d| *d < plan.stop)
+            .unwrap_or(plan.hard_end);
+        let drop_timer = sleep_until(drop_at);
+        let leave_timer = sleep_until(plan.leave);
+        let silence = sleep(keepalive * 2);
+        tokio::pin!(drop_timer, leave_timer, silence);
         let next = loop {
-            let drop_at = next_drop
-                .filter(|d| *d < plan.stop)
-                .unwrap_or(plan.hard_end);
             tokio::select! {
                 _ = tick.tick(), if Instant::now() < plan.stop => {
                     seq += 1;
@@ -332,13 +337,13 @@ pub async fn customer(
                         break Next::Reconnect;
                     }
                 }
-                _ = sleep_until(plan.leave), if !left => {
+                _ = &mut leave_timer, if !left => {
                     left = true;
                     if !send(&mut sink, ep.encode(&Message::Leave)).await {
                         break Next::Reconnect;
                     }
                 }
-                _ = sleep_until(drop_at) => {
+                _ = &mut drop_timer => {
                     if drop_at >= plan.hard_end {
                         break Next::Done(Outcome::fault(Some(n), "customer: no end before the hard end".into()));
                     }
@@ -356,7 +361,13 @@ pub async fn customer(
                         break Next::Reconnect;
                     }
                 }
-                item = timeout(keepalive * 2, source.next()) => {
+                _ = &mut silence => {
+                    // Nothing at all (not even a pong) for two keep-alive periods: half-open.
+                    Tally::add(&tally.forced_reconnects, 1);
+                    break Next::Reconnect;
+                }
+                item = source.next() => {
+                    silence.as_mut().reset(Instant::now() + keepalive * 2);
                     match customer_frame(item, &mut ep, &mut sink, n, left, &tally).await {
                         Some(next) => break next,
                         None => continue,
@@ -376,10 +387,7 @@ pub async fn customer(
 
 /// Handles one customer read; `Some` ends the connection.
 async fn customer_frame(
-    item: Result<
-        Option<Result<Ws, tokio_tungstenite::tungstenite::Error>>,
-        tokio::time::error::Elapsed,
-    >,
+    item: Option<Result<Ws, tokio_tungstenite::tungstenite::Error>>,
     ep: &mut Endpoint,
     sink: &mut Sink,
     n: u64,
@@ -387,9 +395,9 @@ async fn customer_frame(
     tally: &Tally,
 ) -> Option<Next> {
     let bytes = match item {
-        Ok(Some(Ok(Ws::Binary(b)))) => b,
-        Ok(Some(Ok(_))) => return None,
-        Ok(Some(Err(_)) | None) | Err(_) => {
+        Some(Ok(Ws::Binary(b))) => b,
+        Some(Ok(_)) => return None,
+        Some(Err(_)) | None => {
             if !left {
                 Tally::add(&tally.forced_reconnects, 1);
             }
@@ -545,12 +553,15 @@ pub async fn agent(
         }
         let keepalive = Duration::from_millis(ep.keepalive_ms().unwrap_or(25_000).max(1000) as u64);
         let mut ping = tokio::time::interval_at(Instant::now() + keepalive, keepalive);
+        let drop_at = next_drop
+            .filter(|d| *d < plan.stop)
+            .unwrap_or(plan.hard_end);
+        let drop_timer = sleep_until(drop_at);
+        let silence = sleep(keepalive * 2);
+        tokio::pin!(drop_timer, silence);
         let next = loop {
-            let drop_at = next_drop
-                .filter(|d| *d < plan.stop)
-                .unwrap_or(plan.hard_end);
             tokio::select! {
-                _ = sleep_until(drop_at) => {
+                _ = &mut drop_timer => {
                     if drop_at >= plan.hard_end {
                         break Next::Done(Outcome { last: check.last, fault: None, clean: false });
                     }
@@ -570,11 +581,17 @@ pub async fn agent(
                         break Next::Reconnect;
                     }
                 }
-                item = timeout_at(Instant::now() + keepalive * 2, source.next()) => {
+                _ = &mut silence => {
+                    Tally::add(&tally.forced_reconnects, 1);
+                    check.down = Some(Instant::now());
+                    break Next::Reconnect;
+                }
+                item = source.next() => {
+                    silence.as_mut().reset(Instant::now() + keepalive * 2);
                     let bytes = match item {
-                        Ok(Some(Ok(Ws::Binary(b)))) => b,
-                        Ok(Some(Ok(_))) => continue,
-                        Ok(Some(Err(_)) | None) | Err(_) => {
+                        Some(Ok(Ws::Binary(b))) => b,
+                        Some(Ok(_)) => continue,
+                        Some(Err(_)) | None => {
                             Tally::add(&tally.forced_reconnects, 1);
                             check.down = Some(Instant::now());
                             break Next::Reconnect;
