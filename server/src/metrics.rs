@@ -71,6 +71,9 @@ pub struct Metrics {
     pub caches_over_budget: Counter,
     /// Storage writes waiting for the writer (one per record at most).
     pub pending_writes: Gauge,
+    /// Tokio tasks alive in the server's runtime, read at scrape time: a leak of per-connection
+    /// tasks shows as a climb here long before memory does (`scripts/soak.sh` plots it).
+    pub runtime_tasks: Gauge,
     /// `cobrowse_css_proxy_requests_total{result=…}` indexed hit, miss, revalidated, refused,
     /// error.
     pub css_proxy: [Counter; 5],
@@ -290,6 +293,11 @@ impl Metrics {
                 vec![],
                 "Storage writes waiting for the writer task (at most one per record).",
             ),
+            runtime_tasks: gauge(
+                "cobrowse_runtime_alive_tasks",
+                vec![],
+                "Tokio tasks alive in the server's runtime (read at scrape time).",
+            ),
             css_proxy: ["hit", "miss", "revalidated", "refused", "error"].map(|result| {
                 counter(
                     "cobrowse_css_proxy_requests_total",
@@ -321,6 +329,7 @@ impl Metrics {
         m.sessions_active.set(0.0);
         m.cache_bytes.set(0.0);
         m.pending_writes.set(0.0);
+        m.runtime_tasks.set(0.0);
         m.caches_over_budget.increment(0);
         m.event_subscribers.set(0.0);
         m.event_subscribers_dropped.increment(0);

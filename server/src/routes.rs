@@ -200,6 +200,11 @@ pub fn metrics_routes(
         .map(|app: Arc<App>| {
             // Gauges read at scrape time, so they are never stale.
             app.metrics.cache_bytes.set(app.page_caches.used() as f64);
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                app.metrics
+                    .runtime_tasks
+                    .set(rt.metrics().num_alive_tasks() as f64);
+            }
             let mut r = warp::reply::Response::new(Bytes::from(app.metrics.render()).into());
             r.headers_mut().insert(
                 warp::http::header::CONTENT_TYPE,

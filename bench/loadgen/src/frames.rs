@@ -76,8 +76,13 @@ pub fn snapshot() -> Message {
 /// The `seq`-th frame of the mix, stamped with `micros`: in every 10 frames, 5 pointer moves,
 /// 3 small mutation batches, 1 scroll and 1 batch inserting a 19-node row.
 pub fn frame(seq: u64, micros: u64) -> Vec<u8> {
+    encode(&message(seq, micros))
+}
+
+/// The message [`frame`] encodes, for senders that wrap it further (a sequenced link).
+pub fn message(seq: u64, micros: u64) -> Message {
     let stamp = micros.min(i32::MAX as u64) as i32;
-    let msg = match seq % 10 {
+    match seq % 10 {
         0 | 2 | 4 | 6 | 8 => Message::Pointer(Pointer {
             party: Party::Customer,
             pos: Some(((seq % 800) as i32, stamp)),
@@ -90,8 +95,7 @@ pub fn frame(seq: u64, micros: u64) -> Vec<u8> {
             y: stamp,
         }),
         _ => row_batch(seq, micros),
-    };
-    encode(&msg)
+    }
 }
 
 fn stamp_text(micros: u64) -> TextChange {

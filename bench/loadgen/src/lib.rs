@@ -24,11 +24,14 @@
 //!   process, and the minimal HTTP client for its REST API.
 //! * [`procstat`] — CPU time and RSS of a process from `/proc`.
 //! * [`stats`] — percentiles and the markdown report.
+//! * [`soak`] — the cluster soak (`scripts/soak.sh`): three nodes behind nginx under steady load,
+//!   reconnects and a rolling restart, with memory, descriptors and tasks sampled throughout.
 
 pub mod baseline;
 pub mod frames;
 pub mod load;
 pub mod procstat;
+pub mod soak;
 pub mod stats;
 pub mod target;
 

@@ -1,12 +1,16 @@
-//! `cobrowse-loadgen`: the relay load test (`run`) and the baseline relay (`baseline`).
+//! `cobrowse-loadgen`: the relay load test (`run`), the cluster soak (`soak`) and the baseline
+//! relay (`baseline`).
 //!
 //! ```sh
+//! cobrowse-loadgen soak --server-bin target/release/cobrowse-server --work-dir /tmp/soak
 //! cobrowse-loadgen run --server-bin target/release/cobrowse-server --static-dir www \
 //!     --out bench/results/relay.md --json bench/results/relay.json
 //! ```
 
 use clap::{Parser, Subcommand};
 use cobrowse_loadgen::load::{StepConfig, step};
+use cobrowse_loadgen::soak::SoakConfig;
+use cobrowse_loadgen::soak::cluster::ClusterConfig;
 use cobrowse_loadgen::stats::{StepResult, steps_table};
 use cobrowse_loadgen::target::Kind;
 use cobrowse_loadgen::{LoadError, baseline};
@@ -24,6 +28,8 @@ struct Cli {
 enum Cmd {
     /// Steps N customer/agent pairs up against the real server and the baseline; prints markdown.
     Run(RunArgs),
+    /// Soak: three cluster nodes behind nginx under steady load, reconnects and a rolling restart.
+    Soak(SoakArgs),
     /// Serves the bare fan-out relay on 127.0.0.1:PORT until killed.
     Baseline {
         /// Port to listen on.
@@ -71,6 +77,87 @@ struct RunArgs {
     /// Write the raw step results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+}
+
+#[derive(Parser)]
+struct SoakArgs {
+    /// The cobrowse-server binary.
+    #[arg(long)]
+    server_bin: PathBuf,
+    /// Static root to give the nodes.
+    #[arg(long, default_value = "www")]
+    static_dir: PathBuf,
+    /// Cassandra `host:port` the nodes share.
+    #[arg(long, default_value = "127.0.0.1:9042")]
+    cassandra: String,
+    /// The operators' nginx sample the front runs.
+    #[arg(long, default_value = "ci/nginx/cobrowse.conf")]
+    nginx_sample: PathBuf,
+    /// Node logs and nginx's files go here.
+    #[arg(long)]
+    work_dir: PathBuf,
+    /// Sessions (one customer and one agent each).
+    #[arg(long, default_value_t = 2000)]
+    sessions: usize,
+    /// Minutes of traffic.
+    #[arg(long, default_value_t = 10.0)]
+    minutes: f64,
+    /// Frames per second each customer sends.
+    #[arg(long, default_value_t = 10.0)]
+    rate: f64,
+    /// Every party drops its socket this often, seconds (0: never).
+    #[arg(long, default_value_t = 60.0)]
+    reconnect_every: f64,
+    /// When to restart node n2, as a fraction of the traffic time (negative: never).
+    #[arg(long, default_value_t = 0.4)]
+    restart_at: f64,
+    /// The nodes' `session.maxInterval`, seconds (the server's default is 600).
+    #[arg(long, default_value_t = 60)]
+    max_interval: u64,
+    /// Seconds between samples of the nodes.
+    #[arg(long, default_value_t = 10.0)]
+    sample_every: f64,
+    /// Write the markdown here too.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Write the chart (SVG) here.
+    #[arg(long)]
+    svg: Option<PathBuf>,
+    /// Write samples and counts as JSON here.
+    #[arg(long)]
+    json: Option<PathBuf>,
+}
+
+async fn soak(args: SoakArgs) -> Result<(), LoadError> {
+    let cfg = SoakConfig {
+        cluster: ClusterConfig {
+            server_bin: args.server_bin,
+            static_dir: args.static_dir,
+            cassandra: args.cassandra,
+            nginx_sample: args.nginx_sample,
+            work_dir: args.work_dir,
+            max_interval: args.max_interval,
+        },
+        sessions: args.sessions,
+        duration: Duration::from_secs_f64(args.minutes.max(0.0) * 60.0),
+        rate: args.rate,
+        reconnect_every: (args.reconnect_every > 0.0)
+            .then(|| Duration::from_secs_f64(args.reconnect_every)),
+        restart_at: (args.restart_at >= 0.0).then_some(args.restart_at.min(1.0)),
+        sample_every: Duration::from_secs_f64(args.sample_every.max(1.0)),
+    };
+    let r = cobrowse_loadgen::soak::run(&cfg).await?;
+    println!("{}", r.markdown);
+    if let Some(p) = &args.out {
+        std::fs::write(p, &r.markdown)?;
+    }
+    if let Some(p) = &args.svg {
+        std::fs::write(p, &r.svg)?;
+    }
+    if let Some(p) = &args.json {
+        std::fs::write(p, serde_json::to_string_pretty(&r.json).unwrap_or_default())?;
+    }
+    Ok(())
 }
 
 /// Steps `kind` through `steps` until one misses the limit, then tries once between the last
@@ -267,6 +354,7 @@ async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.cmd {
         Cmd::Run(args) => run(args).await,
+        Cmd::Soak(args) => soak(args).await,
         Cmd::Baseline { port } => baseline::serve(port).await,
     };
     match result {

@@ -48,7 +48,8 @@ pub struct Target {
     _data_dir: Option<tempfile::TempDir>,
 }
 
-fn free_port() -> Result<u16, LoadError> {
+/// A loopback port nothing listens on now.
+pub fn free_port() -> Result<u16, LoadError> {
     let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     Ok(l.local_addr()?.port())
 }
@@ -162,11 +163,7 @@ impl Target {
                         "POST sessions answered {status}: {body}"
                     )));
                 }
-                // The body may arrive chunked; the JSON object is what lies between its braces.
-                let json = match (body.find('{'), body.rfind('}')) {
-                    (Some(a), Some(b)) if a < b => &body[a..=b],
-                    _ => body.as_str(),
-                };
+                let json = json_body(&body);
                 let created: cobrowse_protocol::rest::CreatedSession =
                     serde_json::from_str(json)
                         .map_err(|e| LoadError::Unexpected(format!("session JSON: {e}: {body}")))?;
@@ -203,10 +200,59 @@ pub async fn http(
     path: &str,
     body: &str,
 ) -> Result<(u16, String), LoadError> {
+    let a = http_with(addr, method, path, &[], body).await?;
+    Ok((a.status, a.body))
+}
+
+/// What [`http_with`] got back.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// The status code.
+    pub status: u16,
+    /// The header lines, as sent.
+    pub head: String,
+    /// The body (possibly still chunk-encoded).
+    pub body: String,
+}
+
+impl Answer {
+    /// The value of the first `Set-Cookie` setting `name`.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.head.lines().find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            if !k.trim().eq_ignore_ascii_case("set-cookie") {
+                return None;
+            }
+            let v = v.trim().strip_prefix(name)?.strip_prefix('=')?;
+            Some(v.split(';').next().unwrap_or_default().to_owned())
+        })
+    }
+}
+
+/// The JSON object of a body that may arrive chunked: what lies between its outer braces.
+pub fn json_body(body: &str) -> &str {
+    match (body.find('{'), body.rfind('}')) {
+        (Some(a), Some(b)) if a < b => &body[a..=b],
+        _ => body,
+    }
+}
+
+/// [`http`] with extra request headers, answering the response's header lines too.
+pub async fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Answer, LoadError> {
     let mut s = TcpStream::connect(addr).await?;
+    let extra: String = headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\r\n"))
+        .collect();
     let req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+         {extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await?;
@@ -220,9 +266,10 @@ pub async fn http(
         .nth(1)
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| LoadError::Unexpected(format!("not HTTP: {text}")))?;
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    Ok((status, body))
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    Ok(Answer {
+        status,
+        head: head.to_owned(),
+        body: body.to_owned(),
+    })
 }

@@ -107,6 +107,11 @@ async fn metrics_expose_sessions_connections_relay_and_latency() -> Result<()> {
     let _idle = server.create_session().await?;
 
     let m = server.metrics().await?;
+    // The server's runtime holds at least the two parties' reader and writer tasks.
+    assert!(
+        metric(&m, "cobrowse_runtime_alive_tasks").unwrap_or(0.0) >= 4.0,
+        "{m}"
+    );
     assert_eq!(
         metric(&m, "cobrowse_live_sessions{state=\"active\"}"),
         Some(1.0),
