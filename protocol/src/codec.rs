@@ -122,6 +122,7 @@ pub fn encode(msg: &Message) -> Vec<u8> {
         }
         Message::Ack(m) => encode_body(&mut out, m),
         Message::Render(m) => encode_body(&mut out, m),
+        Message::Ink(m) => encode_body(&mut out, m),
         Message::Unknown { body, .. } => out.extend_from_slice(body),
     }
     out
@@ -312,6 +313,7 @@ pub fn decode_with(frame: &[u8], limits: &Limits) -> Result<Message, DecodeError
         }
         tags::ACK => Message::Ack(body(b, "ack", &budget)?),
         tags::RENDER => Message::Render(body(b, "render report", &budget)?),
+        tags::INK => Message::Ink(body(b, "ink", &budget)?),
         tag => Message::Unknown {
             tag,
             body: b.to_vec(),
@@ -393,6 +395,10 @@ fn validate(msg: &Message, limits: &Limits) -> Result<(), DecodeError> {
         Message::Sheet(SheetOp::Set(s)) => check_sheet(s, limits),
         Message::Sheet(SheetOp::Insert { rule, .. }) => check_str(rule, limits),
         Message::Paint(p) => check_paint(p, limits),
+        // Every receiver (relay, customer, other agents) gets only ink within bounds.
+        Message::Ink(ink) => ink
+            .check()
+            .map_err(|e| DecodeError::Invalid(format!("ink: {e}"))),
         _ => Ok(()),
     }
 }

@@ -36,11 +36,12 @@ pub fn is_sequenced_tag(tag: u32) -> bool {
 
 /// True for sequenced frames that are numbered but never kept for resending: a pointer, a click
 /// ring or a hover state is stale once the link is back, and the next one replaces it; a render
-/// report is only a metric, not worth a resend.
+/// report is only a metric, not worth a resend; ink fades within seconds, so a stroke cut by a
+/// reconnect stays cut rather than being redrawn late.
 pub fn is_transient_tag(tag: u32) -> bool {
     matches!(
         tag,
-        tags::POINTER | tags::CLICK | tags::PSEUDO | tags::RENDER
+        tags::POINTER | tags::CLICK | tags::PSEUDO | tags::RENDER | tags::INK
     )
 }
 

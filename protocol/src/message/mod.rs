@@ -8,10 +8,11 @@
 //! Tags are fixed forever once released; see [`Message::tag`]. The payload types live by topic:
 //! [`session`] (handshake, lifecycle, modes, errors), [`page`] (page state besides the DOM),
 //! [`action`] (write mode), [`paint`] (what the page paints that its DOM does not say),
-//! [`link`] (sequence numbers and acknowledgements) and [`render`] (the agent's render latency,
-//! for metrics).
+//! [`link`] (sequence numbers and acknowledgements), [`render`] (the agent's render latency,
+//! for metrics) and [`ink`] (the agent's annotations).
 
 pub mod action;
+pub mod ink;
 pub mod link;
 pub mod page;
 pub mod paint;
@@ -19,6 +20,7 @@ pub mod render;
 pub mod session;
 
 pub use action::*;
+pub use ink::*;
 pub use link::*;
 pub use page::*;
 pub use paint::*;
@@ -89,6 +91,8 @@ pub enum Message {
     Ack(u64),
     /// Agent → server: render latencies of its replica, for metrics only.
     Render(RenderReport),
+    /// Agent → customer and the other agents: the next points of an annotation stroke.
+    Ink(Ink),
     /// A message with a tag this build does not know; kept raw so it can be relayed or ignored.
     Unknown {
         /// Its tag.
@@ -130,6 +134,7 @@ pub mod tags {
     pub const SEQ: u32 = 27;
     pub const ACK: u32 = 28;
     pub const RENDER: u32 = 29;
+    pub const INK: u32 = 34;
 }
 
 impl Message {
@@ -166,6 +171,7 @@ impl Message {
             Message::Seq(_) => SEQ,
             Message::Ack(_) => ACK,
             Message::Render(_) => RENDER,
+            Message::Ink(_) => INK,
             Message::Unknown { tag, .. } => *tag,
         }
     }
@@ -195,7 +201,7 @@ impl Message {
     }
 
     /// True for page-state messages that a late-joining agent needs to rebuild the current page
-    /// (the relay keeps these since the last snapshot). Pointers and clicks are transient.
+    /// (the relay keeps these since the last snapshot). Pointers, clicks and ink are transient.
     pub fn is_page_state(&self) -> bool {
         is_page_state_tag(self.tag())
     }

@@ -777,6 +777,20 @@ pub fn golden_table() -> Vec<Golden> {
             hex: "01 1d  02  d461  ac02", // tag 29, two samples: 12500, 300
         },
         Golden {
+            name: "ink",
+            description: "A highlight stroke's last frame: from (300, 1200) right 4 and down 1, then right 3",
+            msg: Message::Ink(Ink {
+                stroke: 5,
+                tool: InkTool::Highlight,
+                start: (300, 1200),
+                deltas: vec![(4, 1), (3, 0)],
+                done: true,
+            }),
+            // tag 34, stroke 5, tool 1, start zig-zag 600 = d804, 2400 = e012, two deltas
+            // (8, 2) (6, 0), done
+            hex: "01 22  05  01  d804 e012  02  0802 0600  01",
+        },
+        Golden {
             name: "unknown",
             description: "A tag from a newer peer: kept raw",
             msg: Message::Unknown {
