@@ -8,6 +8,7 @@
 //!   `proxy.allowedThirdPartyDomains`): the server's checks and the agent page's decisions agree.
 //! * [`backoff`] — reconnect delays with jitter, the same for the customer and the agent page.
 //! * [`clock`] — epoch milliseconds, defined once.
+//! * [`ink`] — the annotation strokes on screen (paths, fading), the same on both sides.
 //!
 //! Owns nothing about the wire format or any other contract between runtimes (that is
 //! `cobrowse-protocol`) and must not depend on web-sys, wasm-bindgen, tokio or anything that only
@@ -15,6 +16,7 @@
 
 pub mod backoff;
 pub mod clock;
+pub mod ink;
 pub mod locale;
 pub mod origin;
 pub mod pattern;
