@@ -22,6 +22,7 @@
 //! # Layout
 //!
 //! * `types` — close codes, refusals, server frames, token shape, state and end-reason names.
+//! * `ink_gate` — how much annotation ink one agent connection may have relayed.
 //! * `render_gate` — at most one render report per agent connection and interval.
 //! * [`link`] — one party's numbered stream across its sockets: numbering, replay buffer, acks.
 //! * `cache` — the late-joiner page cache (snapshot + log) and when to ask for a snapshot.
@@ -42,6 +43,7 @@
 
 mod cache;
 mod fence;
+mod ink_gate;
 mod join;
 mod lifecycle;
 pub mod link;
@@ -58,6 +60,7 @@ mod tests;
 
 pub use cache::CacheBudget;
 pub use fence::{relinquish, relinquish_all};
+pub use ink_gate::{InkDrop, InkGate};
 pub use join::join;
 pub use lifecycle::{CreateError, adopt, create, disconnect, end, find_for_hello};
 pub use link::Link;

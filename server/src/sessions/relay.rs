@@ -192,6 +192,21 @@ pub fn handle(
             app.metrics.relayed(Direction::AgentToCustomer, raw.len());
             i.relay_to_customer(&raw, tag, received);
         }
+        (Role::Agent, Message::Ink(ink)) => {
+            // Bounded per frame by the decoder; per stroke and second here. Over the allowance
+            // the frame is dropped: ink is transient, and the page keeps within it by itself.
+            if let Err(why) = conn.ink.admit(&ink, received) {
+                tracing::debug!(conn = conn.id, why = why.as_str(), "ink dropped");
+                return Ok(());
+            }
+            app.metrics.relayed(Direction::AgentToCustomer, raw.len());
+            i.relay_to_customer(&raw, tag, received);
+            // Other agents watching see it too. An agent whose queue is full misses the frame;
+            // its next page frame overflows too and resyncs it (`relay_to_agents`).
+            for a in i.agents.iter().filter(|a| a.id != conn.id) {
+                let _ = a.queue.push(raw.clone(), tag, received);
+            }
+        }
         (Role::Agent, Message::Render(report)) => {
             // Metrics only: a report out of bounds or too soon is dropped, the agent stays.
             drop(i);

@@ -33,6 +33,8 @@ pub struct ConnRef {
     pub link: Option<Arc<Link>>,
     /// When its last render report was taken (agents only send them).
     pub render_reports: super::render_gate::RenderGate,
+    /// How much ink it may still have relayed (agents only draw).
+    pub ink: super::ink_gate::InkGate,
 }
 
 /// A session's mutable state, behind [`Session`]'s one mutex.

@@ -73,6 +73,7 @@ where
         agent_id: hello.agent_id.clone().filter(|_| hello.role == Role::Agent),
         link: None,
         render_reports: Default::default(),
+        ink: Default::default(),
     };
     if let Err(r) = sessions::join(&app, &session, &mut conn, &hello) {
         tracing::info!(token = %session.token, role = ?conn.role, code = ?r.code, "join refused");

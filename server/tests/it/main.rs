@@ -17,6 +17,7 @@ mod cluster;
 mod css_proxy;
 mod fencing;
 mod frames;
+mod ink;
 mod integration_api;
 mod keepalive;
 mod lifecycle;
