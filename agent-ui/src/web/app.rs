@@ -1,6 +1,6 @@
 //! The agent page's wiring: `start_agent()` reads the parameters, finds the page's elements, builds
 //! the `State` and attaches every listener; the work happens in the sibling
-//! modules (`link` socket, `dispatch` messages, `pointers`, `toolbar`).
+//! modules (`link` socket, `dispatch` messages, `pointers`, `ink`, `toolbar`).
 //!
 //! One `State` lives for the whole page, shared as `Rc<RefCell<State>>` by the event handlers
 //! (a deliberate cycle through the handlers it owns: the app lives exactly as long as the page).
@@ -18,6 +18,7 @@
 
 use super::dispatch;
 use super::dom::WebDom;
+use super::ink;
 use super::link::{join, send};
 use super::pointers;
 use super::prefs::tr;
@@ -163,8 +164,47 @@ fn wire_ui(state: &Shared, window: &Window) {
         ls.push(EventListener::new(
             &st.ui.overlay,
             "mouseleave",
-            move |_| pointers::on_leave(&s),
+            move |_| {
+                pointers::on_leave(&s);
+                ink::release(&s);
+            },
         ));
+    }
+    {
+        // A press draws when a pen is chosen (not prevented otherwise: focus and clicks stay).
+        let s = state.clone();
+        let opts = EventListenerOptions::enable_prevent_default();
+        ls.push(EventListener::new_with_options(
+            &st.ui.overlay,
+            "mousedown",
+            opts,
+            move |e| {
+                if let Some(m) = e.dyn_ref::<MouseEvent>()
+                    && m.button() == 0
+                    && ink::press(&s, pointers::overlay_point(&s, m))
+                {
+                    e.prevent_default();
+                }
+            },
+        ));
+    }
+    {
+        let s = state.clone();
+        ls.push(EventListener::new(window, "mouseup", move |_| {
+            ink::release(&s)
+        }));
+    }
+    {
+        // Escape leaves drawing mode.
+        let s = state.clone();
+        ls.push(EventListener::new(&st.ui.doc, "keydown", move |e| {
+            if let Some(k) = e.dyn_ref::<web_sys::KeyboardEvent>()
+                && k.key() == "Escape"
+                && s.borrow().ink.active()
+            {
+                ink::set_tool(&s, None);
+            }
+        }));
     }
     {
         let s = state.clone();
@@ -175,6 +215,13 @@ fn wire_ui(state: &Shared, window: &Window) {
         }));
     }
     drop(st);
+    ink::install(state);
+    for (tool, b) in ink::buttons(state) {
+        let s = state.clone();
+        ls.push(EventListener::new(&b, "click", move |_| {
+            ink::toggle(&s, tool)
+        }));
+    }
     let s = state.clone();
     let raf = Closure::<dyn FnMut()>::new(move || pointers::flush_pointer(&s));
     let mut st = state.borrow_mut();

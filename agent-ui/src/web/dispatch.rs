@@ -101,6 +101,7 @@ fn apply(state: &Shared, msg: Message) {
         }
         Message::Scroll(p) => {
             state.borrow_mut().replica.apply_scroll(&p);
+            super::ink::reposition(state);
         }
         Message::Sheet(op) => {
             let mut s = state.borrow_mut();
@@ -140,6 +141,8 @@ fn apply(state: &Shared, msg: Message) {
         }
         Message::Pointer(p) if p.party == Party::Customer => draw_pointer(state, &p),
         Message::Click(c) if c.party == Party::Customer => ring(state, Party::Customer, c.x, c.y),
+        // Another agent watching the same session draws (the relay echoes agents' ink).
+        Message::Ink(ink) => super::ink::draw(state, false, &ink),
         Message::Mode(m) => {
             let s = state.borrow();
             let text = tr(match m {

@@ -474,6 +474,8 @@ pub(super) fn end(state: &Shared, text: &str, code: Option<&str>) {
         r.set_hidden(true);
     }
     s.conn = None;
+    drop(s);
+    super::ink::clear(state);
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //!   * `link` — session lookup, the WebSocket, `Hello`, reconnect, end of session;
 //!   * `dispatch` — what each message from the server does (handed up by `link`);
 //!   * `pointers` — both pointers, click rings, and the scaled layout they map through;
+//!   * `ink` — annotations: pen and highlight strokes over the replica, sent to the customer;
 //!   * `select_popup` — the customer's open native `<select>` popup, drawn over the replica;
 //!   * `render` — how long page changes take to paint, reported to the server for its metrics.
 
@@ -28,6 +29,7 @@ mod credential;
 mod desktop;
 mod dispatch;
 pub mod dom;
+mod ink;
 mod link;
 pub mod media;
 mod pointers;

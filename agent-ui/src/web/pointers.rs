@@ -1,6 +1,7 @@
 //! Both pointers on the scaled replica: the agent's (sent once per animation frame, shown as its
 //! own hover in the replica, clicks with rings) and the customer's (drawn over the replica), and
-//! the layout that scales the customer-sized frame into the stage and gives the mapping both use.
+//! the layout that scales the customer-sized frame into the stage and gives the mapping both use
+//! (the annotations of `ink` map through it too, and are sent in the same animation frame).
 
 use super::link::send;
 use super::prefs::trf;
@@ -17,6 +18,7 @@ pub(super) fn on_move(state: &Shared, e: &MouseEvent) {
     let pos = overlay_point(state, e);
     queue_pointer(state, Some(pos));
     agent_hover(state, Some(pos));
+    super::ink::extend(state, pos);
 }
 
 /// The agent's pointer left the overlay.
@@ -28,6 +30,9 @@ pub(super) fn on_leave(state: &Shared) {
 /// The agent clicked the overlay: write mode acts on the node under it, the customer sees the
 /// click, and a ring shows it here.
 pub(super) fn on_click(state: &Shared, e: &MouseEvent) {
+    if state.borrow().ink.active() {
+        return; // The press drew a stroke (`ink`); it is not a click.
+    }
     let (x, y) = overlay_point(state, e);
     let node = state
         .borrow()
@@ -73,7 +78,7 @@ fn agent_hover(state: &Shared, pos: Option<(i32, i32)>) {
 }
 
 /// The overlay point under `e` in customer viewport pixels.
-fn overlay_point(state: &Shared, e: &MouseEvent) -> (i32, i32) {
+pub(super) fn overlay_point(state: &Shared, e: &MouseEvent) -> (i32, i32) {
     let s = state.borrow();
     let rect = s.ui.overlay.get_bounding_client_rect();
     let ax = f64::from(e.client_x()) - rect.left();
@@ -83,8 +88,13 @@ fn overlay_point(state: &Shared, e: &MouseEvent) -> (i32, i32) {
 
 /// Remembers the latest agent pointer and sends it at the next animation frame (latest wins).
 fn queue_pointer(state: &Shared, pos: Option<(i32, i32)>) {
+    state.borrow_mut().pending_pointer = Some(pos);
+    schedule_frame(state);
+}
+
+/// Asks for the animation frame that sends the pointer and ink (once per frame).
+pub(super) fn schedule_frame(state: &Shared) {
     let mut s = state.borrow_mut();
-    s.pending_pointer = Some(pos);
     if s.raf_scheduled {
         return;
     }
@@ -97,8 +107,9 @@ fn queue_pointer(state: &Shared, pos: Option<(i32, i32)>) {
     }
 }
 
-/// Sends the queued agent pointer (the animation-frame callback).
+/// Sends the queued agent pointer and ink points (the animation-frame callback).
 pub(super) fn flush_pointer(state: &Shared) {
+    super::ink::flush(state);
     let pos = {
         let mut s = state.borrow_mut();
         s.raf_scheduled = false;
@@ -152,6 +163,8 @@ pub(super) fn layout(state: &Shared) {
         ],
     );
     set_text(&s.ui.scale, &text);
+    drop(s);
+    super::ink::reposition(state);
 }
 
 /// Draws the customer's pointer (hidden when it left the page).

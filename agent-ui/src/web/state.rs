@@ -75,6 +75,8 @@ pub(super) struct State {
     pub(super) on_message: OnMessage,
     /// How long page changes take to paint, for the server's metrics.
     pub(super) render: super::render::RenderTiming,
+    /// Annotations: the chosen tool, the stroke being drawn, the layer over the replica.
+    pub(super) ink: super::ink::InkState,
 }
 
 /// The page state as every handler holds it.
@@ -122,6 +124,7 @@ impl State {
             select_popup: Default::default(),
             on_message,
             render: Default::default(),
+            ink: Default::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The elements of `slave.html` the app drives, and what the status line and toolbar show: status
-//! and error code, page URL, write-mode state and refusals, the request-control button.
+//! and error code, page URL, write-mode state and refusals, the request-control button, and
+//! whether the annotation tools show (only while the replica is live).
 
 use super::prefs::{tr, with_texts};
 use crate::error::AgentError;
@@ -98,6 +99,12 @@ impl Ui {
     /// The status line: `data-state`, its text, and `<html data-cobrowse-state>`.
     pub(super) fn set_status(&self, state: UiState, text: &str) {
         let s = state.as_str();
+        // The annotation tools only mean something over a live replica.
+        for id in ["cobrowse-ink-pen", "cobrowse-ink-highlight"] {
+            if let Some(b) = by_id::<HtmlElement>(&self.doc, id) {
+                b.set_hidden(state != UiState::Active);
+            }
+        }
         let _ = self.status.set_attribute("data-state", s);
         self.status.set_text_content(Some(text));
         if let Some(root) = self.doc.document_element() {
