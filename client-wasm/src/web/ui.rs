@@ -1,5 +1,5 @@
 //! The customer UI: co-browse button, call confirmation, session number panel, exit button,
-//! notices, and the overlay showing the agent's pointer and click rings.
+//! notices, and the overlay showing the agent's pointer, click rings and annotations (ink).
 //!
 //! Everything lives in one open shadow root under a host element carrying `data-cobrowse-ui`, so
 //! the page's CSS cannot break it and the recorder never captures it. Controls are real
@@ -21,7 +21,8 @@
 //! `deny`, `revoke`); the number is
 //! `[data-cobrowse-token]` (grouped `123 456 789`; the raw token is in its `data-token`); the
 //! agent's pointer is `[data-cobrowse-pointer="agent"]` with `data-x`/`data-y`, `hidden` when
-//! the agent's pointer is outside.
+//! the agent's pointer is outside; the agent's annotation strokes are
+//! `path[data-cobrowse-ink="pen"|"highlight"]` in the overlay (`cobrowse_web_glue::ink`).
 //!
 //! # Who owns what
 //!
@@ -31,6 +32,8 @@
 use crate::config::{ButtonPosition, Texts, group_token};
 use crate::ui::UI_ATTR;
 pub use crate::ui::{UiAction, escape_html};
+use cobrowse_protocol::Ink;
+use cobrowse_web_glue::ink::InkLayer;
 use gloo_events::{EventListener, EventListenerOptions};
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -48,6 +51,9 @@ pub struct Ui {
     root: ShadowRoot,
     texts: Texts,
     _listeners: Vec<EventListener>,
+    /// The agent's annotations, and the scroll listener that keeps them on the content they
+    /// were drawn over; made with the first stroke.
+    ink: Option<(InkLayer, EventListener)>,
 }
 
 fn query(root: &ShadowRoot, sel: &str) -> Option<HtmlElement> {
@@ -184,6 +190,7 @@ impl Ui {
             root,
             texts,
             _listeners: listeners,
+            ink: None,
         })
     }
 
@@ -340,6 +347,7 @@ impl Ui {
         self.set_hidden("[data-part=close]", false);
         self.status(&format!("{} — {}", self.texts.ended, reason_text));
         self.hide_pointer();
+        self.clear_ink();
         self.set_hidden("[data-part=write]", true);
         self.set_hidden("[data-part=revoke]", true);
         if let Some(b) = self.part("[data-part=close] button") {
@@ -362,6 +370,7 @@ impl Ui {
         self.set_hidden("[data-part=write]", true);
         self.set_hidden(".launch", !show_button);
         self.hide_pointer();
+        self.clear_ink();
         if show_button && let Some(b) = self.part(".launch") {
             let _ = b.focus();
         }
@@ -425,6 +434,42 @@ impl Ui {
         let _ = r.class_list().add_1("go");
     }
 
+    /// Draws the agent's annotation `ink` (top-document pixels) over the page: in the overlay,
+    /// which takes no pointer events, so the page stays clickable under it. Drawn in pointer and
+    /// write mode alike (it is only ink: nothing to consent to), over masked and restricted
+    /// areas too (it shows nothing of them and lives in this shadow root, which is never
+    /// recorded).
+    pub fn draw_ink(&mut self, key: u64, ink: &Ink) {
+        if self.ink.is_none() {
+            let Some(overlay) = self.root.query_selector(".overlay").ok().flatten() else {
+                return;
+            };
+            let Some(layer) = InkLayer::new(&self.document, &overlay, "ink") else {
+                return;
+            };
+            let Some(window) = cobrowse_web_glue::realm::window() else {
+                return;
+            };
+            let view = layer.view_handle();
+            let w = window.clone();
+            let listener = EventListener::new(&window, "scroll", move |_| {
+                view.set_view(1.0, scroll_x(&w), scroll_y(&w));
+            });
+            layer.set_view(1.0, scroll_x(&window), scroll_y(&window));
+            self.ink = Some((layer, listener));
+        }
+        if let Some((layer, _)) = &self.ink {
+            layer.draw(key, ink);
+        }
+    }
+
+    /// Removes the annotations (the session ended).
+    fn clear_ink(&self) {
+        if let Some((layer, _)) = &self.ink {
+            layer.clear();
+        }
+    }
+
     /// The document the UI lives in.
     pub fn document(&self) -> &Document {
         &self.document
@@ -456,6 +501,15 @@ fn set_style(el: &Element, property: &str, value: &str) {
     {
         let _ = decl.set_property(property, value);
     }
+}
+
+/// The window's scroll offset (0 when the browser will not say).
+fn scroll_x(w: &web_sys::Window) -> f64 {
+    w.scroll_x().unwrap_or(0.0)
+}
+
+fn scroll_y(w: &web_sys::Window) -> f64 {
+    w.scroll_y().unwrap_or(0.0)
 }
 
 /// Writes `texts` into every element that names a key (`data-t`, `data-t-label`).

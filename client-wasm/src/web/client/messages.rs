@@ -158,6 +158,13 @@ impl Inner {
                     ui.ring(c.x, c.y);
                 }
             }
+            // Annotations: only ink, in both modes, no consent (see `Ui::draw_ink`). Bounded by
+            // the decoder (`Ink::check`) and the relay.
+            Message::Ink(ink) => {
+                if let Some(ui) = &mut self.ui {
+                    ui.draw_ink(u64::from(ink.stroke), &ink);
+                }
+            }
             Message::Mode(ModeChange::Request) => {
                 let ask = self.config.write_mode && self.mode == Mode::Pointer;
                 match &self.ui {
