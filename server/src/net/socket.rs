@@ -48,6 +48,27 @@ const CONTROLS_BEFORE_HELLO: u32 = 8;
 /// Bytes read at once before the `Hello` (and thrown away at once while skipping).
 const CHUNK: usize = 4096;
 
+/// Read buffer of an admitted socket. tungstenite allocates its read buffer up front and keeps it
+/// (128 KiB by default), and a session holds two or three sockets, so the default alone would be
+/// most of a session's memory. A frame larger than this is still read whole: the buffer grows to
+/// the announced frame length.
+pub const READ_BUFFER: usize = 8 * 1024;
+/// Bytes a socket gathers before writing them out ahead of the writer's flush (tungstenite's
+/// default is 128 KiB, and the buffer keeps the capacity it grew to). The writer flushes after
+/// every batch anyway, so this only bounds how much one batch holds before it reaches the kernel.
+pub const WRITE_BUFFER: usize = 16 * 1024;
+
+/// The WebSocket configuration of a socket that passed admission, and of the node-to-node
+/// proxy's upstream socket: lean buffers (see [`READ_BUFFER`]) and `frame_bytes` as the largest
+/// message and frame.
+pub fn lean_config(frame_bytes: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_message_size(Some(frame_bytes))
+        .max_frame_size(Some(frame_bytes))
+}
+
 /// The text of [`SocketError::ControlFlood`]; `ws::frames` turns it into a rate-limit close.
 pub const CONTROL_FLOOD: &str = "too many ping/pong frames";
 
@@ -101,9 +122,7 @@ pub struct SocketLimits {
 impl SocketLimits {
     fn config(&self, admitted: bool) -> WebSocketConfig {
         if admitted {
-            WebSocketConfig::default()
-                .max_message_size(Some(self.frame_bytes))
-                .max_frame_size(Some(self.frame_bytes))
+            lean_config(self.frame_bytes)
         } else {
             WebSocketConfig::default()
                 .read_buffer_size(CHUNK)
@@ -450,14 +469,15 @@ mod tests {
         let mut bytes = client_frame(opcode::PING, b"p");
         bytes.extend(client_frame(opcode::BINARY, b"hello"));
         // Sent right behind the Hello, before it is admitted: read past the first frame and
-        // kept for tungstenite.
-        bytes.extend(client_frame(opcode::BINARY, &vec![5; 10_000]));
+        // kept for tungstenite. Several times the lean read buffer: it grows to the frame.
+        let large = READ_BUFFER * 6 + 7;
+        bytes.extend(client_frame(opcode::BINARY, &vec![5; large]));
         client.write_all(&bytes).await.expect("write");
         let first = socket.next().await.expect("a frame").expect("ok");
         assert_eq!(first.as_bytes(), b"hello");
         admission.admit();
         let second = socket.next().await.expect("a frame").expect("ok");
-        assert_eq!(second.as_bytes().len(), 10_000);
+        assert_eq!(second.as_bytes().len(), large);
         // Writes go through tungstenite (unmasked server frames).
         socket
             .send(WsMessage::binary(vec![1, 2]))

@@ -4,6 +4,7 @@
 
 use super::resume::{agent_link, customer_link};
 use super::session::{ConnRef, Inner, Session};
+use super::timers::Slot;
 use super::types::{Refusal, close, frame};
 use crate::app::{App, StoreOp, now_ms};
 use crate::queue::SendQueue;
@@ -56,6 +57,7 @@ pub fn join(
             i.customer_link = link.clone();
             i.customer = Some(conn.clone());
             i.customer_gen += 1;
+            i.timers.cancel(Slot::CustomerLost);
             i.cache.requested = false;
             control(&conn.queue, &welcome);
             if let Some(l) = link {
@@ -97,6 +99,7 @@ pub fn join(
             conn.link = link.clone();
             i.agents.push(conn.clone());
             i.agent_gen += 1;
+            i.timers.cancel(Slot::AgentLost);
             // The first agent is the session's agent: known before the activation is told.
             if i.history.agent_id.is_none() && conn.agent_id.is_some() {
                 i.history.agent_id = conn.agent_id.clone();
@@ -106,6 +109,7 @@ pub fn join(
             if activated {
                 let now = now_ms();
                 i.state = SessionState::Active;
+                i.timers.cancel(Slot::Inactivity);
                 i.activated_at = Some(now);
                 i.history.activated_at = Some(now);
                 app.metrics.sessions_idle.decrement(1.0);

@@ -5,6 +5,7 @@ use super::cache::Cache;
 use super::join::revoke_write;
 use super::resume::DETACHED_AGENT_LINKS;
 use super::session::{ConnRef, Inner, Session};
+use super::timers::{Slot, TimerSlots};
 use super::types::{Refusal, close, is_token_shaped, new_token};
 use crate::app::{App, StoreOp, now_ms};
 use crate::store::{HistoryRecord, LiveRecord, PageVisit};
@@ -17,13 +18,25 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Timer kinds; each fires once and re-checks its condition under the lock.
+/// Timer kinds; each fires once and re-checks its condition under the lock. A newer timer of the
+/// same kind replaces (cancels) the pending one.
 #[derive(Debug, Clone, Copy)]
 enum Timer {
     Inactivity,
     CustomerLost(u64),
     AgentLost(u64),
     Forget,
+}
+
+impl Timer {
+    fn slot(self) -> Slot {
+        match self {
+            Timer::Inactivity => Slot::Inactivity,
+            Timer::CustomerLost(_) => Slot::CustomerLost,
+            Timer::AgentLost(_) => Slot::AgentLost,
+            Timer::Forget => Slot::Forget,
+        }
+    }
 }
 
 /// Why a session could not be created.
@@ -105,6 +118,7 @@ pub async fn create(
                 customer_link: None,
                 detached_agents: Vec::new(),
                 write_held_for: None,
+                timers: TimerSlots::default(),
             }),
         });
         {
@@ -226,6 +240,7 @@ pub fn adopt(
             customer_link: None,
             detached_agents: Vec::new(),
             write_held_for: None,
+            timers: TimerSlots::default(),
         }),
     });
     {
@@ -272,7 +287,7 @@ fn spawn_timer(app: &Arc<App>, session: &Arc<Session>, after: Duration, timer: T
     // its open database) alive.
     let app_ref = Arc::downgrade(app);
     let session_ref = Arc::downgrade(session);
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         tokio::time::sleep(after).await;
         let (Some(app), Some(session)) = (app_ref.upgrade(), session_ref.upgrade()) else {
             return;
@@ -325,6 +340,7 @@ fn spawn_timer(app: &Arc<App>, session: &Arc<Session>, after: Duration, timer: T
             end(&app, &session, reason);
         }
     });
+    session.lock().timers.set(timer.slot(), task.abort_handle());
 }
 
 /// Ends a session: records the end (history, live record gone), and once that is on disk
@@ -400,6 +416,7 @@ fn close_ended(app: &Arc<App>, session: &Arc<Session>, reason: EndReason) {
     i.detached_agents.clear();
     i.customer_gen += 1;
     i.agent_gen += 1;
+    i.timers.cancel_all_but(Slot::Forget);
     drop(i);
     tracing::info!(token = %session.token, ?reason, "session ended");
     spawn_timer(app, session, app.config.ended_retention, Timer::Forget);

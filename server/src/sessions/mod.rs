@@ -24,6 +24,7 @@
 //! * `types` — close codes, refusals, server frames, token shape, state and end-reason names.
 //! * `ink_gate` — how much annotation ink one agent connection may have relayed.
 //! * `render_gate` — at most one render report per agent connection and interval.
+//! * `timers` — a session's pending timers, one slot per kind, cancelled once moot.
 //! * [`link`] — one party's numbered stream across its sockets: numbering, replay buffer, acks.
 //! * `cache` — the late-joiner page cache (snapshot + log) and when to ask for a snapshot.
 //! * `session` — one session's state and parties, what they are sent (also while away), the
@@ -53,6 +54,7 @@ mod restart;
 mod resume;
 mod session;
 mod shutdown;
+mod timers;
 mod types;
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 use super::cache::Cache;
 use super::link::Link;
+use super::timers::TimerSlots;
 use super::types::frame;
 use crate::app::{App, StoreOp, now_ms};
 use crate::queue::SendQueue;
@@ -60,6 +61,8 @@ pub(super) struct Inner {
     /// Write mode stays on while the agent that held it is away with this link: it ends when
     /// anyone else joins (or the agent's link cannot continue).
     pub(super) write_held_for: Option<u64>,
+    /// The session's pending timers (lifecycle sets them; a join cancels the ones it makes moot).
+    pub(super) timers: TimerSlots,
 }
 
 /// One co-browsing session.

@@ -1,4 +1,5 @@
-//! Unit tests of the token shape and the page cache (its bounds, and the server-wide budget).
+//! Unit tests of the token shape, the page cache (its bounds, and the server-wide budget) and the
+//! session timers.
 
 use super::cache::{Added, Cache, CacheBudget};
 use super::{is_token_shaped, new_token};
@@ -97,4 +98,88 @@ fn caches_share_one_budget_and_give_it_back() {
     assert_eq!(b.frames().len(), 2);
     drop(b);
     assert_eq!(budget.used(), 0, "a dropped cache gives its bytes back");
+}
+
+/// A customer that keeps reconnecting leaves no sleeping timers behind: each disconnect's
+/// "customer lost" timer is cancelled by the reconnect that makes it moot, so a session holds at
+/// most one pending timer per kind however often its parties come and go.
+#[tokio::test]
+async fn reconnects_leave_no_sleeping_timers_behind() {
+    use super::session::ConnRef;
+    use crate::app::App;
+    use crate::queue::SendQueue;
+    use cobrowse_protocol::{Hello, Role};
+    use std::sync::Arc;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = crate::Config {
+        storage: crate::config::StorageConfig::Embedded {
+            data_dir: dir.path().to_path_buf(),
+        },
+        ..crate::Config::default()
+    };
+    let store = crate::open_store(&config).await.expect("store");
+    let (app, _writer) = App::new(config, store);
+    let secret = crate::auth::customer::new_secret();
+    let key = crate::auth::customer::digest(&secret);
+    let session = super::create(&app, None, None, "http://t".into(), key)
+        .await
+        .expect("session");
+    assert_eq!(session.lock().timers.pending(), 2, "inactivity + customer");
+    let hello = Hello {
+        role: Role::Customer,
+        token: session.token.clone(),
+        auth: Some(secret),
+        agent_id: None,
+        resume_from: None,
+        client: "unit".into(),
+        link: None,
+    };
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let mut tasks_after_first = None;
+    for id in 0..200u64 {
+        let mut conn = ConnRef {
+            id,
+            role: Role::Customer,
+            queue: Arc::new(SendQueue::new(64, 1 << 20)),
+            agent_id: None,
+            link: None,
+            render_reports: Default::default(),
+        };
+        super::join(&app, &session, &mut conn, &hello).expect("join");
+        super::disconnect(&app, &session, &conn);
+        tasks_after_first.get_or_insert(metrics.num_alive_tasks());
+    }
+    let mut conn = ConnRef {
+        id: 1000,
+        role: Role::Customer,
+        queue: Arc::new(SendQueue::new(64, 1 << 20)),
+        agent_id: None,
+        link: None,
+        render_reports: Default::default(),
+    };
+    super::join(&app, &session, &mut conn, &hello).expect("join");
+    assert_eq!(
+        session.lock().timers.pending(),
+        1,
+        "the customer is back: only the inactivity timer is left"
+    );
+    let first = tasks_after_first.expect("ran");
+    // Aborted tasks are reaped once the runtime gets to them.
+    for _ in 0..1000 {
+        if metrics.num_alive_tasks() <= first {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        session.lock().timers.pending(),
+        1,
+        "still only the inactivity timer"
+    );
+    assert!(
+        metrics.num_alive_tasks() <= first,
+        "tasks grew from {first} to {} over 200 reconnects",
+        metrics.num_alive_tasks()
+    );
 }
