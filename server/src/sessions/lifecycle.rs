@@ -3,6 +3,7 @@
 
 use super::cache::Cache;
 use super::join::revoke_write;
+use super::recorder::Recorder;
 use super::resume::DETACHED_AGENT_LINKS;
 use super::session::{ConnRef, Inner, Session};
 use super::types::{Refusal, close, is_token_shaped, new_token};
@@ -13,6 +14,7 @@ use cobrowse_protocol::rest::DesktopEventKind;
 use cobrowse_protocol::{
     ControllerEventKind, EndReason, ErrorCode, Hello, Mode, Role, SessionEvent, SessionState,
 };
+use std::cell::RefCell;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -84,7 +86,7 @@ pub async fn create(
         };
         let session = Arc::new(Session {
             token: token.clone(),
-            history_id,
+            history_id: history_id.clone(),
             created_at: now,
             adopted: false,
             customer_key: customer_key.clone(),
@@ -105,6 +107,8 @@ pub async fn create(
                 customer_link: None,
                 detached_agents: Vec::new(),
                 write_held_for: None,
+                recorder: Recorder::for_session(app, &history_id, origin.as_deref())
+                    .map(RefCell::new),
             }),
         });
         {
@@ -219,13 +223,15 @@ pub fn adopt(
             agents: Vec::new(),
             controllers: Vec::new(),
             cache: Cache::new(app.page_caches.clone()),
-            history,
             node_url: rec.node_url.clone(),
             customer_gen: 0,
             agent_gen: 0,
             customer_link: None,
             detached_agents: Vec::new(),
             write_held_for: None,
+            recorder: Recorder::for_session(app, &rec.history_id, history.origin.as_deref())
+                .map(RefCell::new),
+            history,
         }),
     });
     {
@@ -384,6 +390,7 @@ fn close_ended(app: &Arc<App>, session: &Arc<Session>, reason: EndReason) {
     i.to_controllers(session, ControllerEventKind::Deactivated);
     i.publish(app, session, DesktopEventKind::Ended, None);
     i.announce(app, SessionEvent::Ended(reason.clone()));
+    i.flush_recording(app);
     for p in i.parties() {
         p.queue.close(close::NORMAL, "session ended");
     }
