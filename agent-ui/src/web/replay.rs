@@ -173,7 +173,9 @@ async fn fetch(id: &str, auth: Option<&str>) -> Result<Vec<u8>, String> {
         200 => {}
         401 | 403 => return Err("Not allowed: the agent credential is missing or wrong.".into()),
         404 => {
-            return Err("No recording is stored for this session (not recorded or expired).".into());
+            return Err(
+                "No recording is stored for this session (not recorded or expired).".into(),
+            );
         }
         s => return Err(format!("The server answered HTTP {s}.")),
     }

@@ -25,6 +25,7 @@ mod metrics;
 mod modes;
 mod openapi;
 mod persistence;
+mod recording;
 mod relay_load;
 mod restart;
 mod resume;
