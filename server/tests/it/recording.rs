@@ -98,7 +98,8 @@ async fn a_recorded_session_is_stored_in_chunks_and_read_back_with_the_agent_cre
 -> Result<()> {
     let server = TestServer::start(|c| {
         c.recording.enabled = true;
-        c.recording.chunk_bytes = 1024;
+        // Below the configurable minimum (set here directly): every few frames make a chunk.
+        c.recording.chunk_bytes = 64;
     })
     .await?;
     let id = recorded_session(&server).await?;
