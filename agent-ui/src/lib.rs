@@ -39,7 +39,8 @@
 //! tree model, snake_case codes, close codes and REST answers come from `cobrowse_protocol`;
 //! origin lists, reconnect backoff and form decoding from `cobrowse_common`.
 //!
-//! Entry point: `start_agent()` (exported to JS), called by `www/slave.js`.
+//! Entry points (exported to JS): `start_agent()`, called by `www/slave.js`, and `start_replay()`,
+//! called by `www/replay.js` (a stored audit recording instead of the live socket).
 
 #![deny(clippy::unwrap_used)]
 

@@ -53,6 +53,7 @@
 //!   survives a lost socket.
 //! * [`policy`] — the DOM restriction document (mask / hide / restrict rules).
 //! * `openapi` (feature `openapi`) — schemas of the REST types for the server's OpenAPI document.
+//! * [`recording`] — audit recordings: the stored frame layout, the recording's REST answer.
 //! * [`rest`] — REST requests and answers, the error body, server URL → WebSocket URL.
 //! * [`tree`] — [`IdTree`], the replica's tree by node id, kept by both ends.
 //!
@@ -69,6 +70,7 @@ pub mod names;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod policy;
+pub mod recording;
 pub mod rest;
 pub mod tree;
 

@@ -7,7 +7,7 @@ use crate::metrics::Metrics;
 use crate::net::Throttled;
 use crate::net::limits::{RateLimit, Slots};
 use crate::sessions::{CacheBudget, Registry};
-use crate::store::{HistoryRecord, LiveRecord, Store};
+use crate::store::{HistoryRecord, LiveRecord, RecordingChunk, Store};
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -36,15 +36,24 @@ pub enum StoreOp {
         /// Told once the write is done.
         done: Option<tokio::sync::oneshot::Sender<()>>,
     },
+    /// Append a recording chunk (kept `recording.retention`).
+    Chunk(RecordingChunk),
 }
+
+/// Recording chunks that may wait for the writer; beyond it new ones are dropped (and
+/// counted), so a database that stalls costs bounded memory: this many chunks of
+/// `recording.chunkBytes` at most.
+const MAX_PENDING_CHUNKS: usize = 256;
 
 /// The record a write is about: a later write to the same record supersedes it (every write is
 /// a whole-record upsert or the end).
-fn record_key(op: &StoreOp) -> (bool, String) {
+/// Chunks are appends, never superseded: each has a key of its own.
+fn record_key(op: &StoreOp) -> (u8, String) {
     match op {
-        StoreOp::History(r) => (true, r.history_id.clone()),
-        StoreOp::Live(r) => (false, r.token.clone()),
-        StoreOp::End { history, .. } => (false, history.token.clone()),
+        StoreOp::History(r) => (1, r.history_id.clone()),
+        StoreOp::Live(r) => (0, r.token.clone()),
+        StoreOp::End { history, .. } => (0, history.token.clone()),
+        StoreOp::Chunk(c) => (2, c.sort_key()),
     }
 }
 
@@ -53,38 +62,53 @@ fn record_key(op: &StoreOp) -> (bool, String) {
 /// server writes (a live and a history record per session it holds), however slow the storage
 /// is and however often a session changes; nothing a later write supersedes is lost, because it
 /// would have been overwritten anyway. A burst of navigations costs one history write.
+/// Recording chunks are the exception (appends): they are bounded by [`MAX_PENDING_CHUNKS`].
 #[derive(Debug, Default)]
 struct WriteQueue {
-    order: VecDeque<(bool, String)>,
-    ops: HashMap<(bool, String), StoreOp>,
+    order: VecDeque<(u8, String)>,
+    ops: HashMap<(u8, String), StoreOp>,
+    chunks: usize,
     closed: bool,
 }
 
+/// What [`WriteQueue::push`] did.
+#[derive(Debug, PartialEq, Eq)]
+enum Queued {
+    Yes,
+    /// After [`WriteQueue::close`].
+    Closed,
+    /// A chunk over [`MAX_PENDING_CHUNKS`].
+    Full,
+}
+
 impl WriteQueue {
-    /// Queues `op`; false after [`WriteQueue::close`].
-    fn push(&mut self, op: StoreOp) -> bool {
+    /// Queues `op`.
+    fn push(&mut self, op: StoreOp) -> Queued {
         if self.closed {
-            return false;
+            return Queued::Closed;
         }
         let key = record_key(&op);
         match (&op, self.ops.get(&key)) {
             // Nothing after the end: an ended session's live record is gone.
-            (StoreOp::Live(_), Some(StoreOp::End { .. })) => return true,
+            (StoreOp::Live(_), Some(StoreOp::End { .. })) => return Queued::Yes,
             // The end carries the final history record; a waiting one is superseded.
             (StoreOp::End { history, .. }, _) => {
-                self.ops.remove(&(true, history.history_id.clone()));
+                self.ops.remove(&(1, history.history_id.clone()));
             }
+            (StoreOp::Chunk(_), _) if self.chunks >= MAX_PENDING_CHUNKS => return Queued::Full,
+            (StoreOp::Chunk(_), _) => self.chunks += 1,
             _ => {}
         }
         if self.ops.insert(key.clone(), op).is_none() {
             self.order.push_back(key);
         }
-        true
+        Queued::Yes
     }
 
     /// Everything waiting, oldest record first.
     fn take(&mut self) -> Vec<StoreOp> {
         let order = std::mem::take(&mut self.order);
+        self.chunks = 0;
         order
             .into_iter()
             .filter_map(|k| self.ops.remove(&k))
@@ -169,6 +193,7 @@ impl App {
         let pending = app.metrics.pending_writes.clone();
         let me = app.me.clone();
         let owner = app.config.node_name.clone();
+        let retention = app.config.recording.retention;
         let writer = tokio::spawn(async move {
             loop {
                 let (batch, closed) = {
@@ -186,6 +211,7 @@ impl App {
                 for op in batch {
                     let res = match op {
                         StoreOp::History(r) => store.put_history(r).await,
+                        StoreOp::Chunk(c) => store.put_chunk(c, retention).await,
                         StoreOp::Live(r) => {
                             let token = r.token.clone();
                             let mine = r.node == owner;
@@ -229,11 +255,16 @@ impl App {
     /// `WriteQueue` for why the queue stays bounded.
     pub fn write(&self, op: StoreOp) {
         let mut q = self.write_queue();
-        if q.push(op) {
-            self.metrics.pending_writes.set(q.len() as f64);
-            self.writes_ready.notify_one();
-        } else {
-            tracing::warn!("storage write after shutdown dropped");
+        match q.push(op) {
+            Queued::Yes => {
+                self.metrics.pending_writes.set(q.len() as f64);
+                self.writes_ready.notify_one();
+            }
+            Queued::Closed => tracing::warn!("storage write after shutdown dropped"),
+            Queued::Full => {
+                self.metrics.recording_chunks_dropped.increment(1);
+                tracing::warn!("storage is behind; a recording chunk was dropped");
+            }
         }
     }
 
@@ -356,7 +387,7 @@ mod tests {
     fn the_end_supersedes_waiting_writes_of_its_session_and_nothing_follows_it() {
         let mut q = WriteQueue::default();
         for op in [hist("a", 2), live("123456789"), end("a"), live("123456789")] {
-            assert!(q.push(op));
+            assert_eq!(q.push(op), Queued::Yes);
         }
         let ops = q.take();
         assert_eq!(ops.len(), 1, "{ops:?}");
@@ -374,7 +405,7 @@ mod tests {
             hist("a", 3),
             live("t"),
         ] {
-            assert!(q.push(op));
+            assert_eq!(q.push(op), Queued::Yes);
         }
         assert_eq!(q.len(), 3, "bounded by records, not by writes");
         let summary: Vec<String> = q
@@ -384,11 +415,37 @@ mod tests {
                 StoreOp::History(h) => format!("{}{}", h.history_id, h.pages.len()),
                 StoreOp::Live(l) => format!("live {}", l.token),
                 StoreOp::End { history, .. } => format!("end {}", history.history_id),
+                StoreOp::Chunk(c) => format!("chunk {}", c.seq),
             })
             .collect();
         assert_eq!(summary, ["a3", "b1", "live t"]);
         assert_eq!(q.len(), 0);
         q.close();
-        assert!(!q.push(hist("c", 1)), "closed");
+        assert_eq!(q.push(hist("c", 1)), Queued::Closed);
+    }
+
+    #[test]
+    fn chunks_are_all_kept_in_order_up_to_a_bound() {
+        let chunk = |seq: u32| {
+            StoreOp::Chunk(RecordingChunk {
+                history_id: "a".into(),
+                started_at: 10,
+                node: "n".into(),
+                seq,
+                ended_at: 10,
+                frames: 1,
+                data: vec![0; 4],
+            })
+        };
+        let mut q = WriteQueue::default();
+        for seq in 0..MAX_PENDING_CHUNKS as u32 {
+            assert_eq!(q.push(chunk(seq)), Queued::Yes);
+        }
+        assert_eq!(q.push(chunk(9999)), Queued::Full, "bounded");
+        assert_eq!(q.push(hist("a", 1)), Queued::Yes, "records still queue");
+        let ops = q.take();
+        assert_eq!(ops.len(), MAX_PENDING_CHUNKS + 1);
+        assert!(matches!(&ops[1], StoreOp::Chunk(c) if c.seq == 1));
+        assert_eq!(q.push(chunk(9999)), Queued::Yes, "room again once taken");
     }
 }

@@ -17,6 +17,10 @@ pub enum Endpoint {
     StopSession,
     /// `GET history/sessions/{historyId}`: a session's record.
     History,
+    /// `GET history/sessions/{historyId}/recording`: what is stored of its audit recording.
+    Recording,
+    /// `GET history/sessions/{historyId}/recording/frames`: the recorded frames (binary).
+    RecordingFrames,
     /// `GET live/sessions/{token}/events`: a session's event stream (`text/event-stream`).
     SessionEvents,
     /// `GET live/agents/{agentId}/events`: the events of every session of one agent.
@@ -58,6 +62,16 @@ pub const ROUTES: &[Route] = &[
     route("GET", "live/sessions/{token}", Endpoint::LookupSession),
     route("POST", "live/sessions/{token}/stop", Endpoint::StopSession),
     route("GET", "history/sessions/{historyId}", Endpoint::History),
+    route(
+        "GET",
+        "history/sessions/{historyId}/recording",
+        Endpoint::Recording,
+    ),
+    route(
+        "GET",
+        "history/sessions/{historyId}/recording/frames",
+        Endpoint::RecordingFrames,
+    ),
     route(
         "GET",
         "live/sessions/{token}/events",

@@ -28,7 +28,7 @@
 //! * [`ws`] — one WebSocket connection: upgrade, handshake, read loop, writer, keepalive, close
 //!   codes. Split by job: `upgrade` (slots, 101), `handshake` (up to the session), `frames`
 //!   (reading, refusing), `writer`.
-//! * [`rest`] — REST handlers and health.
+//! * [`rest`] — REST handlers and health; [`recordings`] — the audit recording answers.
 //! * [`events`] — the integration API for agent desktops: session events on event streams
 //!   (`text/event-stream`) and signed webhooks.
 //! * [`endpoints`] — the REST route table the router answers and the OpenAPI document follows.
@@ -60,6 +60,7 @@ pub mod openapi;
 pub mod origin;
 pub mod policy;
 pub mod queue;
+pub mod recordings;
 pub mod reply;
 pub mod rest;
 pub mod routes;

@@ -71,6 +71,10 @@ pub struct Metrics {
     pub caches_over_budget: Counter,
     /// Storage writes waiting for the writer (one per record at most).
     pub pending_writes: Gauge,
+    /// Bytes of frames recorded for audit (`recording.*`), before chunking.
+    recorded_bytes: Counter,
+    /// Recording chunks dropped because too many waited for storage.
+    pub recording_chunks_dropped: Counter,
     /// Tokio tasks alive in the server's runtime, read at scrape time: a leak of per-connection
     /// tasks shows as a climb here long before memory does (`scripts/soak.sh` plots it).
     pub runtime_tasks: Gauge,
@@ -293,6 +297,16 @@ impl Metrics {
                 vec![],
                 "Storage writes waiting for the writer task (at most one per record).",
             ),
+            recorded_bytes: counter(
+                "cobrowse_recorded_bytes_total",
+                vec![],
+                "Bytes of relayed frames recorded for audit (sites with recording on).",
+            ),
+            recording_chunks_dropped: counter(
+                "cobrowse_recording_chunks_dropped_total",
+                vec![],
+                "Recording chunks dropped because too many waited for storage.",
+            ),
             runtime_tasks: gauge(
                 "cobrowse_runtime_alive_tasks",
                 vec![],
@@ -384,6 +398,11 @@ impl Metrics {
         let i = dir as usize;
         self.frames[i].increment(1);
         self.bytes[i].increment(bytes as u64);
+    }
+
+    /// Counts the bytes of one frame recorded for audit.
+    pub fn recorded(&self, bytes: usize) {
+        self.recorded_bytes.increment(bytes as u64);
     }
 
     /// The Prometheus text exposition.

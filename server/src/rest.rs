@@ -24,6 +24,7 @@ use crate::endpoints::{self, Endpoint, Found};
 use crate::events::stream::{self, Filter};
 use crate::events::tickets::{self, Grant};
 use crate::origin::{self, OriginCheck};
+use crate::recordings::{self, Part};
 use crate::reply::{Resp, error, json_response};
 use crate::sessions::{self, SessionInfo, is_token_shaped};
 use bytes::Bytes;
@@ -104,7 +105,7 @@ fn set_cookie_for(mut r: Resp, node: &str, req: &RestRequest) -> Resp {
 
 /// The 401 to answer when the request carries no valid agent credential
 /// (`Authorization: Bearer …`); `None` when it does.
-fn agent_refusal(app: &App, req: &RestRequest) -> Option<Resp> {
+pub(crate) fn agent_refusal(app: &App, req: &RestRequest) -> Option<Resp> {
     let why = app.agent_auth.verify_headers(&req.headers).err()?;
     tracing::info!(ip = %req.ip, path = %req.path, %why, "REST credential refused");
     Some(error(
@@ -117,7 +118,7 @@ fn unknown() -> Resp {
     error(ApiError::UnknownSession, "no live session has this token")
 }
 
-fn rate_limited(t: crate::net::Throttled, what: &str) -> Resp {
+pub(crate) fn rate_limited(t: crate::net::Throttled, what: &str) -> Resp {
     let secs = t.secs();
     let mut r = error(
         ApiError::RateLimited,
@@ -216,6 +217,8 @@ async fn route(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp 
         Endpoint::LookupSession => get(app, req, param).await,
         Endpoint::StopSession => stop(app, req, param).await,
         Endpoint::History => history(app, req, param).await,
+        Endpoint::Recording => recordings::answer(app, req, param, Part::Info).await,
+        Endpoint::RecordingFrames => recordings::answer(app, req, param, Part::Frames).await,
         Endpoint::SessionEvents => session_events(app, req, param).await,
         Endpoint::AgentEvents => agent_events(app, req, param),
         Endpoint::EventTicket => event_ticket(app, req),

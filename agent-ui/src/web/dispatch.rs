@@ -22,7 +22,8 @@ pub(super) fn handle(state: &Shared, msg: Message, received_at: f64) {
     }
 }
 
-fn apply(state: &Shared, msg: Message) {
+/// What `msg` does to the page (the replay page applies recorded page state through it too).
+pub(super) fn apply(state: &Shared, msg: Message) {
     match msg {
         Message::Welcome(w) => {
             if let Some(c) = &mut state.borrow_mut().conn {

@@ -20,6 +20,8 @@
 //!   * `ink` — annotations: pen and highlight strokes over the replica, sent to the customer;
 //!   * `select_popup` — the customer's open native `<select>` popup, drawn over the replica;
 //!   * `render` — how long page changes take to paint, reported to the server for its metrics.
+//! * `replay` — the replay page: a stored audit recording played into the same replica, with a
+//!   timeline (seek, speed, markers); `start_replay()`.
 
 pub mod app;
 pub mod canvas;
@@ -35,9 +37,11 @@ pub mod media;
 mod pointers;
 pub mod prefs;
 mod render;
+mod replay;
 mod select_popup;
 mod state;
 pub mod styles;
 mod toolbar;
 
 pub use app::start_agent;
+pub use replay::start_replay;

@@ -169,8 +169,13 @@ pub(super) fn layout(state: &Shared) {
 
 /// Draws the customer's pointer (hidden when it left the page).
 pub(super) fn draw_pointer(state: &Shared, p: &Pointer) {
+    let el = state.borrow().ui.customer_pointer.clone();
+    draw_pointer_on(state, &el, p);
+}
+
+/// Draws `p` with the pointer element `el` (the replay page draws the agent's pointer too).
+pub(super) fn draw_pointer_on(state: &Shared, el: &HtmlElement, p: &Pointer) {
     let s = state.borrow();
-    let el = &s.ui.customer_pointer;
     let Some((x, y)) = p.pos else {
         el.set_hidden(true);
         return;

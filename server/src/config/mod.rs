@@ -5,7 +5,7 @@
 //! The layering is [figment]'s: each layer is a provider, merged in that order and deserialized
 //! once into the raw shape (the top-level options here, one module per section: `cluster`,
 //! `cross_origin`, `network`, `proxy`, `session`, `auth`, `statics`, `ui`, `storage`, `limits`,
-//! `metrics`, `events`, `webhooks` (both in `integration`), each with
+//! `metrics`, `events`, `webhooks` (both in `integration`), `recording`, each with
 //! its fields, defaults and validation). figment remembers which provider set every value, so an
 //! error names the option's dotted name and the layer that set it (file path, environment
 //! variable or flag). Durations are read and written with humantime ([`Dur`]).
@@ -28,6 +28,7 @@ mod metrics;
 mod network;
 mod options;
 mod proxy;
+mod recording;
 mod session;
 mod statics;
 mod storage;
@@ -42,6 +43,7 @@ pub use integration::{EventsConfig, WebhooksConfig};
 pub use layers::Overrides;
 pub use options::{OPTIONS, env_name};
 pub use proxy::CssProxyConfig;
+pub use recording::RecordingConfig;
 pub use storage::{CassandraConfig, CassandraTls, StorageConfig};
 pub use ui::UI_THEMES;
 pub use values::{Dur, List, parse_duration};
@@ -83,6 +85,7 @@ struct RawConfig {
     metrics: metrics::RawMetrics,
     events: integration::RawEvents,
     webhooks: integration::RawWebhooks,
+    recording: recording::RawRecording,
 }
 
 impl Default for RawConfig {
@@ -107,6 +110,7 @@ impl Default for RawConfig {
             metrics: Default::default(),
             events: Default::default(),
             webhooks: Default::default(),
+            recording: Default::default(),
         }
     }
 }
@@ -213,6 +217,8 @@ pub struct Config {
     pub events: EventsConfig,
     /// Webhooks (`webhooks.*`; no URLs: off).
     pub webhooks: WebhooksConfig,
+    /// Audit recordings (`recording.*`; off by default).
+    pub recording: RecordingConfig,
 }
 
 impl Default for Config {
@@ -325,6 +331,7 @@ impl RawConfig {
             .collect();
         let events = self.events.validate()?;
         let webhooks = self.webhooks.validate()?;
+        let recording = self.recording.validate()?;
         let storage = self.storage.validate()?;
         if matches!(storage, StorageConfig::Cassandra(_)) && auth.needs_generated_token() {
             return Err(invalid(
@@ -384,6 +391,7 @@ impl RawConfig {
             desktop_origins,
             events,
             webhooks,
+            recording,
         })
     }
 }

@@ -95,6 +95,11 @@ pub const OPTIONS: &[&str] = &[
     "webhooks.timeout",
     "webhooks.retryBase",
     "webhooks.retryMax",
+    "recording.enabled",
+    "recording.origins",
+    "recording.retention",
+    "recording.chunkBytes",
+    "recording.chunkInterval",
 ];
 
 /// The environment variable for a dotted option name.

@@ -42,6 +42,8 @@ pub fn operation_id(endpoint: Endpoint) -> &'static str {
         Endpoint::LookupSession => "lookupSession",
         Endpoint::StopSession => "stopSession",
         Endpoint::History => "getHistory",
+        Endpoint::Recording => "getRecording",
+        Endpoint::RecordingFrames => "getRecordingFrames",
         Endpoint::SessionEvents => "streamSessionEvents",
         Endpoint::AgentEvents => "streamAgentEvents",
         Endpoint::EventTicket => "createEventTicket",
@@ -69,7 +71,7 @@ fn endpoint_errors(endpoint: Endpoint) -> &'static [ApiError] {
         Endpoint::LookupSession | Endpoint::StopSession => {
             &[Unauthorized, UnknownSession, RateLimited]
         }
-        Endpoint::History => &[
+        Endpoint::History | Endpoint::Recording | Endpoint::RecordingFrames => &[
             Unauthorized,
             UnknownHistory,
             RateLimited,

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 use cobrowse_protocol::policy::DomPolicy;
+use cobrowse_protocol::recording::RecordingInfo;
 use cobrowse_protocol::rest::{
     CreateSession, CreatedSession, DesktopEvent, EventTicket, Health, SessionHistory,
     SessionLookup, Stopped, UiDefaults,
@@ -90,6 +91,40 @@ fn stop_session() {}
     responses((status = 200, description = "The record.", body = SessionHistory))
 )]
 fn get_history() {}
+
+/// What is stored of a session's audit recording (agent)
+///
+/// Sessions of sites with recording on (`recording.enabled`, `recording.origins`) are recorded
+/// for `recording.retention`; this says when the recording starts and ends, how many frames and
+/// bytes it holds and which nodes wrote it. `404 unknown_history` when nothing is stored (not
+/// recorded, expired, or no such id). Needs the agent credential.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/history/sessions/{historyId}/recording",
+    operation_id = "getRecording",
+    tag = "history",
+    params(("historyId" = String, Path, description = "The session's `historyId`.", format = "uuid")),
+    security(("agent" = [])),
+    responses((status = 200, description = "The recording's extent.", body = RecordingInfo))
+)]
+fn get_recording() {}
+
+/// A session's recorded frames (agent)
+///
+/// The frames the server relayed, as the customer's browser sent them (masked there) and as the
+/// agents sent theirs, each with its time and sender: `CBREC01\n`, then entries of
+/// `at_ms:u64le source:u8 len:u32le frame` (source 0 customer, 1 agent, 2 server). The replay
+/// page (`/cobrowse/replay.html`) reads it. Needs the agent credential.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/history/sessions/{historyId}/recording/frames",
+    operation_id = "getRecordingFrames",
+    tag = "history",
+    params(("historyId" = String, Path, description = "The session's `historyId`.", format = "uuid")),
+    security(("agent" = [])),
+    responses((status = 200, description = "The recording, binary.", content_type = "application/octet-stream", body = String))
+)]
+fn get_recording_frames() {}
 
 /// A session's events (agent desktop)
 ///
@@ -224,6 +259,8 @@ fn css_proxy() {}
     lookup_session,
     stop_session,
     get_history,
+    get_recording,
+    get_recording_frames,
     stream_session_events,
     stream_agent_events,
     create_event_ticket,

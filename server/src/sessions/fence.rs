@@ -47,6 +47,7 @@ fn drop_here(app: &Arc<App>, s: &Arc<Session>) {
         .remove(&s.history_id);
     let (bytes, tag) = frame(&Message::Session(SessionEvent::ServerGoingAway));
     let mut i = s.lock();
+    i.flush_recording(app);
     for p in i.parties() {
         p.queue.push_control(bytes.clone(), tag);
         p.queue.close(

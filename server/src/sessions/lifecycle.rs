@@ -3,6 +3,7 @@
 
 use super::cache::Cache;
 use super::join::revoke_write;
+use super::recorder::Recorder;
 use super::resume::DETACHED_AGENT_LINKS;
 use super::session::{ConnRef, Inner, Session};
 use super::timers::{Slot, TimerSlots};
@@ -14,6 +15,7 @@ use cobrowse_protocol::rest::DesktopEventKind;
 use cobrowse_protocol::{
     ControllerEventKind, EndReason, ErrorCode, Hello, Mode, Role, SessionEvent, SessionState,
 };
+use std::cell::RefCell;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -97,7 +99,7 @@ pub async fn create(
         };
         let session = Arc::new(Session {
             token: token.clone(),
-            history_id,
+            history_id: history_id.clone(),
             created_at: now,
             adopted: false,
             customer_key: customer_key.clone(),
@@ -119,6 +121,8 @@ pub async fn create(
                 detached_agents: Vec::new(),
                 write_held_for: None,
                 timers: TimerSlots::default(),
+                recorder: Recorder::for_session(app, &history_id, origin.as_deref())
+                    .map(RefCell::new),
             }),
         });
         {
@@ -233,7 +237,6 @@ pub fn adopt(
             agents: Vec::new(),
             controllers: Vec::new(),
             cache: Cache::new(app.page_caches.clone()),
-            history,
             node_url: rec.node_url.clone(),
             customer_gen: 0,
             agent_gen: 0,
@@ -241,6 +244,9 @@ pub fn adopt(
             detached_agents: Vec::new(),
             write_held_for: None,
             timers: TimerSlots::default(),
+            recorder: Recorder::for_session(app, &rec.history_id, history.origin.as_deref())
+                .map(RefCell::new),
+            history,
         }),
     });
     {
@@ -400,6 +406,7 @@ fn close_ended(app: &Arc<App>, session: &Arc<Session>, reason: EndReason) {
     i.to_controllers(session, ControllerEventKind::Deactivated);
     i.publish(app, session, DesktopEventKind::Ended, None);
     i.announce(app, SessionEvent::Ended(reason.clone()));
+    i.flush_recording(app);
     for p in i.parties() {
         p.queue.close(close::NORMAL, "session ended");
     }

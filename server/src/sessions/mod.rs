@@ -27,6 +27,7 @@
 //! * `timers` — a session's pending timers, one slot per kind, cancelled once moot.
 //! * [`link`] — one party's numbered stream across its sockets: numbering, replay buffer, acks.
 //! * `cache` — the late-joiner page cache (snapshot + log) and when to ask for a snapshot.
+//! * `recorder` — the audit recording of a session whose site is recorded, in chunks.
 //! * `session` — one session's state and parties, what they are sent (also while away), the
 //!   registry of all.
 //! * `resume` — which link a `Hello` continues, and settling one that does not.
@@ -48,6 +49,7 @@ mod ink_gate;
 mod join;
 mod lifecycle;
 pub mod link;
+mod recorder;
 mod relay;
 mod render_gate;
 mod restart;

@@ -9,6 +9,7 @@ use crate::app::{App, StoreOp, now_ms};
 use crate::queue::Push;
 use crate::store::PageVisit;
 use bytes::Bytes;
+use cobrowse_protocol::recording::Source;
 use cobrowse_protocol::{
     ActionRefused, EndReason, ErrorCode, Message, Mode, ModeChange, Party, RefusalReason, Role,
     SessionState, tags,
@@ -103,17 +104,23 @@ pub fn handle(
                 }
             }
             app.metrics.relayed(Direction::CustomerToAgent, raw.len());
+            i.record(app, Source::Customer, &raw);
             i.relay_to_agents(app, &raw, tag, received);
         }
         (
             Role::Customer,
-            Message::Pointer(_)
+            m @ (Message::Pointer(_)
             | Message::Click(_)
             | Message::Pseudo(_)
             | Message::Refused(_)
-            | Message::Unknown { .. },
+            | Message::Unknown { .. }),
         ) => {
             app.metrics.relayed(Direction::CustomerToAgent, raw.len());
+            // A tag this version does not know is relayed but not recorded: its replay would
+            // mean nothing, and what it holds cannot be vouched for.
+            if !matches!(m, Message::Unknown { .. }) {
+                i.record(app, Source::Customer, &raw);
+            }
             i.relay_to_agents(app, &raw, tag, received);
         }
         (Role::Customer, Message::Mode(change)) => {
@@ -143,13 +150,20 @@ pub fn handle(
                 ModeChange::Request => return Err(violation(Role::Customer, "Mode(Request)")),
             }
             app.metrics.relayed(Direction::CustomerToAgent, raw.len());
+            i.record(app, Source::Customer, &raw);
             i.relay_to_agents(app, &raw, tag, received);
         }
         (
             Role::Agent,
-            Message::Pointer(_) | Message::Click(_) | Message::Pseudo(_) | Message::Unknown { .. },
+            m @ (Message::Pointer(_)
+            | Message::Click(_)
+            | Message::Pseudo(_)
+            | Message::Unknown { .. }),
         ) => {
             app.metrics.relayed(Direction::AgentToCustomer, raw.len());
+            if !matches!(m, Message::Unknown { .. }) {
+                i.record(app, Source::Agent, &raw);
+            }
             i.relay_to_customer(&raw, tag, received);
         }
         (Role::Agent, Message::Mode(ModeChange::Request)) => {
@@ -163,6 +177,7 @@ pub fn handle(
             }
             i.mode_requested = true;
             app.metrics.relayed(Direction::AgentToCustomer, raw.len());
+            i.record(app, Source::Agent, &raw);
             i.relay_to_customer(&raw, tag, received);
         }
         (Role::Agent, Message::Mode(ModeChange::Revoked { .. })) => {
@@ -171,6 +186,7 @@ pub fn handle(
                 session.store_mode(app, &i);
             }
             app.metrics.relayed(Direction::AgentToCustomer, raw.len());
+            i.record(app, Source::Agent, &raw);
             i.relay_to_customer(&raw, tag, received);
             for a in i.agents.iter().filter(|a| a.id != conn.id) {
                 a.queue.push_control(raw.clone(), tag);
@@ -190,6 +206,7 @@ pub fn handle(
                 return Ok(());
             }
             app.metrics.relayed(Direction::AgentToCustomer, raw.len());
+            i.record(app, Source::Agent, &raw);
             i.relay_to_customer(&raw, tag, received);
         }
         (Role::Agent, Message::Ink(ink)) => {

@@ -10,6 +10,7 @@ use crate::queue::SendQueue;
 use crate::store::{HistoryRecord, LiveRecord};
 use bytes::Bytes;
 use cobrowse_protocol::Code;
+use cobrowse_protocol::recording::Source;
 use cobrowse_protocol::rest::{DesktopEvent, DesktopEventKind};
 use cobrowse_protocol::{
     ActionRefused, ControllerEvent, ControllerEventKind, Message, Mode, RefusalReason, Role,
@@ -63,6 +64,9 @@ pub(super) struct Inner {
     pub(super) write_held_for: Option<u64>,
     /// The session's pending timers (lifecycle sets them; a join cancels the ones it makes moot).
     pub(super) timers: TimerSlots,
+    /// The audit recording, when the session's site is recorded (a cell: session events are
+    /// recorded from `&self` methods, always under the session's lock).
+    pub(super) recorder: Option<std::cell::RefCell<super::recorder::Recorder>>,
 }
 
 /// One co-browsing session.
@@ -189,9 +193,24 @@ impl Inner {
         })
     }
 
+    /// Records a relayed frame when the session is recorded.
+    pub(super) fn record(&self, app: &App, source: Source, bytes: &[u8]) {
+        if let Some(r) = &self.recorder {
+            r.borrow_mut().record(app, source, bytes);
+        }
+    }
+
+    /// Stores what the recording holds so far (the session ends or leaves this node).
+    pub(super) fn flush_recording(&self, app: &App) {
+        if let Some(r) = &self.recorder {
+            r.borrow_mut().flush(app);
+        }
+    }
+
     /// A session event for every party (kept for parties that are away, to replay).
     pub(super) fn announce(&self, app: &App, ev: SessionEvent) {
         let (bytes, tag) = frame(&Message::Session(ev));
+        self.record(app, Source::Server, &bytes);
         for p in self.parties() {
             p.queue.push_control(bytes.clone(), tag);
             app.metrics

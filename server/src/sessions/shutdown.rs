@@ -19,6 +19,7 @@ pub fn shutdown_all(app: &Arc<App>) -> Vec<Arc<SendQueue>> {
     let (bytes, tag) = frame(&Message::Session(SessionEvent::ServerGoingAway));
     for s in sessions {
         let mut i = s.lock();
+        i.flush_recording(app);
         for p in i.parties() {
             p.queue.push_control(bytes.clone(), tag);
             p.queue.close(close::GOING_AWAY, "server going away");
@@ -98,6 +99,8 @@ pub async fn hand_over_all(app: &Arc<App>) -> Vec<Arc<SendQueue>> {
     let mut queues = Vec::new();
     for s in released {
         let mut i = s.lock();
+        // The node that claims the session appends its own chunks after these.
+        i.flush_recording(app);
         for p in i.parties() {
             p.queue.push_control(bytes.clone(), tag);
             p.queue

@@ -283,12 +283,14 @@ pub fn decorate(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    if path.file_name().and_then(|n| n.to_str()) == Some("slave.html")
-        && let Ok(v) = HeaderValue::from_str(&slave_csp(
-            &config.frame_ancestors,
-            &connect_sources(config, peers),
-        ))
-    {
+    // The replay page renders the same untrusted replay data into the same replica: same policy.
+    if matches!(
+        path.file_name().and_then(|n| n.to_str()),
+        Some("slave.html" | "replay.html")
+    ) && let Ok(v) = HeaderValue::from_str(&slave_csp(
+        &config.frame_ancestors,
+        &connect_sources(config, peers),
+    )) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
         h.insert(
             header::REFERRER_POLICY,

@@ -16,6 +16,8 @@
 //! * `nodes (name PRIMARY KEY, internal_url, public_url, heartbeat_at, proxy_key)` — TTL given by
 //!   the node (three heartbeat periods), so dead nodes vanish by themselves. `proxy_key` was
 //!   added later: a keyspace created before it gets the column at start (`ALTER TABLE`).
+//! * `recording_chunks ((history_id), started_at, node, seq)` — audit recordings, in
+//!   `cassandra_recording`; TTL `recording.retention`.
 //!
 //! Reads and writes use the configured consistency levels; lightweight transactions use
 //! `LOCAL_SERIAL` for their Paxos phase. Whole-table reads (`list_live`, `list_nodes`) go
@@ -30,7 +32,10 @@
 //! client certificate for clusters that require one. `username`/`password` use the
 //! `PasswordAuthenticator` handshake.
 
-use super::{HistoryRecord, LiveRecord, NodeRecord, Store, StoreError, StoreFuture};
+use super::cassandra_recording as recording;
+use super::{
+    HistoryRecord, LiveRecord, NodeRecord, RecordingChunk, Store, StoreError, StoreFuture,
+};
 use crate::config::{CassandraConfig, CassandraTls};
 use futures_util::TryStreamExt;
 use scylla::client::session::OpenSsl010Config;
@@ -70,7 +75,7 @@ fn consistency(name: &str) -> Consistency {
 }
 
 /// A TTL in whole seconds as CQL wants it (`0` = no expiry), clamped to Cassandra's maximum.
-fn ttl_secs(d: Duration) -> i32 {
+pub(super) fn ttl_secs(d: Duration) -> i32 {
     d.as_secs().min(MAX_TTL_SECS) as i32
 }
 
@@ -93,6 +98,7 @@ struct Statements {
 pub struct CassandraStore {
     session: Arc<Session>,
     st: Arc<Statements>,
+    rec: Arc<recording::Statements>,
     live_ttl: i32,
     history_ttl: i32,
 }
@@ -207,9 +213,11 @@ impl CassandraStore {
             )
             .await?,
         };
+        let rec = recording::Statements::prepare(&session, ks, read, write).await?;
         Ok(CassandraStore {
             session: Arc::new(session),
             st: Arc::new(st),
+            rec: Arc::new(rec),
             live_ttl: ttl_secs(c.retention_live_sessions),
             history_ttl: ttl_secs(c.retention_history),
         })
@@ -511,6 +519,14 @@ impl Store for CassandraStore {
                 _ => Ok(None),
             }
         })
+    }
+
+    fn put_chunk(&self, chunk: RecordingChunk, ttl: Duration) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.rec.put(&self.session, chunk, ttl).await })
+    }
+
+    fn get_chunks(&self, history_id: String) -> StoreFuture<'_, Vec<RecordingChunk>> {
+        Box::pin(async move { self.rec.get(&self.session, history_id).await })
     }
 
     fn ping(&self) -> StoreFuture<'_, ()> {

@@ -36,6 +36,8 @@ pub(super) async fn ensure(session: &Session, c: &CassandraConfig) -> Result<(),
             "CREATE TABLE IF NOT EXISTS {ks}.nodes (name text PRIMARY KEY, \
              internal_url text, public_url text, heartbeat_at bigint, proxy_key text)"
         ),
+        // Added with audit recordings; a keyspace made before them gets the table here.
+        super::cassandra_recording::ddl(ks),
     ];
     for q in ddl {
         session

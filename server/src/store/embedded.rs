@@ -4,7 +4,10 @@
 //! disk. redb commits are durable (fsync) by default, which is what makes history survive a crash
 //! as well as a restart.
 
-use super::{HistoryRecord, LiveRecord, NodeRecord, Store, StoreError, StoreFuture};
+use super::embedded_recording as recording;
+use super::{
+    HistoryRecord, LiveRecord, NodeRecord, RecordingChunk, Store, StoreError, StoreFuture,
+};
 use cobrowse_common::clock::now_ms;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
@@ -25,10 +28,15 @@ struct StoredNode {
     expires_at: u64,
 }
 
+/// The store's clock: ms since the Unix epoch. Expiry (node rows, recording retention) is
+/// decided by it, so tests can move time instead of waiting for it.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
 /// redb-backed [`Store`].
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    clock: Clock,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -49,6 +57,11 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 impl EmbeddedStore {
     /// Opens (or creates) the database in `data_dir`, creating the directory and tables.
     pub fn open(data_dir: &Path) -> Result<EmbeddedStore, StoreError> {
+        Self::open_with_clock(data_dir, Arc::new(now_ms))
+    }
+
+    /// [`EmbeddedStore::open`] with another clock deciding what has expired.
+    pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<EmbeddedStore, StoreError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| backend(format!("create {}: {e}", data_dir.display())))?;
         let path = data_dir.join("cobrowse.redb");
@@ -58,8 +71,13 @@ impl EmbeddedStore {
         txn.open_table(LIVE).map_err(backend)?;
         txn.open_table(HISTORY).map_err(backend)?;
         txn.open_table(NODES).map_err(backend)?;
+        txn.open_table(recording::RECORDINGS).map_err(backend)?;
+        txn.open_table(recording::EXPIRY).map_err(backend)?;
         txn.commit().map_err(backend)?;
-        Ok(EmbeddedStore { db: Arc::new(db) })
+        Ok(EmbeddedStore {
+            db: Arc::new(db),
+            clock,
+        })
     }
 
     fn blocking<T, F>(&self, f: F) -> StoreFuture<'_, T>
@@ -185,8 +203,8 @@ impl Store for EmbeddedStore {
     }
 
     fn list_nodes(&self) -> StoreFuture<'_, Vec<NodeRecord>> {
+        let now = (self.clock)();
         self.blocking(move |db| {
-            let now = now_ms();
             let txn = db.begin_read().map_err(backend)?;
             let t = txn.open_table(NODES).map_err(backend)?;
             let mut out = Vec::new();
@@ -266,6 +284,21 @@ impl Store for EmbeddedStore {
 
     fn get_history(&self, history_id: String) -> StoreFuture<'_, Option<HistoryRecord>> {
         self.blocking(move |db| get(db, HISTORY, &history_id))
+    }
+
+    fn put_chunk(&self, chunk: RecordingChunk, ttl: Duration) -> StoreFuture<'_, ()> {
+        let now = (self.clock)();
+        let expires_at = if ttl.is_zero() {
+            0
+        } else {
+            now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+        };
+        self.blocking(move |db| recording::put(db, &chunk, expires_at, now))
+    }
+
+    fn get_chunks(&self, history_id: String) -> StoreFuture<'_, Vec<RecordingChunk>> {
+        let now = (self.clock)();
+        self.blocking(move |db| recording::get(db, &history_id, now))
     }
 
     fn ping(&self) -> StoreFuture<'_, ()> {

@@ -9,6 +9,10 @@
 //! * **History** ([`HistoryRecord`]): one record per session, keyed by history id (UUIDv4), kept
 //!   after the session ends: times, end reason, origin, pages visited, agent id.
 //!
+//! * **Recording chunks** ([`RecordingChunk`]): the audit recording of a session whose site
+//!   has recording on, as bounded chunks of timestamped frames (`cobrowse_protocol::recording`),
+//!   each kept for the retention its writer gives it.
+//!
 //! Records are plain serde structs; each backend chooses its encoding (JSON in redb).
 //!
 //! * **Nodes** ([`NodeRecord`]): the cluster's node registry (name, internal and public URL,
@@ -23,18 +27,28 @@
 //!   `end_live` only apply while the writer still owns the token (fencing), so a node that lost
 //!   a session can neither overwrite nor delete the new owner's record, and learns that it lost
 //!   it (`Ok(false)`). History and node rows upsert.
+//! * Recording chunks are append-only and keyed by (history id, start time, node, sequence), so
+//!   the node that takes a session over after a fail-over appends its own chunks next to the old
+//!   owner's without a conflict; `get_chunks` answers them ordered by that key and never answers
+//!   a chunk whose retention has passed.
 //! * The server serialises its writes through one task (see `crate::app::StoreWriter`), so a
 //!   backend sees a session's updates in order and need not order them itself.
 //!
 //! # Layout
 //!
 //! * [`embedded`] — the redb implementation (default; one file in the data directory).
+//! * [`recording`] — the recording chunk record, shared by both implementations.
 //! * [`cassandra`] — the Cassandra / ScyllaDB implementation (`scylla` driver) for clusters;
 //!   `cassandra_schema` creates its keyspace and tables and adds columns newer versions need.
 
 pub mod cassandra;
+mod cassandra_recording;
 mod cassandra_schema;
 pub mod embedded;
+mod embedded_recording;
+mod recording;
+
+pub use recording::RecordingChunk;
 
 use serde::{Deserialize, Serialize};
 use std::future::Future;
@@ -217,6 +231,10 @@ pub trait Store: Send + Sync + 'static {
     fn put_history(&self, rec: HistoryRecord) -> StoreFuture<'_, ()>;
     /// Reads a history record.
     fn get_history(&self, history_id: String) -> StoreFuture<'_, Option<HistoryRecord>>;
+    /// Appends a recording chunk that expires `ttl` after now (`Duration::ZERO`: never).
+    fn put_chunk(&self, chunk: RecordingChunk, ttl: Duration) -> StoreFuture<'_, ()>;
+    /// A session's unexpired recording chunks, ordered by start time, node and sequence.
+    fn get_chunks(&self, history_id: String) -> StoreFuture<'_, Vec<RecordingChunk>>;
     /// Cheap health probe for `/cobrowse/health`.
     fn ping(&self) -> StoreFuture<'_, ()>;
 }

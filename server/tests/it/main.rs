@@ -26,6 +26,7 @@ mod metrics;
 mod modes;
 mod openapi;
 mod persistence;
+mod recording;
 mod relay_load;
 mod restart;
 mod resume;

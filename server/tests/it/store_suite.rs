@@ -14,7 +14,9 @@
 use cobrowse_server::config::{CassandraConfig, CassandraTls};
 use cobrowse_server::store::cassandra::CassandraStore;
 use cobrowse_server::store::embedded::EmbeddedStore;
-use cobrowse_server::store::{HistoryRecord, LiveRecord, NodeRecord, PageVisit, Store};
+use cobrowse_server::store::{
+    HistoryRecord, LiveRecord, NodeRecord, PageVisit, RecordingChunk, Store,
+};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::AsyncWriteExt;
@@ -373,6 +375,88 @@ async fn nodes_register_and_expire(s: Arc<dyn Store>) {
     s.ping().await.expect("ping");
 }
 
+fn chunk(history_id: &str, node: &str, started_at: u64, seq: u32, data: &[u8]) -> RecordingChunk {
+    RecordingChunk {
+        history_id: history_id.into(),
+        started_at,
+        node: node.into(),
+        seq,
+        ended_at: started_at + 500,
+        frames: 3,
+        data: data.to_vec(),
+    }
+}
+
+/// Chunks come back in (start, node, sequence) order whatever order they were written in, two
+/// nodes' chunks of one session (a fail-over) side by side, and another session's apart.
+async fn recording_chunks_append_in_order_across_nodes(s: Arc<dyn Store>) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let other = uuid::Uuid::new_v4().to_string();
+    let day = Duration::from_secs(86_400);
+    let t0 = now_ms();
+    let written = [
+        chunk(&id, "n2", t0 + 2_000, 0, b"third"),
+        chunk(&id, "n1", t0, 0, b"first"),
+        chunk(&other, "n1", t0 + 1, 0, b"elsewhere"),
+        chunk(&id, "n1", t0 + 1_000, 1, &[0u8, 1, 2, 255]),
+        chunk(&id, "n2", t0 + 2_000, 1, &vec![7u8; 200_000]),
+    ];
+    for c in &written {
+        s.put_chunk(c.clone(), day).await.expect("put chunk");
+    }
+    let got = s.get_chunks(id.clone()).await.expect("get chunks");
+    let order: Vec<(String, u32)> = got.iter().map(|c| (c.node.clone(), c.seq)).collect();
+    assert_eq!(
+        order,
+        [
+            ("n1".into(), 0),
+            ("n1".into(), 1),
+            ("n2".into(), 0),
+            ("n2".into(), 1)
+        ]
+    );
+    assert_eq!(got[0], written[1], "every field round-trips");
+    assert_eq!(got[1].data, [0u8, 1, 2, 255]);
+    assert_eq!(got[3].data.len(), 200_000);
+    assert_eq!(s.get_chunks(other).await.expect("other").len(), 1);
+    assert!(
+        s.get_chunks(uuid::Uuid::new_v4().to_string())
+            .await
+            .expect("none")
+            .is_empty()
+    );
+}
+
+/// A chunk is gone once its retention passed (Cassandra: `USING TTL`), a longer-lived one of
+/// the same session stays.
+async fn recording_chunks_expire(s: Arc<dyn Store>) {
+    let id = uuid::Uuid::new_v4().to_string();
+    let t0 = now_ms();
+    s.put_chunk(chunk(&id, "n1", t0, 0, b"short"), Duration::from_secs(1))
+        .await
+        .expect("put");
+    s.put_chunk(
+        chunk(&id, "n1", t0 + 1, 1, b"long"),
+        Duration::from_secs(3600),
+    )
+    .await
+    .expect("put");
+    assert_eq!(s.get_chunks(id.clone()).await.expect("get").len(), 2);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = s.get_chunks(id.clone()).await.expect("get");
+        if got.len() == 1 {
+            assert_eq!(got[0].data, b"long");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "chunk never expired"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 macro_rules! suite {
     ($($check:ident),* $(,)?) => {
         mod embedded_store {
@@ -418,7 +502,56 @@ suite!(
     listing_spans_pages,
     history_round_trips_with_many_pages,
     nodes_register_and_expire,
+    recording_chunks_append_in_order_across_nodes,
+    recording_chunks_expire,
 );
+
+/// The embedded store decides expiry by its clock: moved forward, a chunk past its retention is
+/// not answered, and the next append deletes it for good (moved back, it does not reappear),
+/// without waiting for any time to pass.
+#[tokio::test]
+async fn embedded_recording_retention_follows_the_store_clock() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let now = Arc::new(AtomicU64::new(1_700_000_000_000));
+    let clock = now.clone();
+    let s =
+        EmbeddedStore::open_with_clock(dir.path(), Arc::new(move || clock.load(Ordering::SeqCst)))
+            .expect("open");
+    let id = uuid::Uuid::new_v4().to_string();
+    let hour = Duration::from_secs(3600);
+    s.put_chunk(chunk(&id, "n1", 1, 0, b"a"), hour)
+        .await
+        .expect("put");
+    s.put_chunk(chunk(&id, "n1", 2, 1, b"b"), 3 * hour)
+        .await
+        .expect("put");
+    now.fetch_add(hour.as_millis() as u64 - 1, Ordering::SeqCst);
+    assert_eq!(
+        s.get_chunks(id.clone()).await.expect("get").len(),
+        2,
+        "not yet"
+    );
+    now.fetch_add(1, Ordering::SeqCst);
+    let got = s.get_chunks(id.clone()).await.expect("get");
+    assert_eq!(got.len(), 1, "expired exactly at its retention");
+    assert_eq!(got[0].data, b"b");
+    // An append purges what expired: back in time, the first chunk is still gone.
+    let other = uuid::Uuid::new_v4().to_string();
+    now.fetch_add(1, Ordering::SeqCst);
+    s.put_chunk(chunk(&other, "n1", 3, 0, b"c"), hour)
+        .await
+        .expect("put");
+    now.store(1_700_000_000_000, Ordering::SeqCst);
+    let got = s.get_chunks(id.clone()).await.expect("get");
+    assert_eq!(got.len(), 1, "purged, not only hidden: {got:?}");
+    now.fetch_add(10 * hour.as_millis() as u64, Ordering::SeqCst);
+    assert!(s.get_chunks(id).await.expect("get").is_empty());
+    // Reopened with the real clock, the file is intact.
+    drop(s);
+    let s = EmbeddedStore::open(dir.path()).expect("reopen");
+    s.ping().await.expect("ping");
+}
 
 /// SimpleStrategy keyspaces are allowed too (single-datacenter test clusters).
 #[tokio::test]
