@@ -115,12 +115,19 @@ fn every_truncated_golden_body_is_invalid() {
 fn is_older_payload(older: &Message, full: &Message) -> bool {
     match (older, full) {
         (Message::Hello(o), Message::Hello(f)) => {
-            o.link.is_none()
-                && *o
+            // Cut before `observe` (it decodes `false`), or before `link` as well.
+            !o.observe
+                && (*o
                     == Hello {
-                        link: None,
+                        observe: false,
                         ..f.clone()
                     }
+                    || *o
+                        == Hello {
+                            link: None,
+                            observe: false,
+                            ..f.clone()
+                        })
         }
         (Message::Welcome(o), Message::Welcome(f)) => {
             o.link.is_none()

@@ -117,15 +117,15 @@ fn repair(msg: &mut Message) {
                 repair_name(&mut a.name, &m.names);
             }
         }
-        Message::Unknown { tag, .. } if *tag <= tags::RENDER => {
-            *tag += tags::RENDER + 1;
+        Message::Unknown { tag, .. } if *tag <= tags::LAST => {
+            *tag += tags::LAST + 1;
         }
         _ => {}
     }
 }
 
 fn is_unknown_with_known_tag(msg: &Message) -> bool {
-    matches!(msg, Message::Unknown { tag, .. } if *tag <= tags::RENDER)
+    matches!(msg, Message::Unknown { tag, .. } if *tag <= tags::LAST)
 }
 
 #[test]

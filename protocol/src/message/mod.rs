@@ -8,10 +8,11 @@
 //! Tags are fixed forever once released; see [`Message::tag`]. The payload types live by topic:
 //! [`session`] (handshake, lifecycle, modes, errors), [`page`] (page state besides the DOM),
 //! [`action`] (write mode), [`paint`] (what the page paints that its DOM does not say),
-//! [`link`] (sequence numbers and acknowledgements) and [`render`] (the agent's render latency,
-//! for metrics).
+//! [`link`] (sequence numbers and acknowledgements), [`render`] (the agent's render latency,
+//! for metrics) and [`control`] (several agents: who is there, who holds control).
 
 pub mod action;
+pub mod control;
 pub mod link;
 pub mod page;
 pub mod paint;
@@ -19,6 +20,7 @@ pub mod render;
 pub mod session;
 
 pub use action::*;
+pub use control::*;
 pub use link::*;
 pub use page::*;
 pub use paint::*;
@@ -89,6 +91,10 @@ pub enum Message {
     Ack(u64),
     /// Agent → server: render latencies of its replica, for metrics only.
     Render(RenderReport),
+    /// Server → every party: the agents in the session and who holds control.
+    Roster(Roster),
+    /// Agent ↔ server: asking for and handing over control between agents.
+    Control(ControlChange),
     /// A message with a tag this build does not know; kept raw so it can be relayed or ignored.
     Unknown {
         /// Its tag.
@@ -130,6 +136,10 @@ pub mod tags {
     pub const SEQ: u32 = 27;
     pub const ACK: u32 = 28;
     pub const RENDER: u32 = 29;
+    pub const ROSTER: u32 = 30;
+    pub const CONTROL: u32 = 31;
+    /// The highest tag this build knows; anything above decodes as `Unknown`.
+    pub const LAST: u32 = CONTROL;
 }
 
 impl Message {
@@ -166,6 +176,8 @@ impl Message {
             Message::Seq(_) => SEQ,
             Message::Ack(_) => ACK,
             Message::Render(_) => RENDER,
+            Message::Roster(_) => ROSTER,
+            Message::Control(_) => CONTROL,
             Message::Unknown { tag, .. } => *tag,
         }
     }
