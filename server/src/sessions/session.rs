@@ -33,6 +33,10 @@ pub struct ConnRef {
     pub link: Option<Arc<Link>>,
     /// When its last render report was taken (agents only send them).
     pub render_reports: super::render_gate::RenderGate,
+    /// The agent's seat in the session (set by `join`; 0 for customers and controllers).
+    pub seat: u32,
+    /// The agent joined to watch (`Hello.observe`): it never takes control by joining.
+    pub observe: bool,
 }
 
 /// A session's mutable state, behind [`Session`]'s one mutex.
@@ -58,6 +62,8 @@ pub(super) struct Inner {
     /// Write mode stays on while the agent that held it is away with this link: it ends when
     /// anyone else joins (or the agent's link cannot continue).
     pub(super) write_held_for: Option<u64>,
+    /// Seats and who holds control among the agents (`super::control`).
+    pub(super) control: super::control::ControlState,
 }
 
 /// One co-browsing session.
@@ -378,6 +384,13 @@ impl Registry {
     /// Sessions not yet ended.
     pub fn live_count(&self) -> usize {
         self.live.load(Ordering::SeqCst)
+    }
+
+    /// True while a connection of `agent_id` is in the session `token` on this server.
+    pub fn agent_in(&self, agent_id: &str, token: &str) -> bool {
+        self.agents()
+            .get(agent_id)
+            .is_some_and(|set| set.contains(token))
     }
 
     /// Forgets that `agent_id` is in the session `token` (agent limit).

@@ -36,6 +36,10 @@ pub(super) async fn ensure(session: &Session, c: &CassandraConfig) -> Result<(),
             "CREATE TABLE IF NOT EXISTS {ks}.nodes (name text PRIMARY KEY, \
              internal_url text, public_url text, heartbeat_at bigint, proxy_key text)"
         ),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {ks}.agent_sessions \
+             (agent_id text, session_token text, PRIMARY KEY (agent_id, session_token))"
+        ),
     ];
     for q in ddl {
         session

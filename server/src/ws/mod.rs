@@ -73,8 +73,17 @@ where
         agent_id: hello.agent_id.clone().filter(|_| hello.role == Role::Agent),
         link: None,
         render_reports: Default::default(),
+        seat: 0,
+        observe: hello.observe && hello.role == Role::Agent,
     };
-    if let Err(r) = sessions::join(&app, &session, &mut conn, &hello) {
+    let joined =
+        match sessions::agent_limit::check(&app, &session, conn.role, conn.agent_id.as_deref())
+            .await
+        {
+            Ok(()) => sessions::join(&app, &session, &mut conn, &hello),
+            Err(r) => Err(r),
+        };
+    if let Err(r) = joined {
         tracing::info!(token = %session.token, role = ?conn.role, code = ?r.code, "join refused");
         refuse_direct(&mut sink, &r).await;
         drain_until_close(&mut stream).await;
@@ -108,6 +117,10 @@ where
         seen.clone(),
         epoch,
     ));
+    // After the writer started, so storage never delays the `Welcome`.
+    if let Some(id) = &conn.agent_id {
+        sessions::agent_limit::record(&app, id, &session.token).await;
+    }
     let mut writer_done = false;
     let mut peer_closed = false;
     loop {
@@ -157,6 +170,9 @@ where
         }
     }
     sessions::disconnect(&app, &session, &conn);
+    if let Some(id) = &conn.agent_id {
+        sessions::agent_limit::forget_if_gone(&app, id, &session.token).await;
+    }
     if !writer_done {
         // Let a queued close go out; a vanished peer cannot hold us for long.
         if tokio::time::timeout(app.config.shutdown_grace, &mut writer)
