@@ -82,7 +82,8 @@ async fn live_elsewhere(
     Ok(n)
 }
 
-/// Records that `agent_id` joined `token` (after the join succeeded).
+/// Records that `agent_id` joins `token`: after the check, before the `Welcome`, so a join on
+/// another node right after this one counts it (a refused join removes it again).
 pub async fn record(app: &App, agent_id: &str, token: &str) {
     let r = app
         .store

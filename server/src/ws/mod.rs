@@ -76,15 +76,23 @@ where
         seat: 0,
         observe: hello.observe && hello.role == Role::Agent,
     };
-    let joined =
-        match sessions::agent_limit::check(&app, &session, conn.role, conn.agent_id.as_deref())
-            .await
-        {
-            Ok(()) => sessions::join(&app, &session, &mut conn, &hello),
-            Err(r) => Err(r),
-        };
+    // The cluster-wide agent limit, then this agent's row, both before the `Welcome`: a join on
+    // another node right after this one must already count it.
+    let limit = sessions::agent_limit::check(&app, &session, conn.role, conn.agent_id.as_deref());
+    let joined = match limit.await {
+        Ok(()) => {
+            if let Some(id) = &conn.agent_id {
+                sessions::agent_limit::record(&app, id, &session.token).await;
+            }
+            sessions::join(&app, &session, &mut conn, &hello)
+        }
+        Err(r) => Err(r),
+    };
     if let Err(r) = joined {
         tracing::info!(token = %session.token, role = ?conn.role, code = ?r.code, "join refused");
+        if let Some(id) = &conn.agent_id {
+            sessions::agent_limit::forget_if_gone(&app, id, &session.token).await;
+        }
         refuse_direct(&mut sink, &r).await;
         drain_until_close(&mut stream).await;
         return;
@@ -117,10 +125,6 @@ where
         seen.clone(),
         epoch,
     ));
-    // After the writer started, so storage never delays the `Welcome`.
-    if let Some(id) = &conn.agent_id {
-        sessions::agent_limit::record(&app, id, &session.token).await;
-    }
     let mut writer_done = false;
     let mut peer_closed = false;
     loop {

@@ -253,6 +253,10 @@ async fn a_session_stream_tells_observers_and_control_hand_overs() -> Result<()>
         (passed.kind, passed.agent_id.as_deref()),
         (DesktopEventKind::Control, Some("bob"))
     );
+    // Bob now holds control: his leave ends the session, and the stream with it.
+    send(&mut bob, &Message::Leave).await?;
+    while stream.event().await?.kind != DesktopEventKind::Ended {}
+    drop(stream);
     server.stop().await
 }
 
