@@ -131,6 +131,7 @@ impl Texts {
             RefusalReason::WriteModeDisabled => "refusedWriteModeDisabled",
             RefusalReason::NotEditable => "refusedNotEditable",
             RefusalReason::Undelivered => "refusedUndelivered",
+            RefusalReason::NotInControl => "refusedNotInControl",
         };
         self.trf("refused", &[("reason", self.tr(key))])
     }

@@ -27,6 +27,9 @@ pub struct PageParams {
     pub lang: Option<String>,
     /// `theme=light|dark|high-contrast|auto`.
     pub theme: Option<String>,
+    /// `observe=1`: join to watch (a supervisor, a second agent); the page never takes control
+    /// by joining (`Hello.observe`). Supervisor consoles link to `slave.html#sid=N&observe=1`.
+    pub observe: bool,
 }
 
 /// Normalises a typed session number: digits only (spaces and dashes people type are dropped),
@@ -65,6 +68,7 @@ pub fn parse(search: &str, hash: &str) -> PageParams {
             }
             "debug" => p.debug = truthy(&v),
             "nosidinput" => p.no_sid_input = truthy(&v),
+            "observe" => p.observe = truthy(&v),
             "agentId" | "agentid" if !v.is_empty() => p.agent_id = Some(v),
             "auth" if in_hash && !v.is_empty() => p.auth = Some(v),
             "lang" if !v.is_empty() => p.lang = Some(v),
@@ -127,6 +131,9 @@ mod tests {
         assert_eq!(p.sid.as_deref(), Some("123456789"));
         assert!(p.no_sid_input);
         assert_eq!(p.agent_id.as_deref(), Some("jane@desk"));
+        assert!(!p.observe);
+        assert!(parse("", "#sid=123456789&observe=1").observe);
+        assert!(!parse("", "#sid=123456789&observe=0").observe);
         assert_eq!(p.auth.as_deref(), Some("t+k"));
         // The fragment wins over the query.
         let p = parse("?sid=111111111", "sid=222222222");

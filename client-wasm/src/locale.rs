@@ -108,6 +108,14 @@ pub struct Texts {
     pub control_granted: String,
     /// Write mode is off again.
     pub control_revoked: String,
+    /// Heading of the list of agents watching.
+    pub watchers_label: String,
+    /// An agent in the list that holds control (`{name}`).
+    pub watcher_in_control: String,
+    /// An agent in the list that only watches (`{name}`).
+    pub watcher_observing: String,
+    /// The name of an agent that gave none.
+    pub watcher_unnamed: String,
 }
 
 impl Texts {

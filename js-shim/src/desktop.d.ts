@@ -6,7 +6,7 @@
 export type DesktopEventType =
   /** A session stream's first event: the session as it is now. */
   | 'state'
-  /** An agent joined (`agentId`). */
+  /** An agent joined holding control (`agentId`). */
   | 'join'
   /** The first agent joined; `activatedAt` is that moment. */
   | 'activated'
@@ -14,6 +14,10 @@ export type DesktopEventType =
   | 'deactivated'
   /** Write mode granted or ended (`mode`). */
   | 'mode'
+  /** An agent joined as an observer (`agentId`); another agent holds control. */
+  | 'observe'
+  /** Control passed to another agent (`agentId`); back in pointer mode until it asks again. */
+  | 'control'
   /** The session ended (`endReason`). */
   | 'ended';
 

@@ -38,6 +38,10 @@ export interface CobrowseTexts {
   revoke?: string;
   controlGranted?: string;
   controlRevoked?: string;
+  watchersLabel?: string;
+  watcherInControl?: string;
+  watcherObserving?: string;
+  watcherUnnamed?: string;
 }
 
 /** A DOM restriction rule, the shape of the server's `dom-restrictions.json` rules. The page's

@@ -123,6 +123,8 @@ pub fn encode(msg: &Message) -> Vec<u8> {
         Message::Ack(m) => encode_body(&mut out, m),
         Message::Render(m) => encode_body(&mut out, m),
         Message::Ink(m) => encode_body(&mut out, m),
+        Message::Roster(m) => encode_body(&mut out, m),
+        Message::Control(m) => encode_body(&mut out, m),
         Message::Unknown { body, .. } => out.extend_from_slice(body),
     }
     out
@@ -161,6 +163,18 @@ struct HelloV1 {
     agent_id: Option<String>,
     resume_from: Option<u64>,
     client: String,
+}
+
+/// The `Hello` payload before [`Hello::observe`] was appended.
+#[derive(serde::Deserialize)]
+struct HelloV2 {
+    role: Role,
+    token: String,
+    auth: Option<String>,
+    agent_id: Option<String>,
+    resume_from: Option<u64>,
+    client: String,
+    link: Option<LinkHello>,
 }
 
 /// The `Welcome` payload before [`Welcome::link`] was appended.
@@ -202,14 +216,29 @@ fn grown<T: DeserializeOwned, Old: DeserializeOwned>(
 }
 
 fn hello(b: &[u8], budget: &Budget) -> Result<Hello, DecodeError> {
-    grown(b, "hello", budget, |h: HelloV1| Hello {
+    let v2 = |h: HelloV2| Hello {
         role: h.role,
         token: h.token,
         auth: h.auth,
         agent_id: h.agent_id,
         resume_from: h.resume_from,
         client: h.client,
-        link: None::<LinkHello>,
+        link: h.link,
+        observe: false,
+    };
+    grown(b, "hello", budget, v2).or_else(|e| {
+        grown(b, "hello", budget, |h: HelloV1| {
+            v2(HelloV2 {
+                role: h.role,
+                token: h.token,
+                auth: h.auth,
+                agent_id: h.agent_id,
+                resume_from: h.resume_from,
+                client: h.client,
+                link: None,
+            })
+        })
+        .map_err(|_| e)
     })
 }
 
@@ -314,6 +343,8 @@ pub fn decode_with(frame: &[u8], limits: &Limits) -> Result<Message, DecodeError
         tags::ACK => Message::Ack(body(b, "ack", &budget)?),
         tags::RENDER => Message::Render(body(b, "render report", &budget)?),
         tags::INK => Message::Ink(body(b, "ink", &budget)?),
+        tags::ROSTER => Message::Roster(body(b, "roster", &budget)?),
+        tags::CONTROL => Message::Control(body(b, "control", &budget)?),
         tag => Message::Unknown {
             tag,
             body: b.to_vec(),
@@ -399,6 +430,11 @@ fn validate(msg: &Message, limits: &Limits) -> Result<(), DecodeError> {
         Message::Ink(ink) => ink
             .check()
             .map_err(|e| DecodeError::Invalid(format!("ink: {e}"))),
+        Message::Roster(r) => r
+            .agents
+            .iter()
+            .filter_map(|a| a.agent_id.as_deref())
+            .try_for_each(|id| check_str(id, limits)),
         _ => Ok(()),
     }
 }

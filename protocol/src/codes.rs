@@ -61,6 +61,7 @@ codes!(RefusalReason {
     WriteModeDisabled => "write_mode_disabled",
     NotEditable => "not_editable",
     Undelivered => "undelivered",
+    NotInControl => "not_in_control",
 });
 
 codes!(SessionState {

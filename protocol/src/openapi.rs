@@ -38,8 +38,9 @@ pub fn desktop_event_kind() -> Object {
         .schema_type(Type::String)
         .enum_values(Some(DesktopEventKind::ALL.iter().map(Code::code)))
         .description(Some(
-            "`state` (a session stream's first event), `join`, `activated`, `deactivated` \
-             (the last agent left), `mode`, `ended`.",
+            "`state` (a session stream's first event), `join` (an agent joined holding \
+             control), `activated`, `deactivated` (the last agent left), `mode`, `ended`, \
+             `observe` (an agent joined as an observer), `control` (control passed to `agentId`).",
         ))
         .build()
 }

@@ -267,7 +267,8 @@ pub const WEBHOOK_DELIVERY_HEADER: &str = "Cobrowse-Delivery";
 pub enum DesktopEventKind {
     /// The first event of a session's stream: the session as it is when the stream attaches.
     State,
-    /// An agent joined (`agentId` is that agent; `agents` counts the agents now connected).
+    /// An agent joined holding control (`agentId` is that agent; `agents` counts the agents now
+    /// connected).
     Join,
     /// The session became active: its first agent joined (`activatedAt` is that moment).
     Activated,
@@ -277,6 +278,12 @@ pub enum DesktopEventKind {
     Mode,
     /// The session ended (`endReason`); nothing follows on a session's stream.
     Ended,
+    /// An agent joined as an observer: it watches, another agent holds control (`agentId` is the
+    /// observer; `agents` counts every agent connected).
+    Observe,
+    /// Control passed to another agent (`agentId` is the agent holding it now); the session is
+    /// back in pointer mode until that agent's write-mode request is granted.
+    Control,
 }
 
 impl DesktopEventKind {
@@ -288,6 +295,8 @@ impl DesktopEventKind {
         DesktopEventKind::Deactivated,
         DesktopEventKind::Mode,
         DesktopEventKind::Ended,
+        DesktopEventKind::Observe,
+        DesktopEventKind::Control,
     ];
 }
 
@@ -300,6 +309,8 @@ impl Code for DesktopEventKind {
             DesktopEventKind::Deactivated => "deactivated",
             DesktopEventKind::Mode => "mode",
             DesktopEventKind::Ended => "ended",
+            DesktopEventKind::Observe => "observe",
+            DesktopEventKind::Control => "control",
         }
     }
 
@@ -338,8 +349,8 @@ pub struct DesktopEvent {
     /// When the first agent joined (`null` while idle): the activation, not the creation.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub activated_at: Option<u64>,
-    /// The agent identity the event is about: the joining agent for `join`, else the session's
-    /// first agent (a JWT's `sub`, else the id the agent page declared); `null` when unknown.
+    /// The agent identity the event is about: the joining agent for `join` and `observe`, the
+    /// agent now holding control for `control`, else the session's first agent (a JWT's `sub`, else the id the agent page declared); `null` when unknown.
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub agent_id: Option<String>,
     /// Agents connected after the event.
@@ -608,7 +619,7 @@ mod tests {
         for k in DesktopEventKind::ALL {
             assert_eq!(DesktopEventKind::from_code(k.code()), Some(*k));
         }
-        assert_eq!(DesktopEventKind::ALL.len(), 6);
+        assert_eq!(DesktopEventKind::ALL.len(), 8);
         let json = r#"{"type":"activated","token":"123456789","historyId":"h","state":"active",
             "createdAt":1,"activatedAt":2,"agentId":"a","agents":1,"mode":"write",
             "endReason":null,"at":3}"#;

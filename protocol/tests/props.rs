@@ -125,20 +125,16 @@ fn repair(msg: &mut Message) {
                 *d = (d.0 % 1_000, d.1 % 1_000);
             }
         }
-        // Moved past every known tag (ink's included), so it stays unknown.
-        Message::Unknown { tag, .. } if is_known(*tag) => {
-            *tag += 1_000;
+        // Moved past every known tag, so it stays unknown.
+        Message::Unknown { tag, .. } if is_known_tag(*tag) => {
+            *tag += tags::LAST + 1;
         }
         _ => {}
     }
 }
 
-fn is_known(tag: u32) -> bool {
-    tag <= tags::RENDER || tag == tags::INK
-}
-
 fn is_unknown_with_known_tag(msg: &Message) -> bool {
-    matches!(msg, Message::Unknown { tag, .. } if is_known(*tag))
+    matches!(msg, Message::Unknown { tag, .. } if is_known_tag(*tag))
 }
 
 #[test]

@@ -59,6 +59,9 @@ pub struct Metrics {
     render_latency: Histogram,
     /// Sessions that ended without any agent joining.
     pub sessions_never_joined: Counter,
+    /// `cobrowse_control_handovers_total`: control passed from one agent to another (a `Give`
+    /// by the agent holding it, or a `Request` granted while nobody connected held it).
+    pub control_handovers: Counter,
     /// Agents resynced from the cache after a send-queue overflow.
     pub resyncs: Counter,
     /// Connections closed for malformed, oversized or forbidden frames.
@@ -267,6 +270,11 @@ impl Metrics {
                 vec![],
                 "Sessions that ended before any agent joined.",
             ),
+            control_handovers: counter(
+                "cobrowse_control_handovers_total",
+                vec![],
+                "Control passed from one agent of a session to another.",
+            ),
             resyncs: counter(
                 "cobrowse_agent_resyncs_total",
                 vec![],
@@ -357,7 +365,7 @@ impl Metrics {
             .chain(m.css_proxy.iter())
             .chain(m.sessions_ended.iter())
             .chain(m.write_mode.iter())
-            .chain([&m.busy_agent, &m.busy_server])
+            .chain([&m.busy_agent, &m.busy_server, &m.control_handovers])
             .chain(m.webhooks.iter())
         {
             c.increment(0);

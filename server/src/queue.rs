@@ -100,11 +100,13 @@ fn size(o: &Out) -> usize {
     }
 }
 
-/// Frames a resync may drop: they are rebuilt by the snapshot + log or are transient.
+/// Frames a resync may drop: they are rebuilt by the snapshot + log or are transient. The
+/// server's own notices are kept: the roster and control hand-over frames say who may act, and
+/// nothing rebuilds them.
 fn droppable(tag: u32) -> bool {
     is_page_state_tag(tag)
         || matches!(tag, tags::POINTER | tags::CLICK | tags::PSEUDO)
-        || tag > tags::CONTROLLER
+        || (tag > tags::CONTROLLER && !matches!(tag, tags::ROSTER | tags::CONTROL))
 }
 
 impl SendQueue {

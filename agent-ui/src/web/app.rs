@@ -145,6 +145,11 @@ fn wire_ui(state: &Shared, window: &Window) {
             set_text(&s.borrow().ui.mode, &tr("controlRequested"));
         }));
     }
+    {
+        let s = state.clone();
+        let sender: super::agents::Sender = Rc::new(move |m: &Message| send(&s, m));
+        ls.extend(super::agents::install(&st.ui.doc, sender));
+    }
     if let Some(b) = &st.ui.exit {
         let s = state.clone();
         ls.push(EventListener::new(b, "click", move |_| {

@@ -9,7 +9,8 @@ use super::toolbar::UiState;
 use crate::debug;
 use cobrowse_protocol::rest;
 use cobrowse_protocol::{
-    Code, ErrorCode, Message, Mode, ModeChange, Paint, Party, SessionEvent, SessionState,
+    Code, ControlChange, ErrorCode, Message, Mode, ModeChange, Paint, Party, SessionEvent,
+    SessionState,
 };
 
 /// Applies one message from the server (the link's `on_message`) whose frame arrived at
@@ -159,6 +160,10 @@ pub(super) fn apply(state: &Shared, msg: Message) {
             s.ui.show_mode_change(&text);
         }
         Message::Refused(r) => state.borrow().ui.show_refusal(&r.reason),
+        Message::Roster(r) => super::agents::show_roster(&state.borrow().ui.doc, r),
+        Message::Control(ControlChange::Requested { seat }) => {
+            super::agents::show_request(&state.borrow().ui.doc, seat)
+        }
         Message::Ping(v) => send(state, &Message::Pong(v)),
         Message::Error(e) => {
             if let Some(c) = &mut state.borrow_mut().conn {

@@ -412,6 +412,7 @@ fn on_open(state: &Shared) {
             resume_from,
             client: concat!("cobrowse-agent/", env!("CARGO_PKG_VERSION")).into(),
             link: Some(link),
+            observe: st.params.observe,
         })
     };
     send(state, &hello);

@@ -11,6 +11,8 @@
 //!   configured origins only).
 //! * `credential` — the agent credential: from the fragment, out of the address bar, kept for
 //!   the tab.
+//! * `agents` — several agents: the agents list, holding control or observing, asking for and
+//!   giving control.
 //! * [`app`] — the agent page's wiring: `start_agent()`, listeners. It uses, each on its own:
 //!   * `state` — the page's session state, shared by every handler;
 //!   * `toolbar` — the page's elements, status line, mode text, request button;
@@ -23,6 +25,7 @@
 //! * `replay` — the replay page: a stored audit recording played into the same replica, with a
 //!   timeline (seek, speed, markers); `start_replay()`.
 
+mod agents;
 pub mod app;
 pub mod canvas;
 mod clock;

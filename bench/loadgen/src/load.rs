@@ -59,6 +59,7 @@ async fn connect(
         resume_from: None,
         client: "cobrowse-loadgen".into(),
         link: None,
+        observe: false,
     });
     ws.send(Ws::Binary(Bytes::from(encode(&hello)))).await?;
     let deadline = Instant::now() + Duration::from_secs(10);

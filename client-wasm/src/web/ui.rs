@@ -22,7 +22,9 @@
 //! `[data-cobrowse-token]` (grouped `123 456 789`; the raw token is in its `data-token`); the
 //! agent's pointer is `[data-cobrowse-pointer="agent"]` with `data-x`/`data-y`, `hidden` when
 //! the agent's pointer is outside; the agent's annotation strokes are
-//! `path[data-cobrowse-ink="pen"|"highlight"]` in the overlay (`cobrowse_web_glue::ink`).
+//! `path[data-cobrowse-ink="pen"|"highlight"]` in the overlay (`cobrowse_web_glue::ink`); who is
+//! watching is `[data-cobrowse-watchers]`, one `[data-cobrowse-watcher]` item per agent with
+//! `data-agent` (its verified identity) and `data-control` (`true` for the agent holding control).
 //!
 //! # Who owns what
 //!
@@ -101,6 +103,10 @@ impl Ui {
     </div>
     <p class="status" role="status" aria-live="polite"></p>
     <p class="status" data-part="connection" role="status" aria-live="polite"></p>
+    <div data-part="watchers" hidden>
+      <p id="cb-watchers" class="hint" data-t="watchersLabel"></p>
+      <ul class="watchers" data-cobrowse-watchers aria-labelledby="cb-watchers"></ul>
+    </div>
     <div class="row" data-part="close" hidden><button data-cobrowse-action="close" data-t="close"></button></div>
   </section>
   <div class="modal-bg" data-part="write" hidden>
@@ -340,6 +346,35 @@ impl Ui {
         }
     }
 
+    /// Lists the agents watching (`(identity, holds control)`, in seat order; hidden when none):
+    /// the customer always sees who sees the page. Names are set as text, never as markup.
+    pub fn show_watchers(&self, agents: &[(Option<String>, bool)]) {
+        let Some(list) = self.part("[data-cobrowse-watchers]") else {
+            return;
+        };
+        list.set_text_content(None);
+        for (id, control) in agents {
+            let Ok(li) = self.document.create_element("li") else {
+                continue;
+            };
+            let _ = li.set_attribute("data-cobrowse-watcher", "");
+            let _ = li.set_attribute("data-agent", id.as_deref().unwrap_or(""));
+            let _ = li.set_attribute("data-control", if *control { "true" } else { "false" });
+            let name = id
+                .as_deref()
+                .filter(|s| !s.is_empty())
+                .unwrap_or(&self.texts.watcher_unnamed);
+            let template = if *control {
+                &self.texts.watcher_in_control
+            } else {
+                &self.texts.watcher_observing
+            };
+            li.set_text_content(Some(&template.replace("{name}", name)));
+            let _ = list.append_child(&li);
+        }
+        self.set_hidden("[data-part=watchers]", agents.is_empty());
+    }
+
     /// The session ended: shows why, and a close button that brings the co-browse button back.
     pub fn show_ended(&self, reason_text: &str) {
         self.set_hidden(".panel", false);
@@ -350,6 +385,7 @@ impl Ui {
         self.clear_ink();
         self.set_hidden("[data-part=write]", true);
         self.set_hidden("[data-part=revoke]", true);
+        self.set_hidden("[data-part=watchers]", true);
         if let Some(b) = self.part("[data-part=close] button") {
             let _ = b.focus();
         }

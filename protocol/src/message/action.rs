@@ -179,6 +179,9 @@ pub enum RefusalReason {
     /// did not come back in time) before the action got there, so it was not performed. Sent
     /// only to agents on a sequenced link (older agent pages get `NoSuchNode`, which they know).
     Undelivered,
+    /// The agent observes: another agent holds control (`crate::control`), so its actions, mode
+    /// requests and hand-overs are not passed on.
+    NotInControl,
 }
 
 /// Customer (or server) → agent: an action was refused.

@@ -9,9 +9,11 @@
 //! [`session`] (handshake, lifecycle, modes, errors), [`page`] (page state besides the DOM),
 //! [`action`] (write mode), [`paint`] (what the page paints that its DOM does not say),
 //! [`link`] (sequence numbers and acknowledgements), [`render`] (the agent's render latency,
-//! for metrics) and [`ink`] (the agent's annotations).
+//! for metrics), [`control`] (several agents: who is there, who holds control) and [`ink`] (the
+//! agent's annotations).
 
 pub mod action;
+pub mod control;
 pub mod ink;
 pub mod link;
 pub mod page;
@@ -20,6 +22,7 @@ pub mod render;
 pub mod session;
 
 pub use action::*;
+pub use control::*;
 pub use ink::*;
 pub use link::*;
 pub use page::*;
@@ -93,6 +96,10 @@ pub enum Message {
     Render(RenderReport),
     /// Agent → customer and the other agents: the next points of an annotation stroke.
     Ink(Ink),
+    /// Server → every party: the agents in the session and who holds control.
+    Roster(Roster),
+    /// Agent ↔ server: asking for and handing over control between agents.
+    Control(ControlChange),
     /// A message with a tag this build does not know; kept raw so it can be relayed or ignored.
     Unknown {
         /// Its tag.
@@ -134,7 +141,12 @@ pub mod tags {
     pub const SEQ: u32 = 27;
     pub const ACK: u32 = 28;
     pub const RENDER: u32 = 29;
+    pub const ROSTER: u32 = 30;
+    pub const CONTROL: u32 = 31;
     pub const INK: u32 = 34;
+    /// The highest tag this build knows; anything above decodes as `Unknown` (32 and 33 are
+    /// unassigned and decode as `Unknown` too: see [`super::is_known_tag`]).
+    pub const LAST: u32 = INK;
 }
 
 impl Message {
@@ -172,6 +184,8 @@ impl Message {
             Message::Ack(_) => ACK,
             Message::Render(_) => RENDER,
             Message::Ink(_) => INK,
+            Message::Roster(_) => ROSTER,
+            Message::Control(_) => CONTROL,
             Message::Unknown { tag, .. } => *tag,
         }
     }
@@ -205,6 +219,11 @@ impl Message {
     pub fn is_page_state(&self) -> bool {
         is_page_state_tag(self.tag())
     }
+}
+
+/// True for the tags this build decodes into a message of their own (not `Unknown`).
+pub fn is_known_tag(tag: u32) -> bool {
+    matches!(tag, 1..=tags::CONTROL | tags::INK)
 }
 
 /// [`Message::is_page_state`] by tag, for code that has only peeked at a frame's tag.

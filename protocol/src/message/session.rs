@@ -50,6 +50,9 @@ pub struct Hello {
     /// Appended to the payload: a `Hello` without it (an older client) decodes with `None`, and
     /// that client gets plain frames, no replay.
     pub link: Option<LinkHello>,
+    /// An agent that joins to watch (a supervisor, a second agent): it never takes control by
+    /// joining (`crate::control`). Appended after `link`: a `Hello` without it decodes `false`.
+    pub observe: bool,
 }
 
 /// What a client that speaks sequencing says about its link in [`Hello::link`].

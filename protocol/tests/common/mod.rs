@@ -203,6 +203,7 @@ pub fn golden_table() -> Vec<Golden> {
                 resume_from: Some(300),
                 client: "t/1".into(),
                 link: None,
+                observe: false,
             }),
             hex: concat!(
                 "01 01",                  // version 1, tag 1 (Hello)
@@ -213,6 +214,7 @@ pub fn golden_table() -> Vec<Golden> {
                 " 01 ac02",               // resume_from: Some(300): 300 = 2·128 + 44 → 0xac 0x02
                 " 03 742f31",             // client: "t/1"
                 " 00",                    // link: None (a client without sequencing)
+                " 00",                    // observe: false
             ),
         },
         Golden {
@@ -229,6 +231,7 @@ pub fn golden_table() -> Vec<Golden> {
                     id: 5,
                     replay: true,
                 }),
+                observe: false,
             }),
             hex: concat!(
                 "01 01",                  // version 1, tag 1 (Hello)
@@ -239,6 +242,35 @@ pub fn golden_table() -> Vec<Golden> {
                 " 01 0c",                 // resume_from: Some(12)
                 " 03 742f31",             // client: "t/1"
                 " 01 05 01",              // link: Some { id: 5, replay: true }
+                " 00",                    // observe: false
+            ),
+        },
+        Golden {
+            name: "hello_observe",
+            description: "A supervisor joining to watch: an agent that never takes control by joining",
+            msg: Message::Hello(Hello {
+                role: Role::Agent,
+                token: "123456789".into(),
+                auth: None,
+                agent_id: Some("a7".into()),
+                resume_from: None,
+                client: "t/1".into(),
+                link: Some(LinkHello {
+                    id: 0,
+                    replay: false,
+                }),
+                observe: true,
+            }),
+            hex: concat!(
+                "01 01",                  // version 1, tag 1 (Hello)
+                " 01",                    // role: Agent
+                " 09 313233343536373839", // token
+                " 00",                    // auth: None
+                " 01 02 6137",            // agent_id: Some("a7")
+                " 00",                    // resume_from: None
+                " 03 742f31",             // client: "t/1"
+                " 01 00 00",              // link: Some { id: 0, replay: false }
+                " 01",                    // observe: true
             ),
         },
         Golden {
@@ -789,6 +821,59 @@ pub fn golden_table() -> Vec<Golden> {
             // tag 34, stroke 5, tool 1, start zig-zag 600 = d804, 2400 = e012, two deltas
             // (8, 2) (6, 0), done
             hex: "01 22  05  01  d804 e012  02  0802 0600  01",
+        },
+        Golden {
+            name: "refused_not_in_control",
+            description: "An observer's action on node 12: another agent holds control",
+            msg: Message::Refused(ActionRefused {
+                node: Some(12),
+                reason: RefusalReason::NotInControl,
+            }),
+            hex: "01 10  01 0c  07",
+        },
+        Golden {
+            name: "roster",
+            description: "Two agents: seat 1 (\"a7\") holds control, seat 2 (no id) observes; sent to seat 2",
+            msg: Message::Roster(Roster {
+                agents: vec![
+                    Present {
+                        seat: 1,
+                        agent_id: Some("a7".into()),
+                        control: true,
+                    },
+                    Present {
+                        seat: 2,
+                        agent_id: None,
+                        control: false,
+                    },
+                ],
+                you: Some(2),
+            }),
+            hex: concat!(
+                "01 1e",             // tag 30 (Roster)
+                " 02",               // two agents
+                " 01 01 02 6137 01", // seat 1, Some("a7"), control
+                " 02 00 00",         // seat 2, None, observing
+                " 01 02",            // you: Some(2)
+            ),
+        },
+        Golden {
+            name: "control_request",
+            description: "An observer asks for control",
+            msg: Message::Control(ControlChange::Request),
+            hex: "01 1f  00", // tag 31, variant 0
+        },
+        Golden {
+            name: "control_requested",
+            description: "The agent in control is told that seat 2 asks for it",
+            msg: Message::Control(ControlChange::Requested { seat: 2 }),
+            hex: "01 1f  01 02",
+        },
+        Golden {
+            name: "control_give",
+            description: "The agent in control gives it to seat 2",
+            msg: Message::Control(ControlChange::Give { seat: 2 }),
+            hex: "01 1f  02 02",
         },
         Golden {
             name: "unknown",

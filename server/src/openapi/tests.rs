@@ -156,7 +156,16 @@ fn event_streams_are_event_streams_of_desktop_events_behind_the_agent_credential
     let kinds = &doc["components"]["schemas"]["DesktopEvent"]["properties"]["type"]["enum"];
     assert_eq!(
         kinds,
-        &serde_json::json!(["state", "join", "activated", "deactivated", "mode", "ended"])
+        &serde_json::json!([
+            "state",
+            "join",
+            "activated",
+            "deactivated",
+            "mode",
+            "ended",
+            "observe",
+            "control"
+        ])
     );
 }
 

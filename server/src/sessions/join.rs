@@ -1,17 +1,17 @@
 //! A party joining its session: the `Welcome`, its link (continued or new, `super::resume`),
 //! what the role gets next (the missed frames of a resumed link, or the cached page), the agent
-//! limit and the events the others are told.
+//! limit, the agent's seat and whether it takes control, and the events the others are told.
 
+use super::control::{pass_control, revoke_write};
 use super::resume::{agent_link, customer_link};
-use super::session::{ConnRef, Inner, Session};
+use super::session::{ConnRef, Session};
 use super::timers::Slot;
 use super::types::{Refusal, close, frame};
 use crate::app::{App, StoreOp, now_ms};
 use crate::queue::SendQueue;
 use cobrowse_protocol::rest::DesktopEventKind;
 use cobrowse_protocol::{
-    ControllerEventKind, ErrorCode, Hello, Message, Mode, ModeChange, Party, Role, SessionEvent,
-    SessionState,
+    ControllerEventKind, ErrorCode, Hello, Message, Role, SessionEvent, SessionState,
 };
 use std::sync::Arc;
 
@@ -91,10 +91,22 @@ pub fn join(
                 set.insert(session.token.clone());
             }
             let (link, replay) = agent_link(app, &mut i, conn, hello);
-            if let Some(held) = i.write_held_for.take()
-                && (replay.is_none() || link.as_ref().map(|l| l.id) != Some(held))
-            {
-                revoke_write(app, session, &mut i);
+            let link_id = link.as_ref().map(|l| l.id);
+            conn.seat = i.control.seat_for(link_id, replay.is_some());
+            // Write mode held for an agent that is away ends when another agent that may take
+            // control joins (an observer cannot act, so it leaves the grant alone).
+            if let Some(held) = i.write_held_for {
+                if replay.is_some() && link_id == Some(held) {
+                    i.write_held_for = None;
+                } else if !conn.observe {
+                    i.write_held_for = None;
+                    revoke_write(app, session, &mut i);
+                }
+            }
+            // Control: kept by a holder that resumes; taken by an agent that does not come to
+            // watch when nobody connected holds it (`super::control`).
+            if !conn.observe && i.control.holder != Some(conn.seat) && !i.holder_present() {
+                pass_control(app, session, &mut i, conn.seat, conn.agent_id.as_deref());
             }
             conn.link = link.clone();
             i.agents.push(conn.clone());
@@ -120,13 +132,14 @@ pub fn join(
                 ));
                 i.to_controllers(session, ControllerEventKind::Activated);
             }
-            // Desktops hear the join, then (the first time) the activation it caused.
-            i.publish(
-                app,
-                session,
-                DesktopEventKind::Join,
-                conn.agent_id.as_deref(),
-            );
+            // Desktops hear the join (`observe` for an agent that only watches), then (the
+            // first time) the activation it caused.
+            let kind = if i.in_control(conn) {
+                DesktopEventKind::Join
+            } else {
+                DesktopEventKind::Observe
+            };
+            i.publish(app, session, kind, conn.agent_id.as_deref());
             if activated {
                 i.publish(app, session, DesktopEventKind::Activated, None);
             }
@@ -149,6 +162,7 @@ pub fn join(
                     agents,
                 },
             );
+            i.announce_roster();
             if i.customer.is_none() {
                 control(
                     &conn.queue,
@@ -187,16 +201,4 @@ pub fn join(
         }
     }
     Ok(())
-}
-
-/// Back to pointer mode because the agent that held write mode is gone; the customer is told
-/// (now, or when it is back).
-pub(super) fn revoke_write(app: &Arc<App>, session: &Arc<Session>, i: &mut Inner) {
-    if i.mode != Mode::Write {
-        return;
-    }
-    i.mode = Mode::Pointer;
-    session.store_mode(app, i);
-    let (b, t) = frame(&Message::Mode(ModeChange::Revoked { by: Party::Agent }));
-    i.to_customer(&b, t);
 }

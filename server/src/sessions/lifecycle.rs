@@ -2,18 +2,19 @@
 //! timers that end it, the end itself, and the checks a `Hello` passes first.
 
 use super::cache::Cache;
-use super::join::revoke_write;
+use super::control::revoke_write;
 use super::recorder::Recorder;
 use super::resume::DETACHED_AGENT_LINKS;
 use super::session::{ConnRef, Inner, Session};
 use super::timers::{Slot, TimerSlots};
-use super::types::{Refusal, close, is_token_shaped, new_token};
+use super::types::{Refusal, close, frame, is_token_shaped, new_token};
 use crate::app::{App, StoreOp, now_ms};
 use crate::store::{HistoryRecord, LiveRecord, PageVisit};
 use cobrowse_protocol::Code;
 use cobrowse_protocol::rest::DesktopEventKind;
 use cobrowse_protocol::{
-    ControllerEventKind, EndReason, ErrorCode, Hello, Mode, Role, SessionEvent, SessionState,
+    ControllerEventKind, EndReason, ErrorCode, Hello, Message, Mode, Role, SessionEvent,
+    SessionState,
 };
 use std::cell::RefCell;
 use std::sync::atomic::Ordering;
@@ -123,6 +124,7 @@ pub async fn create(
                 timers: TimerSlots::default(),
                 recorder: Recorder::for_session(app, &history_id, origin.as_deref())
                     .map(RefCell::new),
+                control: Default::default(),
             }),
         });
         {
@@ -247,6 +249,7 @@ pub fn adopt(
             recorder: Recorder::for_session(app, &rec.history_id, history.origin.as_deref())
                 .map(RefCell::new),
             history,
+            control: Default::default(),
         }),
     });
     {
@@ -431,6 +434,24 @@ fn close_ended(app: &Arc<App>, session: &Arc<Session>, reason: EndReason) {
 
 /// A connection went away without `Leave` (or was replaced).
 pub fn disconnect(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef) {
+    depart(app, session, conn, true);
+}
+
+/// An observing agent sent `Leave`: it alone leaves (told `Ended(AgentExit)`, then closed), its
+/// link and seat are forgotten, and the session goes on for the others.
+pub(super) fn leave(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef) {
+    let (b, t) = frame(&Message::Session(SessionEvent::Ended(EndReason::AgentExit)));
+    conn.queue.push_control(b, t);
+    conn.queue.close(close::NORMAL, "left the session");
+    if let Some(l) = &conn.link {
+        session.lock().control.forget_link(l.id);
+    }
+    depart(app, session, conn, false);
+}
+
+/// An agent, customer or controller connection goes; `keep_link`: an agent's link is kept for
+/// a resume.
+fn depart(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef, keep_link: bool) {
     let mut i = session.lock();
     if i.state == SessionState::Ended {
         return;
@@ -457,7 +478,7 @@ pub fn disconnect(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef) {
             if i.agents.len() == before {
                 return;
             }
-            if let Some(l) = &conn.link {
+            if let Some(l) = conn.link.as_ref().filter(|_| keep_link) {
                 // Kept for a resume; frames for this agent wait there meanwhile.
                 i.detached_agents.push(l.clone());
                 if i.detached_agents.len() > DETACHED_AGENT_LINKS {
@@ -477,6 +498,7 @@ pub fn disconnect(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef) {
                     agents,
                 },
             );
+            i.announce_roster();
             if agents == 0 {
                 i.publish(
                     app,
@@ -486,7 +508,7 @@ pub fn disconnect(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef) {
                 );
                 i.mode_requested = false;
                 if i.mode == Mode::Write {
-                    match &conn.link {
+                    match conn.link.as_ref().filter(|_| keep_link) {
                         // The agent may resume its link: the customer's grant waits for it
                         // (nobody can act meanwhile); anyone else joining ends it.
                         Some(l) => i.write_held_for = Some(l.id),

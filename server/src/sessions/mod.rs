@@ -31,6 +31,8 @@
 //! * `session` — one session's state and parties, what they are sent (also while away), the
 //!   registry of all.
 //! * `resume` — which link a `Hello` continues, and settling one that does not.
+//! * `control` — seats, who holds control among the agents, the roster, hand-overs.
+//! * [`agent_limit`] — `agentSessionsLimit` across the cluster, counted in shared storage.
 //! * `join` — a party joining: `Welcome`, link, the gap or the cached page, agent limit, events.
 //! * `lifecycle` — create/adopt, join/disconnect, timers, end (acknowledged once written),
 //!   `Hello` checks.
@@ -43,7 +45,9 @@
 //! Children import only siblings above them in that list (`relay` uses `lifecycle::end`);
 //! this module only re-exports.
 
+pub mod agent_limit;
 mod cache;
+mod control;
 mod fence;
 mod ink_gate;
 mod join;

@@ -2,7 +2,7 @@
 //! closes its connection (1008); everything else is relayed, answered or recorded here.
 
 use super::cache::Added;
-use super::lifecycle::end;
+use super::lifecycle::{end, leave};
 use super::session::{ConnRef, Inner, Session};
 use super::types::{Refusal, close, frame};
 use crate::app::{App, StoreOp, now_ms};
@@ -11,8 +11,8 @@ use crate::store::PageVisit;
 use bytes::Bytes;
 use cobrowse_protocol::recording::Source;
 use cobrowse_protocol::{
-    ActionRefused, EndReason, ErrorCode, Message, Mode, ModeChange, Party, RefusalReason, Role,
-    SessionState, tags,
+    ActionRefused, ControlChange, EndReason, ErrorCode, Message, Mode, ModeChange, Party,
+    RefusalReason, Role, SessionState, tags,
 };
 use std::sync::Arc;
 use std::time::Instant;
@@ -67,8 +67,14 @@ pub fn handle(
             end(app, session, EndReason::CustomerExit);
         }
         (Role::Agent, Message::Leave) => {
+            // The agent holding control ends the session; an observer leaves it alone.
+            let ends = i.in_control(conn);
             drop(i);
-            end(app, session, EndReason::AgentExit);
+            if ends {
+                end(app, session, EndReason::AgentExit);
+            } else {
+                leave(app, session, conn);
+            }
         }
         (Role::Controller, Message::Leave) => {
             drop(i);
@@ -160,11 +166,19 @@ pub fn handle(
             | Message::Pseudo(_)
             | Message::Unknown { .. }),
         ) => {
+            if !i.in_control(conn) {
+                return Ok(()); // An observer watches silently: its pointer is its own.
+            }
             app.metrics.relayed(Direction::AgentToCustomer, raw.len());
             if !matches!(m, Message::Unknown { .. }) {
                 i.record(app, Source::Agent, &raw);
             }
             i.relay_to_customer(&raw, tag, received);
+        }
+        (Role::Agent, Message::Mode(ModeChange::Request | ModeChange::Revoked { .. }))
+            if !i.in_control(conn) =>
+        {
+            i.refuse_observer(conn, None);
         }
         (Role::Agent, Message::Mode(ModeChange::Request)) => {
             if !app.config.write_mode_allowed {
@@ -193,6 +207,10 @@ pub fn handle(
             }
         }
         (Role::Agent, Message::Action(action)) => {
+            if !i.in_control(conn) {
+                i.refuse_observer(conn, action.target());
+                return Ok(());
+            }
             if i.mode != Mode::Write {
                 let reason = if app.config.write_mode_allowed {
                     RefusalReason::NotInWriteMode
@@ -249,6 +267,12 @@ pub fn handle(
             } else {
                 conn.queue.resync(frames);
             }
+        }
+        (Role::Agent, Message::Control(ControlChange::Requested { .. })) => {
+            return Err(violation(Role::Agent, "Control(Requested)"));
+        }
+        (Role::Agent, Message::Control(change)) => {
+            super::control::handle(app, session, &mut i, conn, change);
         }
         (Role::Controller, Message::Unknown { .. }) => {}
         (role, m) => return Err(violation(role, &m.kind_name())),

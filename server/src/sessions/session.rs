@@ -37,6 +37,10 @@ pub struct ConnRef {
     pub render_reports: super::render_gate::RenderGate,
     /// How much ink it may still have relayed (agents only draw).
     pub ink: super::ink_gate::InkGate,
+    /// The agent's seat in the session (set by `join`; 0 for customers and controllers).
+    pub seat: u32,
+    /// The agent joined to watch (`Hello.observe`): it never takes control by joining.
+    pub observe: bool,
 }
 
 /// A session's mutable state, behind [`Session`]'s one mutex.
@@ -67,6 +71,8 @@ pub(super) struct Inner {
     /// The audit recording, when the session's site is recorded (a cell: session events are
     /// recorded from `&self` methods, always under the session's lock).
     pub(super) recorder: Option<std::cell::RefCell<super::recorder::Recorder>>,
+    /// Seats and who holds control among the agents (`super::control`).
+    pub(super) control: super::control::ControlState,
 }
 
 /// One co-browsing session.
@@ -402,6 +408,13 @@ impl Registry {
     /// Sessions not yet ended.
     pub fn live_count(&self) -> usize {
         self.live.load(Ordering::SeqCst)
+    }
+
+    /// True while a connection of `agent_id` is in the session `token` on this server.
+    pub fn agent_in(&self, agent_id: &str, token: &str) -> bool {
+        self.agents()
+            .get(agent_id)
+            .is_some_and(|set| set.contains(token))
     }
 
     /// Forgets that `agent_id` is in the session `token` (agent limit).

@@ -13,6 +13,8 @@
 //!   updates and deletes too) so ownership changes are linearizable, a node that lost a session
 //!   cannot touch the new owner's row, and plain writes never race Paxos timestamps. TTL `retention.liveSessions`.
 //! * `session_history (history_id PRIMARY KEY, record)` — TTL `retention.history`.
+//! * `agent_sessions (agent_id, session_token)` — which sessions each agent identity is in
+//!   (`cassandra_agents`); TTL `retention.liveSessions`.
 //! * `nodes (name PRIMARY KEY, internal_url, public_url, heartbeat_at, proxy_key)` — TTL given by
 //!   the node (three heartbeat periods), so dead nodes vanish by themselves. `proxy_key` was
 //!   added later: a keyspace created before it gets the column at start (`ALTER TABLE`).
@@ -99,6 +101,7 @@ pub struct CassandraStore {
     session: Arc<Session>,
     st: Arc<Statements>,
     rec: Arc<recording::Statements>,
+    agents: Arc<super::cassandra_agents::AgentStatements>,
     live_ttl: i32,
     history_ttl: i32,
 }
@@ -214,7 +217,10 @@ impl CassandraStore {
             .await?,
         };
         let rec = recording::Statements::prepare(&session, ks, read, write).await?;
+        let agents =
+            super::cassandra_agents::AgentStatements::prepare(&session, ks, read, write).await?;
         Ok(CassandraStore {
+            agents: Arc::new(agents),
             session: Arc::new(session),
             st: Arc::new(st),
             rec: Arc::new(rec),
@@ -320,6 +326,19 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
 }
 
 impl Store for CassandraStore {
+    fn add_agent_session(&self, id: String, token: String, ttl: Duration) -> StoreFuture<'_, ()> {
+        let ttl = ttl_secs(ttl);
+        Box::pin(async move { self.agents.add(&self.session, &id, &token, ttl).await })
+    }
+
+    fn remove_agent_session(&self, id: String, token: String) -> StoreFuture<'_, ()> {
+        Box::pin(async move { self.agents.remove(&self.session, &id, &token).await })
+    }
+
+    fn agent_sessions(&self, id: String) -> StoreFuture<'_, Vec<String>> {
+        Box::pin(async move { self.agents.list(&self.session, &id).await })
+    }
+
     fn insert_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool> {
         Box::pin(async move {
             let record = encode(&rec)?;

@@ -38,6 +38,10 @@ pub(super) async fn ensure(session: &Session, c: &CassandraConfig) -> Result<(),
         ),
         // Added with audit recordings; a keyspace made before them gets the table here.
         super::cassandra_recording::ddl(ks),
+        format!(
+            "CREATE TABLE IF NOT EXISTS {ks}.agent_sessions \
+             (agent_id text, session_token text, PRIMARY KEY (agent_id, session_token))"
+        ),
     ];
     for q in ddl {
         session

@@ -19,6 +19,14 @@ use std::time::Duration;
 const LIVE: TableDefinition<&str, &[u8]> = TableDefinition::new("live_sessions");
 const HISTORY: TableDefinition<&str, &[u8]> = TableDefinition::new("session_history");
 const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");
+/// `agent_key(agent id, token)` → expiry (ms since the Unix epoch, JSON).
+const AGENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("agent_sessions");
+
+/// The prefix of every key of `agent_id`'s rows: its length first, so no identity's prefix
+/// is another's (an identity may contain any character).
+fn agent_prefix(agent_id: &str) -> String {
+    format!("{}:{agent_id}/", agent_id.len())
+}
 
 /// A node row with its expiry (redb has no TTL; expired rows are filtered out when listed).
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -73,6 +81,7 @@ impl EmbeddedStore {
         txn.open_table(NODES).map_err(backend)?;
         txn.open_table(recording::RECORDINGS).map_err(backend)?;
         txn.open_table(recording::EXPIRY).map_err(backend)?;
+        txn.open_table(AGENTS).map_err(backend)?;
         txn.commit().map_err(backend)?;
         Ok(EmbeddedStore {
             db: Arc::new(db),
@@ -147,6 +156,51 @@ fn remove_owned(
 }
 
 impl Store for EmbeddedStore {
+    fn add_agent_session(
+        &self,
+        agent_id: String,
+        token: String,
+        ttl: Duration,
+    ) -> StoreFuture<'_, ()> {
+        self.blocking(move |db| {
+            let expires_at = now_ms().saturating_add(ttl.as_millis() as u64);
+            let key = agent_prefix(&agent_id) + &token;
+            put(db, AGENTS, &key, &encode(&expires_at)?)
+        })
+    }
+
+    fn remove_agent_session(&self, agent_id: String, token: String) -> StoreFuture<'_, ()> {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(backend)?;
+            {
+                let mut t = txn.open_table(AGENTS).map_err(backend)?;
+                t.remove((agent_prefix(&agent_id) + &token).as_str())
+                    .map_err(backend)?;
+            }
+            txn.commit().map_err(backend)
+        })
+    }
+
+    fn agent_sessions(&self, agent_id: String) -> StoreFuture<'_, Vec<String>> {
+        self.blocking(move |db| {
+            let prefix = agent_prefix(&agent_id);
+            let txn = db.begin_read().map_err(backend)?;
+            let t = txn.open_table(AGENTS).map_err(backend)?;
+            let now = now_ms();
+            let mut out = Vec::new();
+            for row in t.range(prefix.as_str()..).map_err(backend)? {
+                let (k, v) = row.map_err(backend)?;
+                let Some(token) = k.value().strip_prefix(prefix.as_str()) else {
+                    break;
+                };
+                if decode::<u64>(k.value(), v.value())? > now {
+                    out.push(token.to_string());
+                }
+            }
+            Ok(out)
+        })
+    }
+
     fn insert_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool> {
         self.blocking(move |db| {
             let bytes = encode(&rec)?;

@@ -15,6 +15,8 @@
 //!
 //! Records are plain serde structs; each backend chooses its encoding (JSON in redb).
 //!
+//! * **Agent sessions**: which live sessions each agent identity is in, on any node
+//!   ([`Store::agent_sessions`]), so `agentSessionsLimit` holds across a cluster.
 //! * **Nodes** ([`NodeRecord`]): the cluster's node registry (name, internal and public URL,
 //!   last heartbeat, the node's key for signed forwarding). A row lives as long as the TTL its node gives it, so a node that stops
 //!   heartbeating disappears from [`Store::list_nodes`] by itself.
@@ -43,6 +45,7 @@
 
 pub mod cassandra;
 mod cassandra_recording;
+mod cassandra_agents;
 mod cassandra_schema;
 pub mod embedded;
 mod embedded_recording;
@@ -195,6 +198,20 @@ pub struct NodeRecord {
 
 /// The storage operations both backends provide.
 pub trait Store: Send + Sync + 'static {
+    /// Records that the agent with identity `agent_id` is in the session `token` (on any node),
+    /// for `agentSessionsLimit` across the cluster. Upserts; a row expires after `ttl` unless
+    /// written again.
+    fn add_agent_session(
+        &self,
+        agent_id: String,
+        token: String,
+        ttl: Duration,
+    ) -> StoreFuture<'_, ()>;
+    /// Forgets that `agent_id` is in `token` (it left, or the session ended).
+    fn remove_agent_session(&self, agent_id: String, token: String) -> StoreFuture<'_, ()>;
+    /// The tokens of the sessions `agent_id` is recorded in, in any order. A row may outlive
+    /// its session when its node died; callers count only tokens that are still live.
+    fn agent_sessions(&self, agent_id: String) -> StoreFuture<'_, Vec<String>>;
     /// Records a new live session; `Ok(false)` when the token is already live (atomic).
     fn insert_live(&self, rec: LiveRecord) -> StoreFuture<'_, bool>;
     /// Moves a live session to `rec.node` if `expected_owner` still owns it (compare-and-set,

@@ -74,9 +74,26 @@ where
         link: None,
         render_reports: Default::default(),
         ink: Default::default(),
+        seat: 0,
+        observe: hello.observe && hello.role == Role::Agent,
     };
-    if let Err(r) = sessions::join(&app, &session, &mut conn, &hello) {
+    // The cluster-wide agent limit, then this agent's row, both before the `Welcome`: a join on
+    // another node right after this one must already count it.
+    let limit = sessions::agent_limit::check(&app, &session, conn.role, conn.agent_id.as_deref());
+    let joined = match limit.await {
+        Ok(()) => {
+            if let Some(id) = &conn.agent_id {
+                sessions::agent_limit::record(&app, id, &session.token).await;
+            }
+            sessions::join(&app, &session, &mut conn, &hello)
+        }
+        Err(r) => Err(r),
+    };
+    if let Err(r) = joined {
         tracing::info!(token = %session.token, role = ?conn.role, code = ?r.code, "join refused");
+        if let Some(id) = &conn.agent_id {
+            sessions::agent_limit::forget_if_gone(&app, id, &session.token).await;
+        }
         refuse_direct(&mut sink, &r).await;
         drain_until_close(&mut stream).await;
         return;
@@ -158,6 +175,9 @@ where
         }
     }
     sessions::disconnect(&app, &session, &conn);
+    if let Some(id) = &conn.agent_id {
+        sessions::agent_limit::forget_if_gone(&app, id, &session.token).await;
+    }
     if !writer_done {
         // Let a queued close go out; a vanished peer cannot hold us for long.
         if tokio::time::timeout(app.config.shutdown_grace, &mut writer)

@@ -81,6 +81,7 @@ async fn handshake_and_bad_frame_over_channels() {
         resume_from: None,
         client: "unit".into(),
         link: None,
+        observe: false,
     });
     to_server
         .send(WsMessage::binary(encode(&hello)))

@@ -30,6 +30,7 @@ fn agent_with(token: &str, auth: Option<&str>, agent_id: &str) -> Message {
         resume_from: None,
         client: "attacker".into(),
         link: None,
+        observe: false,
     })
 }
 

@@ -344,8 +344,20 @@ pub async fn send_raw(ws: &mut Ws, bytes: Vec<u8>) -> Result<()> {
     Ok(())
 }
 
-/// The next protocol frame or close, skipping WebSocket pings.
+/// The next protocol frame or close, skipping WebSocket pings and `Roster` frames. The roster
+/// follows every agent's join and leave; only `several_agents` and `cluster_agents` are about
+/// it, and they read it with [`next_with_rosters`] (or [`roster`]).
 pub async fn next(ws: &mut Ws) -> Result<Event> {
+    loop {
+        match next_with_rosters(ws).await? {
+            Event::Frame(Message::Roster(_)) => continue,
+            other => return Ok(other),
+        }
+    }
+}
+
+/// The next protocol frame or close, skipping WebSocket pings only.
+pub async fn next_with_rosters(ws: &mut Ws) -> Result<Event> {
     loop {
         let item = tokio::time::timeout(WAIT, ws.next())
             .await
@@ -442,6 +454,7 @@ pub fn hello_with(role: Role, token: &str, auth: Option<&str>) -> Message {
         resume_from: None,
         client: "server-tests".into(),
         link: None,
+        observe: false,
     })
 }
 
@@ -454,7 +467,30 @@ pub fn agent_hello(token: &str, agent_id: &str) -> Message {
         resume_from: None,
         client: "server-tests".into(),
         link: None,
+        observe: false,
     })
+}
+
+/// An agent's `Hello` with `observe` set: it joins to watch.
+pub fn observer_hello(token: &str, agent_id: &str) -> Message {
+    match agent_hello(token, agent_id) {
+        Message::Hello(h) => Message::Hello(Hello { observe: true, ..h }),
+        other => other,
+    }
+}
+
+/// Reads until a `Roster` for which `pred` holds (other frames are skipped); fails on close.
+pub async fn roster(
+    ws: &mut Ws,
+    mut pred: impl FnMut(&cobrowse_protocol::Roster) -> bool,
+) -> Result<cobrowse_protocol::Roster> {
+    loop {
+        match next_with_rosters(ws).await? {
+            Event::Frame(Message::Roster(r)) if pred(&r) => return Ok(r),
+            Event::Frame(_) => continue,
+            other => bail!("expected a roster, got {other:?}"),
+        }
+    }
 }
 
 /// Connects and completes the handshake; returns the socket after `Welcome`.

@@ -222,6 +222,45 @@ impl ModeCode for cobrowse_protocol::Mode {
 }
 
 #[tokio::test]
+async fn a_session_stream_tells_observers_and_control_hand_overs() -> Result<()> {
+    use cobrowse_protocol::ControlChange;
+    let server = TestServer::start(|_| {}).await?;
+    let (token, _, _) = server.create_session().await?;
+    let mut stream = SseReader::open(&events_url(&server, &token), Some(AGENT_AUTH.1)).await?;
+    assert_eq!(stream.event().await?.kind, DesktopEventKind::State);
+    let _customer = join(&server, hello(Role::Customer, &token)).await?;
+    let mut alice = join(&server, agent_hello(&token, "alice")).await?;
+    let kinds = [stream.event().await?.kind, stream.event().await?.kind];
+    assert_eq!(kinds, [DesktopEventKind::Join, DesktopEventKind::Activated]);
+
+    // Bob joins to watch: `observe`, about him, with both agents counted.
+    let mut bob = join(&server, observer_hello(&token, "bob")).await?;
+    let observed = stream.event().await?;
+    assert_eq!(
+        (observed.kind, observed.agent_id.as_deref(), observed.agents),
+        (DesktopEventKind::Observe, Some("bob"), 2)
+    );
+    // Alice hands control to bob (seat 2): `control`, about the agent holding it now.
+    send(&mut bob, &Message::Control(ControlChange::Request)).await?;
+    until(&mut alice, |m| matches!(m, Message::Control(_))).await?;
+    send(
+        &mut alice,
+        &Message::Control(ControlChange::Give { seat: 2 }),
+    )
+    .await?;
+    let passed = stream.event().await?;
+    assert_eq!(
+        (passed.kind, passed.agent_id.as_deref()),
+        (DesktopEventKind::Control, Some("bob"))
+    );
+    // Bob now holds control: his leave ends the session, and the stream with it.
+    send(&mut bob, &Message::Leave).await?;
+    while stream.event().await?.kind != DesktopEventKind::Ended {}
+    drop(stream);
+    server.stop().await
+}
+
+#[tokio::test]
 async fn streams_need_the_agent_credential_or_a_single_use_ticket() -> Result<()> {
     let server = TestServer::start(|_| {}).await?;
     let (token, _, _) = server.create_session().await?;

@@ -184,6 +184,7 @@ async fn agent_auth_token_is_required_when_configured() -> Result<()> {
             resume_from: None,
             client: "t".into(),
             link: None,
+            observe: false,
         }),
     )
     .await?;

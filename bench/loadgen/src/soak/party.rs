@@ -224,6 +224,7 @@ fn hello(ep: &Endpoint, role: Role, token: &str, auth: &str, agent_id: Option<St
         resume_from,
         client: "cobrowse-soak".into(),
         link: Some(link),
+        observe: false,
     })
 }
 

@@ -36,6 +36,7 @@ impl Inner {
             resume_from,
             client: concat!("cobrowse-client/", env!("CARGO_PKG_VERSION")).into(),
             link: Some(link),
+            observe: false,
         });
         self.send(&hello);
     }
@@ -198,6 +199,16 @@ impl Inner {
                         node: a.target(),
                         reason,
                     }));
+                }
+            }
+            Message::Roster(r) => {
+                if let Some(ui) = &self.ui {
+                    let agents: Vec<_> = r
+                        .agents
+                        .into_iter()
+                        .map(|a| (a.agent_id, a.control))
+                        .collect();
+                    ui.show_watchers(&agents);
                 }
             }
             Message::Error(e) => {
