@@ -70,6 +70,7 @@ pub mod names;
 pub mod openapi;
 pub mod policy;
 pub mod rest;
+mod supervision;
 pub mod tree;
 
 pub use codec::{

@@ -13,6 +13,8 @@
 //!   updates and deletes too) so ownership changes are linearizable, a node that lost a session
 //!   cannot touch the new owner's row, and plain writes never race Paxos timestamps. TTL `retention.liveSessions`.
 //! * `session_history (history_id PRIMARY KEY, record)` — TTL `retention.history`.
+//! * `session_history_by_day ((day), created_at, history_id, record)` — the same records by
+//!   day of creation, for the supervisor console's search (`cassandra_history`); same TTL.
 //! * `nodes (name PRIMARY KEY, internal_url, public_url, heartbeat_at, proxy_key)` — TTL given by
 //!   the node (three heartbeat periods), so dead nodes vanish by themselves. `proxy_key` was
 //!   added later: a keyspace created before it gets the column at start (`ALTER TABLE`).
@@ -30,7 +32,8 @@
 //! client certificate for clusters that require one. `username`/`password` use the
 //! `PasswordAuthenticator` handshake.
 
-use super::{HistoryRecord, LiveRecord, NodeRecord, Store, StoreError, StoreFuture};
+use super::cassandra_history;
+use super::{HistoryQuery, HistoryRecord, LiveRecord, NodeRecord, Store, StoreError, StoreFuture};
 use crate::config::{CassandraConfig, CassandraTls};
 use futures_util::TryStreamExt;
 use scylla::client::session::OpenSsl010Config;
@@ -83,6 +86,8 @@ struct Statements {
     list_live: PreparedStatement,
     put_history: PreparedStatement,
     get_history: PreparedStatement,
+    put_history_by_day: PreparedStatement,
+    search_history: PreparedStatement,
     heartbeat: PreparedStatement,
     list_nodes: PreparedStatement,
     ping: PreparedStatement,
@@ -182,6 +187,8 @@ impl CassandraStore {
                 false,
             )
             .await?,
+            put_history_by_day: prep(cassandra_history::insert_cql(ks), write, false).await?,
+            search_history: prep(cassandra_history::search_cql(ks), read, false).await?,
             heartbeat: prep(
                 format!(
                     "INSERT INTO {ks}.nodes (name, internal_url, public_url, heartbeat_at, \
@@ -484,6 +491,21 @@ impl Store for CassandraStore {
                 )
                 .await
                 .map_err(backend)?;
+            // Its row for the search by time (the key never changes: `created_at` is fixed at
+            // creation, so every update overwrites the same row).
+            self.session
+                .execute_unpaged(
+                    &self.st.put_history_by_day,
+                    (
+                        cassandra_history::day(rec.created_at),
+                        rec.created_at.min(i64::MAX as u64) as i64,
+                        &rec.history_id,
+                        &record,
+                        self.history_ttl,
+                    ),
+                )
+                .await
+                .map_err(backend)?;
             Ok(())
         })
     }
@@ -510,6 +532,12 @@ impl Store for CassandraStore {
                 }
                 _ => Ok(None),
             }
+        })
+    }
+
+    fn search_history(&self, query: HistoryQuery) -> StoreFuture<'_, Vec<HistoryRecord>> {
+        Box::pin(async move {
+            cassandra_history::search(&self.session, &self.st.search_history, &query).await
         })
     }
 

@@ -31,4 +31,5 @@ mod resume;
 mod security;
 mod static_files;
 mod store_suite;
+mod supervision;
 mod timeouts;
