@@ -94,7 +94,9 @@ impl HistoryCursor {
         let valid_id = !id.is_empty()
             && id.len() <= 64
             && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-        if !valid_id || at.is_empty() || !at.bytes().all(|b| b.is_ascii_digit()) {
+        // At most 18 digits: every such time fits the stores' signed 64-bit columns.
+        let valid_at = (1..=18).contains(&at.len()) && at.bytes().all(|b| b.is_ascii_digit());
+        if !valid_id || !valid_at {
             return None;
         }
         Some(HistoryCursor {

@@ -155,7 +155,7 @@ fn query(raw: &str, now: u64) -> Result<HistoryQuery, String> {
             .ok_or_else(|| format!("limit must be 1 to {MAX_HISTORY_PAGE}"))?,
     };
     let after = match params.get("cursor").map(String::as_str) {
-        None | Some("") => None,
+        None => None,
         Some(c) => {
             let c = HistoryCursor::parse(c)
                 .ok_or("cursor must be a nextCursor of an earlier answer")?;
@@ -244,6 +244,8 @@ mod tests {
             "limit=0",
             "limit=101",
             "cursor=nope",
+            "cursor=",
+            "cursor=1234567890123456789.a",
             "to=18446744073709551615",
         ] {
             assert!(query(bad, 0).is_err(), "{bad}");
