@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes the REST API against its own OpenAPI document with schemathesis: a real server (debug
-# build, embedded storage, every default) with the agent token it generated into its data
-# directory, so the operations behind the agent credential are exercised too.
+# build, embedded storage, every default but a supervisor token), presenting the supervisor
+# token (also an agent credential), so the operations behind the agent credential and the
+# supervisor console's are exercised too; the agent token it generated into its data directory
+# is checked to be there.
 #
 #   scripts/schemathesis.sh        (test.sh's `schemathesis` stage runs exactly this)
 #
@@ -45,7 +47,10 @@ trap cleanup EXIT
 port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
 mkdir -p "$work/data"
-COBROWSE_LISTEN=127.0.0.1 COBROWSE_PORT="$port" \
+# The supervisor token is also an agent credential: with it every operation is fuzzed past its
+# credential check, the supervisor console's included.
+supervisor_token="$(python3 -c 'import secrets; print(secrets.token_hex(24))')"
+COBROWSE_AUTH_SUPERVISOR_TOKEN="$supervisor_token" COBROWSE_LISTEN=127.0.0.1 COBROWSE_PORT="$port" \
   COBROWSE_STATIC_DIR="$ROOT/www" COBROWSE_STORAGE_TYPE=embedded COBROWSE_STORAGE_DATA_DIR="$work/data" \
   COBROWSE_LIMITS_LOOKUPS_PER_MINUTE=1000000 COBROWSE_LIMITS_LOOKUP_BURST=1000000 \
   COBROWSE_LIMITS_CREATES_PER_MINUTE=1000000 COBROWSE_LIMITS_CREATE_BURST=1000000 \
@@ -82,7 +87,7 @@ rc=0
 # timeout, and their body is no JSON document to check. server/tests/it/integration_api.rs reads
 # them with a real client instead; their ticket endpoint (createEventTicket) is fuzzed here.
 (cd "$work" && "$st" run "$base/cobrowse/rest/openapi.json" \
-  --header "Authorization: Bearer $token" \
+  --header "Authorization: Bearer $supervisor_token" \
   --exclude-operation-id streamSessionEvents --exclude-operation-id streamAgentEvents \
   --checks "$checks" \
   --max-examples "$examples" --seed "$seed" --workers 1 \

@@ -72,6 +72,7 @@ pub mod openapi;
 pub mod policy;
 pub mod recording;
 pub mod rest;
+mod supervision;
 pub mod tree;
 
 pub use codec::{

@@ -10,6 +10,11 @@ use crate::codes::{Code, as_code};
 use crate::message::{Mode, SessionState};
 use serde::{Deserialize, Serialize};
 
+pub use crate::supervision::{
+    DEFAULT_HISTORY_PAGE, HistoryCursor, HistoryPage, LiveSessionList, LiveSessionSummary,
+    MAX_HISTORY_PAGE, MAX_HISTORY_RANGE_MS, SUPERVISOR_PATH,
+};
+
 /// Path prefix of the REST API.
 pub const REST_PREFIX: &str = "/cobrowse/rest";
 /// Path of the WebSocket endpoint.
@@ -389,8 +394,9 @@ pub enum ApiError {
     Unauthorized,
     /// The page's origin may not use this server.
     OriginRefused,
-    /// The credential is valid but speaks for someone else (an agent JWT for another agent's
-    /// event stream).
+    /// The credential is valid but may not do this: it speaks for someone else (an agent JWT
+    /// for another agent's event stream), or it lacks the supervisor role (the console's
+    /// endpoints).
     Forbidden,
     /// No such endpoint.
     NotFound,

@@ -5,8 +5,9 @@
 use cobrowse_protocol::Code;
 use cobrowse_protocol::policy::{DomPolicy, PolicyError, Rule, RuleAction};
 use cobrowse_protocol::rest::{
-    ApiError, CreatedSession, DesktopEvent, DesktopEventKind, ErrorBody, EventTicket, NodeRef,
-    PageVisit, SessionHistory, SessionLookup, Stopped, UiDefaults, ws_url,
+    ApiError, CreatedSession, DesktopEvent, DesktopEventKind, ErrorBody, EventTicket, HistoryPage,
+    LiveSessionList, LiveSessionSummary, NodeRef, PageVisit, SessionHistory, SessionLookup,
+    Stopped, UiDefaults, ws_url,
 };
 use cobrowse_protocol::{EndReason, ErrorCode, Mode, SessionState};
 use serde_json::{Value, json};
@@ -186,6 +187,32 @@ fn architecture_rest_table_names_exactly_the_fields_the_types_write() {
         (
             "GET /cobrowse/rest/live/sessions/{token}/events",
             serde_json::to_value(desktop_event()).unwrap(),
+        ),
+        (
+            "GET /cobrowse/rest/supervisor/sessions",
+            serde_json::to_value(LiveSessionList {
+                now: 2,
+                sessions: vec![LiveSessionSummary {
+                    token: "123456789".into(),
+                    history_id: "h".into(),
+                    state: SessionState::Active,
+                    node: "n1".into(),
+                    agents: vec!["jane".into()],
+                    agent_count: 1,
+                    created_at: 1,
+                    activated_at: Some(2),
+                    page_url: None,
+                }],
+            })
+            .unwrap(),
+        ),
+        (
+            "GET /cobrowse/rest/supervisor/history?from=&to=&agent=&endReason=&limit=&cursor=",
+            serde_json::to_value(HistoryPage {
+                sessions: vec![history()],
+                next_cursor: None,
+            })
+            .unwrap(),
         ),
         (
             "POST /cobrowse/rest/live/event-tickets",

@@ -369,6 +369,9 @@ mod tests {
             activated_at: None,
             write_mode: false,
             customer_key: String::new(),
+            agents: Vec::new(),
+            agent_count: 0,
+            page_url: String::new(),
         })
     }
 

@@ -27,6 +27,10 @@ pub enum Endpoint {
     AgentEvents,
     /// `POST live/event-tickets`: a single-use ticket that opens an event stream.
     EventTicket,
+    /// `GET supervisor/sessions`: every live session of the cluster (supervisor console).
+    SupervisorSessions,
+    /// `GET supervisor/history`: the history search (supervisor console).
+    SupervisorHistory,
     /// `GET ui.json`: the agent page's defaults.
     UiDefaults,
     /// `GET dom-restrictions.json`: the site owner's mask/hide/restrict rules.
@@ -79,6 +83,8 @@ pub const ROUTES: &[Route] = &[
     ),
     route("GET", "live/agents/{agentId}/events", Endpoint::AgentEvents),
     route("POST", "live/event-tickets", Endpoint::EventTicket),
+    route("GET", "supervisor/sessions", Endpoint::SupervisorSessions),
+    route("GET", "supervisor/history", Endpoint::SupervisorHistory),
     route("GET", "ui.json", Endpoint::UiDefaults),
     route("HEAD", "ui.json", Endpoint::UiDefaults),
     route("GET", "dom-restrictions.json", Endpoint::DomRestrictions),

@@ -29,6 +29,8 @@
 //!   codes. Split by job: `upgrade` (slots, 101), `handshake` (up to the session), `frames`
 //!   (reading, refusing), `writer`.
 //! * [`rest`] — REST handlers and health; [`recordings`] — the audit recording answers.
+//! * [`supervision`] — the supervisor console's REST endpoints: the cluster's live sessions and
+//!   the history search, for the supervisor role only.
 //! * [`events`] — the integration API for agent desktops: session events on event streams
 //!   (`text/event-stream`) and signed webhooks.
 //! * [`endpoints`] — the REST route table the router answers and the OpenAPI document follows.
@@ -67,6 +69,7 @@ pub mod routes;
 pub mod sessions;
 pub mod statics;
 pub mod store;
+pub mod supervision;
 pub mod ws;
 
 pub use config::Config;

@@ -222,6 +222,8 @@ async fn route(app: &Arc<App>, req: &RestRequest, origin: &OriginCheck) -> Resp 
         Endpoint::SessionEvents => session_events(app, req, param).await,
         Endpoint::AgentEvents => agent_events(app, req, param),
         Endpoint::EventTicket => event_ticket(app, req),
+        Endpoint::SupervisorSessions => crate::supervision::live_sessions(app, req).await,
+        Endpoint::SupervisorHistory => crate::supervision::history(app, req).await,
         Endpoint::UiDefaults => json_response(
             StatusCode::OK,
             &UiDefaults {

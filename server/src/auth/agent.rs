@@ -9,6 +9,9 @@
 //!   required, `iss` / `aud` when configured. `sub` is the agent's identity: it replaces a declared
 //!   `agent_id` for the agent limit, history and logs, because the desktop vouches for it and the
 //!   agent page does not.
+//! * **Supervisor** — the separate `auth.supervisorToken`, or a JWT with `"role": "supervisor"`
+//!   when `auth.jwt.acceptSupervisorRole` is on: an agent credential that also opens the
+//!   supervisor console. Nothing else makes one, anonymous agents included.
 //! * **Anonymous** — only with `auth.allowAnonymousAgents`: a missing credential passes; a
 //!   presented one is still verified, and gives its identity when it is valid.
 
@@ -24,7 +27,9 @@ const MAX_SUBJECT: usize = 256;
 /// Verifies agent credentials (one per server, built from the validated configuration).
 pub struct AgentAuth {
     token: Option<String>,
+    supervisor_token: Option<String>,
     jwt: Option<(Validation, jsonwebtoken::DecodingKey)>,
+    jwt_roles: bool,
     anonymous: bool,
 }
 
@@ -33,7 +38,13 @@ pub struct AgentAuth {
 pub struct Verified {
     /// The agent's identity from a JWT (`sub`); `None` for the agent token or no credential.
     pub subject: Option<String>,
+    /// The credential carries the supervisor role (the supervisor token, or an accepted JWT
+    /// `role` claim).
+    pub supervisor: bool,
 }
+
+/// The JWT `role` claim value that makes a supervisor (with `auth.jwt.acceptSupervisorRole`).
+pub const SUPERVISOR_ROLE: &str = "supervisor";
 
 /// Why a credential did not pass.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +64,10 @@ pub enum AgentRefusal {
 #[derive(Deserialize)]
 struct Claims {
     sub: String,
+    /// The agent desktop's word on the agent's role; only `"supervisor"` means anything, and
+    /// only when configured.
+    #[serde(default)]
+    role: Option<String>,
 }
 
 impl AgentAuth {
@@ -74,7 +89,12 @@ impl AgentAuth {
         });
         AgentAuth {
             token: config.agent_token.clone(),
+            supervisor_token: config.supervisor_token.clone(),
             jwt,
+            jwt_roles: config
+                .jwt
+                .as_ref()
+                .is_some_and(|j| j.accept_supervisor_role),
             anonymous: config.allow_anonymous_agents,
         }
     }
@@ -108,10 +128,19 @@ impl AgentAuth {
     }
 
     fn check(&self, presented: &str) -> Result<Verified, AgentRefusal> {
-        if let Some(token) = &self.token
-            && bool::from(presented.as_bytes().ct_eq(token.as_bytes()))
-        {
+        let is = |token: &Option<String>| {
+            token
+                .as_ref()
+                .is_some_and(|t| bool::from(presented.as_bytes().ct_eq(t.as_bytes())))
+        };
+        if is(&self.token) {
             return Ok(Verified::default());
+        }
+        if is(&self.supervisor_token) {
+            return Ok(Verified {
+                subject: None,
+                supervisor: true,
+            });
         }
         let Some((validation, key)) = &self.jwt else {
             return Err(AgentRefusal::Invalid);
@@ -124,6 +153,8 @@ impl AgentAuth {
                 }
                 Ok(Verified {
                     subject: Some(sub.to_string()),
+                    supervisor: self.jwt_roles
+                        && data.claims.role.as_deref() == Some(SUPERVISOR_ROLE),
                 })
             }
             Err(e) => {
@@ -175,9 +206,80 @@ mod tests {
                 key: DecodingKey::from_secret(SECRET.as_bytes()).expect("key"),
                 issuer: issuer.map(String::from),
                 audience: None,
+                accept_supervisor_role: false,
             }),
             allow_anonymous_agents: anonymous,
+            supervisor_token: None,
         })
+    }
+
+    fn supervised(supervisor_token: Option<&str>, roles: bool) -> AgentAuth {
+        AgentAuth::new(&AuthConfig {
+            agent_token: Some("a-long-agent-token-123".into()),
+            jwt: Some(JwtConfig {
+                algorithm: Algorithm::HS256,
+                key: DecodingKey::from_secret(SECRET.as_bytes()).expect("key"),
+                issuer: None,
+                audience: None,
+                accept_supervisor_role: roles,
+            }),
+            allow_anonymous_agents: false,
+            supervisor_token: supervisor_token.map(String::from),
+        })
+    }
+
+    #[test]
+    fn nobody_is_a_supervisor_unless_configured() {
+        let role = jwt(
+            serde_json::json!({"sub": "sue", "role": "supervisor", "exp": now() + 600}),
+            SECRET,
+        );
+        // Neither a supervisor token nor accepted roles: the claim is ignored.
+        let plain = supervised(None, false);
+        assert_eq!(
+            plain.verify(Some(&role)),
+            Ok(Verified {
+                subject: Some("sue".into()),
+                supervisor: false
+            })
+        );
+        assert!(
+            !plain
+                .verify(Some("a-long-agent-token-123"))
+                .expect("agent")
+                .supervisor
+        );
+        // The supervisor token is a supervisor (and an agent); the agent token is not.
+        let token = supervised(Some("the-supervisors-token"), false);
+        assert_eq!(
+            token.verify(Some("the-supervisors-token")),
+            Ok(Verified {
+                subject: None,
+                supervisor: true
+            })
+        );
+        assert!(
+            !token
+                .verify(Some("a-long-agent-token-123"))
+                .expect("agent")
+                .supervisor
+        );
+        assert!(!token.verify(Some(&role)).expect("jwt").supervisor);
+        // Accepted roles: only `role: supervisor` counts.
+        let roles = supervised(None, true);
+        assert!(roles.verify(Some(&role)).expect("jwt").supervisor);
+        let agent_role = jwt(
+            serde_json::json!({"sub": "al", "role": "agent", "exp": now() + 600}),
+            SECRET,
+        );
+        assert!(!roles.verify(Some(&agent_role)).expect("jwt").supervisor);
+        // Anonymous agents are never supervisors.
+        assert!(
+            !auth(None, None, true)
+                .verify(None)
+                .expect("anon")
+                .supervisor
+        );
     }
 
     #[test]
@@ -194,7 +296,8 @@ mod tests {
         assert_eq!(
             a.verify(Some(&t)),
             Ok(Verified {
-                subject: Some("jane@desk".into())
+                subject: Some("jane@desk".into()),
+                supervisor: false
             })
         );
         assert_eq!(a.verify(None), Err(AgentRefusal::Missing));

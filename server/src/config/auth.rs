@@ -5,6 +5,10 @@
 //! kind is configured the server generates one into the data directory at start, see
 //! `crate::auth::generated`), and JWTs signed by the agent desktop (`auth.jwt.*`: an HS256 secret
 //! or an RS256 / ES256 public key), whose `sub` is the agent's identity.
+//!
+//! The supervisor role (the console under `/cobrowse/admin/`, the `supervisor/…` REST endpoints)
+//! is nobody's unless configured: a separate `auth.supervisorToken`, and/or JWTs carrying
+//! `"role": "supervisor"` once `auth.jwt.acceptSupervisorRole` says the desktop's claim counts.
 
 use super::error::{ConfigError, invalid};
 use jsonwebtoken::{Algorithm, DecodingKey};
@@ -19,6 +23,8 @@ pub(crate) struct RawAuth {
     pub(crate) agent_token: String,
     /// `auth.allowAnonymousAgents`: agents and controllers need no credential at all.
     pub(crate) allow_anonymous_agents: bool,
+    /// `auth.supervisorToken`: the supervisors' shared credential; empty: none.
+    pub(crate) supervisor_token: String,
     /// `auth.jwt.*`.
     pub(crate) jwt: RawJwt,
 }
@@ -35,6 +41,8 @@ pub(crate) struct RawJwt {
     pub(crate) issuer: String,
     /// `auth.jwt.audience`: required `aud`, if set.
     pub(crate) audience: String,
+    /// `auth.jwt.acceptSupervisorRole`: a JWT with `"role": "supervisor"` is a supervisor.
+    pub(crate) accept_supervisor_role: bool,
 }
 
 /// Who may act as an agent or controller, validated. Its `Debug` never shows the token.
@@ -46,6 +54,9 @@ pub struct AuthConfig {
     pub jwt: Option<JwtConfig>,
     /// No credential needed (`auth.allowAnonymousAgents`).
     pub allow_anonymous_agents: bool,
+    /// The supervisors' shared credential (`auth.supervisorToken`), when configured. Never
+    /// generated: nobody is a supervisor unless the operator says so.
+    pub supervisor_token: Option<String>,
 }
 
 impl std::fmt::Debug for AuthConfig {
@@ -54,6 +65,10 @@ impl std::fmt::Debug for AuthConfig {
             .field("agent_token", &self.agent_token.as_ref().map(|_| "<set>"))
             .field("jwt", &self.jwt)
             .field("allow_anonymous_agents", &self.allow_anonymous_agents)
+            .field(
+                "supervisor_token",
+                &self.supervisor_token.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }
@@ -77,6 +92,9 @@ pub struct JwtConfig {
     pub issuer: Option<String>,
     /// Required `aud`.
     pub audience: Option<String>,
+    /// A JWT whose `role` claim is `"supervisor"` has the supervisor role
+    /// (`auth.jwt.acceptSupervisorRole`); otherwise the claim is ignored.
+    pub accept_supervisor_role: bool,
 }
 
 impl std::fmt::Debug for JwtConfig {
@@ -86,6 +104,7 @@ impl std::fmt::Debug for JwtConfig {
             .field("algorithm", &self.algorithm)
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
+            .field("accept_supervisor_role", &self.accept_supervisor_role)
             .finish_non_exhaustive()
     }
 }
@@ -109,10 +128,27 @@ impl RawAuth {
             }
             t => Some(t.to_string()),
         };
+        let supervisor_token = match self.supervisor_token.trim() {
+            "" => None,
+            t if t.len() < 16 => {
+                return Err(invalid(
+                    "auth.supervisorToken",
+                    "must be at least 16 characters (or empty: no supervisor token)",
+                ));
+            }
+            t if agent_token.as_deref() == Some(t) => {
+                return Err(invalid(
+                    "auth.supervisorToken",
+                    "must differ from auth.agentToken (every agent would be a supervisor)",
+                ));
+            }
+            t => Some(t.to_string()),
+        };
         Ok(AuthConfig {
             agent_token,
             jwt: self.jwt.validate()?,
             allow_anonymous_agents: self.allow_anonymous_agents,
+            supervisor_token,
         })
     }
 }
@@ -124,6 +160,12 @@ impl RawJwt {
         let has_key = !key_file.as_os_str().is_empty();
         let (algorithm, key) = match (secret.is_empty(), has_key) {
             (true, false) => {
+                if self.accept_supervisor_role {
+                    return Err(invalid(
+                        "auth.jwt.acceptSupervisorRole",
+                        "needs auth.jwt.secret or auth.jwt.publicKeyFile",
+                    ));
+                }
                 for (option, value) in [
                     ("auth.jwt.issuer", &self.issuer),
                     ("auth.jwt.audience", &self.audience),
@@ -163,6 +205,7 @@ impl RawJwt {
             key,
             issuer: nonempty(&self.issuer),
             audience: nonempty(&self.audience),
+            accept_supervisor_role: self.accept_supervisor_role,
         }))
     }
 }

@@ -173,3 +173,56 @@ fn the_public_url_is_configured_or_absent() {
     .expect("loads");
     assert_eq!(c.public_url(), Some("https://cb1.example"));
 }
+
+#[test]
+fn nobody_supervises_unless_configured_and_the_supervisor_token_is_checked() {
+    let c = Config::default();
+    assert_eq!(c.auth.supervisor_token, None);
+    let c = load_with(
+        "[auth]\nsupervisorToken = \"the-supervisors-own-token\"",
+        &[],
+    )
+    .expect("loads");
+    assert_eq!(
+        c.auth.supervisor_token.as_deref(),
+        Some("the-supervisors-own-token")
+    );
+    assert!(
+        !format!("{c:?}").contains("supervisors-own"),
+        "kept out of debug output"
+    );
+    // A supervisor token is no agent credential of its own: agents still get a generated one.
+    assert!(c.auth.needs_generated_token());
+    let c = load_with(
+        "",
+        &[("COBROWSE_AUTH_SUPERVISOR_TOKEN", "from-the-environment-1")],
+    )
+    .expect("loads from the environment");
+    assert_eq!(
+        c.auth.supervisor_token.as_deref(),
+        Some("from-the-environment-1")
+    );
+    for (file, option) in [
+        (
+            "[auth]\nsupervisorToken = \"short\"",
+            "auth.supervisorToken",
+        ),
+        (
+            "[auth]\nagentToken = \"one-token-for-everyone\"\nsupervisorToken = \"one-token-for-everyone\"",
+            "auth.supervisorToken",
+        ),
+        (
+            "[auth.jwt]\nacceptSupervisorRole = true",
+            "auth.jwt.acceptSupervisorRole",
+        ),
+    ] {
+        let err = load_with(file, &[]).expect_err(file).to_string();
+        assert!(err.contains(option), "{file}: {err}");
+    }
+    let c = load_with(
+        "[auth.jwt]\nsecret = \"an-hs256-secret-of-thirty-two-bytes!\"\nacceptSupervisorRole = true",
+        &[],
+    )
+    .expect("loads");
+    assert!(c.auth.jwt.expect("jwt").accept_supervisor_role);
+}

@@ -34,6 +34,8 @@ pub const AGENT_SCHEME: &str = "agent";
 pub const CUSTOMER_SCHEME: &str = "customer";
 /// Security scheme of an event-stream ticket (`?ticket=`).
 pub const TICKET_SCHEME: &str = "ticket";
+/// Security scheme of a credential with the supervisor role.
+pub const SUPERVISOR_SCHEME: &str = "supervisor";
 
 /// The operation id of each REST endpoint in the document.
 pub fn operation_id(endpoint: Endpoint) -> &'static str {
@@ -47,6 +49,8 @@ pub fn operation_id(endpoint: Endpoint) -> &'static str {
         Endpoint::SessionEvents => "streamSessionEvents",
         Endpoint::AgentEvents => "streamAgentEvents",
         Endpoint::EventTicket => "createEventTicket",
+        Endpoint::SupervisorSessions => "listLiveSessions",
+        Endpoint::SupervisorHistory => "searchHistory",
         Endpoint::UiDefaults => "getUiDefaults",
         Endpoint::DomRestrictions => "getDomRestrictions",
         Endpoint::OpenApi => "getOpenApi",
@@ -80,6 +84,14 @@ fn endpoint_errors(endpoint: Endpoint) -> &'static [ApiError] {
         Endpoint::SessionEvents => &[Unauthorized, UnknownSession, RateLimited],
         Endpoint::AgentEvents => &[BadRequest, Unauthorized, Forbidden, RateLimited],
         Endpoint::EventTicket => &[Unauthorized, RateLimited, ServerFull],
+        Endpoint::SupervisorSessions => &[Unauthorized, Forbidden, RateLimited, StorageUnavailable],
+        Endpoint::SupervisorHistory => &[
+            BadRequest,
+            Unauthorized,
+            Forbidden,
+            RateLimited,
+            StorageUnavailable,
+        ],
         Endpoint::UiDefaults | Endpoint::DomRestrictions | Endpoint::OpenApi => &[],
     }
 }
@@ -122,7 +134,10 @@ fn meaning(e: ApiError) -> &'static str {
         ApiError::BadRequest => "the body or query is malformed",
         ApiError::Unauthorized => "the credential is missing or wrong",
         ApiError::OriginRefused => "the page's origin may not use this server (`allowedOrigins`)",
-        ApiError::Forbidden => "the credential speaks for another agent (its JWT's `sub`)",
+        ApiError::Forbidden => {
+            "the credential may not do this: it speaks for another agent (its JWT's `sub`), or \
+             it has no supervisor role"
+        }
         ApiError::NotFound => "no such endpoint",
         ApiError::MethodNotAllowed => "the endpoint does not answer this method (see `Allow`)",
         ApiError::UnknownSession => "no live session has this number",
@@ -296,6 +311,15 @@ pub fn document() -> OpenApi {
         )),
     );
     components.security_schemes.insert(
+        SUPERVISOR_SCHEME.into(),
+        RefOr::T(bearer(
+            "A credential with the supervisor role: `auth.supervisorToken`, or an agent JWT with \
+             `\"role\": \"supervisor\"` where `auth.jwt.acceptSupervisorRole` is on. Nobody has \
+             it unless configured; it is also an agent credential.",
+            Some("supervisor token or JWT"),
+        )),
+    );
+    components.security_schemes.insert(
         CUSTOMER_SCHEME.into(),
         RefOr::T(bearer(
             "A session's `customerSecret` (from its creation): the customer's proof of being \
@@ -330,6 +354,10 @@ pub fn document() -> OpenApi {
             (
                 "documents",
                 "Configuration the customer client and the agent page read.",
+            ),
+            (
+                "supervisors",
+                "The supervisor console: every live session of the cluster, the history search.",
             ),
             ("operations", "For load balancers and monitors."),
         ]

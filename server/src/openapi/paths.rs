@@ -9,8 +9,8 @@
 use cobrowse_protocol::policy::DomPolicy;
 use cobrowse_protocol::recording::RecordingInfo;
 use cobrowse_protocol::rest::{
-    CreateSession, CreatedSession, DesktopEvent, EventTicket, Health, SessionHistory,
-    SessionLookup, Stopped, UiDefaults,
+    CreateSession, CreatedSession, DesktopEvent, EventTicket, Health, HistoryPage, LiveSessionList,
+    SessionHistory, SessionLookup, Stopped, UiDefaults,
 };
 
 /// Start a session
@@ -184,6 +184,46 @@ fn stream_agent_events() {}
 )]
 fn create_event_ticket() {}
 
+/// Every live session (supervisor)
+///
+/// The live sessions of every node of the cluster, newest first: number, state, node, the
+/// agents connected now, times, and the page the customer is on as its browser sent it
+/// (masked there). Needs a credential with the supervisor role. End one with
+/// `POST live/sessions/{token}/stop` and the same credential.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/supervisor/sessions",
+    operation_id = "listLiveSessions",
+    tag = "supervisors",
+    security(("supervisor" = [])),
+    responses((status = 200, description = "The live sessions and the server's clock.", body = LiveSessionList))
+)]
+fn list_live_sessions() {}
+
+/// Search the history (supervisor)
+///
+/// History records created in `[from, to)` (default: the 30 days before now; a wider range
+/// than 366 days is narrowed to its last 366 days), optionally of one agent and one end reason, newest first, a page at a time: pass
+/// `nextCursor` as `cursor`, with the same filters, for the next page. Needs a credential with
+/// the supervisor role.
+#[utoipa::path(
+    get,
+    path = "/cobrowse/rest/supervisor/history",
+    operation_id = "searchHistory",
+    tag = "supervisors",
+    params(
+        ("from" = Option<u64>, Query, description = "Earliest creation time (inclusive), ms since the Unix epoch. Default: 30 days before `to`.", maximum = 9223372036854775807_u64),
+        ("to" = Option<u64>, Query, description = "Latest creation time (exclusive). Default: now.", maximum = 9223372036854775807_u64),
+        ("agent" = Option<String>, Query, description = "Only sessions whose (first) agent is this identity.", max_length = 256),
+        ("endReason" = Option<String>, Query, description = "Only sessions that ended for this reason (`customer_exit`, `api_stop`, …).", max_length = 256),
+        ("limit" = Option<u32>, Query, description = "Records per page, 1 to 100 (default 20).", minimum = 1, maximum = 100),
+        ("cursor" = Option<String>, Query, description = "`nextCursor` of the previous page.", pattern = "^[0-9]{1,18}\\.[A-Za-z0-9-]{1,64}$")
+    ),
+    security(("supervisor" = [])),
+    responses((status = 200, description = "One page of records.", body = HistoryPage))
+)]
+fn search_history() {}
+
 /// The agent page's defaults
 #[utoipa::path(
     get,
@@ -264,6 +304,8 @@ fn css_proxy() {}
     stream_session_events,
     stream_agent_events,
     create_event_ticket,
+    list_live_sessions,
+    search_history,
     get_ui_defaults,
     get_dom_restrictions,
     get_openapi,

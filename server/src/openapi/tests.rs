@@ -246,3 +246,26 @@ fn architecture_rest_table_has_a_row_for_every_operation_but_head() {
         "ARCHITECTURE.md's REST table and the OpenAPI document differ"
     );
 }
+
+#[test]
+fn the_console_operations_need_the_supervisor_credential() {
+    let doc = json();
+    for path in [
+        "/cobrowse/rest/supervisor/sessions",
+        "/cobrowse/rest/supervisor/history",
+    ] {
+        let op = &doc["paths"][path]["get"];
+        assert_eq!(
+            op["security"],
+            serde_json::json!([{ SUPERVISOR_SCHEME: [] }]),
+            "{path}"
+        );
+        for status in ["401", "403", "429", "503"] {
+            assert!(op["responses"][status].is_object(), "{path} {status}");
+        }
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"][SUPERVISOR_SCHEME]["scheme"],
+        "bearer"
+    );
+}

@@ -127,11 +127,13 @@ pub fn join(
                 app.metrics.sessions_idle.decrement(1.0);
                 app.metrics.sessions_active.increment(1.0);
                 app.write(StoreOp::History(i.history.clone()));
-                app.write(StoreOp::Live(
-                    session.live_record(&i, &app.config.node_name),
-                ));
                 i.to_controllers(session, ControllerEventKind::Activated);
             }
+            // Every join (the activation's state, and who is connected, for the supervisor
+            // console of any node).
+            app.write(StoreOp::Live(
+                session.live_record(&i, &app.config.node_name),
+            ));
             // Desktops hear the join (`observe` for an agent that only watches), then (the
             // first time) the activation it caused.
             let kind = if i.in_control(conn) {

@@ -491,6 +491,10 @@ fn depart(app: &Arc<App>, session: &Arc<Session>, conn: &ConnRef, keep_link: boo
                 app.registry.release_agent(id, &session.token);
             }
             let agents = i.agents.len() as u32;
+            // Who is connected, for the supervisor console of any node.
+            app.write(StoreOp::Live(
+                session.live_record(&i, &app.config.node_name),
+            ));
             i.announce(
                 app,
                 SessionEvent::AgentLeft {

@@ -91,6 +91,10 @@ pub fn handle(
                     at: now_ms(),
                 });
                 app.write(StoreOp::History(i.history.clone()));
+                // The current page, for the supervisor console of any node.
+                app.write(StoreOp::Live(
+                    session.live_record(&i, &app.config.node_name),
+                ));
             }
             match i.cache.add(
                 &raw,

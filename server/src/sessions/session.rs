@@ -154,6 +154,9 @@ impl Session {
             activated_at: i.activated_at,
             write_mode: i.mode == Mode::Write,
             customer_key: self.customer_key.clone(),
+            agents: i.agent_ids(),
+            agent_count: i.agents.len() as u32,
+            page_url: i.page_url().to_string(),
         }
     }
 
@@ -167,6 +170,24 @@ impl Session {
 }
 
 impl Inner {
+    /// The identities of the connected agents, each once, in joining order.
+    pub(crate) fn agent_ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for id in self.agents.iter().filter_map(|a| a.agent_id.as_ref()) {
+            if !ids.contains(id) {
+                ids.push(id.clone());
+            }
+        }
+        ids
+    }
+
+    /// The page the customer is on, as its browser sent it: the last page of the history
+    /// (empty before the first). Once `limits.maxPages` pages are recorded the history stops
+    /// growing, and so does this.
+    pub(crate) fn page_url(&self) -> &str {
+        self.history.pages.last().map_or("", |p| p.url.as_str())
+    }
+
     /// Customer, agents and controllers.
     pub(super) fn parties(&self) -> impl Iterator<Item = &ConnRef> {
         self.customer
@@ -403,6 +424,29 @@ impl Registry {
         let session = self.get(&token)?;
         let h = session.lock().history.clone();
         Some(h)
+    }
+
+    /// The live record of every session this node holds that has not ended, as it is now (the
+    /// stored ones lag behind the storage writer): the supervisor console's local view.
+    pub fn live_records(&self, node: &str) -> Vec<LiveRecord> {
+        let sessions: Vec<Arc<Session>> = self.map().values().cloned().collect();
+        sessions
+            .iter()
+            .filter_map(|s| {
+                let i = s.lock();
+                (i.state != SessionState::Ended).then(|| s.live_record(&i, node))
+            })
+            .collect()
+    }
+
+    /// The tokens of sessions this node holds that have ended (until forgotten).
+    pub fn ended_tokens(&self) -> HashSet<String> {
+        let sessions: Vec<Arc<Session>> = self.map().values().cloned().collect();
+        sessions
+            .iter()
+            .filter(|s| s.lock().state == SessionState::Ended)
+            .map(|s| s.token.clone())
+            .collect()
     }
 
     /// Sessions not yet ended.

@@ -137,6 +137,13 @@ pub fn slave_csp(frame_ancestors: &str, connect: &str) -> String {
     )
 }
 
+/// The supervisor console's CSP (`admin/*.html`): its own scripts, styles and REST calls only,
+/// nothing inline, no frames in or out, no form posts. The console shows customers' page URLs
+/// and agents' names; they are written as text, and this policy is the second line behind that.
+pub const ADMIN_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'; \
+     base-uri 'none'; object-src 'none'";
+
 /// The agent page's `connect-src`: `'self'` (its REST calls and, by CSP Level 3, WebSockets to
 /// its own host) and, for each configured node URL (`serverUrl`, `cluster.url`, the public URLs
 /// of the cluster's registered nodes in `peers`), its origin in both its http(s) and ws(s) form,
@@ -283,6 +290,16 @@ pub fn decorate(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if rel.starts_with("admin") && path.extension().and_then(|e| e.to_str()) == Some("html") {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(ADMIN_CSP),
+        );
+        h.insert(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        );
+    }
     // The replay page renders the same untrusted replay data into the same replica: same policy.
     if matches!(
         path.file_name().and_then(|n| n.to_str()),
@@ -304,6 +321,13 @@ pub fn decorate(
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn the_console_allows_no_inline_script_and_no_framing() {
+        assert!(ADMIN_CSP.contains("script-src 'self';"));
+        assert!(!ADMIN_CSP.contains("unsafe"));
+        assert!(ADMIN_CSP.contains("frame-ancestors 'none'"));
+    }
 
     #[test]
     fn mime_types_for_the_bundle() {

@@ -15,6 +15,8 @@
 //! * `session_history (history_id PRIMARY KEY, record)` — TTL `retention.history`.
 //! * `agent_sessions (agent_id, session_token)` — which sessions each agent identity is in
 //!   (`cassandra_agents`); TTL `retention.liveSessions`.
+//! * `session_history_by_day ((day), created_at, history_id, record)` — the same records by
+//!   day of creation, for the supervisor console's search (`cassandra_history`); same TTL.
 //! * `nodes (name PRIMARY KEY, internal_url, public_url, heartbeat_at, proxy_key)` — TTL given by
 //!   the node (three heartbeat periods), so dead nodes vanish by themselves. `proxy_key` was
 //!   added later: a keyspace created before it gets the column at start (`ALTER TABLE`).
@@ -34,9 +36,11 @@
 //! client certificate for clusters that require one. `username`/`password` use the
 //! `PasswordAuthenticator` handshake.
 
+use super::cassandra_history;
 use super::cassandra_recording as recording;
 use super::{
-    HistoryRecord, LiveRecord, NodeRecord, RecordingChunk, Store, StoreError, StoreFuture,
+    HistoryQuery, HistoryRecord, LiveRecord, NodeRecord, RecordingChunk, Store, StoreError,
+    StoreFuture,
 };
 use crate::config::{CassandraConfig, CassandraTls};
 use futures_util::TryStreamExt;
@@ -90,6 +94,8 @@ struct Statements {
     list_live: PreparedStatement,
     put_history: PreparedStatement,
     get_history: PreparedStatement,
+    put_history_by_day: PreparedStatement,
+    search_history: PreparedStatement,
     heartbeat: PreparedStatement,
     list_nodes: PreparedStatement,
     ping: PreparedStatement,
@@ -191,6 +197,8 @@ impl CassandraStore {
                 false,
             )
             .await?,
+            put_history_by_day: prep(cassandra_history::insert_cql(ks), write, false).await?,
+            search_history: prep(cassandra_history::search_cql(ks), read, false).await?,
             heartbeat: prep(
                 format!(
                     "INSERT INTO {ks}.nodes (name, internal_url, public_url, heartbeat_at, \
@@ -511,6 +519,21 @@ impl Store for CassandraStore {
                 )
                 .await
                 .map_err(backend)?;
+            // Its row for the search by time (the key never changes: `created_at` is fixed at
+            // creation, so every update overwrites the same row).
+            self.session
+                .execute_unpaged(
+                    &self.st.put_history_by_day,
+                    (
+                        cassandra_history::day(rec.created_at),
+                        rec.created_at.min(i64::MAX as u64) as i64,
+                        &rec.history_id,
+                        &record,
+                        self.history_ttl,
+                    ),
+                )
+                .await
+                .map_err(backend)?;
             Ok(())
         })
     }
@@ -546,6 +569,12 @@ impl Store for CassandraStore {
 
     fn get_chunks(&self, history_id: String) -> StoreFuture<'_, Vec<RecordingChunk>> {
         Box::pin(async move { self.rec.get(&self.session, history_id).await })
+    }
+
+    fn search_history(&self, query: HistoryQuery) -> StoreFuture<'_, Vec<HistoryRecord>> {
+        Box::pin(async move {
+            cassandra_history::search(&self.session, &self.st.search_history, &query).await
+        })
     }
 
     fn ping(&self) -> StoreFuture<'_, ()> {

@@ -32,6 +32,14 @@ pub(super) async fn ensure(session: &Session, c: &CassandraConfig) -> Result<(),
             "CREATE TABLE IF NOT EXISTS {ks}.session_history \
              (history_id text PRIMARY KEY, record text)"
         ),
+        // The supervisor console's search by time: one partition per day of creation, newest
+        // first inside it (added later; created here when absent, so older keyspaces get it).
+        format!(
+            "CREATE TABLE IF NOT EXISTS {ks}.session_history_by_day \
+             (day bigint, created_at bigint, history_id text, record text, \
+             PRIMARY KEY ((day), created_at, history_id)) \
+             WITH CLUSTERING ORDER BY (created_at DESC, history_id DESC)"
+        ),
         format!(
             "CREATE TABLE IF NOT EXISTS {ks}.nodes (name text PRIMARY KEY, \
              internal_url text, public_url text, heartbeat_at bigint, proxy_key text)"

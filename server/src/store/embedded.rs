@@ -3,13 +3,19 @@
 //! redb is synchronous; every call runs on the blocking pool so the async runtime never waits on
 //! disk. redb commits are durable (fsync) by default, which is what makes history survive a crash
 //! as well as a restart.
+//!
+//! History is also indexed by creation time (table `session_history_by_time`, key
+//! `<createdAt, 20 digits>/<historyId>`, written in the same transaction as the record) so the
+//! supervisor console's search walks only its time range, newest first. A database written
+//! before the index existed gets it filled at open.
 
 use super::embedded_recording as recording;
 use super::{
-    HistoryRecord, LiveRecord, NodeRecord, RecordingChunk, Store, StoreError, StoreFuture,
+    HistoryQuery, HistoryRecord, LiveRecord, NodeRecord, RecordingChunk, Store, StoreError,
+    StoreFuture,
 };
 use cobrowse_common::clock::now_ms;
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -26,6 +32,86 @@ const AGENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("agent_session
 /// is another's (an identity may contain any character).
 fn agent_prefix(agent_id: &str) -> String {
     format!("{}:{agent_id}/", agent_id.len())
+}
+
+/// Creation-time index of [`HISTORY`]: `time_key` → nothing (the key holds the id).
+const HISTORY_BY_TIME: TableDefinition<&str, ()> = TableDefinition::new("session_history_by_time");
+
+/// The index key of a record created at `created_at`: sorts as the time, then the id.
+fn time_key(created_at: u64, history_id: &str) -> String {
+    format!("{created_at:020}/{history_id}")
+}
+
+/// Writes `rec` and its index entry inside `txn`.
+fn put_history_in(txn: &redb::WriteTransaction, rec: &HistoryRecord) -> Result<(), StoreError> {
+    let bytes = encode(rec)?;
+    let mut t = txn.open_table(HISTORY).map_err(backend)?;
+    t.insert(rec.history_id.as_str(), bytes.as_slice())
+        .map_err(backend)?;
+    let mut index = txn.open_table(HISTORY_BY_TIME).map_err(backend)?;
+    index
+        .insert(time_key(rec.created_at, &rec.history_id).as_str(), ())
+        .map_err(backend)?;
+    Ok(())
+}
+
+/// Fills the creation-time index from the records when it is empty and they are not (a
+/// database from before the index).
+fn backfill_index(db: &Database) -> Result<(), StoreError> {
+    let txn = db.begin_write().map_err(backend)?;
+    {
+        let history = txn.open_table(HISTORY).map_err(backend)?;
+        let mut index = txn.open_table(HISTORY_BY_TIME).map_err(backend)?;
+        if index.is_empty().map_err(backend)? && !history.is_empty().map_err(backend)? {
+            for entry in history.iter().map_err(backend)? {
+                let (k, v) = entry.map_err(backend)?;
+                let rec: HistoryRecord = decode(k.value(), v.value())?;
+                index
+                    .insert(time_key(rec.created_at, &rec.history_id).as_str(), ())
+                    .map_err(backend)?;
+            }
+        }
+    }
+    txn.commit().map_err(backend)
+}
+
+/// Walks the index backwards through `q`'s range, reading each record and keeping the ones
+/// its filters want.
+fn search(db: &Database, q: &HistoryQuery) -> Result<Vec<HistoryRecord>, StoreError> {
+    let lo = time_key(q.from, "");
+    let hi = match &q.after {
+        Some((at, id)) if *at < q.to => time_key(*at, id),
+        Some(_) | None => time_key(q.to, ""),
+    };
+    let txn = db.begin_read().map_err(backend)?;
+    let index = txn.open_table(HISTORY_BY_TIME).map_err(backend)?;
+    let history = txn.open_table(HISTORY).map_err(backend)?;
+    let mut out = Vec::new();
+    if lo >= hi {
+        return Ok(out);
+    }
+    for entry in index
+        .range(lo.as_str()..hi.as_str())
+        .map_err(backend)?
+        .rev()
+    {
+        if out.len() >= q.limit {
+            break;
+        }
+        let (key, _) = entry.map_err(backend)?;
+        let key = key.value();
+        let Some((_, id)) = key.split_once('/') else {
+            continue;
+        };
+        let Some(v) = history.get(id).map_err(backend)? else {
+            continue;
+        };
+        let rec: HistoryRecord = decode(id, v.value())?;
+        if q.wants(&rec) {
+            out.push(rec);
+        }
+    }
+    Ok(out)
 }
 
 /// A node row with its expiry (redb has no TTL; expired rows are filtered out when listed).
@@ -82,7 +168,9 @@ impl EmbeddedStore {
         txn.open_table(recording::RECORDINGS).map_err(backend)?;
         txn.open_table(recording::EXPIRY).map_err(backend)?;
         txn.open_table(AGENTS).map_err(backend)?;
+        txn.open_table(HISTORY_BY_TIME).map_err(backend)?;
         txn.commit().map_err(backend)?;
+        backfill_index(&db)?;
         Ok(EmbeddedStore {
             db: Arc::new(db),
             clock,
@@ -306,13 +394,8 @@ impl Store for EmbeddedStore {
     fn end_live(&self, history: HistoryRecord, owner_name: String) -> StoreFuture<'_, bool> {
         // One transaction: the end is recorded and the live record gone together, or neither.
         self.blocking(move |db| {
-            let bytes = encode(&history)?;
             let txn = db.begin_write().map_err(backend)?;
-            {
-                let mut t = txn.open_table(HISTORY).map_err(backend)?;
-                t.insert(history.history_id.as_str(), bytes.as_slice())
-                    .map_err(backend)?;
-            }
+            put_history_in(&txn, &history)?;
             let removed = remove_owned(&txn, &history.token, &owner_name)?;
             txn.commit().map_err(backend)?;
             Ok(removed)
@@ -333,7 +416,15 @@ impl Store for EmbeddedStore {
     }
 
     fn put_history(&self, rec: HistoryRecord) -> StoreFuture<'_, ()> {
-        self.blocking(move |db| put(db, HISTORY, &rec.history_id, &encode(&rec)?))
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(backend)?;
+            put_history_in(&txn, &rec)?;
+            txn.commit().map_err(backend)
+        })
+    }
+
+    fn search_history(&self, query: HistoryQuery) -> StoreFuture<'_, Vec<HistoryRecord>> {
+        self.blocking(move |db| search(db, &query))
     }
 
     fn get_history(&self, history_id: String) -> StoreFuture<'_, Option<HistoryRecord>> {
@@ -379,6 +470,9 @@ mod tests {
             activated_at: None,
             write_mode: false,
             customer_key: "digest".into(),
+            agents: Vec::new(),
+            agent_count: 0,
+            page_url: String::new(),
         }
     }
 

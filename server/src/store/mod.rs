@@ -7,7 +7,9 @@
 //!   where a node learns which node owns a token, and where token uniqueness is decided
 //!   ([`Store::insert_live`] must be atomic: a lightweight transaction in Cassandra).
 //! * **History** ([`HistoryRecord`]): one record per session, keyed by history id (UUIDv4), kept
-//!   after the session ends: times, end reason, origin, pages visited, agent id.
+//!   after the session ends: times, end reason, origin, pages visited, agent id. Also ordered by
+//!   creation time for the supervisor console's search ([`Store::search_history`]): an index
+//!   table in redb, a table partitioned by day in Cassandra.
 //!
 //! * **Recording chunks** ([`RecordingChunk`]): the audit recording of a session whose site
 //!   has recording on, as bounded chunks of timestamped frames (`cobrowse_protocol::recording`),
@@ -41,11 +43,13 @@
 //! * [`embedded`] — the redb implementation (default; one file in the data directory).
 //! * [`recording`] — the recording chunk record, shared by both implementations.
 //! * [`cassandra`] — the Cassandra / ScyllaDB implementation (`scylla` driver) for clusters;
-//!   `cassandra_schema` creates its keyspace and tables and adds columns newer versions need.
+//!   `cassandra_schema` creates its keyspace and tables and adds columns newer versions need;
+//!   `cassandra_history` is its search of history by time.
 
 pub mod cassandra;
-mod cassandra_recording;
 mod cassandra_agents;
+mod cassandra_history;
+mod cassandra_recording;
 mod cassandra_schema;
 pub mod embedded;
 mod embedded_recording;
@@ -109,6 +113,17 @@ pub struct LiveRecord {
     /// written before this field existed: then no customer is accepted (fail closed).
     #[serde(default)]
     pub customer_key: String,
+    /// The identities of the agents connected now (for the supervisor console, which lists the
+    /// sessions of every node from these records). Absent in older records: none known.
+    #[serde(default)]
+    pub agents: Vec<String>,
+    /// How many agents are connected now (some may have no identity).
+    #[serde(default)]
+    pub agent_count: u32,
+    /// The page the customer is on, as its browser sent it (already masked there). Empty
+    /// before the first page, and in older records.
+    #[serde(default)]
+    pub page_url: String,
 }
 
 /// Owner value of a live record that a node released on graceful shutdown: no node owns it, so
@@ -174,6 +189,39 @@ impl From<HistoryRecord> for cobrowse_protocol::rest::SessionHistory {
                 .collect(),
             agent_id: r.agent_id,
         }
+    }
+}
+
+/// A history search: records created in `[from, to)`, optionally of one agent and one end
+/// reason, newest first (creation time descending, then history id descending), continuing
+/// after `after`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryQuery {
+    /// Earliest creation time (inclusive), ms since the Unix epoch.
+    pub from: u64,
+    /// Latest creation time (exclusive).
+    pub to: u64,
+    /// Only records whose `agent_id` is this.
+    pub agent: Option<String>,
+    /// Only records whose `end_reason` is this code.
+    pub end_reason: Option<String>,
+    /// Continue after this record (the last one of the previous page).
+    pub after: Option<(u64, String)>,
+    /// At most this many records.
+    pub limit: usize,
+}
+
+impl HistoryQuery {
+    /// Whether `rec` passes the agent and end-reason filters (the time range and the cursor are
+    /// the backends' to apply through their ordering).
+    pub fn wants(&self, rec: &HistoryRecord) -> bool {
+        self.agent
+            .as_ref()
+            .is_none_or(|a| rec.agent_id.as_ref() == Some(a))
+            && self
+                .end_reason
+                .as_ref()
+                .is_none_or(|r| rec.end_reason.as_ref() == Some(r))
     }
 }
 
@@ -252,6 +300,8 @@ pub trait Store: Send + Sync + 'static {
     fn put_chunk(&self, chunk: RecordingChunk, ttl: Duration) -> StoreFuture<'_, ()>;
     /// A session's unexpired recording chunks, ordered by start time, node and sequence.
     fn get_chunks(&self, history_id: String) -> StoreFuture<'_, Vec<RecordingChunk>>;
+    /// The records `query` asks for, in its order, at most `query.limit`.
+    fn search_history(&self, query: HistoryQuery) -> StoreFuture<'_, Vec<HistoryRecord>>;
     /// Cheap health probe for `/cobrowse/health`.
     fn ping(&self) -> StoreFuture<'_, ()>;
 }

@@ -338,6 +338,7 @@ async fn agents_may_present_a_jwt_from_their_desktop_and_its_sub_is_who_they_are
             key: DecodingKey::from_secret(SECRET.as_bytes()).expect("key"),
             issuer: Some("https://desk.example".into()),
             audience: None,
+            accept_supervisor_role: false,
         });
     })
     .await?;
@@ -410,6 +411,7 @@ async fn an_asymmetric_desktop_key_verifies_es256_jwts() -> Result<()> {
             key: verifying,
             issuer: None,
             audience: Some("cobrowse".into()),
+            accept_supervisor_role: false,
         });
     })
     .await?;

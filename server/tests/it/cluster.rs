@@ -84,6 +84,8 @@ impl Node {
             // A cluster needs one agent credential on every node (a generated one would differ).
             .arg("--set")
             .arg(format!("auth.agentToken={TEST_AGENT_TOKEN}"))
+            .arg("--set")
+            .arg(format!("auth.supervisorToken={SUPERVISOR_TOKEN}"))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()?;
@@ -191,6 +193,49 @@ fn cookie(a: &HttpAnswer) -> Option<String> {
         })
 }
 
+/// The supervisor token every node is started with.
+const SUPERVISOR_TOKEN: &str = "cluster-supervisor-token-0123456789";
+
+/// Polls `node`'s supervisor list until `token` is there as described (the owner's storage
+/// writer decides when), failing after [`WAIT`].
+async fn supervisor_sees(
+    node: &Node,
+    token: &str,
+    owner: &str,
+    agent: &str,
+    page: &str,
+) -> Result<()> {
+    let auth = format!("Bearer {SUPERVISOR_TOKEN}");
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let r = http(
+            "GET",
+            &node.url("/cobrowse/rest/supervisor/sessions"),
+            &[("Authorization", auth.as_str())],
+            None,
+        )
+        .await?;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let v = r.json()?;
+        let found = v["sessions"].as_array().into_iter().flatten().any(|s| {
+            s["token"] == token
+                && s["node"] == owner
+                && s["agents"] == serde_json::json!([agent])
+                && s["pageUrl"] == page
+        });
+        if found {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "{}: {token} never listed as on {owner} with {agent} at {page}: {v}",
+                node.name
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(feature = "cassandra-tests"),
@@ -263,6 +308,9 @@ async fn three_nodes_case() -> Result<()> {
     // Live relay across nodes.
     send(&mut customer, &nav(1, "one")).await?;
     until(&mut agent, |m| nav_index(m) == Some(1)).await?;
+    // The supervisor console of a third node lists the session from the shared store, with its
+    // owner, its agent and the customer's page (written by n1's storage writer: polled).
+    supervisor_sees(&n3, &token, "n1", "alice", "https://shop.example/p/1").await?;
 
     // SIGKILL the owner mid-session.
     n1.kill();

@@ -35,4 +35,5 @@ mod security;
 mod several_agents;
 mod static_files;
 mod store_suite;
+mod supervision;
 mod timeouts;

@@ -15,7 +15,7 @@ use cobrowse_server::config::{CassandraConfig, CassandraTls};
 use cobrowse_server::store::cassandra::CassandraStore;
 use cobrowse_server::store::embedded::EmbeddedStore;
 use cobrowse_server::store::{
-    HistoryRecord, LiveRecord, NodeRecord, PageVisit, RecordingChunk, Store,
+    HistoryQuery, HistoryRecord, LiveRecord, NodeRecord, PageVisit, RecordingChunk, Store,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,6 +110,9 @@ fn live(token: &str, node: &str) -> LiveRecord {
     LiveRecord {
         write_mode: false,
         customer_key: format!("digest-of-{token}"),
+        agents: Vec::new(),
+        agent_count: 0,
+        page_url: String::new(),
         token: token.into(),
         history_id: uuid::Uuid::new_v4().to_string(),
         node: node.into(),
@@ -345,6 +348,145 @@ async fn history_round_trips_with_many_pages(s: Arc<dyn Store>) {
     assert_eq!(s.get_history("missing".into()).await.expect("get"), None);
 }
 
+/// A history record created at `at` by `agent`, ended for `reason`.
+fn ended(at: u64, agent: &str, reason: &str) -> HistoryRecord {
+    HistoryRecord {
+        history_id: uuid::Uuid::new_v4().to_string(),
+        token: token(),
+        created_at: at,
+        activated_at: Some(at + 1),
+        ended_at: Some(at + 60_000),
+        end_reason: Some(reason.into()),
+        origin: None,
+        pages: vec![PageVisit {
+            url: "https://shop.example/cart".into(),
+            title: "Cart".into(),
+            at,
+        }],
+        agent_id: Some(agent.into()),
+    }
+}
+
+/// Every page of `q`, following the cursor (the last record of each page).
+async fn all_pages(s: &Arc<dyn Store>, mut q: HistoryQuery) -> (Vec<HistoryRecord>, usize) {
+    let mut out: Vec<HistoryRecord> = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = s.search_history(q.clone()).await.expect("search");
+        assert!(page.len() <= q.limit);
+        pages += 1;
+        let Some(last) = page.last() else { break };
+        q.after = Some((last.created_at, last.history_id.clone()));
+        let full = page.len() == q.limit;
+        out.extend(page);
+        if !full {
+            break;
+        }
+        assert!(pages < 100, "paging does not end");
+    }
+    (out, pages)
+}
+
+async fn history_is_searched_by_time_agent_and_end_reason_in_pages(s: Arc<dyn Store>) {
+    const DAY: u64 = 86_400_000;
+    let base = 1_700_000_000_000 / DAY * DAY;
+    let mut recs = vec![
+        ended(base + 1_000, "alice", "customer_exit"),
+        ended(base + DAY - 1, "bob", "api_stop"),
+        ended(base + DAY, "alice", "api_stop"),
+        ended(base + DAY + 5, "bob", "customer_exit"),
+        // Two at the same moment: ordered by id.
+        ended(base + 2 * DAY + 7, "alice", "agent_exit"),
+        ended(base + 2 * DAY + 7, "bob", "api_stop"),
+        ended(base + 3 * DAY + 9, "carol", "customer_exit"),
+    ];
+    for r in &recs {
+        s.put_history(r.clone()).await.expect("put");
+    }
+    // A record written again (its end) is found once, as written last.
+    recs[0].end_reason = Some("inactivity_timeout".into());
+    s.put_history(recs[0].clone()).await.expect("replace");
+    recs.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.history_id.cmp(&a.history_id))
+    });
+    let q = |from: u64, to: u64| HistoryQuery {
+        from,
+        to,
+        agent: None,
+        end_reason: None,
+        after: None,
+        limit: 2,
+    };
+    let (everything, pages) = all_pages(&s, q(base, base + 4 * DAY)).await;
+    assert_eq!(
+        everything, recs,
+        "every record, newest first, across pages and days"
+    );
+    assert_eq!(pages, 4);
+    let (bob, _) = all_pages(
+        &s,
+        HistoryQuery {
+            agent: Some("bob".into()),
+            ..q(base, base + 4 * DAY)
+        },
+    )
+    .await;
+    let want: Vec<_> = recs
+        .iter()
+        .filter(|r| r.agent_id.as_deref() == Some("bob"))
+        .cloned()
+        .collect();
+    assert_eq!(bob, want);
+    assert_eq!(bob.len(), 3);
+    let (stopped, _) = all_pages(
+        &s,
+        HistoryQuery {
+            end_reason: Some("api_stop".into()),
+            limit: 1,
+            ..q(base, base + 4 * DAY)
+        },
+    )
+    .await;
+    assert!(
+        stopped
+            .iter()
+            .all(|r| r.end_reason.as_deref() == Some("api_stop"))
+    );
+    assert_eq!(stopped.len(), 3);
+    // `[from, to)`: the record at `to` is out, the one at `from` in.
+    let (window, _) = all_pages(&s, q(base + DAY - 1, base + 2 * DAY + 7)).await;
+    let created: Vec<u64> = window.iter().map(|r| r.created_at).collect();
+    assert_eq!(created, vec![base + DAY + 5, base + DAY, base + DAY - 1]);
+    // A range before every record, and an empty one, find nothing.
+    assert!(
+        s.search_history(q(0, base))
+            .await
+            .expect("search")
+            .is_empty()
+    );
+    assert!(
+        s.search_history(q(base + DAY, base + DAY))
+            .await
+            .expect("search")
+            .is_empty()
+    );
+}
+
+async fn live_records_carry_agents_and_the_page(s: Arc<dyn Store>) {
+    let t = token();
+    let mut rec = live(&t, "n1");
+    assert!(s.insert_live(rec.clone()).await.expect("insert"));
+    rec.state = "active".into();
+    rec.agents = vec!["jane@desk".into()];
+    rec.agent_count = 2;
+    rec.page_url = "https://shop.example/checkout?card=%E2%96%88%E2%96%88".into();
+    assert!(s.update_live(rec.clone()).await.expect("update"));
+    assert_eq!(s.get_live(t.clone()).await.expect("get"), Some(rec.clone()));
+    assert!(s.list_live().await.expect("list").contains(&rec));
+}
+
 async fn nodes_register_and_expire(s: Arc<dyn Store>) {
     let name = format!("n-{}", uuid::Uuid::new_v4().simple());
     let node = NodeRecord {
@@ -501,6 +643,8 @@ suite!(
     the_end_is_recorded_before_the_live_record_goes,
     listing_spans_pages,
     history_round_trips_with_many_pages,
+    history_is_searched_by_time_agent_and_end_reason_in_pages,
+    live_records_carry_agents_and_the_page,
     nodes_register_and_expire,
     recording_chunks_append_in_order_across_nodes,
     recording_chunks_expire,

@@ -8,6 +8,8 @@
 // (customer `locale`, `<html lang>`; agent `?lang=`, server `ui.locale`), a language added as a
 // file in the static root is used with English for the keys it lacks, and themes change the
 // computed colours (parameter, picker remembered, server `ui.theme`, system preferences).
+// The supervisor console (www/admin/) has no violation either, with a live session and a
+// history, light and dark, in both languages.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,12 +32,15 @@ const FRENCH = {
   'locales/agent/fr.json': JSON.stringify({ join: 'Rejoindre', lookingUp: 'Session {numero}' }),
 };
 
+/** The supervisor credential the server is given (the console's checks). */
+const SUPERVISOR = 'a11y-supervisor-token-0123456789';
+
 let ctx;
 let token;
 let axeRuns = 0;
 before(async () => {
   ctx = await setupCase('accessibility', {
-    serverEnv: { COBROWSE_LIMITS_LOOKUP_BURST: '500' },
+    serverEnv: { COBROWSE_LIMITS_LOOKUP_BURST: '500', COBROWSE_AUTH_SUPERVISOR_TOKEN: SUPERVISOR },
     serverFiles: FRENCH,
     site: { [FIXTURE]: path.join(here, 'page.html') },
   });
@@ -359,6 +364,41 @@ test('agent page: axe in every state, theme and language', { timeout: 240_000 },
   await waitForAgentState(ctx, 'ended');
   await axe(ctx.customer, 'customer: session ended notice');
   await customerContrast('customer: session ended notice', 4.5);
+});
+
+test('supervisor console: axe with a live session and history, light and dark, both languages', { timeout: 90_000 }, async () => {
+  // One session still live, one ended (a history row), both made over REST.
+  const make = async () => (await (await fetch(ctx.url('/cobrowse/rest/live/sessions'), { method: 'POST' })).json()).token;
+  const live = await make();
+  const ended = await make();
+  const stop = await fetch(ctx.url(`/cobrowse/rest/live/sessions/${ended}/stop`), {
+    method: 'POST', headers: { authorization: `Bearer ${SUPERVISOR}` },
+  });
+  assert.equal(stop.status, 200);
+  const page = await ctx.browser.newPage('supervisor');
+  try {
+    for (const lang of ['en', 'de']) {
+      for (const scheme of ['light', 'dark']) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.goto(ctx.url(`/cobrowse/admin/?lang=${lang}&n=${lang}${scheme}#auth=${SUPERVISOR}`));
+        await waitIn(ctx, page, 'the console shows the live session and the history', ({ live, ended }) =>
+          document.querySelector(`#admin-live tr[data-token="${live}"]`)
+          && document.querySelector(`#admin-history tr[data-token="${ended}"]`), { live, ended });
+        assert.equal(await page.evaluate(() => document.documentElement.lang), lang);
+        await axe(page, `supervisor console (${lang}, ${scheme})`);
+      }
+    }
+    // Half-way through ending a session (the confirmation button) and the refusal.
+    await page.locator(`#admin-live tr[data-token="${live}"] button.end`).click();
+    await axe(page, 'supervisor console: confirming an end');
+    await page.goto(ctx.url('/cobrowse/admin/?n=refused'));
+    await page.evaluate(() => sessionStorage.clear());
+    await page.goto(ctx.url(`/cobrowse/admin/?n=refused2#auth=${ctx.agentToken}`));
+    await waitIn(ctx, page, 'the refusal', () => document.getElementById('admin-status').dataset.error === 'forbidden');
+    await axe(page, 'supervisor console: refused');
+  } finally {
+    await page.close();
+  }
 });
 
 test('the demo shop page with our UI has no violations either', { timeout: 60_000 }, async () => {
