@@ -134,6 +134,7 @@ async fn reconnects_leave_no_sleeping_timers_behind() {
         resume_from: None,
         client: "unit".into(),
         link: None,
+        observe: false,
     };
     let metrics = tokio::runtime::Handle::current().metrics();
     let mut tasks_after_first = None;
@@ -145,6 +146,9 @@ async fn reconnects_leave_no_sleeping_timers_behind() {
             agent_id: None,
             link: None,
             render_reports: Default::default(),
+            ink: Default::default(),
+            seat: 0,
+            observe: false,
         };
         super::join(&app, &session, &mut conn, &hello).expect("join");
         super::disconnect(&app, &session, &conn);
@@ -157,6 +161,9 @@ async fn reconnects_leave_no_sleeping_timers_behind() {
         agent_id: None,
         link: None,
         render_reports: Default::default(),
+        ink: Default::default(),
+        seat: 0,
+        observe: false,
     };
     super::join(&app, &session, &mut conn, &hello).expect("join");
     assert_eq!(
