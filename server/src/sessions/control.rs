@@ -13,7 +13,7 @@
 //!   holder is not connected takes control; a `Request` while the holder is not connected is
 //!   granted at once. So a holder that reloads its page gets control back, and a session whose
 //!   holder vanished is not stuck.
-//! * Control only passes to a connected agent, and whenever it passes to another seat write
+//! * Control only passes to a connected agent, and whenever it passes from one seat to another write
 //!   mode ends (`Mode(Revoked { by: Agent })` to everyone): the customer's consent was for the
 //!   agent who asked, so the new holder asks again.
 //! * Who may give control: the agent holding it, nobody else (an observer's `Give` is refused
@@ -141,7 +141,12 @@ pub(super) fn pass_control(
     i.control.holder = Some(seat);
     i.mode_requested = false;
     i.write_held_for = None;
-    if i.mode == Mode::Write {
+    // Control moving from one agent to another ends the customer's grant: the new holder asks
+    // again. The first holder of this node's session leaves it alone: nobody held control before
+    // it here, so a grant is one a node that adopted the session took over with the live record
+    // (the customer's client re-confirms it or takes it back), or one the away holder's resume
+    // would have kept — `join` already ended that grant if another agent came instead.
+    if !first && i.mode == Mode::Write {
         revoke_write(app, session, i);
         let (b, t) = frame(&Message::Mode(ModeChange::Revoked { by: Party::Agent }));
         for a in &i.agents {
