@@ -63,6 +63,7 @@ mod budget;
 pub mod close;
 pub mod codec;
 pub mod codes;
+mod desktop_events;
 pub mod dom;
 pub mod link;
 pub mod message;

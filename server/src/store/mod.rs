@@ -44,10 +44,13 @@
 //! * [`recording`] — the recording chunk record, shared by both implementations.
 //! * [`cassandra`] — the Cassandra / ScyllaDB implementation (`scylla` driver) for clusters;
 //!   `cassandra_schema` creates its keyspace and tables and adds columns newer versions need;
-//!   `cassandra_history` is its search of history by time.
+//!   `cassandra_history` is its search of history by time; `cassandra_connect` opens the
+//!   connection (TLS, retry while the database starts); `cassandra_agents` and
+//!   `cassandra_recording` are the agent-session and recording tables.
 
 pub mod cassandra;
 mod cassandra_agents;
+mod cassandra_connect;
 mod cassandra_history;
 mod cassandra_recording;
 mod cassandra_schema;

@@ -5,12 +5,14 @@
 //! must stay flat, no page-state frame may go missing and no session may end by a fault.
 //!
 //! * [`cluster`] — the nodes (cluster mode, one Cassandra keyspace), nginx, the restart.
+//! * [`connect`] — the schedule, opening sockets through nginx, `Hello` and `Welcome`.
 //! * [`party`] — the simulated customers and agents and what they check.
 //! * [`sample`] — one reading of a node (`/proc`, `/metrics`).
 //! * [`tally`] — the shared counters.
 //! * [`report`] — the tables and the chart; [`svg`] draws it.
 
 pub mod cluster;
+pub mod connect;
 pub mod party;
 pub mod report;
 pub mod sample;
@@ -20,7 +22,8 @@ pub mod tally;
 use crate::LoadError;
 use crate::target::{http_with, json_body};
 use cluster::{Cluster, ClusterConfig};
-use party::{Outcome, Plan};
+use connect::Plan;
+use party::Outcome;
 use report::{Timeline, quantile};
 use sample::Sample;
 use std::net::SocketAddr;
