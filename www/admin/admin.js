@@ -10,6 +10,7 @@
 
 const REST = new URL('../rest/', import.meta.url);
 const AGENT_PAGE = new URL('../slave.html', import.meta.url);
+const REPLAY_PAGE = new URL('../replay.html', import.meta.url);
 const STORAGE_KEY = 'cobrowse-supervisor-auth';
 const REFRESH_MS = 5000;
 
@@ -217,6 +218,20 @@ function historyRow(h) {
   cell(tr, reasonText(h.endReason)).dataset.reason = h.endReason || '';
   const last = h.pages[h.pages.length - 1];
   cell(tr, last ? t('pagesCell', { n: h.pages.length, url: last.url }) : '0', 'url');
+  // The audit recording, where the site records sessions (the replay page says when there is
+  // none). Like Observe, the credential joins the fragment only on a click.
+  const replay = document.createElement('a');
+  replay.className = 'replay';
+  replay.href = `${REPLAY_PAGE.href}#id=${encodeURIComponent(h.historyId)}`;
+  replay.target = '_blank';
+  replay.rel = 'noopener';
+  replay.textContent = t('replay');
+  replay.setAttribute('aria-label', t('replayLabel', { token: h.token }));
+  replay.addEventListener('click', (ev) => {
+    ev.preventDefault();
+    window.open(`${replay.href}&auth=${encodeURIComponent(credential)}`, '_blank', 'noopener');
+  });
+  cell(tr, '').append(replay);
   return tr;
 }
 
