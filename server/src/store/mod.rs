@@ -41,7 +41,7 @@
 //! # Layout
 //!
 //! * [`embedded`] — the redb implementation (default; one file in the data directory).
-//! * [`recording`] — the recording chunk record, shared by both implementations.
+//! * `recording` — the recording chunk record, shared by both implementations.
 //! * [`cassandra`] — the Cassandra / ScyllaDB implementation (`scylla` driver) for clusters;
 //!   `cassandra_schema` creates its keyspace and tables and adds columns newer versions need;
 //!   `cassandra_history` is its search of history by time; `cassandra_connect` opens the

@@ -25,23 +25,13 @@
 use super::connect::{Open, Plan, Sink, Source, hello, open_retrying, send, welcomed};
 use super::tally::Tally;
 use crate::frames;
-use bytes::Bytes;
-use cobrowse_protocol::link::{Endpoint, Welcomed};
-use cobrowse_protocol::{
-    EndReason, ErrorCode, Hello, LinkHello, Message, NodeData, Role, SessionEvent, Welcome, decode,
-    encode,
-};
-use futures_util::stream::{SplitSink, SplitStream};
-use futures_util::{SinkExt, StreamExt};
-use std::net::SocketAddr;
+use cobrowse_protocol::link::Endpoint;
+use cobrowse_protocol::{EndReason, ErrorCode, Message, NodeData, Role, SessionEvent, encode};
+use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpStream;
-use tokio::time::{Instant, MissedTickBehavior, sleep, sleep_until, timeout};
+use tokio::time::{Instant, MissedTickBehavior, sleep, sleep_until};
 use tokio_tungstenite::tungstenite::Message as Ws;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// Frames and bytes a client keeps unacknowledged for a resume (the browser clients' order of
 /// magnitude).
@@ -490,6 +480,7 @@ pub async fn agent(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cobrowse_protocol::decode;
 
     #[test]
     fn snapshots_carry_their_state_number_and_live_frames_theirs() {
