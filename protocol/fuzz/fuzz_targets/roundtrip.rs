@@ -1,6 +1,6 @@
 //! Structured messages through encode/decode: a message round-trips exactly unless it breaks an
 //! invariant the types cannot express (tree shape, name ids: only snapshots and mutation batches
-//! have those), or is an `Unknown` that carries a known tag.
+//! have those; an ink stroke's bounds, `Ink::check`), or is an `Unknown` that carries a known tag.
 #![no_main]
 
 use cobrowse_protocol::{Limits, Message, decode_with, encode};
@@ -27,7 +27,7 @@ fuzz_target!(|msg: Message| {
             matches!(
                 msg,
                 Message::Snapshot(_) | Message::Mutations(_) | Message::Unknown { .. }
-            ),
+            ) || matches!(&msg, Message::Ink(ink) if ink.check().is_err()),
             "{e} for {msg:?}"
         ),
     }
