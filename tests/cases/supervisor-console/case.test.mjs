@@ -112,10 +112,10 @@ test('a supervisor sees a live session, ends it and finds it in the history', { 
   assert.deepEqual(await historyTokens(page), [token]);
   assert.equal(await page.locator('#admin-history tbody tr td[data-reason]').getAttribute('data-reason'), 'api_stop');
   // Each row links its audit recording's replay page (the credential goes along only on a click).
-  const row = page.locator('#admin-history tbody tr');
-  const replayHref = await row.locator('a.replay').getAttribute('href');
+  const found = page.locator('#admin-history tbody tr');
+  const replayHref = await found.locator('a.replay').getAttribute('href');
   assert.equal(new URL(replayHref).pathname, '/cobrowse/replay.html');
-  assert.equal(new URL(replayHref).hash, `#id=${await row.getAttribute('data-history-id')}`);
+  assert.equal(new URL(replayHref).hash, `#id=${await found.getAttribute('data-history-id')}`);
 
   // By time range: all three in [start, end), newest first; none in the hour before.
   const from = await local(page, start);
