@@ -4,8 +4,10 @@
 //! # Invariants
 //!
 //! * Every agent connection has a seat (from 1, never reused in the session). An agent that
-//!   resumes its link keeps its seat; one that starts a new link (a reloaded page) gets a new
-//!   seat.
+//!   resumes its link keeps its seat, and so does one whose `Hello` names a link of its own the
+//!   session still knows but cannot continue (a reloaded page of the same tab, a gap no longer
+//!   kept, a socket replaced while half-open): the same agent, not another one taking over. A
+//!   new tab gets a new seat.
 //! * [`ControlState::holder`] names at most one seat. Only the connection in that seat passes
 //!   the relay's agent-to-customer checks (`relay`); an agent in any other seat observes.
 //! * The holder's seat may be away (its socket dropped, its link kept for a resume): control
@@ -36,14 +38,15 @@ pub(super) struct ControlState {
     last_seat: u32,
     /// The seat holding control (maybe away).
     pub(super) holder: Option<u32>,
-    /// Link id → the seat of the agent on that link, so a resumed link keeps its seat.
+    /// Link id → the seat of the agent on that link, so a resumed or restarted link keeps its seat.
     link_seats: HashMap<u64, u32>,
 }
 
 impl ControlState {
-    /// The seat for an agent joining on `link` (`resumed`: it continues that link).
-    pub(super) fn seat_for(&mut self, link: Option<u64>, resumed: bool) -> u32 {
-        if resumed && let Some(seat) = link.and_then(|l| self.link_seats.get(&l)) {
+    /// The seat for an agent joining on `link`: the link's own when it has one (a resumed link, or
+    /// one that took over an old link's seat), else the next free seat.
+    pub(super) fn seat_for(&mut self, link: Option<u64>) -> u32 {
+        if let Some(seat) = link.and_then(|l| self.link_seats.get(&l)) {
             return *seat;
         }
         self.last_seat += 1;
@@ -51,6 +54,14 @@ impl ControlState {
             self.link_seats.insert(l, self.last_seat);
         }
         self.last_seat
+    }
+
+    /// Gives `new`, the link an agent starts over with, the seat of its old link `old` (same
+    /// agent, same tab: a page that could not resume, or a socket replaced while half-open).
+    pub(super) fn continue_seat(&mut self, old: u64, new: u64) {
+        if let Some(seat) = self.link_seats.remove(&old) {
+            self.link_seats.insert(new, seat);
+        }
     }
 
     /// Forgets the seat of a link that will not be resumed.

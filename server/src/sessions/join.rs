@@ -92,7 +92,7 @@ pub fn join(
             }
             let (link, replay) = agent_link(app, &mut i, conn, hello);
             let link_id = link.as_ref().map(|l| l.id);
-            conn.seat = i.control.seat_for(link_id, replay.is_some());
+            conn.seat = i.control.seat_for(link_id);
             // Write mode held for an agent that is away ends when another agent that may take
             // control joins (an observer cannot act, so it leaves the grant alone).
             if let Some(held) = i.write_held_for {

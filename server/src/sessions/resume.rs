@@ -54,7 +54,8 @@ pub(super) fn customer_link(
 }
 
 /// An agent's link for this `Hello`: a link of the same agent that is away (or whose socket the
-/// server has not seen die yet) continued when the gap is all here, else a new one.
+/// server has not seen die yet) continued when the gap is all here, else a new one (which keeps
+/// that old link's seat).
 pub(super) fn agent_link(
     app: &App,
     i: &mut Inner,
@@ -90,10 +91,13 @@ pub(super) fn agent_link(
     if lh.id != 0 {
         tracing::info!(asked = lh.id, found = found.is_some(), resume_from = ?hello.resume_from, "agent link starts over");
     }
-    (
-        Some(new_link(app, Role::Agent, conn.agent_id.clone())),
-        None,
-    )
+    let link = new_link(app, Role::Agent, conn.agent_id.clone());
+    // The same agent's page (or that tab's next page) starting over keeps its seat, and with it
+    // control when it held it: it is not another agent taking over.
+    if let Some(old) = &found {
+        i.control.continue_seat(old.id, link.id);
+    }
+    (Some(link), None)
 }
 
 /// The encoded write-mode actions among settled frames.
