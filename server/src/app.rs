@@ -334,6 +334,20 @@ impl Drop for SocketGuard {
     }
 }
 
+/// An `App` with the default configuration on an embedded store in `dir`, for unit tests that
+/// drive sessions and sockets without a server.
+#[cfg(test)]
+pub(crate) async fn test_app(dir: &std::path::Path) -> (Arc<App>, tokio::task::JoinHandle<()>) {
+    let config = crate::Config {
+        storage: crate::config::StorageConfig::Embedded {
+            data_dir: dir.to_path_buf(),
+        },
+        ..crate::Config::default()
+    };
+    let store = crate::open_store(&config).await.expect("store");
+    App::new(config, store)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -106,20 +106,12 @@ fn caches_share_one_budget_and_give_it_back() {
 #[tokio::test]
 async fn reconnects_leave_no_sleeping_timers_behind() {
     use super::session::ConnRef;
-    use crate::app::App;
     use crate::queue::SendQueue;
     use cobrowse_protocol::{Hello, Role};
     use std::sync::Arc;
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = crate::Config {
-        storage: crate::config::StorageConfig::Embedded {
-            data_dir: dir.path().to_path_buf(),
-        },
-        ..crate::Config::default()
-    };
-    let store = crate::open_store(&config).await.expect("store");
-    let (app, _writer) = App::new(config, store);
+    let (app, _writer) = crate::app::test_app(dir.path()).await;
     let secret = crate::auth::customer::new_secret();
     let key = crate::auth::customer::digest(&secret);
     let session = super::create(&app, None, None, "http://t".into(), key)
@@ -136,26 +128,8 @@ async fn reconnects_leave_no_sleeping_timers_behind() {
         link: None,
         observe: false,
     };
-    let metrics = tokio::runtime::Handle::current().metrics();
-    let mut tasks_after_first = None;
-    for id in 0..200u64 {
-        let mut conn = ConnRef {
-            id,
-            role: Role::Customer,
-            queue: Arc::new(SendQueue::new(64, 1 << 20)),
-            agent_id: None,
-            link: None,
-            render_reports: Default::default(),
-            ink: Default::default(),
-            seat: 0,
-            observe: false,
-        };
-        super::join(&app, &session, &mut conn, &hello).expect("join");
-        super::disconnect(&app, &session, &conn);
-        tasks_after_first.get_or_insert(metrics.num_alive_tasks());
-    }
-    let mut conn = ConnRef {
-        id: 1000,
+    let customer = |id| ConnRef {
+        id,
         role: Role::Customer,
         queue: Arc::new(SendQueue::new(64, 1 << 20)),
         agent_id: None,
@@ -165,6 +139,15 @@ async fn reconnects_leave_no_sleeping_timers_behind() {
         seat: 0,
         observe: false,
     };
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let mut tasks_after_first = None;
+    for id in 0..200u64 {
+        let mut conn = customer(id);
+        super::join(&app, &session, &mut conn, &hello).expect("join");
+        super::disconnect(&app, &session, &conn);
+        tasks_after_first.get_or_insert(metrics.num_alive_tasks());
+    }
+    let mut conn = customer(1000);
     super::join(&app, &session, &mut conn, &hello).expect("join");
     assert_eq!(
         session.lock().timers.pending(),

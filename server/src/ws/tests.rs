@@ -51,14 +51,7 @@ async fn recv(rx: &mut mpsc::UnboundedReceiver<WsMessage>) -> WsMessage {
 #[tokio::test]
 async fn handshake_and_bad_frame_over_channels() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let config = crate::Config {
-        storage: crate::config::StorageConfig::Embedded {
-            data_dir: dir.path().to_path_buf(),
-        },
-        ..crate::Config::default()
-    };
-    let store = crate::open_store(&config).await.expect("store");
-    let (app, _writer) = App::new(config, store);
+    let (app, _writer) = crate::app::test_app(dir.path()).await;
     let secret = crate::auth::customer::new_secret();
     let key = crate::auth::customer::digest(&secret);
     let session = sessions::create(&app, None, None, "http://t".into(), key)
