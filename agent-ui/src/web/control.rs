@@ -424,7 +424,10 @@ pub fn on_click(
     if !is_write() {
         return;
     }
-    let Some(node) = node else { return };
+    let Some(node) = node else {
+        crate::debug!("write-mode click on no replica node: nothing to act on");
+        return;
+    };
     let rect = target.as_ref().map(Element::get_bounding_client_rect);
     let (ox, oy) = rect
         .as_ref()

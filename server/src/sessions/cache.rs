@@ -57,6 +57,15 @@ impl CacheBudget {
     }
 }
 
+/// A copy of `frame` in an allocation of its own. A frame as received is a slice of the socket's
+/// read buffer (tungstenite splits payloads off it without copying), so keeping it would keep the
+/// whole buffer it came in, pointer moves and all, for as long as the cache holds it: memory
+/// would grow with everything the customer sent since the last snapshot, not with what the cache
+/// counts.
+fn own(frame: &Bytes) -> Bytes {
+    Bytes::copy_from_slice(frame)
+}
+
 /// What [`Cache::add`] asks of the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Added {
@@ -122,7 +131,7 @@ impl Cache {
             }
             self.over_budget = false;
             self.held = bytes.len();
-            self.snapshot = Some(bytes.clone());
+            self.snapshot = Some(own(bytes));
             return Added::Kept;
         }
         if self.over_budget {
@@ -151,7 +160,7 @@ impl Cache {
             return Added::OverBudget;
         }
         self.held += bytes.len();
-        self.log.push((bytes.clone(), tag));
+        self.log.push((own(bytes), tag));
         self.log_bytes += bytes.len();
         if self.log_bytes > snap_len.max(min_log) && !self.requested {
             self.requested = true;

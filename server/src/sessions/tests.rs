@@ -1,5 +1,5 @@
-//! Unit tests of the token shape, the page cache (its bounds, and the server-wide budget) and the
-//! session timers.
+//! Unit tests of the token shape, the page cache (its bounds, the server-wide budget, and copies
+//! that let go of the read buffer) and the session timers.
 
 use super::cache::{Added, Cache, CacheBudget};
 use super::{is_token_shaped, new_token};
@@ -171,5 +171,26 @@ async fn reconnects_leave_no_sleeping_timers_behind() {
         metrics.num_alive_tasks() <= first,
         "tasks grew from {first} to {} over 200 reconnects",
         metrics.num_alive_tasks()
+    );
+}
+
+#[test]
+fn cached_frames_do_not_keep_the_read_buffer_they_came_in() {
+    // Two frames split off one buffer, as the socket hands them over.
+    let buffer = Bytes::from(vec![7u8; 4096]);
+    let (snap, delta) = (buffer.slice(0..100), buffer.slice(100..150));
+    let mut c = Cache::new(CacheBudget::new(usize::MAX));
+    c.add(&snap, tags::SNAPSHOT, 0, 10_000);
+    c.add(&delta, tags::MUTATIONS, 0, 10_000);
+    let inside = |b: &Bytes| buffer.as_ptr_range().contains(&b.as_ptr());
+    let frames = c.frames();
+    assert_eq!(frames.len(), 2);
+    assert_eq!(
+        (&frames[0].0[..], &frames[1].0[..]),
+        (&snap[..], &delta[..])
+    );
+    assert!(
+        frames.iter().all(|(b, _)| !inside(b)),
+        "the cache holds copies, not slices of the buffer"
     );
 }

@@ -3,8 +3,11 @@
 // them (no reset, no close), at random (seeded; `CHAOS_SEED`, `CHAOS_FAULTS`), while the
 // customer's page keeps changing and the agent types and clicks in write mode. After every fault
 // the replica must equal the customer's page again (DOM trees compared); every agent action (a
-// click on a counter, a keystroke: one `Input` action each) must have been performed exactly once
-// (counted on the customer's page) or refused visibly on the agent page; the customer's field
+// click on the replica, a keystroke: one `Click` or `Input` action each) must have been performed
+// exactly once (counted on the customer's page) or refused visibly on the agent page. A click is
+// counted wherever it lands: the page keeps changing and a rebuilt replica can move under the
+// pointer between aiming and clicking, so a click meant for the counter may hit the field, as it
+// would for a person; the customer's field
 // must hold what the agent's field holds; the session must never end by itself; both pages must
 // have said that they were reconnecting, and every black hole must have been noticed.
 import assert from 'node:assert/strict';
@@ -124,6 +127,11 @@ test(`${FAULTS} random faults on both links, seed ${SEED}`, { timeout: 900_000 }
   await ctx.agent.evaluate(() => {
     window.__refusals = [];
     window.__keystrokes = 0;
+    // Where each click of the agent landed (the overlay above the replica sends it).
+    window.__clickTargets = [];
+    document.addEventListener('click', (e) => {
+      window.__clickTargets.push(e.target.id || e.target.className || e.target.localName);
+    }, true);
     document.addEventListener('input', (e) => {
       if (e.target.id === 'cobrowse-typing') window.__keystrokes += 1;
     }, true);
@@ -147,6 +155,7 @@ test(`${FAULTS} random faults on both links, seed ${SEED}`, { timeout: 900_000 }
   await waitForReplica(ctx);
   await ctx.customer.evaluate(() => { window.__chaosPaused = false; });
 
+  // Clicks on the replica (on the counter or the field), each one `Click` action.
   let clicks = 0;
   const recoveries = { cut: [], delay: [], throttle: [], blackhole: [] };
   let divergences = 0;
@@ -180,10 +189,15 @@ test(`${FAULTS} random faults on both links, seed ${SEED}`, { timeout: 900_000 }
     const steps = 1 + Math.floor(random() * 3);
     for (let s = 0; s < steps; s++) {
       if (random() < 0.5) {
+        if (process.env.CHAOS_TRACE) {
+          const st = await ctx.agent.evaluate(() => JSON.stringify(document.documentElement.dataset));
+          console.log(`# trace fault ${i} click ${clicks + 1}: agent ${st}`);
+        }
         await agentClick('plus');
         clicks += 1;
       } else {
         await agentClick('field');
+        clicks += 1;
         const ch = String.fromCharCode(97 + Math.floor(random() * 26));
         await ctx.agent.keyboard.type(ch);
       }
@@ -201,6 +215,10 @@ test(`${FAULTS} random faults on both links, seed ${SEED}`, { timeout: 900_000 }
       last = await compareDom(ctx.customer, ctx.agent);
       if (last.equal || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 50));
+    }
+    if (process.env.CHAOS_TRACE) {
+      const c = await ctx.customer.evaluate(() => window.__agentClicks);
+      console.log(`# trace fault ${i} (${side} ${JSON.stringify(fault)}): clicks sent ${clicks}, performed ${c}`);
     }
     if (!last.equal) {
       divergences += 1;
@@ -226,10 +244,26 @@ test(`${FAULTS} random faults on both links, seed ${SEED}`, { timeout: 900_000 }
   const refusals = await ctx.agent.evaluate(() => window.__refusals);
   const keystrokes = await ctx.agent.evaluate(() => window.__keystrokes);
   const sent = clicks + keystrokes;
-  await waitIn(ctx, ctx.customer, `the customer performed ${sent} actions minus refusals`,
-    ([n]) => Number(document.getElementById('count').textContent) + window.__inputs === n,
-    [sent - refusals.length]);
-  const count = Number(await ctx.customer.locator('#count').textContent());
+  try {
+    await waitIn(ctx, ctx.customer, `the customer performed ${sent} actions minus refusals`,
+      ([n]) => window.__agentClicks + window.__inputs === n,
+      [sent - refusals.length]);
+  } catch (e) {
+    // What was performed and refused, so a failing seed says whether an action was lost or
+    // performed twice.
+    const seen = await ctx.customer.evaluate(() => ({
+      count: window.__agentClicks, inputs: window.__inputs,
+      field: document.getElementById('field').value,
+    }));
+    const agentField = await ctx.agent.locator('#cobrowse-typing').inputValue();
+    console.log(`# sent ${sent} (${clicks} clicks, ${keystrokes} keystrokes); performed ${seen.count} clicks, ${seen.inputs} inputs; refused ${refusals.length} (${refusals.join(', ') || 'none'})`);
+    console.log(`# customer field ${JSON.stringify(seen.field)}, agent's ${JSON.stringify(agentField)}`);
+    const targets = await ctx.agent.evaluate(() => window.__clickTargets);
+    console.log(`# the agent's clicks landed on: ${JSON.stringify(targets.reduce((m, t) => ({ ...m, [t]: (m[t] || 0) + 1 }), {}))}`);
+    throw e;
+  }
+  const count = await ctx.customer.evaluate(() => window.__agentClicks);
+  const counter = Number(await ctx.customer.locator('#count').textContent());
   const inputs = await ctx.customer.evaluate(() => window.__inputs);
   const field = await ctx.customer.locator('#field').inputValue();
   const agentField = await ctx.agent.locator('#cobrowse-typing').inputValue();
@@ -242,7 +276,7 @@ test(`${FAULTS} random faults on both links, seed ${SEED}`, { timeout: 900_000 }
   const median = (xs) => (xs.length ? [...xs].sort((a, b) => a - b)[xs.length >> 1] : 0);
   console.log(`# faults injected: ${injected} (customer link: ${JSON.stringify(customerProxy.stats)}, agent link: ${JSON.stringify(agentProxy.stats)})`);
   console.log(`# DOM divergences after recovery: ${divergences}`);
-  console.log(`# agent actions: ${sent} sent (${clicks} clicks, ${keystrokes} keystrokes), ${count + inputs} performed once (${count} clicks, ${inputs} inputs), ${refusals.length} refused visibly (${refusals.join(', ') || 'none'}); lost: ${sent - count - inputs - refusals.length}`);
+  console.log(`# agent actions: ${sent} sent (${clicks} clicks, ${keystrokes} keystrokes), ${count + inputs} performed once (${count} clicks, ${counter} of them on the counter, ${inputs} inputs), ${refusals.length} refused visibly (${refusals.join(', ') || 'none'}); lost: ${sent - count - inputs - refusals.length}`);
   console.log(`# customer field ${field === agentField ? 'equals' : 'DIFFERS FROM'} the agent's (${field.length} characters)`);
   console.log(`# median time from fault to equal replica: ${Object.entries(recoveries).map(([k, v]) => `${k} ${median(v)} ms (${v.length})`).join(', ')}`);
   const span = (xs) => (xs.length ? `${Math.min(...xs)}–${Math.max(...xs)} ms (median ${median(xs)}, ${xs.length})` : 'none');

@@ -193,8 +193,8 @@ impl Inner {
                     };
                     perform_at(&self.window, node, caret, &a)
                 };
+                self.log(&format!("agent action on {:?}: {result:?}", a.target()));
                 if let Err(reason) = result {
-                    self.log("agent action refused");
                     self.send(&Message::Refused(ActionRefused {
                         node: a.target(),
                         reason,
