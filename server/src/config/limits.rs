@@ -66,7 +66,10 @@ impl Default for RawLimits {
             // A Hello is a role, a token, a credential (a JWT of a few KiB at most) and names.
             hello_max_bytes: 16 * 1024,
             send_queue_frames: 1024,
-            min_log_bytes: 256 * 1024,
+            // A session's log is most of what it costs the relay when its page is small (a
+            // larger page's snapshot sets the bound instead): 64 KiB keeps that near a snapshot
+            // of a typical page, for one fresh snapshot from the customer per 64 KiB of changes.
+            min_log_bytes: 64 * 1024,
             max_log_bytes: 64 * 1024 * 1024,
             replay_bytes: 8 * 1024 * 1024,
             cache_bytes: 1024 * 1024 * 1024,
