@@ -124,12 +124,13 @@ pub async fn start(
         proxy_key: i.key.to_hex(),
     };
     // The first heartbeat is synchronous so a node is routable as soon as it serves.
+    let first_sent = now_ms();
     app.store
         .heartbeat(record(&info), info.heartbeat * 3)
         .await?;
     app.cluster.set_node(info.clone());
     refresh_peers(app).await;
-    let last_ok = Arc::new(std::sync::atomic::AtomicU64::new(now_ms()));
+    let last_ok = Arc::new(std::sync::atomic::AtomicU64::new(first_sent));
     spawn_watchdog(app, info.heartbeat, last_ok.clone());
     let weak = Arc::downgrade(app);
     tokio::spawn(async move {
@@ -142,10 +143,14 @@ pub async fn start(
                 return;
             }
             // Bounded: a black-holed database must not hold the heartbeat (and the fence).
+            // The row's expiry counts from when the database applied the write, which is after
+            // this send; counting the fence from the send keeps it before the expiry however
+            // late the answer comes.
+            let sent = now_ms();
             let beat = app.store.heartbeat(record(&info), info.heartbeat * 3);
             match tokio::time::timeout(info.heartbeat, beat).await {
                 Ok(Ok(())) => {
-                    last_ok.store(now_ms(), std::sync::atomic::Ordering::SeqCst);
+                    last_ok.fetch_max(sent, std::sync::atomic::Ordering::SeqCst);
                     if app.cluster.set_fenced(false) {
                         tracing::warn!("node heartbeat succeeds again: serving sessions again");
                     }

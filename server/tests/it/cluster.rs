@@ -91,8 +91,14 @@ impl Node {
             .spawn()?;
         let stdout = child.stdout.take().context("stdout")?;
         let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let tag = name.to_string();
+        // The thread inherits the test's output capture: a failing test shows what its nodes
+        // warned about (a fence, a lost claim), a passing one shows nothing.
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains(" WARN ") || line.contains(" ERROR ") {
+                    println!("[{tag}] {line}");
+                }
                 let _ = tx.send(line);
             }
         });
