@@ -8,12 +8,14 @@
 //! `src` to it. Images under a mask rule and hidden ones are never read (hidden ones are not even
 //! captured). A failed or too large image is remembered and not fetched again for the same URL.
 //!
-//! Kept by the recorder: [`ImageInliner`] remembers what it sent per node and forgets it on every
-//! snapshot (the snapshot carries the original `src` again).
+//! Kept by the recorder: [`ImageInliner`] remembers what it sent per node; a snapshot carries the
+//! copies already read in place of the original `src`.
 
 use crate::config::InlineImages;
 use crate::web::dom::{element, html_tag};
-use cobrowse_protocol::{AttrChange, Message, MutationBatch, NameTable, NodeId};
+use cobrowse_protocol::{
+    AttrChange, Message, MutationBatch, NameTable, NodeData, NodeId, NodeRecord,
+};
 use js_sys::Promise;
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -52,9 +54,51 @@ impl ImageInliner {
         self.config = config;
     }
 
-    /// Forgets what was sent (after a snapshot the agent has the original `src` again).
-    pub fn reset(&mut self) {
+    /// Puts the inline copies already read into a fresh snapshot and remembers them as sent.
+    ///
+    /// A snapshot that carried the original `src` would show the agent broken images until the
+    /// next sample, and would make every copy go out again as changes after it: a log that
+    /// outgrows the snapshot, which asks for another snapshot, and so on for as long as the page
+    /// shows them. `node_of` maps a wire id to its page node.
+    pub fn fill_snapshot(
+        &mut self,
+        nodes: &mut [NodeRecord],
+        first_id: NodeId,
+        names: &NameTable,
+        node_of: &dyn Fn(NodeId) -> Option<Node>,
+        masked: &dyn Fn(&Node) -> bool,
+    ) {
         self.sent.clear();
+        if self.config.max_bytes == 0 {
+            return;
+        }
+        let fetched = self.fetched.borrow();
+        for (i, rec) in nodes.iter_mut().enumerate() {
+            let NodeData::Element { tag, attrs, .. } = &mut rec.data else {
+                continue;
+            };
+            if names.resolve(*tag) != Some("img") {
+                continue;
+            }
+            let id = first_id + i as NodeId;
+            let Some(node) = node_of(id) else { continue };
+            let Some(src) = self.candidate(&node) else {
+                continue;
+            };
+            let Some(Fetched::Ready(data)) = fetched.get(&src) else {
+                continue;
+            };
+            if masked(&node) {
+                continue;
+            }
+            if let Some(a) = attrs
+                .iter_mut()
+                .find(|a| names.resolve(a.name) == Some("src"))
+            {
+                a.value = data.to_string();
+                self.sent.insert(id, src);
+            }
+        }
     }
 
     /// Attribute changes for images whose inline copy is ready and not yet sent; starts fetches

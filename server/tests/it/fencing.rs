@@ -216,9 +216,9 @@ async fn split_brain_case() -> Result<()> {
         moved.push((token, customer, agent, closed_at));
     }
     println!("split brain: cut at {cut:?}, n1 gave its sessions up by {given_up:?}");
-    let after_cut = given_up
-        .checked_sub(cut)
-        .context("n1 gave its sessions up before the cut: a heartbeat failed without a partition")?;
+    let after_cut = given_up.checked_sub(cut).context(
+        "n1 gave its sessions up before the cut: a heartbeat failed without a partition",
+    )?;
     assert!(
         after_cut < Duration::from_secs(3),
         "n1 served on past its registry row's expiry ({after_cut:?} after the cut)"

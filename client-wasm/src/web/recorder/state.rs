@@ -208,7 +208,7 @@ impl RecState {
             .dom
             .describe(&root)
             .unwrap_or(crate::capture::RawNode::Document { url: String::new() });
-        let (first_id, nodes) = serialize_subtree(
+        let (first_id, mut nodes) = serialize_subtree(
             &self.dom,
             &mut self.mirror,
             self.policy.as_ref(),
@@ -260,13 +260,20 @@ impl RecState {
                 .filter_map(|id| mirror.node(id))
                 .for_each(|n| values.hook_instance(n));
         }
+        let dom = &self.dom;
+        self.images.fill_snapshot(
+            &mut nodes,
+            first_id,
+            &names,
+            &|id| mirror.node(id).cloned(),
+            &|n: &Node| dom.matches_mask_rule(n),
+        );
         let mut captured = (first_id..first_id + nodes.len() as u32)
             .filter_map(|id| mirror.node(id).map(|n| (id, n.clone())));
         let (sheets, schedule) = self.sheets.borrow_mut().snapshot(&mut captured, &base);
         self.sheets_pending |= schedule;
         self.canvas.reset();
         self.media.reset();
-        self.images.reset();
         // Ids were renumbered: the current selection goes out again after the snapshot.
         self.selection.clear();
         self.queue(Slot::Selection, SlotValue::Selection);
