@@ -139,6 +139,8 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` count (`network.trustedProxies`,
     /// and `crossOrigin.trustForwardedFor`: the socket peer, whatever its address).
     pub trusted_proxies: crate::net::TrustedProxies,
+    /// Answer permessage-deflate offers (`network.websocketCompression`).
+    pub websocket_compression: bool,
     /// Domains the CSS proxy may fetch from.
     pub allowed_external_domains: Vec<String>,
     /// Third-party iframe origins shown to agents.
@@ -353,6 +355,7 @@ impl RawConfig {
             log_level: self.log_level,
             allowed_origins,
             trusted_proxies,
+            websocket_compression: self.network.websocket_compression,
             allowed_external_domains: proxy.allowed_external_domains,
             allowed_third_party_domains: proxy.allowed_third_party_domains,
             css_proxy: proxy.css,

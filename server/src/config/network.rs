@@ -1,4 +1,5 @@
-//! `[network]`: which proxies in front of the server are believed about the client's address.
+//! `[network]`: which proxies in front of the server are believed about the client's address,
+//! and whether WebSockets may be compressed.
 
 use super::error::{ConfigError, invalid};
 use super::values::List;
@@ -6,11 +7,22 @@ use crate::net::TrustedProxies;
 use serde::{Deserialize, Serialize};
 
 /// `network.*` as written.
-#[derive(Debug, Default, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields, rename_all = "camelCase")]
 pub(crate) struct RawNetwork {
     /// `network.trustedProxies`: CIDR networks or addresses of reverse proxies / load balancers.
     pub(crate) trusted_proxies: List,
+    /// `network.websocketCompression`: answer a client's permessage-deflate offer (`net::deflate`).
+    pub(crate) websocket_compression: bool,
+}
+
+impl Default for RawNetwork {
+    fn default() -> Self {
+        RawNetwork {
+            trusted_proxies: List::default(),
+            websocket_compression: true,
+        }
+    }
 }
 
 impl RawNetwork {

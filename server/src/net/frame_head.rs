@@ -27,6 +27,8 @@ pub struct FrameHead {
     pub opcode: u8,
     /// The masking key (client frames must be masked).
     pub mask: [u8; 4],
+    /// RSV1: the message is compressed (only when permessage-deflate was agreed).
+    pub compressed: bool,
     /// Payload length.
     pub len: u64,
     /// Bytes the header took.
@@ -42,15 +44,21 @@ impl FrameHead {
 
 /// `Ok(None)` while `buf` does not hold a whole header yet; `Err` for a header a client must not
 /// send (reserved bits or opcodes, an unmasked frame, a fragmented or oversized control frame).
-pub fn parse(buf: &[u8]) -> Result<Option<FrameHead>, &'static str> {
+/// `deflate`: permessage-deflate was agreed, so RSV1 may mark a message's first frame compressed.
+pub fn parse(buf: &[u8], deflate: bool) -> Result<Option<FrameHead>, &'static str> {
     let [b0, b1, rest @ ..] = buf else {
         return Ok(None);
     };
-    if b0 & 0x70 != 0 {
-        return Err("reserved bits set (no extension was negotiated)");
-    }
     let fin = b0 & 0x80 != 0;
     let opcode = b0 & 0x0f;
+    let compressed = b0 & 0x40 != 0;
+    if b0 & 0x30 != 0 || (compressed && !deflate) {
+        return Err("reserved bits set (no extension was negotiated)");
+    }
+    // RFC 7692 §6: RSV1 marks a whole message, so only its first data frame carries it.
+    if compressed && (opcode & 0x8 != 0 || opcode == opcode::CONTINUATION) {
+        return Err("a compressed control or continuation frame");
+    }
     if !matches!(
         opcode,
         opcode::CONTINUATION
@@ -87,6 +95,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<FrameHead>, &'static str> {
         fin,
         opcode,
         mask: [mask_bytes[0], mask_bytes[1], mask_bytes[2], mask_bytes[3]],
+        compressed,
         len,
         header_len: 2 + ext + 4,
     };
@@ -133,7 +142,7 @@ mod tests {
     fn headers_of_every_length_form() {
         for n in [0usize, 125, 126, 65_535, 65_536] {
             let f = client_frame(opcode::BINARY, &vec![7; n]);
-            let head = parse(&f).expect("valid").expect("whole header");
+            let head = parse(&f, false).expect("valid").expect("whole header");
             assert_eq!(
                 (head.len, head.fin, head.opcode),
                 (n as u64, true, opcode::BINARY)
@@ -143,24 +152,46 @@ mod tests {
             assert!(body.iter().all(|b| *b == 7));
             // Every prefix of the header is "need more".
             for cut in 0..head.header_len {
-                assert_eq!(parse(&f[..cut]), Ok(None), "{n} cut at {cut}");
+                assert_eq!(parse(&f[..cut], false), Ok(None), "{n} cut at {cut}");
             }
         }
         // A 16 MiB frame is known from its 14-byte header alone.
         let mut head = vec![0x82, 0x80 | 127];
         head.extend((16u64 << 20).to_be_bytes());
         head.extend([0, 0, 0, 0]);
-        assert_eq!(parse(&head).expect("valid").map(|h| h.len), Some(16 << 20));
+        assert_eq!(
+            parse(&head, false).expect("valid").map(|h| h.len),
+            Some(16 << 20)
+        );
     }
 
     #[test]
     fn frames_a_client_must_not_send_are_refused() {
-        assert!(parse(&[0x82, 0x05]).is_err(), "unmasked");
-        assert!(parse(&[0xc2, 0x80]).is_err(), "RSV1 without an extension");
-        assert!(parse(&[0x83, 0x80]).is_err(), "reserved opcode");
-        assert!(parse(&[0x09, 0x80, 0, 0, 0, 0]).is_err(), "fragmented ping");
+        assert!(parse(&[0x82, 0x05], false).is_err(), "unmasked");
         assert!(
-            parse(&[0x89, 0x80 | 126, 0, 200, 0, 0, 0, 0]).is_err(),
+            parse(&[0xc2, 0x80], false).is_err(),
+            "RSV1 without an extension"
+        );
+        assert!(parse(&[0xa2, 0x80], true).is_err(), "RSV2 with deflate");
+        assert!(parse(&[0xc9, 0x80], true).is_err(), "a compressed ping");
+        assert!(
+            parse(&[0xc0, 0x80], true).is_err(),
+            "a compressed continuation"
+        );
+        let head = parse(&[0xc2, 0x80, 0, 0, 0, 0], true)
+            .expect("valid")
+            .expect("whole");
+        assert!(
+            head.compressed,
+            "RSV1 with deflate marks the message compressed"
+        );
+        assert!(parse(&[0x83, 0x80], false).is_err(), "reserved opcode");
+        assert!(
+            parse(&[0x09, 0x80, 0, 0, 0, 0], false).is_err(),
+            "fragmented ping"
+        );
+        assert!(
+            parse(&[0x89, 0x80 | 126, 0, 200, 0, 0, 0, 0], false).is_err(),
             "ping over 125 bytes"
         );
     }

@@ -18,12 +18,23 @@
 //! refused socket cannot buffer a large frame either). tokio-tungstenite cannot change a stream's
 //! limits later, which is why the first frame is not read through it.
 //!
+//! # Compressed sockets
+//!
+//! A client that agreed to permessage-deflate at the upgrade ([`super::deflate`]) may compress
+//! its `Hello`: the first frame is then inflated by hand too, within the same limit. Such a socket
+//! is handed to yawc instead of tokio-tungstenite (tungstenite has no permessage-deflate), with
+//! the compressed `Hello` put back in front of the connection ([`super::replay`]): the client
+//! compresses every frame against the ones before, so yawc's inflater must see it too. yawc reads
+//! it again, and that copy is dropped.
+//!
 //! Control frames are bounded for the socket's whole life: more than a burst of
 //! [`CONTROL_BURST`] pings/pongs, refilling at [`CONTROL_PER_SECOND`] a second, ends the
 //! connection as rate limited (honest peers answer our pings every 20 s and send none).
 
+use super::deflate::{self, Agreed, InflateError};
 use super::frame_head::{self, FrameHead, opcode};
 use super::limits::Admission;
+use super::replay::Replay;
 use bytes::Bytes;
 use futures_util::{FutureExt, Sink, Stream};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -77,6 +88,11 @@ pub const CONTROL_FLOOD: &str = "too many ping/pong frames";
 pub enum SocketError {
     /// tokio-tungstenite's error, once it reads the socket.
     Ws(tungstenite::Error),
+    /// yawc's error, once it reads a compressed socket.
+    Deflate(yawc::WebSocketError),
+    /// A compressed first frame inflates to more than the pre-`Hello` limit (said "too long", so
+    /// it is refused as too large), or does not inflate.
+    FirstFrameInflate(InflateError, usize),
     /// The first frame announced more than the pre-`Hello` limit. Its text says "too long", as
     /// tungstenite's capacity errors do, so it is refused like them (1009).
     FirstFrameTooLarge {
@@ -97,6 +113,18 @@ impl fmt::Display for SocketError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SocketError::Ws(e) => e.fmt(f),
+            // Worded like tungstenite's capacity error, so it is refused the same way (1009).
+            SocketError::Deflate(e @ yawc::WebSocketError::FrameTooLarge) => {
+                write!(f, "Message too long: {e}")
+            }
+            SocketError::Deflate(e) => e.fmt(f),
+            SocketError::FirstFrameInflate(InflateError::TooLarge, limit) => write!(
+                f,
+                "Message too long: a first frame inflating to more than {limit} bytes before Hello"
+            ),
+            SocketError::FirstFrameInflate(InflateError::Corrupt, _) => f.write_str(
+                "protocol error before Hello: a compressed first frame that does not inflate",
+            ),
             SocketError::FirstFrameTooLarge { len, limit } => write!(
                 f,
                 "Message too long: a first frame of {len} bytes before Hello (limit {limit})"
@@ -146,12 +174,16 @@ struct Manual<S> {
     controls: u32,
     /// The first frame (or an error in its place) was handed out.
     done: bool,
+    /// The raw bytes of a compressed first frame, for yawc to read again (see the module docs).
+    compressed_first: Vec<u8>,
 }
 
 enum State<S> {
     Manual(Manual<S>),
     // Boxed: tungstenite's state is ~4× the manual reader's, and a socket lives in one of them.
     Open(Box<WebSocketStream<S>>),
+    /// A socket that agreed to permessage-deflate.
+    Deflated(Box<yawc::WebSocket<Replay<S>>>),
     /// Only while switching.
     Switching,
 }
@@ -162,11 +194,21 @@ pub struct Socket<S> {
     admission: Admission,
     limits: SocketLimits,
     control: DefaultDirectRateLimiter,
+    /// The permessage-deflate terms agreed at the upgrade, if any.
+    deflate: Option<Agreed>,
+    /// yawc's first frame is the compressed first frame read again: dropped.
+    skip_replayed: bool,
 }
 
 impl<S> Socket<S> {
-    /// A socket over `io`, an upgraded connection nothing was read from yet.
-    pub fn new(io: S, admission: Admission, limits: SocketLimits) -> Socket<S> {
+    /// A socket over `io`, an upgraded connection nothing was read from yet, which agreed to
+    /// `deflate` (permessage-deflate) at the upgrade, or not.
+    pub fn new(
+        io: S,
+        admission: Admission,
+        limits: SocketLimits,
+        deflate: Option<Agreed>,
+    ) -> Socket<S> {
         let burst = NonZeroU32::new(CONTROL_BURST).unwrap_or(NonZeroU32::MIN);
         let rate = NonZeroU32::new(CONTROL_PER_SECOND).unwrap_or(NonZeroU32::MIN);
         Socket {
@@ -177,30 +219,60 @@ impl<S> Socket<S> {
                 after_skip: None,
                 controls: 0,
                 done: false,
+                compressed_first: Vec::new(),
             }),
             admission,
             limits,
             control: RateLimiter::direct(Quota::per_second(rate).allow_burst(burst)),
+            deflate,
+            skip_replayed: false,
         }
     }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
-    /// Hands the connection to tokio-tungstenite, with the limits the admission allows.
-    fn open(&mut self) -> &mut WebSocketStream<S> {
+    /// Hands the connection to tokio-tungstenite (or yawc, when compressed), with the limits the
+    /// admission allows.
+    fn open(&mut self) {
         if let State::Manual(_) = self.state
             && let State::Manual(m) = std::mem::replace(&mut self.state, State::Switching)
         {
-            let config = self.limits.config(self.admission.is_admitted());
-            let ws = WebSocketStream::from_partially_read(m.io, m.buf, Role::Server, Some(config))
-                .now_or_never()
-                // Building the stream does no I/O: the future is ready at its first poll.
-                .unwrap_or_else(|| unreachable!("from_partially_read completes at once"));
-            self.state = State::Open(Box::new(ws));
-        }
-        match &mut self.state {
-            State::Open(ws) => ws,
-            _ => unreachable!("the socket was just opened"),
+            let admitted = self.admission.is_admitted();
+            self.state = match &self.deflate {
+                None => {
+                    let config = self.limits.config(admitted);
+                    let ws = WebSocketStream::from_partially_read(
+                        m.io,
+                        m.buf,
+                        Role::Server,
+                        Some(config),
+                    )
+                    .now_or_never()
+                    // Building the stream does no I/O: the future is ready at its first poll.
+                    .unwrap_or_else(|| unreachable!("from_partially_read completes at once"));
+                    State::Open(Box::new(ws))
+                }
+                Some(agreed) => {
+                    let options = if admitted {
+                        deflate::options(self.limits.frame_bytes, READ_BUFFER, WRITE_BUFFER)
+                    } else {
+                        deflate::options(self.limits.hello_bytes, CHUNK, CHUNK)
+                    };
+                    self.skip_replayed = !m.compressed_first.is_empty();
+                    let mut prefix = m.compressed_first;
+                    prefix.extend_from_slice(&m.buf);
+                    let ws = yawc::WebSocket::from_stream_with_extensions(
+                        Replay::new(prefix, m.io),
+                        yawc::Role::Server,
+                        Some(agreed.header()),
+                        options,
+                    )
+                    // Fails only for terms it cannot parse or options without compression;
+                    // both are ours (`deflate::negotiate`, `deflate::options`).
+                    .unwrap_or_else(|e| unreachable!("agreed deflate terms are valid: {e}"));
+                    State::Deflated(Box::new(ws))
+                }
+            };
         }
     }
 
@@ -209,6 +281,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<WsMessage, SocketError>>> {
         let hello_bytes = self.limits.hello_bytes;
+        let deflate = self.deflate.is_some();
         let State::Manual(m) = &mut self.state else {
             return Poll::Ready(None);
         };
@@ -232,7 +305,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                 }
                 continue;
             }
-            let head = match frame_head::parse(&m.buf) {
+            let head = match frame_head::parse(&m.buf, deflate) {
                 Err(why) => {
                     m.done = true;
                     return Poll::Ready(Some(Err(SocketError::Protocol(why))));
@@ -258,8 +331,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                 let end = h.header_len + h.len as usize;
                 if m.buf.len() >= end {
                     let mut payload: Vec<u8> = m.buf[h.header_len..end].to_vec();
+                    if h.compressed {
+                        m.compressed_first = m.buf[..end].to_vec();
+                    }
                     m.buf.drain(..end);
                     frame_head::unmask(&mut payload, h.mask);
+                    if h.compressed {
+                        match deflate::inflate_first(&payload, hello_bytes) {
+                            Ok(inflated) => payload = inflated,
+                            Err(e) => {
+                                m.done = true;
+                                return Poll::Ready(Some(Err(SocketError::FirstFrameInflate(
+                                    e,
+                                    hello_bytes,
+                                ))));
+                            }
+                        }
+                    }
                     match first_message(&h, payload) {
                         First::Skip => {
                             m.controls += 1;
@@ -364,6 +452,50 @@ fn to_tungstenite(m: WsMessage) -> TMessage {
     }
 }
 
+fn from_yawc(frame: yawc::frame::Frame) -> Option<WsMessage> {
+    use yawc::frame::OpCode;
+    let (op, _, payload) = frame.into_parts();
+    Some(match op {
+        OpCode::Binary => WsMessage::binary(payload),
+        // Text is refused by the handshake with its own message; lossy is fine for that.
+        OpCode::Text => WsMessage::text(String::from_utf8_lossy(&payload)),
+        OpCode::Ping => WsMessage::ping(payload),
+        OpCode::Pong => WsMessage::pong(payload),
+        OpCode::Close => match payload.as_ref() {
+            [a, b, reason @ ..] => WsMessage::close_with(
+                u16::from_be_bytes([*a, *b]),
+                String::from_utf8_lossy(reason).into_owned(),
+            ),
+            _ => WsMessage::close(),
+        },
+        // yawc joins fragments before handing a message out.
+        OpCode::Continuation => return None,
+    })
+}
+
+fn to_yawc(m: WsMessage) -> yawc::frame::Frame {
+    use yawc::frame::Frame;
+    if m.is_close() {
+        return match m.close_frame() {
+            Some((code, reason)) => Frame::close(yawc::close::CloseCode::from(code), reason),
+            None => Frame::close(yawc::close::CloseCode::Normal, b""),
+        };
+    }
+    if m.is_text() {
+        return Frame::text(m.to_str().unwrap_or_default().to_owned());
+    }
+    let is_ping = m.is_ping();
+    let is_pong = m.is_pong();
+    let data: Bytes = m.into_bytes();
+    if is_ping {
+        Frame::ping(data)
+    } else if is_pong {
+        Frame::pong(data)
+    } else {
+        Frame::binary(data)
+    }
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Socket<S> {
     type Item = Result<WsMessage, SocketError>;
 
@@ -374,50 +506,89 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for Socket<S> {
         {
             return this.poll_manual(cx);
         }
+        this.open();
         loop {
-            let ws = this.open();
-            let item = ready!(Pin::new(ws).poll_next(cx));
-            let msg = match item {
-                None => return Poll::Ready(None),
-                Some(Err(e)) => return Poll::Ready(Some(Err(SocketError::Ws(e)))),
-                Some(Ok(m)) => m,
+            let (is_control, msg) = match &mut this.state {
+                State::Open(ws) => {
+                    let msg = match ready!(Pin::new(ws.as_mut()).poll_next(cx)) {
+                        None => return Poll::Ready(None),
+                        Some(Err(e)) => return Poll::Ready(Some(Err(SocketError::Ws(e)))),
+                        Some(Ok(m)) => m,
+                    };
+                    (
+                        matches!(msg, TMessage::Ping(_) | TMessage::Pong(_)),
+                        from_tungstenite(msg),
+                    )
+                }
+                State::Deflated(ws) => {
+                    let frame = match ready!(ws.poll_next_frame(cx)) {
+                        Err(e) if e.is_closed() => return Poll::Ready(None),
+                        Err(e) => return Poll::Ready(Some(Err(SocketError::Deflate(e)))),
+                        Ok(frame) => frame,
+                    };
+                    if std::mem::take(&mut this.skip_replayed) {
+                        continue;
+                    }
+                    (
+                        frame.opcode().is_control()
+                            && !frame.opcode().eq(&yawc::frame::OpCode::Close),
+                        from_yawc(frame),
+                    )
+                }
+                _ => return Poll::Ready(None),
             };
-            if matches!(msg, TMessage::Ping(_) | TMessage::Pong(_)) && this.control.check().is_err()
-            {
+            if is_control && this.control.check().is_err() {
                 return Poll::Ready(Some(Err(SocketError::ControlFlood)));
             }
-            if let Some(m) = from_tungstenite(msg) {
+            if let Some(m) = msg {
                 return Poll::Ready(Some(Ok(m)));
             }
         }
     }
 }
 
+/// Runs a `Sink` method on whichever library reads the socket.
+macro_rules! sink_call {
+    ($self:ident, $method:ident $(, $arg:expr)*) => {{
+        $self.open();
+        match &mut $self.state {
+            State::Open(ws) => Pin::new(ws.as_mut()).$method($($arg),*).map_err(SocketError::Ws),
+            State::Deflated(ws) => Pin::new(ws.as_mut()).$method($($arg),*).map_err(SocketError::Deflate),
+            _ => unreachable!("the socket was just opened"),
+        }
+    }};
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Sink<WsMessage> for Socket<S> {
     type Error = SocketError;
 
     fn poll_ready(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(self.open())
-            .poll_ready(cx)
-            .map_err(SocketError::Ws)
+        let this = &mut *self;
+        sink_call!(this, poll_ready, cx)
     }
 
     fn start_send(mut self: Pin<&mut Self>, item: WsMessage) -> Result<(), Self::Error> {
-        Pin::new(self.open())
-            .start_send(to_tungstenite(item))
-            .map_err(SocketError::Ws)
+        let this = &mut *self;
+        this.open();
+        match &mut this.state {
+            State::Open(ws) => Pin::new(ws.as_mut())
+                .start_send(to_tungstenite(item))
+                .map_err(SocketError::Ws),
+            State::Deflated(ws) => Pin::new(ws.as_mut())
+                .start_send(to_yawc(item))
+                .map_err(SocketError::Deflate),
+            _ => unreachable!("the socket was just opened"),
+        }
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(self.open())
-            .poll_flush(cx)
-            .map_err(SocketError::Ws)
+        let this = &mut *self;
+        sink_call!(this, poll_flush, cx)
     }
 
     fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        Pin::new(self.open())
-            .poll_close(cx)
-            .map_err(SocketError::Ws)
+        let this = &mut *self;
+        sink_call!(this, poll_close, cx)
     }
 }
 
@@ -457,7 +628,7 @@ mod tests {
         let (server, client) = tokio::io::duplex(1 << 20);
         let admission = Admission::detached();
         (
-            Socket::new(server, admission.clone(), LIMITS),
+            Socket::new(server, admission.clone(), LIMITS, None),
             client,
             admission,
         )

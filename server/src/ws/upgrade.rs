@@ -9,6 +9,7 @@
 
 use super::ConnMeta;
 use crate::app::App;
+use crate::net::deflate;
 use crate::net::limits::{Admission, SlotRefused};
 use crate::net::socket::{Socket, SocketLimits};
 use crate::origin;
@@ -111,10 +112,25 @@ fn upgrade(
         // (which names what is too large); far larger ones stop at the socket layer.
         frame_bytes: app.config.limits.max_frame_bytes.saturating_add(64 * 1024),
     };
+    let agreed = app
+        .config
+        .websocket_compression
+        .then(|| {
+            deflate::negotiate(
+                headers
+                    .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok()),
+            )
+        })
+        .flatten();
+    let answer = agreed
+        .as_ref()
+        .and_then(|a| HeaderValue::from_str(a.header()).ok());
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let socket = Socket::new(TokioIo::new(upgraded), admission, limits);
+                let socket = Socket::new(TokioIo::new(upgraded), admission, limits, agreed);
                 super::serve(app, socket, meta).await;
             }
             Err(e) => tracing::debug!(error = %e, "websocket upgrade failed"),
@@ -127,6 +143,9 @@ fn upgrade(
     h.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
     if let Ok(v) = HeaderValue::from_str(&accept) {
         h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
+    }
+    if let Some(v) = answer {
+        h.insert(header::SEC_WEBSOCKET_EXTENSIONS, v);
     }
     r
 }

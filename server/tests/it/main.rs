@@ -15,6 +15,7 @@ mod auth;
 mod binary;
 mod cluster;
 mod cluster_agents;
+mod compression;
 mod css_proxy;
 mod fencing;
 mod frames;
