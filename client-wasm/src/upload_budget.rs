@@ -25,13 +25,16 @@
 //! state. (A quiet period instead of the refill would leave the agent on a stale page for as
 //! long as the storm lasts.)
 //!
-//! Snapshots are always paid for. The one a new link needs (after a `Welcome`) goes at once, even
-//! when it overdraws the bucket: deltas then wait until the debt is repaid. One the server asks
-//! for (`RequestSnapshot`: its page log outgrew the last snapshot, or an agent needs the page) goes
-//! at once when the bucket can pay for a snapshot, else the resync answers it
-//! ([`UploadBudget::snapshot_requested`]). Every other send needs the bucket non-negative before
-//! it, so over any stretch of *t* seconds without a new link the counted frames add up to at most
-//! `burstBytes + bytesPerSecond × t` plus what the last snapshot overdrew.
+//! The snapshot a new link needs (after a `Welcome` that does not resume) is not paid for
+//! ([`UploadBudget::link_snapshot`]): the agent cannot see anything without it, and charging it
+//! would leave a page whose snapshot is near or over the burst with no budget for its first
+//! changes (a 2 MB page would wait 80 s before the agent saw one). Every other snapshot is paid
+//! for. One the server asks for (`RequestSnapshot`: its page log outgrew the last snapshot, or an
+//! agent needs the page) goes at once when the bucket can pay for a snapshot, else the resync
+//! answers it ([`UploadBudget::snapshot_requested`]); the resync may overdraw the bucket, and
+//! deltas then wait until the debt is repaid. Every other send needs the bucket non-negative
+//! before it, so over any stretch of *t* seconds without a new link the counted frames add up to
+//! at most `burstBytes + bytesPerSecond × t` plus what the last snapshot overdrew.
 //!
 //! # Why a bucket of our own
 //!
@@ -152,6 +155,8 @@ pub struct UploadBudget {
     holding: bool,
     /// The size of the last snapshot sent: what a resync is expected to cost.
     last_snapshot: Option<usize>,
+    /// The next snapshot is a new link's: sent without paying ([`UploadBudget::link_snapshot`]).
+    free_snapshot: bool,
 }
 
 impl UploadBudget {
@@ -162,7 +167,13 @@ impl UploadBudget {
                 .then(|| TokenBucket::new(config.burst_bytes, config.bytes_per_second, now_ms)),
             holding: false,
             last_snapshot: None,
+            free_snapshot: false,
         }
+    }
+
+    /// The next snapshot is the one a new link needs: it is sent without being paid for.
+    pub fn link_snapshot(&mut self) {
+        self.free_snapshot = true;
     }
 
     /// True while deltas are held: a frame of `tag` is dropped without being encoded.
@@ -182,7 +193,9 @@ impl UploadBudget {
             return Admit::Send;
         };
         if tag == tags::SNAPSHOT {
-            bucket.take(bytes, now_ms);
+            if !std::mem::take(&mut self.free_snapshot) {
+                bucket.take(bytes, now_ms);
+            }
             self.holding = false;
             self.last_snapshot = Some(bytes);
             return Admit::Send;

@@ -107,13 +107,30 @@ fn the_resync_is_due_when_a_snapshot_as_large_as_the_last_fits() {
 }
 
 #[test]
+fn a_new_links_snapshot_is_not_paid_for_however_large() {
+    let mut b = budget(1000, 100);
+    b.link_snapshot();
+    assert_eq!(b.admit(SNAPSHOT, 3000, 0.0), Admit::Send);
+    assert_eq!(
+        b.admit(MUTATIONS, 900, 0.0),
+        Admit::Send,
+        "the first changes of a large page flow at once"
+    );
+    // Only that one snapshot was free.
+    assert_eq!(b.admit(MUTATIONS, 200, 0.0), Admit::Hold);
+    assert_eq!(b.resync_in_ms(0.0), Some(9_000.0), "a full bucket");
+    assert_eq!(b.admit(SNAPSHOT, 3000, 9_000.0), Admit::Send);
+    assert_eq!(
+        b.admit(MUTATIONS, 10, 9_000.0),
+        Admit::Hold,
+        "the resync overdrew"
+    );
+}
+
+#[test]
 fn a_snapshot_larger_than_the_burst_waits_for_a_full_bucket_and_overdraws() {
     let mut b = budget(1000, 100);
-    assert_eq!(
-        b.admit(SNAPSHOT, 3000, 0.0),
-        Admit::Send,
-        "the link needs it"
-    );
+    assert_eq!(b.admit(SNAPSHOT, 3000, 0.0), Admit::Send);
     assert_eq!(b.admit(MUTATIONS, 10, 0.0), Admit::Hold);
     assert_eq!(b.resync_in_ms(0.0), Some(30_000.0));
 }

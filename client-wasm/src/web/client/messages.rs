@@ -81,6 +81,11 @@ impl Inner {
             .as_ref()
             .filter(|_| whole_page)
             .map(|r| [r.navigation(NavKind::Load), r.snapshot()]);
+        if page.is_some()
+            && let Ok(mut out) = self.outbox.try_borrow_mut()
+        {
+            out.budget.link_snapshot();
+        }
         for msg in page.into_iter().flatten().flatten() {
             self.send(&msg);
         }
