@@ -78,6 +78,33 @@ pub struct Config {
     pub mask_url_parameters: Vec<String>,
     /// Mask the document title (the `<title>` text and the title the session's history keeps).
     pub mask_title: bool,
+    /// How many bytes of page changes the customer uploads ([`crate::upload_budget`]).
+    pub upload_budget: UploadBudget,
+}
+
+/// The customer's upload budget ([`crate::upload_budget`]): a bucket of `burst_bytes`, refilled
+/// at `bytes_per_second`, pays for snapshots and page-state deltas; deltas it cannot pay for are
+/// held and replaced by one fresh snapshot once it has refilled. On by default, so a page that
+/// changes without pause cannot saturate the customer's uplink; `unlimited` turns it off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct UploadBudget {
+    /// The bucket's size: what a burst of changes may send at once.
+    pub burst_bytes: u32,
+    /// The sustained rate the bucket refills at.
+    pub bytes_per_second: u32,
+    /// No budget: every change is sent, however fast the page changes.
+    pub unlimited: bool,
+}
+
+impl Default for UploadBudget {
+    fn default() -> Self {
+        UploadBudget {
+            burst_bytes: 1024 * 1024,
+            bytes_per_second: 25 * 1024,
+            unlimited: false,
+        }
+    }
 }
 
 /// Which `<img>` the customer sends inline, as a `data:` URL, because the agent's browser could
@@ -150,6 +177,7 @@ impl Default for Config {
             inline_images: InlineImages::default(),
             mask_url_parameters: Vec::new(),
             mask_title: false,
+            upload_budget: UploadBudget::default(),
         }
     }
 }
@@ -172,8 +200,18 @@ impl Config {
         self.texts_for(&self.locale)
     }
 
-    /// Refuses settings that would look safer than they are (a blank parameter name).
+    /// Refuses settings that would look safer than they are (a blank parameter name), and an
+    /// upload budget that could never send a change (a zero burst or rate: `unlimited` is the
+    /// way to turn it off).
     pub fn validate(&self) -> Result<(), String> {
+        let b = &self.upload_budget;
+        if !b.unlimited && (b.burst_bytes == 0 || b.bytes_per_second == 0) {
+            return Err(
+                "uploadBudget: burstBytes and bytesPerSecond must be positive \
+                 (unlimited: true turns the budget off)"
+                    .to_owned(),
+            );
+        }
         PageMask::new(&self.mask_url_parameters, self.mask_title)
             .map(drop)
             .map_err(|e| e.to_string())
@@ -293,6 +331,35 @@ mod tests {
         assert!(i.wants("http://shop.example/me.png", || true));
         assert!(!i.wants("https://shop.example/me.png", || false));
         assert!(!i.wants("data:image/png;base64,iVBORw0KGgo=", || true));
+    }
+
+    #[test]
+    fn the_upload_budget_is_on_by_default_and_read_and_checked() {
+        let c = Config::default();
+        assert!(!c.upload_budget.unlimited);
+        let c: Config =
+            serde_json::from_str(r#"{"uploadBudget":{"burstBytes":4096,"bytesPerSecond":512}}"#)
+                .expect("config");
+        assert_eq!(
+            c.upload_budget,
+            UploadBudget {
+                burst_bytes: 4096,
+                bytes_per_second: 512,
+                unlimited: false
+            }
+        );
+        assert!(c.validate().is_ok());
+        let off: Config =
+            serde_json::from_str(r#"{"uploadBudget":{"unlimited":true}}"#).expect("config");
+        assert!(off.upload_budget.unlimited);
+        assert_eq!(off.upload_budget.burst_bytes, 1024 * 1024);
+        let zero: Config =
+            serde_json::from_str(r#"{"uploadBudget":{"bytesPerSecond":0}}"#).expect("config");
+        assert!(zero.validate().is_err());
+        let zero_off: Config =
+            serde_json::from_str(r#"{"uploadBudget":{"bytesPerSecond":0,"unlimited":true}}"#)
+                .expect("config");
+        assert!(zero_off.validate().is_ok());
     }
 
     #[test]

@@ -32,6 +32,8 @@
 //!   the page's errors.
 //! * [`backoff`] — reconnect delays with jitter (`cobrowse_common::backoff`, re-exported).
 //! * [`config`] — the site's configuration.
+//! * [`upload_budget`] — the byte budget of the customer's uploads: which frames it pays for,
+//!   when deltas are held, when the one resync snapshot is due.
 //! * [`consent`] — reconciling the customer's write-mode consent with the server's on reconnect.
 //! * [`fields`] — the serde field list of a type (strict object checks, declaration tests).
 //! * [`locale`] — the UI texts from `www/locales/customer/*.json`, language choice and fallbacks.
@@ -72,6 +74,7 @@ pub mod session;
 pub mod slots;
 pub mod throttle;
 pub mod ui;
+pub mod upload_budget;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -1,11 +1,11 @@
 //! The npm package's TypeScript declarations (`js-shim/src/index.d.ts`) name exactly what the
 //! client reads: the configuration keys, the text keys of the English locale file, the restriction
-//! rule's keys and the `inlineImages` keys. A field added on one side only fails here.
+//! rule's keys, the `inlineImages` and the `uploadBudget` keys. A field added on one side only fails here.
 //!
 //! Native only: it reads files from the repository.
 #![cfg(not(target_arch = "wasm32"))]
 
-use cobrowse_client::config::{Config, InlineImages, RESTRICTION_KEYS};
+use cobrowse_client::config::{Config, InlineImages, RESTRICTION_KEYS, UploadBudget};
 use cobrowse_client::fields::fields_of;
 use cobrowse_client::restrictions::Rule;
 use std::collections::BTreeSet;
@@ -62,24 +62,34 @@ fn config_declaration_lists_every_key_the_client_reads() {
     );
 }
 
+/// The keys of a one-line object type declared for config key `name` (`name?: { a?: …; b?: … }`).
+fn object_keys(dts: &str, name: &str) -> BTreeSet<String> {
+    let line = dts
+        .lines()
+        .find(|l| l.trim_start().starts_with(&format!("{name}?:")))
+        .unwrap_or_else(|| panic!("{name} is declared"));
+    line.split(['{', ';', '}'])
+        .filter_map(|part| part.split_once(':'))
+        .map(|(k, _)| k.trim().trim_end_matches('?').to_owned())
+        .filter(|k| k != name && !k.is_empty())
+        .collect()
+}
+
 #[test]
-fn restriction_and_inline_image_declarations_match_their_types() {
+fn restriction_inline_image_and_upload_budget_declarations_match_their_types() {
     let dts = file("js-shim/src/index.d.ts");
     assert_eq!(
         interface_keys(&dts, "CobrowseRestriction"),
         set(fields_of::<Rule>().iter().copied())
     );
-    let inline = dts
-        .lines()
-        .find(|l| l.trim_start().starts_with("inlineImages?:"))
-        .expect("inlineImages is declared");
-    let declared: BTreeSet<String> = inline
-        .split(['{', ';', '}'])
-        .filter_map(|part| part.split_once(':'))
-        .map(|(k, _)| k.trim().trim_end_matches('?').to_owned())
-        .filter(|k| k != "inlineImages" && !k.is_empty())
-        .collect();
-    assert_eq!(declared, set(fields_of::<InlineImages>().iter().copied()));
+    assert_eq!(
+        object_keys(&dts, "inlineImages"),
+        set(fields_of::<InlineImages>().iter().copied())
+    );
+    assert_eq!(
+        object_keys(&dts, "uploadBudget"),
+        set(fields_of::<UploadBudget>().iter().copied())
+    );
 }
 
 #[test]

@@ -95,6 +95,12 @@ export interface CobrowseConfig {
   maskUrlParameters?: string[];
   /** Mask the document title (`<title>` and the title the session's history keeps). */
   maskTitle?: boolean;
+  /** What a page that changes without pause may upload: a bucket of `burstBytes` (default
+   * 1048576), refilled at `bytesPerSecond` (default 25600), pays for snapshots and page changes;
+   * changes it cannot pay for are held and replaced by one fresh snapshot once it has refilled.
+   * Pointer, scroll, viewport and clicks are never held. `unlimited: true` turns it off; a zero
+   * size or rate is an error. */
+  uploadBudget?: { burstBytes?: number; bytesPerSecond?: number; unlimited?: boolean };
 }
 
 /** `init`/`start` options of the npm package. */

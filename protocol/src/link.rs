@@ -322,8 +322,13 @@ impl Endpoint {
     /// the message is sequenced, else the plain frame. Call it also while no socket is open: a
     /// linked client keeps what it could not send, for the resume.
     pub fn encode(&mut self, msg: &Message) -> Vec<u8> {
-        let frame = encode(msg);
-        let tag = msg.tag();
+        self.encode_frame(msg.tag(), encode(msg))
+    }
+
+    /// [`Endpoint::encode`] of a message already encoded as `frame` (its tag `tag`), for a
+    /// sender that weighs the plain frame before it decides to send it (the customer's upload
+    /// budget): a frame is numbered, and kept for a resend, only once it is really sent.
+    pub fn encode_frame(&mut self, tag: u32, frame: Vec<u8>) -> Vec<u8> {
         if !self.on || !is_sequenced_tag(tag) {
             return frame;
         }

@@ -2,13 +2,15 @@
 //! the phase and mode, the stored session, sending a frame, starting capture, ending locally.
 
 use super::rest::js_err;
-use crate::config::{Config, Texts};
+use crate::config::{self, Config, Texts};
 use crate::session::{ClientError, Phase, STORAGE_KEY, StoredLink, StoredSession, reason_text};
-use crate::web::recorder::{Recorder, Sink};
+use crate::upload_budget::{Admit, UploadBudget};
+use crate::web::recorder::{Held, Recorder, Sink};
 use crate::web::ui::Ui;
 use cobrowse_protocol::link::{Endpoint, is_sequenced_tag};
-use cobrowse_protocol::{Code, EndReason, ErrorCode, Message, Mode};
+use cobrowse_protocol::{Code, EndReason, ErrorCode, Message, Mode, encode};
 use cobrowse_web_glue::socket::{Reconnect, Sender, Socket, Watchdog};
+use gloo_timers::callback::Timeout;
 use js_sys::Function;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -24,15 +26,30 @@ pub(super) type Outbox = Rc<RefCell<Outgoing>>;
 /// (`cobrowse_protocol::link`), which numbers each frame and keeps it until the server
 /// acknowledges it. While no socket is accepted, a linked client keeps what it captures for the
 /// resume instead of dropping it; a client without a link (an older server) drops it and sends
-/// its page after the next `Welcome`, as before links.
+/// its page after the next `Welcome`, as before links. Every frame passes the upload budget
+/// (`crate::upload_budget`) first, so a page-state delta the budget holds is never numbered.
 pub(super) struct Outgoing {
     pub(super) sender: Option<Sender>,
     pub(super) link: Endpoint,
+    pub(super) budget: UploadBudget,
+}
+
+/// What became of a frame given to [`Outgoing::send`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Sent {
+    /// On the socket (or kept for the resume while a linked client has none).
+    Yes,
+    /// Not sent: no accepted socket and no link to keep it, or a delta the budget holds.
+    No,
+    /// Not sent: the budget holds deltas from this one on; the client arranges the resync
+    /// ([`Inner::schedule_resync`]).
+    HoldStarted,
 }
 
 impl Outgoing {
-    /// A client with no link yet; `stored` is the last page's link in this session, if any.
-    pub(super) fn new(stored: Option<StoredLink>) -> Outgoing {
+    /// A client with no link yet; `stored` is the last page's link in this session, if any;
+    /// `budget` the site's upload budget (a full bucket from now).
+    pub(super) fn new(stored: Option<StoredLink>, budget: &config::UploadBudget) -> Outgoing {
         let (frames, bytes) = RESEND_BOUNDS;
         Outgoing {
             sender: None,
@@ -40,17 +57,38 @@ impl Outgoing {
                 Some(l) => Endpoint::after_page(l.id, l.applied, frames, bytes),
                 None => Endpoint::new(frames, bytes),
             },
+            budget: UploadBudget::new(budget, now_ms()),
         }
     }
 
-    /// Sends a sequenced message (or keeps it for the resume; see the type's docs).
-    pub(super) fn send(&mut self, msg: &Message) -> bool {
-        if self.sender.is_none() && !self.link.keeps() {
-            return false;
+    /// Sends a sequenced message (or keeps it for the resume; see the type's docs), within the
+    /// upload budget.
+    pub(super) fn send(&mut self, msg: &Message) -> Sent {
+        let tag = msg.tag();
+        if (self.sender.is_none() && !self.link.keeps()) || self.budget.holds(tag) {
+            return Sent::No;
         }
-        let bytes = self.link.encode(msg);
-        self.sender.as_ref().is_some_and(|s| s.send_bytes(&bytes))
+        let frame = encode(msg);
+        match self.budget.admit(tag, frame.len(), now_ms()) {
+            Admit::Send => {}
+            Admit::Drop => return Sent::No,
+            Admit::Hold => return Sent::HoldStarted,
+        }
+        let bytes = self.link.encode_frame(tag, frame);
+        if self.sender.as_ref().is_some_and(|s| s.send_bytes(&bytes)) || self.link.keeps() {
+            Sent::Yes
+        } else {
+            Sent::No
+        }
     }
+}
+
+/// The budget's clock: the page's monotonic `performance.now()` (a wall clock set back would
+/// stop the refill until it caught up), `Date.now()` where there is none.
+pub(super) fn now_ms() -> f64 {
+    cobrowse_web_glue::realm::window()
+        .and_then(|w| w.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
 }
 
 /// What the customer keeps unacknowledged: enough for a minute of a busy page; a longer
@@ -86,6 +124,9 @@ pub(super) struct Inner {
     /// This page (this instance, not the stored session) was welcomed before: a `Welcome` now
     /// is a reconnect, and the customer's own mode is the authority (see `crate::consent`).
     pub(super) page_welcomed: bool,
+    /// The upload budget's resync: fires when the bucket can pay for a snapshot again
+    /// ([`Inner::resync`]); dropped with the session.
+    pub(super) resync: Option<Timeout>,
 }
 
 /// Runs `f` on `Inner` now, or in a microtask when it is busy (re-entrant call).
@@ -189,16 +230,83 @@ impl Inner {
 
     /// Sends `msg`: numbered on the link when it is a sequenced message (kept for the resume
     /// while no socket is accepted), plain on the current socket otherwise (`Hello`, `Pong`).
-    pub(super) fn send(&self, msg: &Message) {
+    pub(super) fn send(&mut self, msg: &Message) {
         let sent = if is_sequenced_tag(msg.tag()) {
             self.outbox
                 .try_borrow_mut()
-                .is_ok_and(|mut out| out.send(msg))
+                .map_or(Sent::No, |mut out| out.send(msg))
+        } else if self.conn.as_ref().is_some_and(|c| c.send(msg)) {
+            Sent::Yes
         } else {
-            self.conn.as_ref().is_some_and(|c| c.send(msg))
+            Sent::No
         };
-        if !sent {
-            self.log("not sent now (no accepted socket)");
+        match sent {
+            Sent::Yes => {}
+            Sent::No => self.log("not sent now (no accepted socket, or held by the upload budget)"),
+            Sent::HoldStarted => self.schedule_resync(),
+        }
+    }
+
+    /// A fresh snapshot, sent now when the upload budget can pay for one (a `RequestSnapshot`),
+    /// else by the resync once it can.
+    pub(super) fn send_snapshot_within_budget(&mut self) {
+        let now = now_ms();
+        let afford = self
+            .outbox
+            .try_borrow_mut()
+            .is_ok_and(|mut o| o.budget.snapshot_requested(now));
+        if !afford {
+            self.schedule_resync();
+            return;
+        }
+        if let Some(snap) = self.recorder.as_ref().and_then(Recorder::snapshot) {
+            self.send(&snap);
+        }
+    }
+
+    /// Arms the resync timer for when the upload budget's resync is due, unless it is armed.
+    pub(super) fn schedule_resync(&mut self) {
+        if self.resync.is_some() {
+            return;
+        }
+        let due = self
+            .outbox
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut o| o.budget.resync_in_ms(now_ms()));
+        let Some(ms) = due else { return };
+        self.log(&format!(
+            "upload budget spent: page changes held, a fresh snapshot in {} ms",
+            ms.ceil()
+        ));
+        let weak = self.me.clone();
+        // At least 1 ms later (never re-entrant), rounded up so it is not early.
+        let ms = ms.ceil().clamp(1.0, f64::from(u32::MAX)) as u32;
+        self.resync = Some(Timeout::new(ms, move || {
+            with_inner(&weak, |i| i.resync());
+        }));
+    }
+
+    /// The resync timer fired: sends the one snapshot that replaces everything the budget held,
+    /// or waits on when the bucket is not there yet (a clock that lagged). Without an accepted
+    /// socket the snapshot is not paid for and the budget keeps holding: the snapshot after the
+    /// next `Welcome` ends it.
+    fn resync(&mut self) {
+        self.resync = None;
+        let due = self
+            .outbox
+            .try_borrow_mut()
+            .ok()
+            .and_then(|mut o| o.budget.resync_in_ms(now_ms()));
+        match due {
+            None => {}
+            Some(ms) if ms > 0.0 => self.schedule_resync(),
+            Some(_) => {
+                if let Some(snap) = self.recorder.as_ref().and_then(Recorder::snapshot) {
+                    self.log("upload budget: resync snapshot");
+                    self.send(&snap);
+                }
+            }
         }
     }
 
@@ -231,11 +339,19 @@ impl Inner {
             return;
         }
         let outbox = Rc::clone(&self.outbox);
+        let me = self.me.clone();
         let sink: Sink = Rc::new(move |msg: Message| {
-            if let Ok(mut out) = outbox.try_borrow_mut() {
-                out.send(&msg);
+            let sent = outbox
+                .try_borrow_mut()
+                .map_or(Sent::No, |mut out| out.send(&msg));
+            if sent == Sent::HoldStarted {
+                // The recorder is busy sending: the timer is armed from `Inner` (now, or in a
+                // microtask when `Inner` is what called the recorder).
+                with_inner(&me, Inner::schedule_resync);
             }
         });
+        let outbox = Rc::clone(&self.outbox);
+        let held: Held = Rc::new(move || outbox.try_borrow().is_ok_and(|o| o.budget.holding()));
         match Recorder::start(
             self.window.clone(),
             self.document.clone(),
@@ -245,6 +361,7 @@ impl Inner {
         ) {
             Ok(r) => {
                 r.set_inline_images(self.config.inline_images.clone());
+                r.set_held(held);
                 self.recorder = Some(r);
             }
             Err(e) => self.log(&format!("recorder failed: {}", js_err(e))),
@@ -261,7 +378,9 @@ impl Inner {
             self.send(&Message::Leave);
         }
         self.recorder = None;
-        self.outbox.replace(Outgoing::new(None));
+        self.resync = None;
+        self.outbox
+            .replace(Outgoing::new(None, &self.config.upload_budget));
         self.conn = None;
         self.watchdog = None;
         self.reconnect.cancel();

@@ -161,7 +161,8 @@ impl Inner {
     pub(super) fn begin(&mut self, session: StoredSession, resumed: bool) {
         // A new page of a session continues nothing, but tells the server what the last page
         // applied (`StoredSession::link`).
-        self.outbox.replace(Outgoing::new(session.link));
+        self.outbox
+            .replace(Outgoing::new(session.link, &self.config.upload_budget));
         self.session = Some(session.clone());
         self.store_session();
         self.reconnect.reset();

@@ -5,7 +5,6 @@
 use super::inner::{Inner, error_js};
 use crate::session::{ClientError, Phase, ends_session, socket_url};
 use crate::web::actions::perform_at;
-use crate::web::recorder::Recorder;
 use cobrowse_protocol::link::Welcomed;
 use cobrowse_protocol::{
     ActionRefused, AgentAction, Code, EndReason, Hello, Message, Mode, ModeChange, NavKind, Party,
@@ -77,15 +76,18 @@ impl Inner {
                 ..
             }
         );
-        if let Some(r) = &self.recorder
-            && whole_page
+        let page = self
+            .recorder
+            .as_ref()
+            .filter(|_| whole_page)
+            .map(|r| [r.navigation(NavKind::Load), r.snapshot()]);
+        if page.is_some()
+            && let Ok(mut out) = self.outbox.try_borrow_mut()
         {
-            if let Some(nav) = r.navigation(NavKind::Load) {
-                self.send(&nav);
-            }
-            if let Some(snap) = r.snapshot() {
-                self.send(&snap);
-            }
+            out.budget.link_snapshot();
+        }
+        for msg in page.into_iter().flatten().flatten() {
+            self.send(&msg);
         }
     }
 
@@ -142,11 +144,8 @@ impl Inner {
                     }
                 }
             }
-            Message::RequestSnapshot => {
-                if let Some(snap) = self.recorder.as_ref().and_then(Recorder::snapshot) {
-                    self.send(&snap);
-                }
-            }
+            // Within the upload budget: while a storm has spent it, the resync answers.
+            Message::RequestSnapshot => self.send_snapshot_within_budget(),
             Message::Ping(n) => self.send(&Message::Pong(n)),
             Message::Session(ev) => self.on_session_event(ev),
             Message::Pointer(p) if p.party == Party::Agent => {

@@ -25,8 +25,9 @@
 //!   alive, and uses `try_borrow_mut`: a re-entrant call is deferred to a microtask instead of
 //!   panicking on the customer's page.
 //! * Page-state frames go out through the `Outbox`, shared with the recorder, which holds a
-//!   `Sender` on the socket only between `Welcome` and close, and the link that numbers and keeps
-//!   frames for a resume (`inner::Outgoing`).
+//!   `Sender` on the socket only between `Welcome` and close, the link that numbers and keeps
+//!   frames for a resume, and the upload budget (`inner::Outgoing`). `Inner` owns the budget's
+//!   resync `Timeout` (its closure holds `Inner` weakly); ending or destroying drops it.
 //! * The `Watchdog` (the socket's keep-alive) is owned next to the socket and dropped with it.
 
 mod inner;
@@ -79,6 +80,7 @@ impl CobrowseClient {
             .ok_or_else(|| JsValue::from_str("no document"))?;
         let lang = crate::web::lang::language(&document, &config.locale);
         let texts = config.texts_for(&lang);
+        let budget = config.upload_budget;
         let inner = Rc::new_cyclic(|me| {
             RefCell::new(Inner {
                 me: me.clone(),
@@ -92,7 +94,7 @@ impl CobrowseClient {
                 session: None,
                 conn: None,
                 watchdog: None,
-                outbox: Rc::new(RefCell::new(inner::Outgoing::new(None))),
+                outbox: Rc::new(RefCell::new(inner::Outgoing::new(None, &budget))),
                 recorder: None,
                 ui: None,
                 handlers: Vec::new(),
@@ -101,6 +103,7 @@ impl CobrowseClient {
                 ping_count: 0,
                 last_error: None,
                 page_welcomed: false,
+                resync: None,
             })
         });
         Ok(CobrowseClient { inner })
@@ -232,7 +235,9 @@ impl CobrowseClient {
     pub fn destroy(&self) {
         with_inner(&Rc::downgrade(&self.inner), |i| {
             i.recorder = None;
-            i.outbox.replace(inner::Outgoing::new(None));
+            i.resync = None;
+            i.outbox
+                .replace(inner::Outgoing::new(None, &i.config.upload_budget));
             i.conn = None;
             i.watchdog = None;
             i.reconnect.cancel();

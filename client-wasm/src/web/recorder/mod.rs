@@ -30,7 +30,7 @@ mod reads;
 mod state;
 
 pub use reads::viewport;
-pub use state::{RecState, Sink};
+pub use state::{Held, RecState, Sink};
 
 use crate::slots::{Slot, SlotValue};
 use cobrowse_protocol::{Message, NavKind};
@@ -258,6 +258,12 @@ impl Recorder {
             .try_borrow_mut()
             .ok()
             .map(|mut s| s.navigation(kind))
+    }
+
+    /// Tells the recorder when the client's upload budget holds page changes: they are then
+    /// dropped uncoalesced (without it, every change is coalesced and handed to the sink).
+    pub fn set_held(&self, held: Held) {
+        with_state(&self.state, |s| s.held = held);
     }
 
     /// Which images are sent inline (the site's `inlineImages` configuration).

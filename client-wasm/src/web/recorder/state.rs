@@ -25,6 +25,10 @@ use web_sys::{Document, Element, Event, MutationObserver, MutationRecord, Node, 
 /// Where messages go (the client's connection).
 pub type Sink = Rc<dyn Fn(Message)>;
 
+/// True while the client's upload budget holds page changes (`crate::upload_budget`): the
+/// sink would drop them, and the resync snapshot carries them all.
+pub type Held = Rc<dyn Fn() -> bool>;
+
 /// State shared by the recorder's callbacks.
 pub struct RecState {
     pub(super) window: Window,
@@ -36,6 +40,7 @@ pub struct RecState {
     pub(super) raf_id: Option<i32>,
     pub(super) observer: Option<MutationObserver>,
     pub(super) sink: Sink,
+    pub(super) held: Held,
     pub(super) debug: bool,
     /// Hover/focus/active targets as last queued.
     pub(super) pseudo: PseudoState,
@@ -101,6 +106,7 @@ impl RecState {
             raf_id: None,
             observer: None,
             sink,
+            held: Rc::new(|| false),
             debug,
             pseudo: PseudoState {
                 party: Party::Customer,
@@ -398,6 +404,15 @@ impl RecState {
 
     /// Coalesces plain records and sends the result.
     pub(super) fn apply_records(&mut self, out: &[Record<Node>]) {
+        if (self.held)() {
+            // The upload budget holds page changes: the resync snapshot carries them all and
+            // renumbers every node, so coalescing them now would only cost the page's main
+            // thread during the storm. The address is not held.
+            if let Some(nav) = self.url_change(NavKind::Push) {
+                (self.sink)(nav);
+            }
+            return;
+        }
         let c = coalesce(&self.dom, &mut self.mirror, self.policy.as_ref(), out);
         self.observe_new_shadow_roots();
         self.note_paint(&c.batch);
