@@ -68,6 +68,8 @@ pub struct Metrics {
     pub rejected_frames: Counter,
     /// Requests and connections refused by a per-address limit.
     pub rate_limited: Counter,
+    /// WebSocket upgrades, `[plain, permessage-deflate]`: how many clients compress.
+    pub upgrades: [Counter; 2],
     /// Bytes held by all sessions' page caches (`limits.cacheBytes` bounds it).
     pub cache_bytes: Gauge,
     /// Page caches dropped because the server-wide budget was spent.
@@ -290,6 +292,12 @@ impl Metrics {
                 vec![],
                 "Requests and connections refused by a per-address limit (lookups, session creations, connection slots, control frames).",
             ),
+            upgrades: {
+                const UP: &str = "cobrowse_websocket_upgrades_total";
+                const HELP: &str = "WebSocket upgrades by compression: deflate (the client's permessage-deflate offer was answered) or none.";
+                let c = |x: &'static str| vec![Label::new("compression", x)];
+                [counter(UP, c("none"), HELP), counter(UP, c("deflate"), HELP)]
+            },
             cache_bytes: gauge(
                 "cobrowse_page_cache_bytes",
                 vec![],

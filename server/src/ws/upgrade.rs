@@ -124,6 +124,7 @@ fn upgrade(
             )
         })
         .flatten();
+    app.metrics.upgrades[usize::from(agreed.is_some())].increment(1);
     let answer = agreed
         .as_ref()
         .and_then(|a| HeaderValue::from_str(a.header()).ok());

@@ -158,6 +158,13 @@ async fn browsers_compress_uploads_with_context_and_the_server_compresses_large_
     let (mut customer, mut agent, raw) = pair(&server, &text).await?;
     let up = customer.written.load(Ordering::Relaxed) as usize;
     let down = agent.read.load(Ordering::Relaxed) as usize;
+    let text = server.metrics().await?;
+    let deflate = r#"cobrowse_websocket_upgrades_total{compression="deflate"}"#;
+    assert_eq!(
+        metric(&text, deflate),
+        Some(2.0),
+        "both sockets compress:\n{text}"
+    );
     assert!(
         up * 10 < raw,
         "customer sent {up} bytes for a {raw}-byte snapshot (and its Hello): not compressed"

@@ -20,7 +20,7 @@ after(async () => { await ctx?.close(); });
 const RENDERED = 'cobrowse_agent_render_latency_seconds_count';
 
 /**
- * A label-free series' value on the server's internal metrics listener (0 while it is absent: a
+ * A series' value (its name with any labels, as exposed) on the server's internal metrics listener (0 while it is absent: a
  * histogram appears with its first sample).
  */
 async function metric(series) {
@@ -46,6 +46,10 @@ async function metricAbove(series, floor) {
 test('text and attribute changes follow', { timeout: 120_000 }, async () => {
   await activeSession(ctx, '/demo/?still=1');
   const c = ctx.customer;
+  // Both pages' sockets compress: Chromium offered permessage-deflate and the server answered,
+  // so everything below crosses the wire compressed.
+  const deflated = await metric('cobrowse_websocket_upgrades_total{compression="deflate"}');
+  assert.ok(deflated >= 2, `${deflated} compressed sockets (customer and agent expected)`);
   // The first page's paint is reported.
   const rendered = await metricAbove(RENDERED, 0);
 
