@@ -168,6 +168,11 @@ pub struct SideState {
     pub form: Vec<FormValue>,
     /// Non-zero element scroll offsets found in the subtree.
     pub scroll: Vec<ScrollPosition>,
+    /// The subtree was just put into the document by the page, so its elements' boxes are new
+    /// and unscrolled: their offsets are not read. Reading one (`scrollLeft`) forces a style and
+    /// layout pass inside the mutation callback; a script that scrolls an inserted element later
+    /// is reported by that element's scroll event, as any scroll is.
+    pub inserted: bool,
 }
 
 /// Converts a described node into its record data, interning names and masking values.
@@ -266,7 +271,9 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
             {
                 side.form.push(FormValue { node: id, state });
             }
-            if let Some((x, y)) = dom.scroll(&node) {
+            if !side.inserted
+                && let Some((x, y)) = dom.scroll(&node)
+            {
                 side.scroll.push(ScrollPosition {
                     target: ScrollTarget::Node(id),
                     x,

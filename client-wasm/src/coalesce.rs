@@ -277,7 +277,10 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
         removes: final_removes,
         ..MutationBatch::default()
     };
-    let mut side = SideState::default();
+    let mut side = SideState {
+        inserted: true,
+        ..SideState::default()
+    };
     let mut emitted: HashSet<u64> = HashSet::new();
     for start in &pending {
         if emitted.contains(&dom.key(start)) {

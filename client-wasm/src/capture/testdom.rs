@@ -25,6 +25,10 @@ pub struct TestDom {
     pub log: Vec<crate::record::Record<usize>>,
     /// Inputs seen as passwords (as the browser side remembers them).
     pub passwords: std::cell::RefCell<std::collections::HashSet<usize>>,
+    /// Scroll offsets of scrolled elements.
+    pub scrolled: std::collections::HashMap<usize, (i32, i32)>,
+    /// How many times a scroll offset was read (a layout read in a browser).
+    pub scroll_reads: std::cell::Cell<usize>,
 }
 
 impl Default for TestDom {
@@ -47,6 +51,8 @@ impl TestDom {
             }],
             log: vec![],
             passwords: Default::default(),
+            scrolled: Default::default(),
+            scroll_reads: Default::default(),
         }
     }
 
@@ -182,6 +188,10 @@ impl DomTree for TestDom {
     }
     fn form_state(&self, node: &usize) -> Option<FormState> {
         self.nodes[*node].form.clone()
+    }
+    fn scroll(&self, node: &usize) -> Option<(i32, i32)> {
+        self.scroll_reads.set(self.scroll_reads.get() + 1);
+        self.scrolled.get(node).copied()
     }
     /// The stand-in for a site's mask rule: the element or an ancestor has the class `masked`.
     fn matches_mask_rule(&self, node: &usize) -> bool {

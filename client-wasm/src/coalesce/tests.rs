@@ -486,3 +486,31 @@ fn bursts_of_random_mutations_keep_the_replica_equal() {
         }
     }
 }
+
+#[test]
+fn inserted_subtrees_read_no_scroll_offsets_while_snapshots_do() {
+    let mut f = fixture(3);
+    // A snapshot reads every element's offsets (a scrolled element's are kept).
+    f.dom.scrolled.insert(f.list, (0, 40));
+    let mut mirror: Mirror = IdMirror::new(HashKeys::default());
+    let reads = f.dom.scroll_reads.get();
+    capture_document(&f.dom, &mut mirror);
+    assert!(f.dom.scroll_reads.get() > reads, "a snapshot reads offsets");
+
+    // A subtree the page inserts is new and unscrolled: reading its offsets would force a
+    // layout inside the mutation callback, so none is read.
+    let div = f.dom.el("div");
+    let inner = f.dom.el("p");
+    f.dom.append(div, inner);
+    f.dom.append(f.body, div);
+    let reads = f.dom.scroll_reads.get();
+    let records = f.dom.take_records();
+    let out = coalesce(&f.dom, &mut f.mirror, &DefaultPolicy, &records);
+    assert_eq!(out.batch.inserts.len(), 1, "{:?}", out.batch);
+    assert_eq!(
+        f.dom.scroll_reads.get(),
+        reads,
+        "offsets read in the callback"
+    );
+    assert!(out.side.scroll.is_empty());
+}
