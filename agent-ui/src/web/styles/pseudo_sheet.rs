@@ -93,6 +93,10 @@ pub(super) struct Inner {
     /// Our sheet (the browser's focus ring for mirrored focus, canvas frames), adopted last by
     /// `doc`.
     pub(super) sheet: Option<JsValue>,
+    /// The text `sheet` holds. A rebuild runs after every batch; replacing a sheet's rules (and
+    /// re-adopting it) makes the browser recompute the replica's styles even when nothing
+    /// changed, so both are done only when they change.
+    pub(super) sheet_text: String,
     /// sheet object → its rule count when its copies were last added.
     pub(super) cache: WeakMap,
     pub(super) scheduled: bool,
@@ -118,6 +122,7 @@ impl Inner {
         Inner {
             doc: None,
             sheet: None,
+            sheet_text: String::new(),
             cache: WeakMap::new(),
             scheduled: false,
             raf: None,
@@ -198,17 +203,27 @@ impl Inner {
         );
         if self.sheet.is_none() {
             self.sheet = new_sheet(&doc_v);
+            self.sheet_text.clear();
         }
         let Some(sheet) = self.sheet.clone() else {
             crate::debug!("pseudo-state sheet could not be constructed");
             return;
         };
-        if call(&sheet, "replaceSync", &[JsValue::from_str(&text)]).is_err() {
-            crate::debug!("pseudo-state sheet refused");
+        if text != self.sheet_text {
+            if call(&sheet, "replaceSync", &[JsValue::from_str(&text)]).is_err() {
+                crate::debug!("pseudo-state sheet refused");
+            }
+            self.sheet_text = text;
         }
-        let list: Array = adopted.iter().collect();
-        list.push(&sheet);
-        let _ = Reflect::set(&doc_v, &"adoptedStyleSheets".into(), &list);
+        // Adopted last already, after the same sheets: nothing to set.
+        let current = get(&doc_v, "adoptedStyleSheets")
+            .map(|l| items(&l))
+            .unwrap_or_default();
+        if current.last() != Some(&sheet) || current.len() != adopted.len() + 1 {
+            let list: Array = adopted.iter().collect();
+            list.push(&sheet);
+            let _ = Reflect::set(&doc_v, &"adoptedStyleSheets".into(), &list);
+        }
         for root in self.shadow_roots.clone() {
             self.rebuild_shadow(&root);
         }
