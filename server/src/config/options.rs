@@ -17,6 +17,7 @@ pub const OPTIONS: &[&str] = &[
     "crossOrigin.allowedOrigins",
     "crossOrigin.trustForwardedFor",
     "network.trustedProxies",
+    "network.websocketCompression",
     "proxy.allowedExternalDomains",
     "proxy.allowedThirdPartyDomains",
     "proxy.forwardProxy",

@@ -65,14 +65,18 @@ struct Client {
 impl Client {
     /// Connects offering permessage-deflate the way browsers do (context kept both ways).
     async fn connect(server: &TestServer) -> Result<Client> {
+        Client::connect_to(&server.addr.to_string()).await
+    }
+
+    async fn connect_to(addr: &str) -> Result<Client> {
         let read = Arc::new(AtomicU64::new(0));
         let written = Arc::new(AtomicU64::new(0));
         let io = Counted {
-            io: TcpStream::connect(server.addr).await?,
+            io: TcpStream::connect(addr).await?,
             read: read.clone(),
             written: written.clone(),
         };
-        let url = url::Url::parse(&format!("ws://{}/cobrowse/ws", server.addr))?;
+        let url = url::Url::parse(&format!("ws://{addr}/cobrowse/ws"))?;
         let options = Options::default().with_low_latency_compression();
         let ws = yawc::WebSocket::handshake(url, io, options).await?;
         Ok(Client { ws, read, written })
@@ -127,7 +131,11 @@ impl Client {
     }
 
     async fn join(server: &TestServer, hello: Message) -> Result<Client> {
-        let mut c = Client::connect(server).await?;
+        Client::join_at(&server.addr.to_string(), hello).await
+    }
+
+    async fn join_at(addr: &str, hello: Message) -> Result<Client> {
+        let mut c = Client::connect_to(addr).await?;
         c.send(&hello).await?;
         c.until(|m| matches!(m, Message::Welcome(_))).await?;
         Ok(c)
@@ -250,4 +258,78 @@ async fn clients_without_an_offer_are_served_uncompressed() -> Result<()> {
         resp.headers()
     );
     server.stop().await
+}
+
+/// Sessions on the real server binary (a process of its own, so its resident set is the
+/// server's alone): a compressing customer that sends a page and deltas, a compressing agent that
+/// receives them. Returns the server's resident-set growth per session.
+async fn rss_per_session(compression: bool, sessions: usize) -> Result<u64> {
+    let agent_token = format!("auth.agentToken={TEST_AGENT_TOKEN}");
+    let switch = format!("network.websocketCompression={compression}");
+    let server = crate::memory::spawn(&[
+        &agent_token,
+        &switch,
+        "limits.connectionsPerAddress=1000",
+        "limits.createBurst=1000",
+        "limits.createsPerMinute=100000",
+        "limits.lookupBurst=1000",
+        "limits.lookupsPerMinute=100000",
+    ])?;
+    let pid = server.child.id();
+    let addr = server.addr.clone();
+    let page = "<li class=\"product\"><span>Trail shoe</span><b>89.00</b></li>".repeat(300);
+    let mut open = Vec::new();
+    let mut before = 0;
+    // One session first, so the runtime, the pools and the allocator's arenas exist already.
+    for n in 0..=sessions {
+        if n == 1 {
+            before = crate::memory::status_bytes(pid, "VmRSS:")?;
+        }
+        let created = http(
+            "POST",
+            &format!("http://{addr}/cobrowse/rest/live/sessions"),
+            &[],
+            Some("{}"),
+        )
+        .await?
+        .json()?;
+        remember_customer_secret(&created);
+        let token = created["token"].as_str().context("token")?.to_string();
+        let mut customer = Client::join_at(&addr, hello(Role::Customer, &token)).await?;
+        customer.send(&snapshot(&format!("{n} {page}"))).await?;
+        for i in 0..20 {
+            customer
+                .send(&nav(i, "Trail shoe, size 42, in stock"))
+                .await?;
+        }
+        let mut agent = Client::join_at(&addr, agent_hello(&token, &format!("agent-{n}"))).await?;
+        agent.until(|m| nav_index(m) == Some(19)).await?;
+        open.push((customer, agent));
+    }
+    let after = crate::memory::status_bytes(pid, "VmRSS:")?;
+    Ok(after.saturating_sub(before) / sessions as u64)
+}
+
+/// What compression costs the server per session: the customer's and the agent's inflate windows
+/// (each socket keeps the context its browser compresses against), nothing for what the server
+/// writes (borrowed from the pool per frame). A compressor kept per socket would cost ~300 KiB.
+#[tokio::test]
+async fn compressing_sockets_cost_at_most_an_inflate_window_each() -> Result<()> {
+    const SESSIONS: usize = 150;
+    let plain = rss_per_session(false, SESSIONS).await?;
+    let deflate = rss_per_session(true, SESSIONS).await?;
+    let extra = deflate.saturating_sub(plain);
+    println!(
+        "server RSS per session ({SESSIONS} sessions, both parties sending): plain {} KiB, \
+         compressed {} KiB: +{} KiB",
+        plain / 1024,
+        deflate / 1024,
+        extra / 1024
+    );
+    assert!(
+        extra < 2 * 64 * 1024,
+        "compression costs {} KiB a session: more than an inflate window per socket",
+        extra / 1024
+    );
+    Ok(())
 }

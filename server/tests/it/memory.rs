@@ -18,9 +18,10 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 const BIN: &str = env!("CARGO_BIN_EXE_cobrowse-server");
 const MIB: u64 = 1 << 20;
 
-struct Server {
-    child: Child,
-    addr: String,
+/// The server binary in a process of its own (killed when dropped).
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     _dir: tempfile::TempDir,
 }
 
@@ -31,7 +32,8 @@ impl Drop for Server {
     }
 }
 
-fn spawn(extra: &[&str]) -> Result<Server> {
+/// Starts the server binary on a free loopback port with `extra` `--set` options.
+pub(crate) fn spawn(extra: &[&str]) -> Result<Server> {
     let dir = tempfile::tempdir()?;
     let www = dir.path().join("www");
     std::fs::create_dir_all(&www)?;
@@ -72,7 +74,7 @@ fn spawn(extra: &[&str]) -> Result<Server> {
 }
 
 /// A `kB` field of `/proc/<pid>/status`, in bytes.
-fn status_bytes(pid: u32, field: &str) -> Result<u64> {
+pub(crate) fn status_bytes(pid: u32, field: &str) -> Result<u64> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let line = text
         .lines()
