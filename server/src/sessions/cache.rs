@@ -138,6 +138,12 @@ impl Cache {
             return Added::Kept;
         }
         let Some(snap) = &self.snapshot else {
+            // A client sends its page as `Navigation` then `Snapshot`: asking for a base on the
+            // navigation would have it send the whole page twice. A lone navigation (a resumed
+            // link on a node without the cache) is followed by a delta that asks.
+            if tag == tags::NAVIGATION {
+                return Added::Kept;
+            }
             // Deltas without a base are useless to a joiner; ask for a base instead.
             return if std::mem::replace(&mut self.requested, true) {
                 Added::Kept

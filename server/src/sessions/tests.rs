@@ -51,6 +51,22 @@ fn cache_requests_a_snapshot_when_the_log_outgrows_it() {
 }
 
 #[test]
+fn a_page_sent_as_navigation_then_snapshot_is_not_asked_for_again() {
+    let mut c = Cache::new(CacheBudget::new(usize::MAX));
+    let nav = Bytes::from(vec![0u8; 30]);
+    assert_eq!(c.add(&nav, tags::NAVIGATION, 0, 1000), Added::Kept);
+    assert_eq!(c.add(&frame(100), tags::SNAPSHOT, 0, 1000), Added::Kept);
+    assert_eq!(c.frames().len(), 1);
+    // Without a base, a navigation alone still asks nothing; the delta after it does.
+    let mut c = Cache::new(CacheBudget::new(usize::MAX));
+    assert_eq!(c.add(&nav, tags::NAVIGATION, 0, 1000), Added::Kept);
+    assert_eq!(
+        c.add(&frame(40), tags::MUTATIONS, 0, 1000),
+        Added::RequestSnapshot
+    );
+}
+
+#[test]
 fn cache_drops_everything_past_the_hard_cap() {
     let mut c = Cache::new(CacheBudget::new(usize::MAX));
     c.add(&Bytes::from(vec![0u8; 100]), tags::SNAPSHOT, 1 << 20, 150);

@@ -227,6 +227,31 @@ async fn log_outgrowing_the_snapshot_asks_the_customer_for_a_new_one() -> Result
     server.stop().await
 }
 
+/// A client sends its page as `Navigation` then `Snapshot`; asking for a snapshot on the
+/// navigation made it send the whole page twice at every start.
+#[tokio::test]
+async fn a_page_sent_as_navigation_then_snapshot_is_not_asked_for_again() -> Result<()> {
+    let server = TestServer::start(|_| {}).await?;
+    let (token, _, _) = server.create_session().await?;
+    let mut customer = join(&server, hello(Role::Customer, &token)).await?;
+    send(&mut customer, &nav(0, "home")).await?;
+    send(&mut customer, &snapshot("page")).await?;
+    send(&mut customer, &Message::Ping(77)).await?;
+    let mut seen = Vec::new();
+    loop {
+        let m = frame(&mut customer).await?;
+        if m == Message::Pong(77) {
+            break;
+        }
+        seen.push(m);
+    }
+    assert!(
+        !seen.contains(&Message::RequestSnapshot),
+        "asked for the page it was sent: {seen:?}"
+    );
+    server.stop().await
+}
+
 #[tokio::test]
 async fn agent_joining_before_any_page_asks_the_customer_for_one() -> Result<()> {
     let server = TestServer::start(|_| {}).await?;
