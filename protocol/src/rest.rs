@@ -20,6 +20,16 @@ pub use crate::supervision::{
 pub const REST_PREFIX: &str = "/cobrowse/rest";
 /// Path of the WebSocket endpoint.
 pub const WS_PATH: &str = "/cobrowse/ws";
+/// The query pair an agent page adds to its WebSocket URL ([`agent_ws_url`]). Only a hint for the
+/// socket's compression terms, given before any frame: agents send small frames, so the server
+/// keeps no inflate context for them. Who a socket is, the `Hello` says.
+pub const WS_AGENT_HINT: &str = "party=agent";
+
+/// `url` with [`WS_AGENT_HINT`] added to its query.
+pub fn agent_ws_url(url: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{WS_AGENT_HINT}")
+}
 /// Path of the DOM restriction document ([`crate::policy::DomPolicy`]).
 pub const DOM_RESTRICTIONS_PATH: &str = "/cobrowse/rest/dom-restrictions.json";
 /// Path of the agent page's UI defaults ([`UiDefaults`]).
@@ -435,6 +445,18 @@ impl ErrorBody {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn agent_socket_urls_carry_the_hint_in_their_query() {
+        assert_eq!(
+            agent_ws_url("wss://cb.example/cobrowse/ws"),
+            "wss://cb.example/cobrowse/ws?party=agent"
+        );
+        assert_eq!(
+            agent_ws_url("wss://lb.example/node1/cobrowse/ws?x=1"),
+            "wss://lb.example/node1/cobrowse/ws?x=1&party=agent"
+        );
+    }
     use super::*;
     use crate::message::Mode;
     use std::collections::HashSet;

@@ -271,6 +271,8 @@ fn default_ws_url(w: &Window) -> String {
 /// Opens the socket for the current join, replacing (and so detaching) any previous one.
 fn connect(state: &Shared, url: &str) {
     let st = state.clone();
+    // Tells the server at the upgrade that this socket sends only small frames (compression).
+    let url = &cobrowse_protocol::rest::agent_ws_url(url);
     let socket = match Socket::open(url, move |ev| on_socket(&st, ev)) {
         Ok(socket) => socket,
         Err(e) => {

@@ -44,16 +44,23 @@ impl Agreed {
 }
 
 /// The answer to the `Sec-WebSocket-Extensions` values of an upgrade request: the first
-/// permessage-deflate offer this side can honour, or `None`.
-pub fn negotiate<'a>(values: impl IntoIterator<Item = &'a str>) -> Option<Agreed> {
+/// permessage-deflate offer this side can honour, or `None`. `small_frames`: the client said it
+/// is an agent page (`rest::WS_AGENT_HINT`), whose frames are acknowledgements and pointer moves:
+/// the answer then also imposes `client_no_context_takeover` (RFC 7692 lets a server impose it on
+/// a client that did not offer it), so its frames are inflated with pooled state and the socket
+/// holds no inflate window (~41 KiB) for them.
+pub fn negotiate<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+    small_frames: bool,
+) -> Option<Agreed> {
     values
         .into_iter()
         .flat_map(|v| v.split(','))
-        .find_map(accept_offer)
+        .find_map(|offer| accept_offer(offer, small_frames))
 }
 
 /// One offer (`permessage-deflate; client_max_window_bits; …`), if acceptable.
-fn accept_offer(offer: &str) -> Option<Agreed> {
+fn accept_offer(offer: &str, small_frames: bool) -> Option<Agreed> {
     let mut parts = offer.split(';').map(str::trim);
     if !parts.next()?.eq_ignore_ascii_case(EXTENSION) {
         return None;
@@ -91,7 +98,7 @@ fn accept_offer(offer: &str) -> Option<Agreed> {
         seen.push(name);
     }
     let mut header = format!("{EXTENSION}; server_no_context_takeover");
-    if client_no_context {
+    if client_no_context || small_frames {
         header.push_str("; client_no_context_takeover");
     }
     Some(Agreed(header))
@@ -163,7 +170,7 @@ mod tests {
     use flate2::{Compress, Compression, FlushCompress};
 
     fn agreed(values: &[&str]) -> Option<String> {
-        negotiate(values.iter().copied()).map(|a| a.header().to_owned())
+        negotiate(values.iter().copied(), false).map(|a| a.header().to_owned())
     }
 
     #[test]
@@ -179,6 +186,13 @@ mod tests {
             Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")
         );
         assert!(agreed(&["PerMessage-Deflate"]).is_some());
+        // An agent page's socket keeps no client context, offered or not.
+        assert_eq!(
+            negotiate(["permessage-deflate; client_max_window_bits"], true)
+                .map(|a| a.header().to_owned())
+                .as_deref(),
+            Some("permessage-deflate; server_no_context_takeover; client_no_context_takeover")
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::net::limits::{Admission, SlotRefused};
 use crate::net::socket::{Socket, SocketLimits};
 use crate::origin;
 use crate::reply::{self, Resp};
-use cobrowse_protocol::rest::ApiError;
+use cobrowse_protocol::rest::{self, ApiError};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
 use std::net::{IpAddr, SocketAddr};
@@ -69,18 +69,21 @@ pub fn route(app: Arc<App>) -> impl Filter<Extract = (Resp,), Error = Rejection>
         .and(warp::header::headers_cloned())
         .and(warp::addr::remote())
         .and(warp::ext::optional::<OnUpgrade>())
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(with_app)
         .and_then(
             |headers: HeaderMap,
              remote: Option<SocketAddr>,
              on_upgrade: Option<OnUpgrade>,
+             query: String,
              app: Arc<App>| async move {
                 let Some(key) = websocket_key(&headers) else {
                     return Err(warp::reject::not_found());
                 };
                 let accept = derive_accept_key(key.as_bytes());
                 let ip = crate::cluster::client_addr(&app, &headers, remote).await;
-                Ok::<_, Rejection>(upgrade(app, &headers, ip, on_upgrade, accept))
+                let small_frames = query.split('&').any(|p| p == rest::WS_AGENT_HINT);
+                Ok::<_, Rejection>(upgrade(app, &headers, ip, on_upgrade, accept, small_frames))
             },
         )
 }
@@ -91,6 +94,7 @@ fn upgrade(
     ip: IpAddr,
     on_upgrade: Option<OnUpgrade>,
     accept: String,
+    small_frames: bool,
 ) -> Resp {
     let slot = match app.slots.acquire(ip) {
         Ok(slot) => slot,
@@ -121,6 +125,7 @@ fn upgrade(
                     .get_all(header::SEC_WEBSOCKET_EXTENSIONS)
                     .iter()
                     .filter_map(|v| v.to_str().ok()),
+                small_frames,
             )
         })
         .flatten();
