@@ -46,6 +46,7 @@ fi
 
 chromium_version="$(/usr/bin/chromium --version 2>/dev/null | head -1 || echo 'chromium: not found')"
 rrweb_version="$(node -p 'require(process.argv[1]).version' "$ROOT/bench/browser/node_modules/rrweb/package.json" 2>/dev/null || echo '?')"
+rrweb_record_version="$(node -p 'require(process.argv[1]).version' "$ROOT/bench/browser/node_modules/@rrweb/record/package.json" 2>/dev/null || echo '?')"
 
 if [ "$browser" = 1 ]; then
   stage "browser benchmarks (bytes, customer cost, agent cost, latency)"
@@ -121,7 +122,7 @@ elapsed=$(( $(date +%s) - started ))
   echo "| rustc | $(rustc --version 2>/dev/null) |"
   echo "| node | $(node --version) |"
   echo "| browser | $chromium_version |"
-  echo "| rrweb | $rrweb_version (npm, pinned in bench/browser/package.json) |"
+  echo "| rrweb | $rrweb_version; record-only bundle @rrweb/record $rrweb_record_version (npm, both pinned in bench/browser/package.json) |"
   echo
   if [ -f "$work/browser.md" ]; then echo "## Browser: Cobrowse vs rrweb"; echo; cat "$work/browser.md"; echo; fi
   if [ -f "$work/relay.md" ]; then echo "## Relay load test"; echo; cat "$work/relay.md"; echo; fi

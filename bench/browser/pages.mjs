@@ -17,7 +17,7 @@ const SNIPPET = `<script>
  * `<div class><span>text</span><a href>text</a></div>` (5 nodes each) under sections, with a small
  * stylesheet, like a long product or log list.
  */
-export function generatedPage(nodes) {
+export function generatedPage(nodes, head = SNIPPET) {
   const rows = Math.max(1, Math.round(nodes / 5));
   const parts = [];
   for (let i = 0; i < rows; i++) {
@@ -27,7 +27,33 @@ export function generatedPage(nodes) {
   parts.push('</section>');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Generated ${nodes} nodes</title>
 <style>.row{display:flex;gap:8px;padding:2px 4px}.r0{background:#f4f4f4}.name{flex:1}.sel{outline:1px solid #06c}</style>
-${SNIPPET}</head><body><h1>Generated page, ${nodes} nodes</h1>${parts.join('')}</body></html>`;
+${head}</head><body><h1>Generated page, ${nodes} nodes</h1>${parts.join('')}</body></html>`;
+}
+
+/**
+ * The page-view variants of a generated page (`/cobrowse/bench/pv-<variant>.html`): the same
+ * 1,000-node page with nothing, with our snippet, with rrweb's record bundle (an async script,
+ * like our loader) loaded, and with that bundle loaded and `rrweb.record()` started as soon as it
+ * is (events kept in an array, nothing sent). `rrwebSrc` is the bundle's URL path.
+ */
+export function pageViewPages(nodes, rrwebSrc) {
+  const rr = (start) => `<script>
+  window.__pv = { loaded: false, events: 0 };
+  (function (d, s) {
+    s = d.createElement('script'); s.async = true; s.src = ${JSON.stringify(rrwebSrc)};
+    s.onload = function () {
+      window.__pv.loaded = true;
+      ${start ? 'window.__pv.stop = window.rrwebRecord.record({ emit: function (e) { (window.__pv.kept = window.__pv.kept || []).push(e); window.__pv.events++; } });' : ''}
+    };
+    d.head.appendChild(s);
+  })(document);
+</script>`;
+  return {
+    none: generatedPage(nodes, ''),
+    ours: generatedPage(nodes),
+    rrweb: generatedPage(nodes, rr(false)),
+    'rrweb-record': generatedPage(nodes, rr(true)),
+  };
 }
 
 /** A page for the latency runs: 1,000 spans to stamp, and room for the pointer. */

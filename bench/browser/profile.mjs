@@ -43,7 +43,7 @@ try {
     await window.__bench.snapshotSent; return window.Cobrowse.sessionId();
   });
   const agent = await browser.newPage('agent');
-  await agent.goto(`${server.url}/cobrowse/slave.html#sid=${token}`);
+  await agent.goto(`${server.url}/cobrowse/slave.html#sid=${token}${server.agentToken ? `&auth=${encodeURIComponent(server.agentToken)}` : ''}`);
   await agent.waitForFunction(() => document.getElementById('cobrowse-replica')?.contentDocument?.getElementById('bench-work'), null, { timeout: 60000 });
   const acdp = await agent.context().newCDPSession(agent);
   const ccdp = cust.cdp;

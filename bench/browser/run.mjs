@@ -1,7 +1,7 @@
 // Browser benchmarks: Cobrowse next to rrweb in the same Chromium, on the
 // same pages and the same scripted workload.
 //
-//   node bench/browser/run.mjs [--out results.md] [--json results.json] [--pages a,b] [--quick]
+//   node bench/browser/run.mjs [--out results.md] [--json results.json] [--pages a,b] [--skip-page-view]
 //
 // Needs the server binary (COBROWSE_SERVER_BIN or $CARGO_TARGET_DIR/{debug,release}) and the wasm
 // bundle in www/js (scripts/build-all.sh); reuses the e2e harness's server and Chromium launchers.
@@ -16,12 +16,23 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import { ROOT, assertBundleBuilt, startServer } from '../../tests/lib/server.mjs';
 import { launchBrowser } from '../../tests/lib/browser.mjs';
-import { CORPUS, blankPage, generatedPage, latencyPage, runWorkload, setupWorkArea } from './pages.mjs';
+import { CORPUS, blankPage, generatedPage, latencyPage, pageViewPages, runWorkload, setupWorkArea } from './pages.mjs';
+import { startWireRelay } from './wire.mjs';
+import { precompress } from '../../scripts/precompress.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const RRWEB_UMD = require.resolve('rrweb').replace(/rrweb\.cjs$/, 'rrweb.umd.min.cjs');
 const RRWEB_VERSION = JSON.parse(fs.readFileSync(path.join(HERE, 'node_modules/rrweb/package.json'), 'utf8')).version;
+// rrweb's record-only bundle: the rrweb project's `@rrweb/record` package (the `rrweb` package
+// ships record and replay together only), minified UMD, global `rrwebRecord`.
+const RRWEB_RECORD_UMD = path.join(HERE, 'node_modules/@rrweb/record/dist/record.umd.min.cjs');
+const RRWEB_RECORD_VERSION = JSON.parse(fs.readFileSync(path.join(HERE, 'node_modules/@rrweb/record/package.json'), 'utf8')).version;
+/** Where the page-view pages load it from (served by the bench server, precompressed like ours). */
+const RRWEB_RECORD_PATH = '/cobrowse/bench/rrweb-record.min.js';
+/** The page-view pages: a generated page of this many nodes. */
+const PAGE_VIEW_NODES = 1000;
+const PAGE_VIEW_RUNS = 5;
 const WAIT = 120_000;
 
 const args = process.argv.slice(2);
@@ -61,19 +72,39 @@ function instrument() {
     }
     return false;
   };
+  // Every send on an open socket, in order, with its socket's ordinal: the n-th of a socket is the
+  // n-th data message the counting relay sees on that connection (wire.mjs).
+  b.sends = [];
+  const sockets = new WeakMap();
+  let nextSocket = 0;
   const orig = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
+    const open = this.readyState === 1;
+    const result = orig.call(this, data);
+    if (!open) return result; // not sent (a closing socket drops it)
+    if (!sockets.has(this)) sockets.set(this, nextSocket++);
     let u8 = null;
     if (data instanceof ArrayBuffer) u8 = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // Version byte, then the tag (all tags < 128: one byte). A sequenced frame of a link is
+    // `Seq` (27): its number (a LEB128 varint), then the inner frame, whose tag is the one kept.
+    let tag = u8 && u8.length > 1 ? u8[1] : -1;
+    if (tag === 27) {
+      let k = 2;
+      while (k < u8.length && u8[k] & 0x80) k++;
+      tag = k + 2 < u8.length ? u8[k + 2] : -1;
+    }
+    b.sends.push({ sock: sockets.get(this), tag, len: u8 ? u8.length : -1 });
     if (u8 && u8.length > 1) {
       const copy = u8.slice();
-      const tag = copy[1]; // version byte, then the tag varint (all tags < 128: one byte)
-      b.frames.push({ t: performance.now(), tag, bytes: copy });
+      b.frames.push({ t: performance.now(), tag, bytes: copy, send: b.sends.length - 1 });
       if (tag === 4) snapResolve();
-      if (b.scan && b.nonce && b.endResolve && tag === 5 && contains(copy, b.nonce)) b.endResolve();
+      if (b.scan && b.nonce && b.endResolve && tag === 5 && contains(copy, b.nonce)) {
+        b.endSend = b.sends.length - 1;
+        b.endResolve();
+      }
     }
-    return orig.call(this, data);
+    return result;
   };
   try {
     new PerformanceObserver((list) => {
@@ -103,6 +134,13 @@ function staticRoot() {
   }
   fs.writeFileSync(path.join(dir, 'bench', 'latency.html'), latencyPage());
   fs.writeFileSync(path.join(dir, 'bench', 'blank.html'), blankPage());
+  for (const [variant, html] of Object.entries(pageViewPages(PAGE_VIEW_NODES, RRWEB_RECORD_PATH))) {
+    fs.writeFileSync(path.join(dir, 'bench', `pv-${variant}.html`), html);
+  }
+  // rrweb's record bundle, compressed as our build compresses www/ (brotli 11, gzip 9).
+  const rr = path.join(dir, 'bench', path.basename(RRWEB_RECORD_PATH));
+  fs.copyFileSync(RRWEB_RECORD_UMD, rr);
+  precompress(rr);
   return dir;
 }
 
@@ -126,7 +164,10 @@ async function openPage(ctx, url, variant) {
 
 /** Records one page with one variant; returns bytes, costs, and (ours) the session token. */
 async function capture(ctx, entry, variant) {
-  const { page, cdp } = await openPage(ctx, ctx.server.url + entry.path, variant);
+  // Through the counting relay: the page's origin, and so its co-browse server (the snippet takes
+  // location.origin), is the relay; every byte of its socket is counted there.
+  const linksBefore = ctx.relay.links().length;
+  const { page, cdp } = await openPage(ctx, ctx.relay.url + entry.path, variant);
   const nodes = await page.evaluate(setupWorkArea);
   const out = { variant, nodes };
   if (variant === 'ours') {
@@ -139,6 +180,18 @@ async function capture(ctx, entry, variant) {
       return window.Cobrowse.sessionId();
     });
     out.snapshotCost = diff(m0, await metrics(cdp));
+    // The client may send the page again right after (a second snapshot when its link is
+    // welcomed): let those go before the workload, so they count as the snapshot, not as deltas.
+    // A quiet period, not a measurement; at most 5 s.
+    await page.evaluate(async () => {
+      const snaps = () => window.__bench.frames.filter((f) => f.tag === 4);
+      const until = performance.now() + 5000;
+      for (;;) {
+        const last = snaps().at(-1).t;
+        if (performance.now() - last >= 500 || performance.now() > until) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
   } else if (variant === 'rrweb') {
     const m0 = await metrics(cdp);
     await page.evaluate(() => {
@@ -166,7 +219,7 @@ async function capture(ctx, entry, variant) {
       window.__rrEnd.done = new Promise((r) => { window.__rrEnd.resolve = r; });
     }
     b.expectEnd(n);
-    return { frames: b.frames.length, longtasks: b.longtasks.length, t: performance.now() };
+    return { frames: b.frames.length, sends: b.sends.length, longtasks: b.longtasks.length, t: performance.now() };
   }, nonce);
   const m1 = await metrics(cdp);
   out.ops = await page.evaluate(runWorkload, nonce);
@@ -190,14 +243,17 @@ async function capture(ctx, entry, variant) {
       return { i, tag: f.tag, b64: btoa(bin), before: i < from };
     }), before.frames);
     const bufs = frames.map((f) => ({ tag: f.tag, before: f.before, buf: Buffer.from(f.b64, 'base64') }));
-    const snap = bufs.filter((f) => f.tag === 4);
-    // Deltas: every frame sent during the workload except keep-alives.
-    const deltas = bufs.filter((f) => !f.before && f.tag !== 4 && f.tag !== 1 && f.tag !== 17);
+    const snap = bufs.filter((f) => f.tag === 4 && f.before);
+    out.snapshotFrames = snap.length;
+    out.snapshotsDuringWorkload = bufs.filter((f) => f.tag === 4 && !f.before).length;
+    // Deltas: every frame sent during the workload except keep-alives and acks.
+    const deltas = bufs.filter((f) => !f.before && f.tag !== 4 && !KEEP_ALIVE_TAGS.includes(f.tag));
     out.snapshotBytes = sum(snap.map((f) => f.buf.length));
     out.snapshotZ = zlen(Buffer.concat(snap.map((f) => f.buf)));
     out.deltaBytes = sum(deltas.map((f) => f.buf.length));
     out.deltaZ = zlen(Buffer.concat(deltas.map((f) => f.buf)));
     out.deltaFrames = deltas.length;
+    Object.assign(out, await wireBytes(ctx, page, linksBefore, before.sends));
   } else if (variant === 'rrweb') {
     const ev = await page.evaluate(() => {
       window.__stopRecord?.();
@@ -215,8 +271,170 @@ async function capture(ctx, entry, variant) {
   return out;
 }
 
+/**
+ * What crossed the wire browser → server on the page's socket(s), from the counting relay: each
+ * send the page made is matched with the data message the relay saw at the same place of the
+ * same connection. Snapshot phase = the connection's first byte (the HTTP upgrade) through the
+ * last snapshot message; workload phase = the bytes after the last message sent before the
+ * workload through the message carrying the end nonce. Both count every byte of the TCP stream in
+ * that span: frame headers, masks, payload as compressed by the browser, keep-alives, acks and
+ * control frames in between.
+ */
+async function wireBytes(ctx, page, linksBefore, workloadFrom) {
+  const { sends, endSend } = await page.evaluate(() => ({ sends: window.__bench.sends, endSend: window.__bench.endSend }));
+  const links = ctx.relay.links().slice(linksBefore);
+  const out = { wire: { links: links.length, extensions: links.map((l) => l.extensions()) } };
+  const lastSnap = sends.map((x, i) => (x.tag === 4 && i < workloadFrom ? i : -1)).reduce((a, i) => Math.max(a, i), -1);
+  // Per socket: how many messages the relay must have seen (all sends up to the end nonce).
+  const need = new Map();
+  sends.slice(0, endSend + 1).forEach((x) => need.set(x.sock, (need.get(x.sock) ?? 0) + 1));
+  const deadline = Date.now() + 30_000;
+  const short = () => [...need].filter(([sock, n]) => (links[sock]?.messages.length ?? 0) < n);
+  while (short().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  if (short().length) {
+    out.wire.error = `the relay saw fewer messages than the page sent: ${short().map(([k, n]) => `socket ${k}: ${links[k]?.messages.length ?? 0} of ${n}`).join(', ')}`;
+    return out;
+  }
+  // Each send's message on the wire, and the connection's byte offset at its end.
+  const seen = new Map();
+  const msg = sends.slice(0, endSend + 1).map((x) => {
+    const k = seen.get(x.sock) ?? 0;
+    seen.set(x.sock, k + 1);
+    const m = links[x.sock].messages;
+    return { ...m[k], start: k > 0 ? m[k - 1].end : 0, sock: x.sock, tag: x.tag, len: x.len };
+  });
+  const mismatched = msg.filter((m) => !m.rsv1 && m.payload !== m.len).length;
+  // Bytes of the stream over messages from..to (indices, inclusive): each message with the bytes
+  // since the one before it on its socket (the upgrade before a socket's first).
+  const span = (from, to) => sum(msg.slice(Math.max(0, from), to + 1).map((m) => m.end - m.start));
+  const snapMsgs = msg.slice(0, workloadFrom).filter((m) => m.tag === 4);
+  const work = msg.slice(workloadFrom, endSend + 1);
+  const deltaMsgs = work.filter((m) => m.tag !== 4 && !KEEP_ALIVE_TAGS.includes(m.tag));
+  Object.assign(out.wire, {
+    upgradeBytes: links[0]?.request?.bytes ?? null,
+    snapshotPhase: span(0, lastSnap),
+    snapshotMessages: sum(snapMsgs.map((m) => m.wire)),
+    workloadPhase: span(workloadFrom, endSend),
+    deltaMessages: sum(deltaMsgs.map((m) => m.wire)),
+    workloadMessages: work.length,
+    compressedMessages: msg.filter((m) => m.rsv1).length,
+    messages: endSend + 1,
+    sizeMismatches: mismatched,
+    downBytes: sum(links.map((l) => l.bytes.down)),
+  });
+  return out;
+}
+
+/** Tags that are not page state: Hello, Ping, Pong, Ack. */
+const KEEP_ALIVE_TAGS = [1, 17, 18, 28];
 const sum = (a) => a.reduce((x, y) => x + y, 0);
 const zlen = (buf) => zlib.deflateSync(buf, { level: 6 }).length;
+
+// ---- page view without a session ---------------------------------------------------------------
+
+/**
+ * One cold page view of `/cobrowse/bench/pv-<variant>.html` in a fresh context (HTTP cache off):
+ * every response's transfer size from CDP (`Network.loadingFinished` encodedDataLength: bytes
+ * received for it, headers and compressed body), and the page's TaskDuration from before the
+ * navigation until the network has been idle for 500 ms after the variant is ready (ours:
+ * `Cobrowse.ready`, the button drawn; rrweb: the bundle evaluated; rrweb-record: the full
+ * snapshot emitted).
+ */
+async function pageView(ctx, variant) {
+  const page = await ctx.browser.newPage(`pv-${variant}`, { width: 1280, height: 800 });
+  const cdp = await page.context().newCDPSession(page);
+  const responses = new Map();
+  cdp.on('Network.responseReceived', (e) => {
+    const h = Object.fromEntries(Object.entries(e.response.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
+    responses.set(e.requestId, { url: e.response.url, type: e.type, encoding: h['content-encoding'] || '', status: e.response.status });
+  });
+  const finished = new Map();
+  cdp.on('Network.loadingFinished', (e) => finished.set(e.requestId, e.encodedDataLength));
+  await cdp.send('Network.enable');
+  await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
+  await cdp.send('Performance.enable');
+  await page.bringToFront();
+  const m0 = await metrics(cdp);
+  await page.goto(`${ctx.server.url}/cobrowse/bench/pv-${variant}.html`, { waitUntil: 'load', timeout: WAIT });
+  if (variant === 'ours') await page.waitForFunction(() => window.Cobrowse && window.Cobrowse.ready, null, { timeout: WAIT }).then(() => page.evaluate(() => window.Cobrowse.ready));
+  if (variant === 'rrweb') await page.waitForFunction(() => window.__pv && window.__pv.loaded, null, { timeout: WAIT });
+  if (variant === 'rrweb-record') await page.waitForFunction(() => window.__pv && window.__pv.events >= 2, null, { timeout: WAIT });
+  await page.waitForLoadState('networkidle', { timeout: WAIT }).catch(() => {});
+  await page.evaluate(frames2);
+  const cost = diff(m0, await metrics(cdp));
+  const state = await page.evaluate(() => ({
+    observing: window.Cobrowse ? window.Cobrowse.state() : null,
+    events: window.__pv ? window.__pv.events : null,
+  }));
+  const requests = [...finished].map(([id, bytes]) => ({ ...(responses.get(id) || { url: '?' }), bytes }));
+  await page.close();
+  return { cost, requests, state };
+}
+
+/** PAGE_VIEW_RUNS rounds over the variants (interleaved, so drift hits all alike); medians. */
+async function pageViews(ctx) {
+  const variants = ['none', 'ours', 'rrweb', 'rrweb-record'];
+  const runs = Object.fromEntries(variants.map((v) => [v, []]));
+  for (let i = 0; i < PAGE_VIEW_RUNS; i++) {
+    for (const v of variants) {
+      process.stderr.write(`browser: page view ${v} (${i + 1}/${PAGE_VIEW_RUNS}) …\n`);
+      runs[v].push(await pageView(ctx, v));
+    }
+  }
+  const out = {};
+  for (const v of variants) {
+    const last = runs[v][runs[v].length - 1];
+    const doc = last.requests.filter((r) => r.type === 'Document');
+    const rest = last.requests.filter((r) => r.type !== 'Document');
+    out[v] = {
+      task: median(runs[v].map((r) => r.cost.task)),
+      tasks: runs[v].map((r) => Math.round(r.cost.task * 10) / 10),
+      documentBytes: sum(doc.map((r) => r.bytes)),
+      resourceBytes: sum(rest.map((r) => r.bytes)),
+      // Transfer sizes must not move between runs (cache off); keep each run's total to show it.
+      resourceBytesPerRun: runs[v].map((r) => sum(r.requests.filter((q) => q.type !== 'Document').map((q) => q.bytes))),
+      resources: rest.map((r) => ({ path: new URL(r.url, 'http://x').pathname, bytes: r.bytes, encoding: r.encoding, status: r.status })),
+      state: last.state,
+    };
+  }
+  return out;
+}
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : null;
+};
+
+/**
+ * Sizes of the client bundle as built into www/js/ (scripts/build-all.sh precompressed them:
+ * brotli 11, gzip 9) and of rrweb's record bundle compressed the same way (scripts/precompress.mjs).
+ */
+function bundleSizes(www) {
+  const sizes = (file) => {
+    const raw = fs.statSync(file).size;
+    const get = (ext) => (fs.existsSync(`${file}.${ext}`) ? fs.statSync(`${file}.${ext}`).size : null);
+    return { file: path.relative(www, file), raw, br: get('br'), gz: get('gz') };
+  };
+  const client = path.join(www, 'js', 'client');
+  const hashed = (re, plain) => {
+    const f = fs.readdirSync(client).find((n) => re.test(n));
+    return path.join(client, f || plain);
+  };
+  const loader = sizes(path.join(www, 'js', 'cobrowse.js'));
+  const glue = sizes(hashed(/^cobrowse_client\.[0-9a-f]{16}\.js$/, 'cobrowse_client.js'));
+  const wasm = sizes(hashed(/^cobrowse_client_bg\.[0-9a-f]{16}\.wasm$/, 'cobrowse_client_bg.wasm'));
+  const rrFile = path.join(www, 'bench', path.basename(RRWEB_RECORD_PATH));
+  const rrweb = { ...sizes(rrFile), file: `@rrweb/record ${RRWEB_RECORD_VERSION} dist/record.umd.min.cjs` };
+  // The full rrweb bundle (record + replay), for reference, compressed the same way.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-bench-rrweb-'));
+  const full = path.join(tmp, 'rrweb.umd.min.js');
+  fs.copyFileSync(RRWEB_UMD, full);
+  precompress(full);
+  const rrwebFull = { ...sizes(full), file: `rrweb ${RRWEB_VERSION} dist/rrweb.umd.min.cjs` };
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const add = (list) => ({ raw: sum(list.map((x) => x.raw)), br: sum(list.map((x) => x.br ?? x.raw)), gz: sum(list.map((x) => x.gz ?? x.raw)) });
+  return { loader, glue, wasm, ours: add([loader, glue, wasm]), rrweb, rrwebFull };
+}
 
 // ---- agent-side cost ------------------------------------------------------------------------
 
@@ -238,7 +456,7 @@ async function agentOurs(ctx, entry) {
   await cdp.send('Performance.enable');
   await agent.bringToFront();
   const m0 = await metrics(cdp);
-  await agent.goto(`${ctx.server.url}/cobrowse/slave.html#sid=${token}`, { timeout: WAIT });
+  await agent.goto(agentUrl(ctx.server, token), { timeout: WAIT });
   await agent.waitForFunction(() => {
     const d = document.getElementById('cobrowse-replica')?.contentDocument;
     return d && d.getElementById('bench-work');
@@ -264,6 +482,15 @@ async function agentOurs(ctx, entry) {
   await agent.close();
   await cust.page.close();
   return { join, apply };
+}
+
+/**
+ * The agent page joining `token`, with the agent credential the server generated at its first
+ * start (the server has required one since agents authenticate; without it the page never joins).
+ */
+function agentUrl(server, token) {
+  const auth = server.agentToken ? `&auth=${encodeURIComponent(server.agentToken)}` : '';
+  return `${server.url}/cobrowse/slave.html#sid=${token}${auth}`;
 }
 
 /** Two animation frames, so the work's rendering is inside the measured window. */
@@ -318,7 +545,7 @@ async function latency(ctx) {
     return window.Cobrowse.sessionId();
   });
   const agent = await ctx.browser.newPage('agent', { width: 1280, height: 900 });
-  await agent.goto(`${ctx.server.url}/cobrowse/slave.html#sid=${token}`, { timeout: WAIT });
+  await agent.goto(agentUrl(ctx.server, token), { timeout: WAIT });
   await agent.waitForFunction(() => document.getElementById('cobrowse-replica')?.contentDocument?.getElementById('l999'),
     null, { timeout: WAIT, polling: 100 });
   // The agent records, for every data-t change in the replica, arrival time − stamp.
@@ -413,8 +640,9 @@ async function main() {
       RUST_LOG: 'warn',
     },
   });
+  const relay = await startWireRelay(server.url);
   const browser = await launchBrowser();
-  const ctx = { server, browser };
+  const ctx = { server, browser, relay };
   const rows = [];
   try {
     for (const entry of corpus) {
@@ -457,37 +685,83 @@ async function main() {
       lat = { error: err.message.split('\n')[0] };
       process.stderr.write(`  failed: ${lat.error}\n`);
     }
-    const md = report(rows, lat, (Date.now() - started) / 1000);
+    let pv = null;
+    try {
+      if (args.includes('--skip-page-view')) throw new Error('skipped (--skip-page-view)');
+      pv = await pageViews(ctx);
+    } catch (err) {
+      pv = { error: err.message.split('\n')[0] };
+      process.stderr.write(`  failed: ${pv.error}\n`);
+    }
+    let bundle = null;
+    try {
+      bundle = bundleSizes(www);
+    } catch (err) {
+      bundle = { error: err.message.split('\n')[0] };
+      process.stderr.write(`  bundle sizes failed: ${bundle.error}\n`);
+    }
+    const md = report(rows, lat, pv, bundle, (Date.now() - started) / 1000);
     process.stdout.write(md);
     if (opt('--out')) fs.writeFileSync(opt('--out'), md);
-    if (opt('--json')) fs.writeFileSync(opt('--json'), JSON.stringify({ rows, latency: lat, rrweb: RRWEB_VERSION }, null, 1));
+    if (opt('--json')) {
+      fs.writeFileSync(opt('--json'), JSON.stringify({
+        rows, latency: lat, pageView: pv, bundle, rrweb: RRWEB_VERSION, rrwebRecord: RRWEB_RECORD_VERSION,
+      }, null, 1));
+    }
   } finally {
+    await relay.close().catch(() => {});
     await browser.close().catch(() => {});
     await server.stop();
     fs.rmSync(www, { recursive: true, force: true });
   }
 }
 
-function report(rows, lat, secs) {
-  let md = `Browser: ${CHROMIUM_VERSION()}, rrweb ${RRWEB_VERSION}. Workload: 60 tasks of row inserts/removes/reorders, text edits, attribute and class flips, style changes and typing on a 100-row table added to each page.\n\n`;
+function report(rows, lat, pv, bundle, secs) {
+  let md = `Browser: ${CHROMIUM_VERSION()}, rrweb ${RRWEB_VERSION} (record-only bundle: @rrweb/record ${RRWEB_RECORD_VERSION}). Workload: 60 tasks of row inserts/removes/reorders, text edits, attribute and class flips, style changes and typing on a 100-row table added to each page.\n\n`;
   md += '### 1. Wire bytes (snapshot and workload deltas)\n\n';
-  md += '| page | DOM nodes | ours snapshot KiB | rrweb snapshot KiB (JSON / zlib) | ratio vs JSON | ratio vs zlib | ours deltas KiB | rrweb deltas KiB (JSON / zlib) | ratio vs JSON | ratio vs zlib |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
-  const tot = { os: 0, rs: 0, rsz: 0, od: 0, rd: 0, rdz: 0, osz: 0, odz: 0 };
+  // Was permessage-deflate agreed on every customer socket?
+  const exts = rows.flatMap((r) => r.ours?.wire?.extensions ?? []);
+  const deflated = exts.filter((e) => /permessage-deflate/i.test(e));
+  const kinds = [...new Set(exts)];
+  if (!exts.length) {
+    md += '**WARNING: no customer socket was seen by the counting relay; the wire columns are empty.**\n\n';
+  } else if (deflated.length < exts.length) {
+    md += `**WARNING: permessage-deflate was NOT negotiated on ${exts.length - deflated.length} of ${exts.length} customer sockets** (server answers: ${kinds.map((k) => `\`${k || '(no Sec-WebSocket-Extensions)'}\``).join(', ')}); their wire bytes are uncompressed.\n\n`;
+    process.stderr.write(`WARNING: permessage-deflate NOT negotiated on ${exts.length - deflated.length} of ${exts.length} customer sockets\n`);
+  } else {
+    md += `permessage-deflate negotiated on ${deflated.length} of ${exts.length} customer sockets; the server answered \`Sec-WebSocket-Extensions: ${kinds.join('` / `')}\` (seen by the relay in the upgrade answer).\n\n`;
+  }
+  md += '| page | DOM nodes | ours snapshot on the wire KiB | ours snapshot, uncompressed payload KiB | rrweb snapshot KiB (JSON / zlib) | ours wire ÷ rrweb zlib | ours uncompressed ÷ rrweb JSON | ours workload on the wire KiB | ours deltas, uncompressed payload KiB | rrweb deltas KiB (JSON / zlib) | ours wire ÷ rrweb zlib | ours uncompressed ÷ rrweb JSON |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
+  const tot = { ws: 0, os: 0, rs: 0, rsz: 0, wd: 0, od: 0, rd: 0, rdz: 0, osz: 0, odz: 0, msgs: 0, comp: 0, upg: 0, links: 0, pages: 0 };
+  const wireErrors = [];
+  const snapCounts = [];
   for (const r of rows) {
     const o = r.ours || {};
     const w = r.rrweb || {};
-    if (o.error || w.error) {
-      md += `| ${r.name} | ${f0(o.nodes ?? w.nodes)} | ${o.error ? `error: ${o.error}` : kb(o.snapshotBytes)} | ${w.error ? `error: ${w.error}` : `${kb(w.snapshotBytes)} / ${kb(w.snapshotZ)}`} | – | – | – | – | – | – |\n`;
+    if (o.error || w.error || !o.wire || o.wire.error) {
+      if (o.wire?.error) wireErrors.push(`${r.name}: ${o.wire.error}`);
+      md += `| ${r.name} | ${f0(o.nodes ?? w.nodes)} | ${o.error ? `error: ${o.error}` : (o.wire?.error ? 'error (see below)' : '–')} | ${kb(o.snapshotBytes)} | ${w.error ? `error: ${w.error}` : `${kb(w.snapshotBytes)} / ${kb(w.snapshotZ)}`} | – | – | – | ${kb(o.deltaBytes)} | ${w.error ? '–' : `${kb(w.deltaBytes)} / ${kb(w.deltaZ)}`} | – | – |\n`;
       continue;
     }
+    const x = o.wire;
+    tot.ws += x.snapshotPhase; tot.wd += x.workloadPhase;
     tot.os += o.snapshotBytes; tot.rs += w.snapshotBytes; tot.rsz += w.snapshotZ;
     tot.od += o.deltaBytes; tot.rd += w.deltaBytes; tot.rdz += w.deltaZ;
     tot.osz += o.snapshotZ; tot.odz += o.deltaZ;
-    md += `| ${r.name} | ${f0(o.nodes)} | ${kb(o.snapshotBytes)} | ${kb(w.snapshotBytes)} / ${kb(w.snapshotZ)} | ${r2(o.snapshotBytes, w.snapshotBytes)} | ${r2(o.snapshotBytes, w.snapshotZ)} | ${kb(o.deltaBytes)} | ${kb(w.deltaBytes)} / ${kb(w.deltaZ)} | ${r2(o.deltaBytes, w.deltaBytes)} | ${r2(o.deltaBytes, w.deltaZ)} |\n`;
+    tot.msgs += x.messages; tot.comp += x.compressedMessages; tot.upg += x.upgradeBytes ?? 0; tot.links += x.links; tot.pages += 1;
+    snapCounts.push(`${r.name} ${o.snapshotFrames}${o.snapshotsDuringWorkload ? ` (+${o.snapshotsDuringWorkload} during the workload)` : ''}`);
+    md += `| ${r.name} | ${f0(o.nodes)} | ${kb(x.snapshotPhase)} | ${kb(o.snapshotBytes)} | ${kb(w.snapshotBytes)} / ${kb(w.snapshotZ)} | ${r2(x.snapshotPhase, w.snapshotZ)} | ${r2(o.snapshotBytes, w.snapshotBytes)} | ${kb(x.workloadPhase)} | ${kb(o.deltaBytes)} | ${kb(w.deltaBytes)} / ${kb(w.deltaZ)} | ${r2(x.workloadPhase, w.deltaZ)} | ${r2(o.deltaBytes, w.deltaBytes)} |\n`;
   }
-  md += `| **all pages** | | ${kb(tot.os)} | ${kb(tot.rs)} / ${kb(tot.rsz)} | ${r2(tot.os, tot.rs)} | ${r2(tot.os, tot.rsz)} | ${kb(tot.od)} | ${kb(tot.rd)} / ${kb(tot.rdz)} | ${r2(tot.od, tot.rd)} | ${r2(tot.od, tot.rdz)} |\n\n`;
-  md += 'Ours = binary frames as sent on the WebSocket (no compression on the wire). Ratio < 1 means ours is smaller.\n';
-  md += `Ours deflated the same way (zlib level 6, all pages): snapshot ${kb(tot.osz)} KiB (${r2(tot.osz, tot.rsz)} × rrweb zlib), deltas ${kb(tot.odz)} KiB (${r2(tot.odz, tot.rdz)} × rrweb zlib): what permessage-deflate or a client-side CompressionStream would give.\n\n`;
+  md += `| **all pages** | | ${kb(tot.ws)} | ${kb(tot.os)} | ${kb(tot.rs)} / ${kb(tot.rsz)} | ${r2(tot.ws, tot.rsz)} | ${r2(tot.os, tot.rs)} | ${kb(tot.wd)} | ${kb(tot.od)} | ${kb(tot.rd)} / ${kb(tot.rdz)} | ${r2(tot.wd, tot.rdz)} | ${r2(tot.od, tot.rd)} |\n\n`;
+  for (const e of wireErrors) md += `Wire count failed on ${e}.\n`;
+  if (wireErrors.length) md += '\n';
+  md += 'Ratio < 1 means ours is smaller. **Ours on the wire** = bytes of the customer\'s TCP connection to the server, browser → server, counted by a relay between the page and the server (`bench/browser/wire.mjs`): frame headers, masks and payloads as Chromium compressed them (permessage-deflate, context kept across frames). Snapshot = from the socket\'s first byte (the HTTP upgrade request';
+  md += tot.pages ? `, ${f0(tot.upg / tot.pages)} B on average` : '';
+  md += ') through the snapshot frame, so also the session\'s first frames; workload = every byte after the last frame sent before the workload through the frame carrying the end marker, keep-alives and acks included. ';
+  md += `${tot.comp} of ${tot.msgs} customer messages went compressed (RSV1 set), the rest as they were. `;
+  md += `Snapshot frames the client sent before the workload, per page (it sends the page again when its link is welcomed, so usually two; both count, in every column): ${snapCounts.join(', ')}. `;
+  md += '**Uncompressed payload** = the binary frames as the page handed them to `WebSocket.send` (deltas without keep-alives), i.e. before the browser compresses them. rrweb: events as `JSON.stringify` gives them, and that JSON compressed whole by Node zlib (level 6); rrweb was not sent anywhere, so it has no wire figure of its own.\n';
+  md += `For reference, an estimate rather than a measurement: ours compressed whole by Node zlib level 6 as rrweb is (all pages): snapshot ${kb(tot.osz)} KiB, deltas ${kb(tot.odz)} KiB.\n\n`;
 
   md += '### 2. Customer-side main-thread cost (CDP TaskDuration, ms)\n\n';
   md += '| page | ours snapshot | rrweb snapshot | ratio | workload, no recorder | ours overhead | rrweb overhead | ratio | long tasks none / ours / rrweb |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n';
@@ -528,6 +802,40 @@ function report(rows, lat, secs) {
     md += `| burst of 1,000 in one task | 1000 | ${lat.burst.length} | ${f1(pct(lat.burst, 0.5))} | ${f1(pct(lat.burst, 0.95))} | ${f1(pct(lat.burst, 0.99))} |\n`;
     md += `| pointer move → shown | ${lat.moves} | ${lat.pointer.length} | ${f1(pct(lat.pointer, 0.5))} | ${f1(pct(lat.pointer, 0.95))} | ${f1(pct(lat.pointer, 0.99))} |\n\n`;
     md += 'Pointer moves are throttled by the client, so fewer are shown than made; each shown position is matched to the move that produced it.\n\n';
+  }
+  md += '### 5. A page view without a session, and the client bundle\n\n';
+  if (!pv || pv.error) {
+    md += `error: ${pv?.error}\n\n`;
+  } else {
+    const base = pv.none;
+    const row = (label, v) => {
+      const x = pv[v];
+      const files = x.resources.map((q) => `${q.path.split('/').pop()} ${f0(q.bytes)} B${q.encoding ? ` (${q.encoding})` : ''}`).join(', ') || 'none';
+      return `| ${label} | ${x.resources.length} | ${kb(x.resourceBytes)} | ${f0(x.documentBytes - base.documentBytes)} | ${f1(x.task)} | ${f1(x.task - base.task)} | ${files} |\n`;
+    };
+    md += `A cold view (fresh browser context, HTTP cache off) of one generated ${f0(PAGE_VIEW_NODES)}-node page served by the bench server, ${PAGE_VIEW_RUNS} views per variant interleaved; TaskDuration medians (per-run values in browser.json).\n\n`;
+    md += '| variant | files loaded besides the page | their transfer KiB | page HTML bytes vs no snippet | main-thread ms (TaskDuration) | vs page alone | files (transfer bytes, content-encoding) |\n|---|---:|---:|---:|---:|---:|---|\n';
+    md += row('page alone (no snippet)', 'none');
+    md += row('ours: snippet, no session (loader only)', 'ours');
+    md += row('rrweb record bundle loaded, `record()` not started', 'rrweb');
+    md += row('rrweb record bundle loaded, `record()` started', 'rrweb-record');
+    md += '\n';
+    md += `Transfer = CDP \`Network.loadingFinished\` encodedDataLength (response headers + body as sent, compressed). Ours: the snippet's async loader (\`cobrowse.js\`), which draws the co-browse button and observes nothing until a session starts (state after the view: \`${pv.ours.state.observing}\`). rrweb has no lazy mode: a site that co-browses with it loads its recorder up front, so the like-for-like row is "loaded, not started" (ready to record when a session begins); "started" is \`rrwebRecord.record()\` run when the bundle has loaded, events kept in an array and sent nowhere (${f0(pv['rrweb-record'].state.events)} events). rrweb's bundle is \`@rrweb/record\`'s \`record.umd.min.cjs\`, loaded by an async script tag like our loader and served by the same server, precompressed by the same script as ours (\`scripts/precompress.mjs\`), so it too goes brotli. Main-thread differences of a few ms are noise.\n\n`;
+  }
+  if (bundle && !bundle.error) {
+    const b = bundle;
+    md += '| client bundle | raw KiB | brotli KiB | gzip KiB |\n|---|---:|---:|---:|\n';
+    for (const [label, x] of [['ours: loader `js/cobrowse.js`', b.loader], [`ours: JS glue \`${b.glue.file}\``, b.glue], [`ours: wasm \`${b.wasm.file}\``, b.wasm]]) {
+      md += `| ${label} | ${kb(x.raw)} | ${kb(x.br)} | ${kb(x.gz)} |\n`;
+    }
+    md += `| **ours, all three** (what a session loads) | ${kb(b.ours.raw)} | ${kb(b.ours.br)} | ${kb(b.ours.gz)} |\n`;
+    md += `| rrweb record-only: ${b.rrweb.file} | ${kb(b.rrweb.raw)} | ${kb(b.rrweb.br)} | ${kb(b.rrweb.gz)} |\n`;
+    md += `| rrweb record + replay, for reference: ${b.rrwebFull.file} | ${kb(b.rrwebFull.raw)} | ${kb(b.rrwebFull.br)} | ${kb(b.rrwebFull.gz)} |\n`;
+    md += `| ratio ours (all three) ÷ rrweb record-only | ${r2(b.ours.raw, b.rrweb.raw)} | ${r2(b.ours.br, b.rrweb.br)} | ${r2(b.ours.gz, b.rrweb.gz)} |\n`;
+    md += `| ratio ours loader ÷ rrweb record-only (what a page view loads) | ${r2(b.loader.raw, b.rrweb.raw)} | ${r2(b.loader.br, b.rrweb.br)} | ${r2(b.loader.gz, b.rrweb.gz)} |\n\n`;
+    md += 'Ours: the files `scripts/build-all.sh` writes to `www/js/` and their `.br` / `.gz` beside them (brotli quality 11, gzip level 9, `scripts/precompress.mjs`); rrweb: its bundle compressed by the same function. Bodies only, no HTTP headers. Ours is mostly wasm; the loader alone is what a page view without a session costs.\n\n';
+  } else if (bundle?.error) {
+    md += `client bundle sizes: error: ${bundle.error}\n\n`;
   }
   md += `Browser benchmarks run time: ${secs.toFixed(0)} s.\n\n`;
   return md;
