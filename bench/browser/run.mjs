@@ -759,7 +759,7 @@ function report(rows, lat, pv, bundle, secs) {
   md += tot.pages ? `, ${f0(tot.upg / tot.pages)} B on average` : '';
   md += ') through the snapshot frame, so also the session\'s first frames; workload = every byte after the last frame sent before the workload through the frame carrying the end marker, keep-alives and acks included. ';
   md += `${tot.comp} of ${tot.msgs} customer messages went compressed (RSV1 set), the rest as they were. `;
-  md += `Snapshot frames the client sent before the workload, per page (it sends the page again when its link is welcomed, so usually two; both count, in every column): ${snapCounts.join(', ')}. `;
+  md += `Snapshot frames the client sent before the workload, per page (each one counts, in every column; more than one means the page was sent again): ${snapCounts.join(', ')}. `;
   md += '**Uncompressed payload** = the binary frames as the page handed them to `WebSocket.send` (deltas without keep-alives), i.e. before the browser compresses them. rrweb: events as `JSON.stringify` gives them, and that JSON compressed whole by Node zlib (level 6); rrweb was not sent anywhere, so it has no wire figure of its own.\n';
   md += `For reference, an estimate rather than a measurement: ours compressed whole by Node zlib level 6 as rrweb is (all pages): snapshot ${kb(tot.osz)} KiB, deltas ${kb(tot.odz)} KiB.\n\n`;
 
