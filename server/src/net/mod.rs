@@ -13,11 +13,13 @@
 //! * [`deflate`] — permessage-deflate: the answer to a client's offer, the compressed first
 //!   frame, the options of a compressed socket.
 //! * [`replay`] — a connection with bytes read by hand put back in front of it.
+//! * [`close_once`] — nothing written after a close frame (yawc does not track it).
 //!
 //! Nothing here knows sessions or the server's state; `ws` (whose `upgrade` puts these together),
 //! `rest`, `cluster` and `app` call in.
 
 pub mod client_addr;
+pub mod close_once;
 pub mod deflate;
 pub mod frame_head;
 pub mod limits;

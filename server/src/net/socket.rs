@@ -25,12 +25,14 @@
 //! is handed to yawc instead of tokio-tungstenite (tungstenite has no permessage-deflate), with
 //! the compressed `Hello` put back in front of the connection ([`super::replay`]): the client
 //! compresses every frame against the ones before, so yawc's inflater must see it too. yawc reads
-//! it again, and that copy is dropped.
+//! it again, and that copy is dropped. Its writes pass [`super::close_once`], so however many
+//! closes yawc and the relay send, the peer gets one.
 //!
 //! Control frames are bounded for the socket's whole life: more than a burst of
 //! [`CONTROL_BURST`] pings/pongs, refilling at [`CONTROL_PER_SECOND`] a second, ends the
 //! connection as rate limited (honest peers answer our pings every 20 s and send none).
 
+use super::close_once::CloseOnce;
 use super::deflate::{self, Agreed, InflateError};
 use super::frame_head::{self, FrameHead, opcode};
 use super::limits::Admission;
@@ -183,7 +185,7 @@ enum State<S> {
     // Boxed: tungstenite's state is ~4× the manual reader's, and a socket lives in one of them.
     Open(Box<WebSocketStream<S>>),
     /// A socket that agreed to permessage-deflate.
-    Deflated(Box<yawc::WebSocket<Replay<S>>>),
+    Deflated(Box<yawc::WebSocket<Replay<CloseOnce<S>>>>),
     /// Only while switching.
     Switching,
 }
@@ -262,7 +264,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
                     let mut prefix = m.compressed_first;
                     prefix.extend_from_slice(&m.buf);
                     let ws = yawc::WebSocket::from_stream_with_extensions(
-                        Replay::new(prefix, m.io),
+                        Replay::new(prefix, CloseOnce::new(m.io)),
                         yawc::Role::Server,
                         Some(agreed.header()),
                         options,
