@@ -187,7 +187,8 @@ async function customerContrast(label, min) {
 async function droppable(page) {
   let hold = false;
   const held = [];
-  await page.routeWebSocket(/\/cobrowse\/ws$/, (ws) => {
+  // The agent page's URL carries a query (`party=agent`), the customer's none.
+  await page.routeWebSocket(/\/cobrowse\/ws(\?|$)/, (ws) => {
     if (hold) {
       held.push(ws);
       return;
