@@ -405,14 +405,19 @@ fn first_message(h: &FrameHead, payload: Vec<u8>) -> First {
         opcode::BINARY => First::Message(WsMessage::binary(payload)),
         // Text is refused by the handshake with its own message; lossy is fine for that.
         opcode::TEXT => First::Message(WsMessage::text(String::from_utf8_lossy(&payload))),
-        opcode::CLOSE => match payload.as_slice() {
-            [a, b, reason @ ..] => First::Message(WsMessage::close_with(
-                u16::from_be_bytes([*a, *b]),
-                String::from_utf8_lossy(reason).into_owned(),
-            )),
-            _ => First::Message(WsMessage::close()),
-        },
+        opcode::CLOSE => First::Message(close_message(&payload)),
         _ => First::Refused("reserved opcode"),
+    }
+}
+
+/// A close frame's payload (code and reason, or nothing) as a message.
+fn close_message(payload: &[u8]) -> WsMessage {
+    match payload {
+        [a, b, reason @ ..] => WsMessage::close_with(
+            u16::from_be_bytes([*a, *b]),
+            String::from_utf8_lossy(reason).into_owned(),
+        ),
+        _ => WsMessage::close(),
     }
 }
 
@@ -463,13 +468,7 @@ fn from_yawc(frame: yawc::frame::Frame) -> Option<WsMessage> {
         OpCode::Text => WsMessage::text(String::from_utf8_lossy(&payload)),
         OpCode::Ping => WsMessage::ping(payload),
         OpCode::Pong => WsMessage::pong(payload),
-        OpCode::Close => match payload.as_ref() {
-            [a, b, reason @ ..] => WsMessage::close_with(
-                u16::from_be_bytes([*a, *b]),
-                String::from_utf8_lossy(reason).into_owned(),
-            ),
-            _ => WsMessage::close(),
-        },
+        OpCode::Close => close_message(&payload),
         // yawc joins fragments before handing a message out.
         OpCode::Continuation => return None,
     })
