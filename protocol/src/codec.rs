@@ -297,6 +297,16 @@ fn body<T: DeserializeOwned>(bytes: &[u8], what: &str, budget: &Budget) -> Resul
 
 /// Decodes and validates one frame.
 pub fn decode_with(frame: &[u8], limits: &Limits) -> Result<Message, DecodeError> {
+    decode_only::<{ tags::ALL }>(frame, limits)
+}
+
+/// [`decode_with`] for a party that is sent only the tags in `A`: any other tag decodes as
+/// [`Message::Unknown`], as a tag from a newer peer does. The set is a constant, so the decoders
+/// of the other messages are not compiled into that party's build (the customer's wasm).
+pub fn decode_only<const A: tags::TagSet>(
+    frame: &[u8],
+    limits: &Limits,
+) -> Result<Message, DecodeError> {
     if frame.len() > limits.max_frame_bytes {
         return Err(DecodeError::TooLarge {
             what: "frame",
@@ -306,45 +316,55 @@ pub fn decode_with(frame: &[u8], limits: &Limits) -> Result<Message, DecodeError
     }
     let (tag, b) = peek_tag(frame)?;
     let budget = Budget::new(limits.max_decoded_bytes, limits.max_nodes);
+    // A tag this party is sent: a constant, so the arms of the others compile away.
+    macro_rules! sent {
+        ($t:ident) => {
+            const { tags::contains(A, tags::$t) }
+        };
+    }
     let msg = match tag {
-        tags::HELLO => Message::Hello(hello(b, &budget)?),
-        tags::WELCOME => Message::Welcome(welcome(b, &budget)?),
-        tags::SESSION => Message::Session(body(b, "session event", &budget)?),
-        tags::SNAPSHOT => Message::Snapshot(Box::new(body(b, "snapshot", &budget)?)),
-        tags::MUTATIONS => Message::Mutations(body(b, "mutations", &budget)?),
-        tags::FORM => Message::Form(body(b, "form", &budget)?),
-        tags::SCROLL => Message::Scroll(body(b, "scroll", &budget)?),
-        tags::VIEWPORT => Message::Viewport(body(b, "viewport", &budget)?),
-        tags::POINTER => Message::Pointer(body(b, "pointer", &budget)?),
-        tags::CLICK => Message::Click(body(b, "click", &budget)?),
-        tags::PSEUDO => Message::Pseudo(body(b, "pseudo", &budget)?),
-        tags::SHEET => Message::Sheet(body(b, "sheet", &budget)?),
-        tags::NAVIGATION => Message::Navigation(body(b, "navigation", &budget)?),
-        tags::MODE => Message::Mode(body(b, "mode", &budget)?),
-        tags::ACTION => Message::Action(body(b, "action", &budget)?),
-        tags::REFUSED => Message::Refused(body(b, "refused", &budget)?),
-        tags::PING => Message::Ping(body(b, "ping", &budget)?),
-        tags::PONG => Message::Pong(body(b, "pong", &budget)?),
-        tags::ERROR => Message::Error(body(b, "error", &budget)?),
-        tags::REQUEST_SNAPSHOT => Message::RequestSnapshot,
-        tags::LEAVE => Message::Leave,
-        tags::MEDIA => Message::Media(body(b, "media", &budget)?),
-        tags::CANVAS => Message::Canvas(body(b, "canvas", &budget)?),
-        tags::SELECTION => Message::Selection(body(b, "selection", &budget)?),
-        tags::CONTROLLER => Message::Controller(controller(b, &budget)?),
-        tags::PAINT => Message::Paint(body(b, "paint", &budget)?),
-        tags::SEQ => {
+        tags::HELLO if sent!(HELLO) => Message::Hello(hello(b, &budget)?),
+        tags::WELCOME if sent!(WELCOME) => Message::Welcome(welcome(b, &budget)?),
+        tags::SESSION if sent!(SESSION) => Message::Session(body(b, "session event", &budget)?),
+        tags::SNAPSHOT if sent!(SNAPSHOT) => {
+            Message::Snapshot(Box::new(body(b, "snapshot", &budget)?))
+        }
+        tags::MUTATIONS if sent!(MUTATIONS) => Message::Mutations(body(b, "mutations", &budget)?),
+        tags::FORM if sent!(FORM) => Message::Form(body(b, "form", &budget)?),
+        tags::SCROLL if sent!(SCROLL) => Message::Scroll(body(b, "scroll", &budget)?),
+        tags::VIEWPORT if sent!(VIEWPORT) => Message::Viewport(body(b, "viewport", &budget)?),
+        tags::POINTER if sent!(POINTER) => Message::Pointer(body(b, "pointer", &budget)?),
+        tags::CLICK if sent!(CLICK) => Message::Click(body(b, "click", &budget)?),
+        tags::PSEUDO if sent!(PSEUDO) => Message::Pseudo(body(b, "pseudo", &budget)?),
+        tags::SHEET if sent!(SHEET) => Message::Sheet(body(b, "sheet", &budget)?),
+        tags::NAVIGATION if sent!(NAVIGATION) => {
+            Message::Navigation(body(b, "navigation", &budget)?)
+        }
+        tags::MODE if sent!(MODE) => Message::Mode(body(b, "mode", &budget)?),
+        tags::ACTION if sent!(ACTION) => Message::Action(body(b, "action", &budget)?),
+        tags::REFUSED if sent!(REFUSED) => Message::Refused(body(b, "refused", &budget)?),
+        tags::PING if sent!(PING) => Message::Ping(body(b, "ping", &budget)?),
+        tags::PONG if sent!(PONG) => Message::Pong(body(b, "pong", &budget)?),
+        tags::ERROR if sent!(ERROR) => Message::Error(body(b, "error", &budget)?),
+        tags::REQUEST_SNAPSHOT if sent!(REQUEST_SNAPSHOT) => Message::RequestSnapshot,
+        tags::LEAVE if sent!(LEAVE) => Message::Leave,
+        tags::MEDIA if sent!(MEDIA) => Message::Media(body(b, "media", &budget)?),
+        tags::CANVAS if sent!(CANVAS) => Message::Canvas(body(b, "canvas", &budget)?),
+        tags::SELECTION if sent!(SELECTION) => Message::Selection(body(b, "selection", &budget)?),
+        tags::CONTROLLER if sent!(CONTROLLER) => Message::Controller(controller(b, &budget)?),
+        tags::PAINT if sent!(PAINT) => Message::Paint(body(b, "paint", &budget)?),
+        tags::SEQ if sent!(SEQ) => {
             let (seq, inner) = split_seq(frame)?.unwrap_or((0, &[]));
             Message::Seq(Sequenced {
                 seq,
                 frame: inner.to_vec(),
             })
         }
-        tags::ACK => Message::Ack(body(b, "ack", &budget)?),
-        tags::RENDER => Message::Render(body(b, "render report", &budget)?),
-        tags::INK => Message::Ink(body(b, "ink", &budget)?),
-        tags::ROSTER => Message::Roster(body(b, "roster", &budget)?),
-        tags::CONTROL => Message::Control(body(b, "control", &budget)?),
+        tags::ACK if sent!(ACK) => Message::Ack(body(b, "ack", &budget)?),
+        tags::RENDER if sent!(RENDER) => Message::Render(body(b, "render report", &budget)?),
+        tags::INK if sent!(INK) => Message::Ink(body(b, "ink", &budget)?),
+        tags::ROSTER if sent!(ROSTER) => Message::Roster(body(b, "roster", &budget)?),
+        tags::CONTROL if sent!(CONTROL) => Message::Control(body(b, "control", &budget)?),
         tag => Message::Unknown {
             tag,
             body: b.to_vec(),

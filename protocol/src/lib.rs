@@ -77,8 +77,8 @@ mod supervision;
 pub mod tree;
 
 pub use codec::{
-    DecodeError, FrameReader, Limits, decode, decode_delimited_len, decode_with, encode,
-    encode_delimited, encode_seq, peek_tag, split_seq,
+    DecodeError, FrameReader, Limits, decode, decode_delimited_len, decode_only, decode_with,
+    encode, encode_delimited, encode_seq, peek_tag, split_seq,
 };
 pub use codes::Code;
 pub use dom::{

@@ -22,7 +22,7 @@
 //!
 //! Everything here is pure state, used by the server and both browser clients alike.
 
-use crate::codec::{DecodeError, decode, encode, encode_seq, split_seq};
+use crate::codec::{DecodeError, Limits, decode_only, encode, encode_seq, split_seq};
 use crate::message::{LinkHello, LinkWelcome, Message, tags};
 use std::collections::VecDeque;
 
@@ -346,13 +346,23 @@ impl Endpoint {
     /// message the first time, or a plain one), `Ok(None)` for nothing to do (a duplicate, an
     /// `Ack`).
     pub fn receive(&mut self, frame: &[u8]) -> Result<Option<Message>, DecodeError> {
+        self.receive_only::<{ tags::ALL }>(frame)
+    }
+
+    /// [`Endpoint::receive`] for a party that is sent only the tags in `A` (see
+    /// [`decode_only`]): the customer's client, whose build then holds no page-state decoder.
+    pub fn receive_only<const A: tags::TagSet>(
+        &mut self,
+        frame: &[u8],
+    ) -> Result<Option<Message>, DecodeError> {
+        let limits = Limits::default();
         if let Some((seq, inner)) = split_seq(frame)? {
             if !self.inbound.accept(seq) {
                 return Ok(None);
             }
-            return decode(inner).map(Some);
+            return decode_only::<A>(inner, &limits).map(Some);
         }
-        match decode(frame)? {
+        match decode_only::<A>(frame, &limits)? {
             Message::Ack(n) => {
                 self.out.ack(n);
                 Ok(None)

@@ -36,6 +36,43 @@ fn decode_matches_golden_messages() {
 }
 
 #[test]
+fn a_customer_decodes_what_it_is_sent_and_leaves_the_rest_unknown() {
+    for g in golden_table() {
+        let bytes = g.bytes();
+        let got = decode_only::<{ tags::CUSTOMER_RECEIVES }>(&bytes, &Limits::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", g.name));
+        let tag = g.msg.tag();
+        if tags::contains(tags::CUSTOMER_RECEIVES, tag) || !is_known_tag(tag) {
+            assert_eq!(got, g.msg, "{}", g.name);
+        } else {
+            // Page state the customer only sends: kept raw, as a newer peer's tag would be.
+            let body = peek_tag(&bytes).unwrap().1.to_vec();
+            assert_eq!(got, Message::Unknown { tag, body }, "{}", g.name);
+        }
+    }
+    // The set is the complement of what the customer and agents send.
+    for tag in [
+        tags::SNAPSHOT,
+        tags::MUTATIONS,
+        tags::PAINT,
+        tags::HELLO,
+        tags::RENDER,
+    ] {
+        assert!(!tags::contains(tags::CUSTOMER_RECEIVES, tag), "{tag}");
+    }
+    for tag in [
+        tags::WELCOME,
+        tags::ACTION,
+        tags::MODE,
+        tags::SEQ,
+        tags::ACK,
+        tags::INK,
+    ] {
+        assert!(tags::contains(tags::CUSTOMER_RECEIVES, tag), "{tag}");
+    }
+}
+
+#[test]
 fn golden_names_are_unique() {
     let table = golden_table();
     let names: BTreeSet<_> = table.iter().map(|g| g.name).collect();

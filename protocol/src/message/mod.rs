@@ -147,6 +147,38 @@ pub mod tags {
     /// The highest tag this build knows; anything above decodes as `Unknown` (32 and 33 are
     /// unassigned and decode as `Unknown` too: see [`super::is_known_tag`]).
     pub const LAST: u32 = INK;
+
+    /// A set of tags, one bit per tag (tags above 63 are never members): what a party decodes.
+    pub type TagSet = u64;
+
+    /// The set of the given tags.
+    pub const fn set_of(tags: &[u32]) -> TagSet {
+        let mut set = 0;
+        let mut i = 0;
+        while i < tags.len() {
+            assert!(tags[i] < 64, "a TagSet holds tags 0..=63");
+            set |= 1 << tags[i];
+            i += 1;
+        }
+        set
+    }
+
+    /// True when `tag` is in `set`.
+    pub const fn contains(set: TagSet, tag: u32) -> bool {
+        tag < 64 && set & (1 << tag) != 0
+    }
+
+    /// Every tag: a party that decodes whatever it is sent (the server, tools).
+    pub const ALL: TagSet = u64::MAX;
+
+    /// What a customer's client can be sent: everything but the page state it sends itself and
+    /// the frames only clients send. Its decoder leaves the rest as `Unknown` (ignored, as from
+    /// a newer server), so the customer's wasm carries no decoder for snapshots, mutations,
+    /// sheets, paint or canvas frames, which are the bulk of the codec.
+    pub const CUSTOMER_RECEIVES: TagSet = !set_of(&[
+        HELLO, SNAPSHOT, MUTATIONS, FORM, SCROLL, VIEWPORT, SHEET, NAVIGATION, LEAVE, MEDIA,
+        CANVAS, SELECTION, PAINT, RENDER,
+    ]);
 }
 
 impl Message {

@@ -8,7 +8,7 @@ use crate::web::actions::perform_at;
 use cobrowse_protocol::link::Welcomed;
 use cobrowse_protocol::{
     ActionRefused, AgentAction, Code, EndReason, Hello, Message, Mode, ModeChange, NavKind, Party,
-    RefusalReason, Role, SessionEvent,
+    RefusalReason, Role, SessionEvent, tags,
 };
 
 /// Frames applied between two `Ack`s (one also goes with every keep-alive `Ping`).
@@ -94,7 +94,7 @@ impl Inner {
     /// One binary frame from the server.
     pub(super) fn on_frame(&mut self, bytes: &[u8]) {
         let received = match self.outbox.try_borrow_mut() {
-            Ok(mut out) => out.link.receive(bytes),
+            Ok(mut out) => out.link.receive_only::<{ tags::CUSTOMER_RECEIVES }>(bytes),
             Err(_) => return,
         };
         let msg = match received {
