@@ -462,26 +462,6 @@ fn style(root: &ShadowRoot, document: &Document) -> Result<(), JsValue> {
 
 /// Writes `texts` into every element that names a key (`data-t`, `data-t-label`).
 fn apply_texts(root: &ShadowRoot, texts: &Texts) {
-    let t = texts;
-    let by_key = |k: &str| -> Option<&str> {
-        Some(match k {
-            "button" => &t.button,
-            "buttonLabel" => &t.button_label,
-            "panelLabel" => &t.panel_label,
-            "sessionNumber" => &t.session_number,
-            "readToAgent" => &t.read_to_agent,
-            "copy" => &t.copy,
-            "exit" => &t.exit,
-            "revoke" => &t.revoke,
-            "close" => &t.close,
-            "writeRequest" => &t.write_request,
-            "allow" => &t.allow,
-            "deny" => &t.deny,
-            "yes" => &t.yes,
-            "no" => &t.no,
-            _ => return None,
-        })
-    };
     for (attr, label) in [("data-t", false), ("data-t-label", true)] {
         let Ok(list) = root.query_selector_all(&format!("[{attr}]")) else {
             continue;
@@ -490,7 +470,7 @@ fn apply_texts(root: &ShadowRoot, texts: &Texts) {
             let Some(el) = list.item(i).and_then(|n| n.dyn_into::<Element>().ok()) else {
                 continue;
             };
-            let Some(text) = el.get_attribute(attr).and_then(|k| by_key(&k)) else {
+            let Some(text) = el.get_attribute(attr).and_then(|k| texts.get(&k)) else {
                 continue;
             };
             if label {
