@@ -13,16 +13,54 @@ use crate::restrictions::{Active, DomPolicy, Rule, RuleSet, hidden_box_style};
 use crate::web::sheets;
 use crate::web::strict::{known_keys, known_keys_each};
 use cobrowse_web_glue::realm::shadow_root;
+use js_sys::JsString;
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 use web_sys::{CssStyleSheet, Document, Element, Node};
 
 struct State {
     rules: RuleSet,
     /// The last URL asked about and its selectors (SPA URLs change rarely).
-    cache: Option<(String, Active)>,
+    cache: Option<(String, Selectors)>,
+    /// The URL was read in this task already (see [`with_active`]).
+    fresh: bool,
+    /// Clears `fresh` at the end of the task that set it.
+    expire: Option<Closure<dyn FnMut(JsValue)>>,
     marker: Option<Marker>,
+}
+
+/// The selectors of one URL, also as JS strings: capture asks about every element, and a Rust
+/// `&str` would be copied into a new JS string on each of those calls.
+struct Selectors {
+    active: Active,
+    mask: Option<JsString>,
+    hide: Option<JsString>,
+    restrict: Option<JsString>,
+}
+
+impl Selectors {
+    fn new(active: Active) -> Self {
+        let js = |s: &Option<String>| s.as_deref().map(JsString::from);
+        Selectors {
+            mask: js(&active.mask),
+            hide: js(&active.hide),
+            restrict: js(&active.restrict),
+            active,
+        }
+    }
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// Any element (of any realm), for `closest` / `matches` taking a JS string the caller
+    /// keeps.
+    #[wasm_bindgen(extends = Element)]
+    type Queried;
+    #[wasm_bindgen(method, catch, js_name = closest)]
+    fn closest_js(this: &Queried, selectors: &JsString) -> Result<JsValue, JsValue>;
+    #[wasm_bindgen(method, catch, js_name = matches)]
+    fn matches_js(this: &Queried, selectors: &JsString) -> Result<bool, JsValue>;
 }
 
 /// The customer's marker on masked fields, our UI (never captured).
@@ -112,6 +150,8 @@ pub fn install(document: &Document, server: Vec<Rule>, page: Vec<Rule>, marker: 
         *s.borrow_mut() = Some(State {
             rules,
             cache: None,
+            fresh: false,
+            expire: None,
             marker,
         })
     });
@@ -180,18 +220,36 @@ pub fn apply(document: &Document, doc: DomPolicy) -> Result<(), String> {
     Ok(())
 }
 
-fn with_active<R>(el: &Element, f: impl FnOnce(&Active) -> R) -> Option<R> {
+fn with_active<R>(el: &Element, f: impl FnOnce(&Selectors) -> R) -> Option<R> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         let state = s.as_mut()?;
-        // Rules follow the top-level page's URL (frames share it: one site, one policy).
-        let url = cobrowse_web_glue::realm::window()
-            .and_then(|w| w.location().href().ok())
-            .or_else(|| el.owner_document().and_then(|d| d.url().ok()))
-            .unwrap_or_default();
-        if state.cache.as_ref().is_none_or(|(u, _)| *u != url) {
-            let active = state.rules.active(&url);
-            state.cache = Some((url, active));
+        // Rules follow the top-level page's URL (frames share it: one site, one policy). It is
+        // read once per task: capture asks about every element of a walk, and no page script
+        // runs between those questions (`history.pushState` in a later task is seen then).
+        if !state.fresh || state.cache.is_none() {
+            let url = cobrowse_web_glue::realm::window()
+                .and_then(|w| w.location().href().ok())
+                .or_else(|| el.owner_document().and_then(|d| d.url().ok()))
+                .unwrap_or_default();
+            if state.cache.as_ref().is_none_or(|(u, _)| *u != url) {
+                let active = Selectors::new(state.rules.active(&url));
+                state.cache = Some((url, active));
+            }
+            state.fresh = true;
+            let expire = state.expire.get_or_insert_with(|| {
+                Closure::new(|_| {
+                    STATE.with(|s| {
+                        if let Ok(mut s) = s.try_borrow_mut()
+                            && let Some(state) = s.as_mut()
+                        {
+                            state.fresh = false;
+                        }
+                    })
+                })
+            });
+            // A microtask: it runs before any other script of the page gets to run.
+            let _ = js_sys::Promise::resolve(&JsValue::UNDEFINED).then(expire);
         }
         state.cache.as_ref().map(|(_, a)| f(a))
     })
@@ -205,21 +263,23 @@ const MAX_TREE_HOPS: usize = 64;
 /// host, from a same-origin frame's document at its `<iframe>`, up to this window's document.
 /// `Element.closest` alone stops at either boundary, so a rule on a web component or a payment
 /// frame would miss everything inside it.
-fn composed_closest(el: &Element, sel: &str) -> bool {
-    let top = web_sys::window().and_then(|w| w.document());
+fn composed_closest(el: &Element, sel: &JsString) -> bool {
     let mut cur = el.clone();
     for _ in 0..MAX_TREE_HOPS {
-        if cur.closest(sel).ok().flatten().is_some() {
+        if cur
+            .unchecked_ref::<Queried>()
+            .closest_js(sel)
+            .is_ok_and(|m| !m.is_null())
+        {
             return true;
         }
         let root = cur.get_root_node();
         let next = match root.node_type() {
             Node::DOCUMENT_FRAGMENT_NODE => shadow_root(&root).map(|s| s.host()),
-            Node::DOCUMENT_NODE if top.as_ref().is_none_or(|t| !t.is_same_node(Some(&root))) => {
-                root.unchecked_ref::<Document>()
-                    .default_view()
-                    .and_then(|w| w.frame_element().ok().flatten())
-            }
+            Node::DOCUMENT_NODE if !is_top(&root) => root
+                .unchecked_ref::<Document>()
+                .default_view()
+                .and_then(|w| w.frame_element().ok().flatten()),
             _ => None,
         };
         match next {
@@ -231,7 +291,15 @@ fn composed_closest(el: &Element, sel: &str) -> bool {
     true
 }
 
-fn closest(el: &Element, sel: Option<&String>) -> bool {
+/// True for this window's document, where a rule's reach ends (kept: every capture asks).
+fn is_top(doc: &Node) -> bool {
+    thread_local! {
+        static TOP: Option<Document> = web_sys::window().and_then(|w| w.document());
+    }
+    TOP.with(|t| t.as_ref().is_none_or(|t| t.is_same_node(Some(doc))))
+}
+
+fn closest(el: &Element, sel: Option<&JsString>) -> bool {
     sel.is_some_and(|s| composed_closest(el, s))
 }
 
@@ -246,7 +314,8 @@ pub fn is_masked(el: &Element) -> bool {
 pub fn has_masked(el: &Element) -> bool {
     is_masked(el)
         || with_active(el, |a| {
-            a.mask
+            a.active
+                .mask
                 .as_ref()
                 .is_some_and(|s| el.query_selector(s).ok().flatten().is_some())
         })
@@ -258,7 +327,7 @@ pub fn is_hidden(el: &Element) -> bool {
     with_active(el, |a| {
         a.hide
             .as_ref()
-            .is_some_and(|s| el.matches(s).unwrap_or(false))
+            .is_some_and(|s| el.unchecked_ref::<Queried>().matches_js(s).unwrap_or(false))
     })
     .unwrap_or(false)
 }
