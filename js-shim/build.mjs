@@ -40,6 +40,28 @@ for (const f of ['cobrowse_client.js', 'cobrowse_client_bg.wasm']) {
   }
 }
 
+// The client's JS helpers (wasm-bindgen `module` snippets, e.g. client-wasm/src/web/dom_reader.js)
+// are bundled into its glue, so a session start fetches one module, not a module graph, and the
+// glue's content hash covers them. Whitespace and syntax are minified; names are kept, so a
+// profile of a customer's page still names the glue's functions.
+const snippets = join(clientOut, 'snippets');
+if (existsSync(snippets)) {
+  buildSync({
+    entryPoints: [join(clientOut, 'cobrowse_client.js')],
+    outfile: join(clientOut, 'cobrowse_client.js'),
+    allowOverwrite: true,
+    bundle: true,
+    format: 'esm',
+    minifyWhitespace: true,
+    minifySyntax: true,
+    target: 'es2020',
+    logLevel: 'warning',
+    // wasm-bindgen names a snippet once per import in its import object (same module twice).
+    logOverride: { 'duplicate-object-key': 'silent' },
+  });
+  rmSync(snippets, { recursive: true, force: true });
+}
+
 /** A hashed name for `file` in `clientOut`: `name.<16 hex of its SHA-256>.ext`. */
 const HASHED = /^cobrowse_client(_bg)?\.[0-9a-f]{16}\.(js|wasm)$/;
 function hashed(file) {

@@ -38,10 +38,17 @@ try {
   const cust = await openPage(ctx, server.url + entry.path, 'ours');
   await cust.page.evaluate(setupWorkArea);
   await cust.page.waitForFunction(() => window.Cobrowse && window.Cobrowse.ready);
+  await cust.page.evaluate(() => window.Cobrowse.ready);
+  // The snapshot as the bench's customer row measures it: `start()` until the snapshot frame.
+  await cust.cdp.send('Profiler.enable');
+  await cust.cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+  await cust.cdp.send('Profiler.start');
   const token = await cust.page.evaluate(async () => {
-    await window.Cobrowse.ready; await window.Cobrowse.start();
+    await window.Cobrowse.start();
     await window.__bench.snapshotSent; return window.Cobrowse.sessionId();
   });
+  const { profile: sp } = await cust.cdp.send('Profiler.stop');
+  console.log(`## customer page from start() to the snapshot frame (${entry.name}), top self time\n${top(sp, 25)}\n`);
   const agent = await browser.newPage('agent');
   await agent.goto(`${server.url}/cobrowse/slave.html#sid=${token}${server.agentToken ? `&auth=${encodeURIComponent(server.agentToken)}` : ''}`);
   await agent.waitForFunction(() => document.getElementById('cobrowse-replica')?.contentDocument?.getElementById('bench-work'), null, { timeout: 60000 });

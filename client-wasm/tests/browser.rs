@@ -184,6 +184,59 @@ fn snapshot_captures_the_page_faithfully() {
     assert!(s.viewport.width > 0 && s.viewport.dpr_centi > 0);
 }
 
+/// The DOM is read one call per node (`web/dom_reader.js`): what it packs into one string
+/// must come out as the property-by-property reads give it, also for the awkward cases.
+#[wasm_bindgen_test]
+fn nodes_read_in_bulk_keep_every_detail() {
+    let page = Page::new(
+        r#"<p id="p" title="a&quot;b" data-x="">caf&eacute; &#x1F600;</p><svg id="pic"><g/></svg><!--x&#0;y-->"#,
+    );
+    let d = doc();
+    // Values the parser never produces: a NUL in an attribute value (read the slow way), a
+    // NUL in text, an element in no namespace, an element in a made-up one.
+    let nul = d.create_element("b").expect("b");
+    nul.set_id("nul");
+    nul.set_attribute("data-v", "x\0y").expect("attr");
+    nul.append_child(&d.create_text_node("t\0u")).expect("text");
+    page.root.append_child(&nul).expect("append");
+    let none = d.create_element_ns(None, "plain").expect("no namespace");
+    none.set_attribute("id", "none").expect("id");
+    page.root.append_child(&none).expect("append");
+    let other = d
+        .create_element_ns(Some("urn:example"), "ex:thing")
+        .expect("namespaced");
+    other.set_attribute("id", "other").expect("id");
+    page.root.append_child(&other).expect("append");
+
+    let s = page.snapshot();
+    let rec = |dom_id: &str| &s.nodes[(id_of(&s, dom_id) - s.first_id) as usize];
+    let p = rec("p");
+    assert_eq!(tag(&s.names, p), Some("p"));
+    assert_eq!(attr(&s.names, p, "title"), Some("a\"b"));
+    assert_eq!(attr(&s.names, p, "data-x"), Some(""));
+    let NodeData::Element { ns, .. } = &rec("pic").data else {
+        panic!("svg element")
+    };
+    assert_eq!(*ns, Namespace::Svg);
+    assert_eq!(attr(&s.names, rec("nul"), "data-v"), Some("x\0y"));
+    let text = all_text(&s);
+    assert!(text.contains("café 😀"), "{text}");
+    assert!(text.contains("t\0u"), "{text}");
+    let NodeData::Element { ns, .. } = &rec("none").data else {
+        panic!("plain element")
+    };
+    assert_eq!(
+        *ns,
+        Namespace::Html,
+        "no namespace reads as HTML, as before"
+    );
+    let NodeData::Element { ns, tag: t, .. } = &rec("other").data else {
+        panic!("namespaced element")
+    };
+    assert_eq!(*ns, Namespace::Other("urn:example".into()));
+    assert_eq!(s.names.resolve(*t), Some("thing"));
+}
+
 #[wasm_bindgen_test]
 fn mutations_are_coalesced_into_one_batch() {
     let page = Page::new(r#"<ul id="list"><li id="a">a</li><li id="b">b</li></ul><p id="p">x</p>"#);

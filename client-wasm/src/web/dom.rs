@@ -8,15 +8,59 @@ use crate::capture::{DomTree, RawNode};
 use crate::mirror::NodeKeys;
 use crate::web::restrict;
 use cobrowse_protocol::{FormState, Namespace, NodeId};
-use js_sys::WeakMap;
+use js_sys::{JsString, WeakMap};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use web_sys::{
-    Document, DocumentType, HtmlIFrameElement, HtmlInputElement, HtmlSelectElement,
+    Document, DocumentType, Element, HtmlIFrameElement, HtmlInputElement, HtmlSelectElement,
     HtmlTextAreaElement, Node, ShadowRootMode,
 };
 
 pub use crate::ui::UI_ATTR;
+
+#[wasm_bindgen(module = "/src/web/dom_reader.js")]
+extern "C" {
+    /// One node's description as a string (see `dom_reader.js`), `None` for the rest.
+    #[wasm_bindgen(js_name = describe)]
+    fn describe_js(node: &Node) -> Option<String>;
+    #[wasm_bindgen(js_name = isElementWith)]
+    fn is_element_with(node: &Node, attr: &JsString) -> bool;
+    #[wasm_bindgen(js_name = isScrolled)]
+    fn is_scrolled(el: &Element) -> bool;
+}
+
+/// Parses [`describe_js`]'s string; `None` when it is not one (the caller reads the node
+/// property by property).
+fn parse_described(mut s: String) -> Option<RawNode> {
+    let kind = *s.as_bytes().first()?;
+    match kind {
+        b'T' | b'C' => {
+            s.remove(0);
+            Some(if kind == b'T' {
+                RawNode::Text(s)
+            } else {
+                RawNode::Comment(s)
+            })
+        }
+        b'E' => {
+            let mut fields = s[1..].split('\0');
+            let tag = fields.next()?.to_owned();
+            let ns = Namespace::from_uri(fields.next().filter(|n| !n.is_empty()));
+            let mut attrs = Vec::new();
+            while let Some(name) = fields.next() {
+                attrs.push((name.to_owned(), fields.next()?.to_owned()));
+            }
+            Some(RawNode::Element { tag, ns, attrs })
+        }
+        _ => None,
+    }
+}
+
+thread_local! {
+    /// [`UI_ATTR`] as a JS string, made once: it is asked about for every captured node.
+    static UI_ATTR_JS: JsString = JsString::from(UI_ATTR);
+}
 // Nodes of a captured same-origin iframe belong to another realm, where `dyn_ref` (`instanceof`)
 // rejects them: these casts, shared with the agent page, decide by `nodeType`, `localName` and
 // namespace instead.
@@ -129,6 +173,58 @@ pub fn control_state(node: &Node) -> Option<FormState> {
     }
 }
 
+impl WebDom {
+    /// [`DomTree::describe`] property by property: nodes `dom_reader.js` leaves to us
+    /// (documents, doctypes, shadow roots, an attribute value with a NUL).
+    fn describe_slowly(&self, node: &Node) -> Option<RawNode> {
+        match node.node_type() {
+            Node::ELEMENT_NODE => {
+                let el = element(node)?;
+                if restrict::is_hidden(el) {
+                    // Hidden: an empty box of the same size, no attribute of the original.
+                    return Some(RawNode::Element {
+                        tag: el.local_name(),
+                        ns: Namespace::from_uri(el.namespace_uri().as_deref()),
+                        attrs: restrict::hidden_attributes(el),
+                    });
+                }
+                let map = el.attributes();
+                let attrs = (0..map.length())
+                    .filter_map(|i| map.item(i))
+                    .map(|a| (a.name(), a.value()))
+                    .collect();
+                Some(RawNode::Element {
+                    tag: el.local_name(),
+                    ns: Namespace::from_uri(el.namespace_uri().as_deref()),
+                    attrs,
+                })
+            }
+            Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
+                Some(RawNode::Text(node.node_value().unwrap_or_default()))
+            }
+            Node::COMMENT_NODE => Some(RawNode::Comment(node.node_value().unwrap_or_default())),
+            Node::DOCUMENT_NODE => Some(RawNode::Document {
+                url: node.unchecked_ref::<Document>().url().unwrap_or_default(),
+            }),
+            Node::DOCUMENT_TYPE_NODE => {
+                let dt = node.unchecked_ref::<DocumentType>();
+                Some(RawNode::Doctype {
+                    name: dt.name(),
+                    public_id: dt.public_id(),
+                    system_id: dt.system_id(),
+                })
+            }
+            Node::DOCUMENT_FRAGMENT_NODE => {
+                let sr = shadow_root(node)?;
+                Some(RawNode::ShadowRoot {
+                    open: sr.mode() == ShadowRootMode::Open,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 impl DomTree for WebDom {
     type Node = Node;
 
@@ -189,7 +285,7 @@ impl DomTree for WebDom {
     }
 
     fn is_excluded(&self, node: &Node) -> bool {
-        element(node).is_some_and(|e| e.has_attribute(UI_ATTR))
+        UI_ATTR_JS.with(|attr| is_element_with(node, attr))
     }
 
     fn hides_children(&self, node: &Node) -> bool {
@@ -205,51 +301,22 @@ impl DomTree for WebDom {
     }
 
     fn describe(&self, node: &Node) -> Option<RawNode> {
-        match node.node_type() {
-            Node::ELEMENT_NODE => {
-                let el = element(node)?;
-                if restrict::is_hidden(el) {
-                    // Hidden: an empty box of the same size, no attribute of the original.
-                    return Some(RawNode::Element {
-                        tag: el.local_name(),
+        if let Some(raw) = describe_js(node).and_then(parse_described) {
+            return match raw {
+                RawNode::Element { ref tag, .. }
+                    if restrict::is_hidden(node.unchecked_ref::<Element>()) =>
+                {
+                    let el = node.unchecked_ref::<Element>();
+                    Some(RawNode::Element {
+                        tag: tag.clone(),
                         ns: Namespace::from_uri(el.namespace_uri().as_deref()),
                         attrs: restrict::hidden_attributes(el),
-                    });
+                    })
                 }
-                let map = el.attributes();
-                let attrs = (0..map.length())
-                    .filter_map(|i| map.item(i))
-                    .map(|a| (a.name(), a.value()))
-                    .collect();
-                Some(RawNode::Element {
-                    tag: el.local_name(),
-                    ns: Namespace::from_uri(el.namespace_uri().as_deref()),
-                    attrs,
-                })
-            }
-            Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
-                Some(RawNode::Text(node.node_value().unwrap_or_default()))
-            }
-            Node::COMMENT_NODE => Some(RawNode::Comment(node.node_value().unwrap_or_default())),
-            Node::DOCUMENT_NODE => Some(RawNode::Document {
-                url: node.unchecked_ref::<Document>().url().unwrap_or_default(),
-            }),
-            Node::DOCUMENT_TYPE_NODE => {
-                let dt = node.unchecked_ref::<DocumentType>();
-                Some(RawNode::Doctype {
-                    name: dt.name(),
-                    public_id: dt.public_id(),
-                    system_id: dt.system_id(),
-                })
-            }
-            Node::DOCUMENT_FRAGMENT_NODE => {
-                let sr = shadow_root(node)?;
-                Some(RawNode::ShadowRoot {
-                    open: sr.mode() == ShadowRootMode::Open,
-                })
-            }
-            _ => None,
+                raw => Some(raw),
+            };
         }
+        self.describe_slowly(node)
     }
 
     fn captures(&self, node: &Node) -> bool {
@@ -289,7 +356,8 @@ impl DomTree for WebDom {
 
     fn scroll(&self, node: &Node) -> Option<(i32, i32)> {
         let el = element(node)?;
-        let (x, y) = (el.scroll_left(), el.scroll_top());
-        (x != 0 || y != 0).then_some((x, y))
+        is_scrolled(el)
+            .then(|| (el.scroll_left(), el.scroll_top()))
+            .filter(|&(x, y)| x != 0 || y != 0)
     }
 }
