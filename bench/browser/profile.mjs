@@ -38,8 +38,9 @@ try {
   const cust = await openPage(ctx, server.url + entry.path, 'ours');
   await cust.page.evaluate(setupWorkArea);
   await cust.page.waitForFunction(() => window.Cobrowse && window.Cobrowse.ready);
-  await cust.page.evaluate(() => window.Cobrowse.ready);
-  // The snapshot as the bench's customer row measures it: `start()` until the snapshot frame.
+  await cust.page.evaluate(() => window.Cobrowse.ready.then(() => window.Cobrowse.load()));
+  // The snapshot as the bench's customer row measures it: the client loaded, `start()` until
+  // the snapshot frame.
   await cust.cdp.send('Profiler.enable');
   await cust.cdp.send('Profiler.setSamplingInterval', { interval: 100 });
   await cust.cdp.send('Profiler.start');
