@@ -127,6 +127,12 @@ pub trait DomTree {
     fn matches_mask_rule(&self, _node: &Self::Node) -> bool {
         false
     }
+    /// True when a site masking rule matches the element itself, ancestors not considered: a
+    /// walk down a subtree knows its ancestors' answer already (asking each element about all
+    /// its ancestors costs a subtree's size times its depth).
+    fn matches_mask_rule_itself(&self, node: &Self::Node) -> bool {
+        self.matches_mask_rule(node)
+    }
     /// True when the element is `<input type=password>` or was one at any time the DOM side
     /// saw it (a "show password" button turns it into a text field; it stays a secret).
     fn was_password(&self, _node: &Self::Node) -> bool {
@@ -147,6 +153,41 @@ pub fn facts_of<'r, D: DomTree>(
     // Only inputs can be passwords; spare every other element the look-up.
     let was_password = tag.eq_ignore_ascii_case("input") && dom.was_password(node);
     raw.facts(dom.matches_mask_rule(node), was_password)
+}
+
+/// Whether a mask rule matches a node of a walk or one of its ancestors, from what the walk
+/// knows: `parent` is the answer for the node's parent in capture terms (a shadow root's is its
+/// host's, a frame document's its `<iframe>`'s), `None` when unknown (the walk's root). Only
+/// elements are asked; other nodes pass their parent's answer on.
+fn rule_matches<D: DomTree>(
+    dom: &D,
+    node: &D::Node,
+    raw: &RawNode,
+    parent: Option<bool>,
+) -> Option<bool> {
+    match (raw, parent) {
+        (RawNode::Element { .. }, Some(true)) => Some(true),
+        (RawNode::Element { .. }, Some(false)) => Some(dom.matches_mask_rule_itself(node)),
+        (RawNode::Element { .. }, None) => Some(dom.matches_mask_rule(node)),
+        (_, known) => known,
+    }
+}
+
+/// [`facts_of`] with the mask rule's answer known (see [`rule_matches`]).
+fn facts_known<'r, D: DomTree>(
+    dom: &D,
+    node: &D::Node,
+    raw: &'r RawNode,
+    rule: Option<bool>,
+) -> Option<ElementFacts<'r>> {
+    let RawNode::Element { tag, .. } = raw else {
+        return None;
+    };
+    let was_password = tag.eq_ignore_ascii_case("input") && dom.was_password(node);
+    raw.facts(
+        rule.unwrap_or_else(|| dom.matches_mask_rule(node)),
+        was_password,
+    )
 }
 
 /// The captured children of `node`: excluded and undescribable nodes dropped.
@@ -253,11 +294,12 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
 ) -> (NodeId, Vec<NodeRecord>) {
     let first_id = mirror.next_id();
     let mut out = Vec::new();
-    // (node, description, replica parent, masks text of parent, depth)
-    let mut stack = vec![(root.clone(), raw, parent, parent_masks_text, 1usize)];
-    while let Some((node, raw, parent, masked_text, depth)) = stack.pop() {
+    // (node, description, replica parent, masks text of parent, mask rule of parent, depth)
+    let mut stack = vec![(root.clone(), raw, parent, parent_masks_text, None, 1usize)];
+    while let Some((node, raw, parent, masked_text, parent_rule, depth)) = stack.pop() {
         let id = mirror.assign(&node, parent);
-        let facts = facts_of(dom, &node, &raw);
+        let rule = rule_matches(dom, &node, &raw, parent_rule);
+        let facts = facts_known(dom, &node, &raw, rule);
         let data = to_node_data(&raw, facts, masked_text, policy, names);
         let children = if depth >= MAX_DEPTH {
             Vec::new()
@@ -284,7 +326,7 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
         let child_masks_text = facts.is_some_and(|f| policy.masks_text(&f)) || masked_text;
         out.push(NodeRecord::new(data, children.len() as u32));
         for (child, craw) in children.into_iter().rev() {
-            stack.push((child, craw, Some(id), child_masks_text, depth + 1));
+            stack.push((child, craw, Some(id), child_masks_text, rule, depth + 1));
         }
     }
     (first_id, out)
@@ -360,5 +402,73 @@ mod tests {
                 state: FormState::Value("*******".into())
             }]
         );
+    }
+
+    #[test]
+    fn a_mask_rule_on_an_ancestor_masks_the_subtree_and_is_asked_once_per_walk() {
+        let mut dom = TestDom::new();
+        let html = dom.el("html");
+        dom.append(0, html);
+        let body = dom.el("body");
+        dom.append(html, body);
+        let card = dom.el("div");
+        dom.set_attr(card, "class", Some("pay masked"));
+        dom.append(body, card);
+        let p = dom.el("p");
+        dom.append(card, p);
+        let number = dom.el("input");
+        dom.nodes[number].form = Some(FormState::Value("4111".into()));
+        dom.append(p, number);
+        let name = dom.el("input");
+        dom.nodes[name].form = Some(FormState::Value("Ada".into()));
+        dom.append(body, name);
+
+        let mut mirror = IdMirror::new(HashKeys::default());
+        let mut names = NameTable::new();
+        let mut side = SideState::default();
+        let raw = dom.describe(&0).expect("document");
+        serialize_subtree(
+            &dom,
+            &mut mirror,
+            &DefaultPolicy,
+            &mut names,
+            &0,
+            raw,
+            None,
+            false,
+            &mut side,
+        );
+        let value = |n| {
+            let id = mirror.id(&n).expect("captured");
+            side.form
+                .iter()
+                .find(|f| f.node == id)
+                .map(|f| f.state.clone())
+        };
+        assert_eq!(value(number), Some(FormState::Value("****".into())));
+        assert_eq!(value(name), Some(FormState::Value("Ada".into())));
+        // The walk asked about the root's ancestors once; every element below it inherits.
+        assert_eq!(dom.ancestor_rule_checks.get(), 1);
+
+        // A subtree inserted later under the masked card: its root asks about its ancestors.
+        let late = dom.el("input");
+        dom.nodes[late].form = Some(FormState::Value("123".into()));
+        dom.append(p, late);
+        let mut side = SideState::default();
+        let raw = dom.describe(&late).expect("input");
+        let parent = mirror.id(&p);
+        serialize_subtree(
+            &dom,
+            &mut mirror,
+            &DefaultPolicy,
+            &mut names,
+            &late,
+            raw,
+            parent,
+            false,
+            &mut side,
+        );
+        assert_eq!(side.form[0].state, FormState::Value("***".into()));
+        assert_eq!(dom.ancestor_rule_checks.get(), 2);
     }
 }

@@ -29,6 +29,8 @@ pub struct TestDom {
     pub scrolled: std::collections::HashMap<usize, (i32, i32)>,
     /// How many times a scroll offset was read (a layout read in a browser).
     pub scroll_reads: std::cell::Cell<usize>,
+    /// How many times a mask rule was checked against an element and all its ancestors.
+    pub ancestor_rule_checks: std::cell::Cell<usize>,
 }
 
 impl Default for TestDom {
@@ -53,6 +55,7 @@ impl TestDom {
             passwords: Default::default(),
             scrolled: Default::default(),
             scroll_reads: Default::default(),
+            ancestor_rule_checks: Default::default(),
         }
     }
 
@@ -195,6 +198,8 @@ impl DomTree for TestDom {
     }
     /// The stand-in for a site's mask rule: the element or an ancestor has the class `masked`.
     fn matches_mask_rule(&self, node: &usize) -> bool {
+        self.ancestor_rule_checks
+            .set(self.ancestor_rule_checks.get() + 1);
         let mut cur = Some(*node);
         while let Some(n) = cur {
             if self
@@ -206,6 +211,10 @@ impl DomTree for TestDom {
             cur = self.nodes[n].parent;
         }
         false
+    }
+    fn matches_mask_rule_itself(&self, node: &usize) -> bool {
+        self.attribute(node, "class")
+            .is_some_and(|c| c.split_ascii_whitespace().any(|t| t == "masked"))
     }
     fn was_password(&self, node: &usize) -> bool {
         let now = self

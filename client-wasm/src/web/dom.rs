@@ -296,6 +296,10 @@ impl DomTree for WebDom {
         element(node).is_some_and(restrict::is_masked)
     }
 
+    fn matches_mask_rule_itself(&self, node: &Node) -> bool {
+        element(node).is_some_and(restrict::is_masked_itself)
+    }
+
     fn was_password(&self, node: &Node) -> bool {
         element(node).is_some_and(crate::web::facts::was_password)
     }

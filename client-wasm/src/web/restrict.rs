@@ -309,6 +309,16 @@ pub fn is_masked(el: &Element) -> bool {
     with_active(el, |a| closest(el, a.mask.as_ref())).unwrap_or(false)
 }
 
+/// True when a *mask* rule matches `el` itself (a walk down the DOM knows its ancestors').
+pub fn is_masked_itself(el: &Element) -> bool {
+    with_active(el, |a| {
+        a.mask
+            .as_ref()
+            .is_some_and(|s| el.unchecked_ref::<Queried>().matches_js(s).unwrap_or(false))
+    })
+    .unwrap_or(false)
+}
+
 /// True when a *mask* rule matches `el`, an ancestor or a descendant: an agent's edit of a
 /// contenteditable could otherwise delete or move masked text it must not know about.
 pub fn has_masked(el: &Element) -> bool {
