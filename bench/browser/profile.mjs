@@ -9,25 +9,11 @@ import { assertBundleBuilt, startServer } from '../../tests/lib/server.mjs';
 import { launchBrowser } from '../../tests/lib/browser.mjs';
 import { CORPUS, runWorkload, setupWorkArea } from './pages.mjs';
 import { openPage, staticRoot } from './run.mjs';
+import { top } from './cpu-profile.mjs';
 
 const want = process.argv[2] || 'generated 1k';
 const entry = CORPUS.find((p) => p.name === want) || CORPUS[5];
 
-function top(profile, n = 15) {
-  const self = new Map();
-  const dt = profile.timeDeltas || [];
-  const byId = new Map(profile.nodes.map((x) => [x.id, x]));
-  const samples = profile.samples || [];
-  for (let i = 0; i < samples.length; i++) {
-    const node = byId.get(samples[i]);
-    const cf = node.callFrame;
-    const key = `${cf.functionName || '(anonymous)'} ${cf.url ? cf.url.split('/').pop() : ''}`.trim();
-    self.set(key, (self.get(key) || 0) + (dt[i] || 0) / 1000);
-  }
-  const total = [...self.values()].reduce((a, b) => a + b, 0);
-  return [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, n)
-    .map(([k, ms]) => `${ms.toFixed(1).padStart(8)} ms ${(100 * ms / total).toFixed(1).padStart(5)} %  ${k}`).join('\n');
-}
 
 assertBundleBuilt();
 const www = staticRoot();

@@ -2,7 +2,10 @@
 // rrweb in the same Chromium, one workload at a time, each run in ONE task (one MutationObserver
 // callback for both recorders).
 //
-//   node bench/browser/storms.mjs [--only add,chain] [--out storms.md]
+//   node bench/browser/storms.mjs [--only add,chain] [--out storms.md] [--profile]
+//
+// `--profile` prints where ours spends the main thread in each workload (CDP sampling profile of
+// the `ours` variant; the profiler's overhead makes that run's figures slower than the others).
 //
 // Variants: `none` (the page alone), `ours` (the site's defaults, upload budget on), `ours
 // unlimited` (`uploadBudget: { unlimited: true }`), `rrweb` (2.2.2, `record()`). Bytes: what the
@@ -20,6 +23,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ROOT, assertBundleBuilt, startServer } from '../../tests/lib/server.mjs';
 import { launchBrowser } from '../../tests/lib/browser.mjs';
+import { top } from './cpu-profile.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -32,6 +36,7 @@ const opt = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const only = opt('--only')?.split(',');
+const profiling = args.includes('--profile');
 
 /** The page: a snippet whose config follows `?budget=off`, and room for the workloads. */
 const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Storm</title>
@@ -152,10 +157,20 @@ async function run(ctx, name, variant) {
       });
     }
     const mark = await page.evaluate(() => ({ frames: window.__storm.frames.length, events: window.__events?.length ?? 0 }));
+    const profile = profiling && variant === 'ours';
+    if (profile) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+      await cdp.send('Profiler.start');
+    }
     const t0 = await taskMs(cdp);
     await page.evaluate(`(${WORKLOADS[name].toString()})()`);
     await page.evaluate(nextTask);
     const ms = (await taskMs(cdp)) - t0;
+    if (profile) {
+      const { profile: p } = await cdp.send('Profiler.stop');
+      console.log(`## ours: ${name}, top self time\n${top(p, 20)}\n`);
+    }
     const out = await page.evaluate((m) => ({
       bytes: window.__storm.frames.slice(m.frames).filter((f) => ![17, 18, 28].includes(f.tag)).reduce((s, f) => s + f.len, 0),
       rrweb: window.__events ? new TextEncoder().encode(JSON.stringify(window.__events.slice(m.events))).length : null,
