@@ -55,6 +55,12 @@ if [ "$browser" = 1 ]; then
     || { warn "browser benchmarks failed"; echo "Browser benchmarks failed; see the log above." >"$work/browser.md"; }
 fi
 
+if [ "$browser" = 1 ]; then
+  stage "mutation storms (customer main thread and bytes, ours vs rrweb)"
+  node "$ROOT/bench/browser/storms.mjs" --out "$work/storms.md" >/dev/null \
+    || { warn "storm benchmarks failed"; echo "Storm benchmarks failed; see the log above." >"$work/storms.md"; }
+fi
+
 if [ "$relay" = 1 ]; then
   stage "relay load test"
   relay_args=()
@@ -125,6 +131,13 @@ elapsed=$(( $(date +%s) - started ))
   echo "| rrweb | $rrweb_version; record-only bundle @rrweb/record $rrweb_record_version (npm, both pinned in bench/browser/package.json) |"
   echo
   if [ -f "$work/browser.md" ]; then echo "## Browser: Cobrowse vs rrweb"; echo; cat "$work/browser.md"; echo; fi
+  if [ -f "$work/storms.md" ]; then
+    echo "## Mutation storms: Cobrowse vs rrweb (bench/browser/storms.mjs)"; echo
+    echo "Each workload in one task on a small page; main thread = Chromium's TaskDuration from the"
+    echo "workload to the task after it; bytes = what the recorder produced for it (ours: frames on"
+    echo "the socket, a held burst's resync snapshot after the arrow; rrweb: events as JSON)."
+    echo; cat "$work/storms.md"; echo
+  fi
   if [ -f "$work/relay.md" ]; then echo "## Relay load test"; echo; cat "$work/relay.md"; echo; fi
   if [ -f "$work/micro.md" ]; then
     echo "## Microbenchmarks (criterion)"; echo; cat "$work/micro.md"; echo
