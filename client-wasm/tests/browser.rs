@@ -307,6 +307,51 @@ fn mutations_are_coalesced_into_one_batch() {
     );
 }
 
+/// Records are read in one call per callback (`dom_reader.js`); a NUL in an old value makes
+/// that callback's records be read one by one. Both ways give the same batch.
+#[wasm_bindgen_test]
+fn records_read_in_bulk_or_one_by_one_give_the_same_changes() {
+    let page = Page::new(r#"<p id="p" data-v="a">x</p>"#);
+    let s = page.snapshot();
+    let p_id = id_of(&s, "p");
+    page.take();
+    let p = page.el("#p");
+    let text = p.first_child().expect("text");
+    let values = |sent: Vec<Message>| -> Vec<(Option<String>, Option<String>)> {
+        sent.iter()
+            .filter_map(|m| match m {
+                Message::Mutations(b) => Some(b),
+                _ => None,
+            })
+            .map(|b| {
+                let attr = b
+                    .attrs
+                    .iter()
+                    .find(|a| a.node == p_id && b.names.resolve(a.name) == Some("data-v"))
+                    .and_then(|a| a.value.clone());
+                let text = b.texts.first().map(|t| t.text.clone());
+                (attr, text)
+            })
+            .collect()
+    };
+    // In bulk: old values "a" and "x".
+    p.set_attribute("data-v", "b\0c").expect("attr");
+    text.set_node_value(Some("y"));
+    page.recorder.flush();
+    assert_eq!(
+        values(page.take()),
+        vec![(Some("b\0c".into()), Some("y".into()))]
+    );
+    // One by one: the old value "b\0c" holds a NUL.
+    p.set_attribute("data-v", "d").expect("attr");
+    text.set_node_value(Some("z"));
+    page.recorder.flush();
+    assert_eq!(
+        values(page.take()),
+        vec![(Some("d".into()), Some("z".into()))]
+    );
+}
+
 #[wasm_bindgen_test]
 async fn observer_callback_sends_without_flush() {
     let page = Page::new(r#"<div id="box"></div>"#);

@@ -44,3 +44,38 @@ export function isElementWith(node, attr) {
 export function isScrolled(el) {
   return el.scrollLeft !== 0 || el.scrollTop !== 0;
 }
+
+// A MutationObserver callback's records in one string, their nodes pushed onto `nodes` (emptied
+// first) in the order the string names them. Per record, NUL-separated:
+// childList: `L<added>,<removed>` (that many nodes: the added, then the removed);
+// attributes: `A<0|1><name>` then the old value (`1`: there was one), node: the target;
+// characterData: `T<0|1>` then the old value, node: the target. Other types are left out.
+// `null` when an old value holds a NUL (the caller reads those records one by one).
+export function readRecords(records, nodes) {
+  nodes.length = 0;
+  let out = '';
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    switch (r.type) {
+      case 'childList': {
+        const a = r.addedNodes;
+        const d = r.removedNodes;
+        out += 'L' + a.length + ',' + d.length + SEP;
+        for (let k = 0; k < a.length; k++) nodes.push(a[k]);
+        for (let k = 0; k < d.length; k++) nodes.push(d[k]);
+        break;
+      }
+      case 'attributes':
+      case 'characterData': {
+        const old = r.oldValue;
+        if (old !== null && old.indexOf(SEP) !== -1) return null;
+        const flag = old === null ? '0' : '1';
+        out += (r.type === 'attributes' ? 'A' + flag + r.attributeName : 'T' + flag) + SEP;
+        out += (old === null ? '' : old) + SEP;
+        nodes.push(r.target);
+        break;
+      }
+    }
+  }
+  return out;
+}

@@ -11,6 +11,7 @@ pub mod lang;
 pub mod media;
 pub mod paint;
 pub mod recorder;
+pub mod records;
 pub mod restrict;
 pub mod selection;
 pub mod sheets;

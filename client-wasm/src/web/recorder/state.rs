@@ -360,6 +360,15 @@ impl RecState {
         if records.length() == 0 {
             return;
         }
+        if let Some(out) = crate::web::records::read(&records) {
+            for r in &out {
+                if let Record::Attribute { target, name, old } = r {
+                    note_password_switch(target, name, old.as_deref());
+                }
+            }
+            self.apply_records(&out);
+            return;
+        }
         let mut out = Vec::with_capacity(records.length() as usize);
         for rec in records.iter() {
             let Ok(rec) = rec.dyn_into::<MutationRecord>() else {
@@ -373,19 +382,9 @@ impl RecState {
                 }),
                 "attributes" => {
                     if let (Some(target), Some(name)) = (rec.target(), rec.attribute_name()) {
-                        // A "show password" button: the field stays a secret after the switch.
-                        if name == "type"
-                            && rec
-                                .old_value()
-                                .is_some_and(|t| t.trim().eq_ignore_ascii_case("password"))
-                        {
-                            crate::web::facts::remember_password(&target);
-                        }
-                        out.push(Record::Attribute {
-                            target,
-                            name,
-                            old: rec.old_value(),
-                        });
+                        let old = rec.old_value();
+                        note_password_switch(&target, &name, old.as_deref());
+                        out.push(Record::Attribute { target, name, old });
                     }
                 }
                 "characterData" => {
@@ -593,5 +592,12 @@ impl RecState {
             title: page.title(&doc.title()),
             kind,
         })
+    }
+}
+
+/// A "show password" button turns a password field into a text field: it stays a secret.
+fn note_password_switch(target: &Node, name: &str, old: Option<&str>) {
+    if name == "type" && old.is_some_and(|t| t.trim().eq_ignore_ascii_case("password")) {
+        crate::web::facts::remember_password(target);
     }
 }
