@@ -334,8 +334,11 @@ fn records_read_in_bulk_or_one_by_one_give_the_same_changes() {
             })
             .collect()
     };
-    // In bulk: old values "a" and "x".
+    // In bulk: old values "a" and "x" (the later records of the same attribute and text are
+    // left out: only the first old value counts).
+    p.set_attribute("data-v", "q").expect("attr");
     p.set_attribute("data-v", "b\0c").expect("attr");
+    text.set_node_value(Some("w"));
     text.set_node_value(Some("y"));
     page.recorder.flush();
     assert_eq!(

@@ -51,11 +51,24 @@ export function isScrolled(el) {
 // attributes: `A<0|1><name>` then the old value (`1`: there was one), node: the target;
 // characterData: `T<0|1>` then the old value, node: the target. Other types are left out.
 // `null` when an old value holds a NUL (the caller reads those records one by one).
+// Only the first record of an attribute (or a text) counts: the coalescer compares the value
+// before the callback with the value now, so later ones are left out here, which spares a storm
+// of changes to the same attributes a crossing and a string per record. `type` records all go
+// through: each old value is checked for a password field turned into a text field.
 export function readRecords(records, nodes) {
   nodes.length = 0;
   let out = '';
+  let seen = null;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
+    if (r.type !== 'childList' && r.attributeName !== 'type') {
+      seen ??= new Map();
+      const key = r.type === 'attributes' ? r.attributeName : '';
+      let keys = seen.get(r.target);
+      if (keys === undefined) seen.set(r.target, (keys = new Set()));
+      else if (keys.has(key)) continue;
+      keys.add(key);
+    }
     switch (r.type) {
       case 'childList': {
         const a = r.addedNodes;
