@@ -33,7 +33,10 @@ pub(super) fn observer_options() -> MutationObserverInit {
 /// or `type` attribute of a control or option, or the text inside a `<textarea>`.
 pub(super) fn default_changed(record: &Record<Node>) -> Option<Node> {
     const CONTROLS: [&str; 4] = ["input", "textarea", "select", "option"];
-    let is = |n: &Node, names: &[&str]| names.iter().any(|t| n.node_name().eq_ignore_ascii_case(t));
+    let is = |n: &Node, names: &[&str]| {
+        let name = n.node_name();
+        names.iter().any(|t| name.eq_ignore_ascii_case(t))
+    };
     match record {
         Record::Attribute { target, name, .. }
             if ["value", "checked", "selected", "type"]
