@@ -35,7 +35,7 @@ use crate::edits::{EditBuffer, Slots};
 use crate::replica::Replica;
 use crate::sanitize::created_name;
 use cobrowse_protocol::Namespace;
-use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen::prelude::{Closure, wasm_bindgen};
 
 // The edit buffer's interpreter (`edits.js`, shipped as a wasm-bindgen module snippet next to the
 // glue, so the build cannot forget it).
@@ -110,6 +110,8 @@ pub struct WebDom {
     /// Element scrolls the replica could not reach yet (their content was still shorter: images,
     /// fonts or frames not loaded). Retried like the window's, and after each mutation batch.
     pending_elements: Rc<RefCell<Vec<(Element, f64, f64)>>>,
+    /// A retry of the pending scrolls is waiting for the next animation frame.
+    retry_scheduled: Rc<Cell<bool>>,
     /// The capture-phase `load` listener that retries [`WebDom::pending_scroll`] and
     /// [`WebDom::pending_elements`].
     _load_retry: Option<EventListener>,
@@ -147,6 +149,7 @@ impl WebDom {
             pending_scroll: Rc::new(Cell::new(None)),
             pending_elements: Rc::default(),
             _load_retry: None,
+            retry_scheduled: Rc::default(),
             selection_doc: None,
             paint: paint::Handles::default(),
             focused_control: None,
@@ -648,8 +651,24 @@ impl DomBackend for WebDom {
     }
 
     fn retry_scrolls(&mut self) {
-        if self.pending_scroll.get().is_some() || !self.pending_elements.borrow().is_empty() {
-            retry_scrolls(&self.pending_scroll, &self.pending_elements, &self.frame);
+        // At the next animation frame, once however many batches arrive before it: reaching a
+        // position reads layout, which in the middle of a batch's task is forced layout work.
+        if self.retry_scheduled.get()
+            || (self.pending_scroll.get().is_none() && self.pending_elements.borrow().is_empty())
+        {
+            return;
+        }
+        let (pending, elements) = (self.pending_scroll.clone(), self.pending_elements.clone());
+        let (frame, scheduled) = (self.frame.clone(), self.retry_scheduled.clone());
+        // A one-shot closure: JS owns it and frees it after the call.
+        let cb = Closure::once_into_js(move || {
+            scheduled.set(false);
+            retry_scrolls(&pending, &elements, &frame);
+        });
+        if let Some(w) = web_sys::window()
+            && w.request_animation_frame(cb.unchecked_ref()).is_ok()
+        {
+            self.retry_scheduled.set(true);
         }
     }
 
