@@ -14,6 +14,8 @@
 //! * [`url`] — relative URL resolution against the customer's document, scheme checks.
 //! * [`replica`] — the replica model: id → node bookkeeping (in `cobrowse_protocol::IdTree`) and
 //!   the order page state is applied in, over a [`replica::DomBackend`] trait.
+//! * [`edits`] — the edit buffer: DOM operations as opcodes, node slots and a string table, which
+//!   `web::dom` hands to its JS interpreter in one call per batch.
 //! * [`viewport`] — scaling the customer-sized frame into the agent's area, pointer mapping.
 //! * [`render_sample`] — the render-latency sample for the server's metrics, and when it is due.
 //! * [`params`] — page parameters (`#sid=`, `debug`, `nosidinput`, `agentId`, `auth`, `lang`,
@@ -44,6 +46,7 @@
 
 #![deny(clippy::unwrap_used)]
 
+pub mod edits;
 pub mod encode;
 pub mod error;
 pub mod frames;

@@ -21,6 +21,19 @@ pub trait DomBackend {
     /// The `(namespaceURI, localName)` of an element as the DOM made it, which the replica
     /// checks against the name it vetted before the element goes anywhere.
     fn element_name(&self, el: &Self::Node) -> Option<(String, String)>;
+    /// [`DomBackend::create_element`], keeping the element only when the DOM made it as
+    /// `(ns, vetted)` (see [`DomBackend::element_name`]): the sanitiser's second wall. A backend
+    /// that defers its DOM calls makes the same check where the element is really created, and
+    /// leaves a refused element (and so its subtree) out of the document.
+    fn create_vetted_element(&mut self, ns: &str, tag: &str, vetted: &str) -> Option<Self::Node> {
+        let n = self.create_element(ns, tag)?;
+        let made = self.element_name(&n);
+        if made.as_ref().is_none_or(|(u, l)| u != ns || l != vetted) {
+            crate::debug!("<{tag}> was made as {made:?}, not {vetted}");
+            return None;
+        }
+        Some(n)
+    }
     /// `createTextNode(text)`.
     fn create_text(&mut self, text: &str) -> Option<Self::Node>;
     /// `createComment(text)`.
@@ -88,6 +101,12 @@ pub trait DomBackend {
     fn add_font(&mut self, key: u32, doc: &Self::Node, face: &ScriptFont) -> bool;
     /// Removes face `key` from its document's fonts (nothing when unknown).
     fn remove_font(&mut self, key: u32);
+    /// `node` left the model (removed, or its subtree was): a backend keeping its own handle
+    /// table frees the entry.
+    fn forget(&mut self, _node: &Self::Node) {}
+    /// Performs the operations a deferring backend recorded. The model calls it at the end of
+    /// each public entry point, so the DOM is current whenever control returns to the page.
+    fn flush(&mut self) {}
 }
 
 /// The customer's selection as the replica shows it.

@@ -99,17 +99,12 @@ impl<B: DomBackend> Replica<B> {
                 };
                 let rendered = classify(&tag, ns);
                 let (cns, ctag) = created_element(&tag, ns, rendered);
-                let Some(n) = self.backend.create_element(cns, ctag) else {
-                    debug!("node {id}: cannot create <{tag}>; skipped");
-                    return false;
-                };
                 // The second wall: the element made must be the one vetted.
                 let vetted = created_name(ctag, &Namespace::from_uri(Some(cns)));
-                let made = self.backend.element_name(&n);
-                if made.as_ref().is_none_or(|(u, l)| u != cns || l != vetted) {
-                    debug!("node {id}: <{tag}> was made as {made:?}, not {vetted}; skipped");
+                let Some(n) = self.backend.create_vetted_element(cns, ctag, vetted) else {
+                    debug!("node {id}: cannot create <{tag}> as {vetted}; skipped");
                     return false;
-                }
+                };
                 let kind = Kind::Element {
                     tag,
                     ns: ns.clone(),
@@ -285,7 +280,9 @@ impl<B: DomBackend> Replica<B> {
             let node = e.node.clone();
             self.backend.remove(&node);
         }
-        self.nodes.remove_subtree(id);
+        for (_, e) in self.nodes.remove_subtree(id) {
+            self.backend.forget(&e.node);
+        }
         let nodes = &self.nodes;
         self.sheets.retain(|_, owner| nodes.contains(*owner));
         self.frame_srcs.retain(|id, _| nodes.contains(*id));

@@ -12,6 +12,8 @@
 //! * Unknown ids, impossible moves and DOM refusals are ignored with a debug log and counted in
 //!   [`Applied::ignored`]; they never panic. The next snapshot repairs any drift.
 //! * Every element, attribute and text passes through [`crate::sanitize`] on the way in.
+//! * Each public entry point ends with [`DomBackend::flush`]: a backend may defer its DOM calls
+//!   within one (the browser's runs a whole batch in one call into JS), never beyond.
 //!
 //! Files: this one holds the public entry points; `build` creates, moves and changes nodes;
 //! `resources` decides what loads (base URLs, frames, stylesheet links, sheets); `paint` what the
@@ -212,6 +214,12 @@ impl<B: DomBackend> Replica<B> {
 
     /// Replaces the whole replica with `snap` (tree, form state, sheets, scroll).
     pub fn apply_snapshot(&mut self, snap: &Snapshot) -> Applied {
+        let stats = self.build_snapshot(snap);
+        self.backend.flush();
+        stats
+    }
+
+    fn build_snapshot(&mut self, snap: &Snapshot) -> Applied {
         let mut stats = Applied::default();
         self.forget_paint();
         self.nodes.clear();
@@ -356,6 +364,7 @@ impl<B: DomBackend> Replica<B> {
                 stats.ignored += 1;
             }
         }
+        self.backend.flush();
         if stats.applied > 0 {
             self.backend.retry_scrolls();
         }
@@ -386,6 +395,7 @@ impl<B: DomBackend> Replica<B> {
                 }
             }
         }
+        self.backend.flush();
         stats
     }
 

@@ -52,12 +52,14 @@ impl<B: DomBackend> Replica<B> {
     /// Applies a `Paint` topic the model handles (top layer, animations, fonts). Other topics are
     /// not the model's: they count as ignored here.
     pub fn apply_paint(&mut self, paint: &Paint) -> Applied {
-        match paint {
+        let stats = match paint {
             Paint::TopLayer(entries) => self.apply_top_layer(entries),
             Paint::Animations(list) => self.apply_animations(list),
             Paint::Fonts(faces) => self.apply_fonts(faces),
             Paint::ColorScheme(_) | Paint::Undefined(_) | Paint::SelectPopup(_) => Applied::SKIPPED,
-        }
+        };
+        self.backend.flush();
+        stats
     }
 
     /// Before a snapshot replaces the page: stop what the old page's script made. The top layer

@@ -29,6 +29,7 @@ impl<B: DomBackend> Replica<B> {
                 self.backend.set_attribute(&node, "href", &v);
             }
         }
+        self.backend.flush();
     }
 
     /// The `href` a `<link>` shows: the customer's rules when it sent them, else through the proxy
@@ -135,6 +136,7 @@ impl<B: DomBackend> Replica<B> {
         for id in ids {
             self.sync_frame(id);
         }
+        self.backend.flush();
     }
 
     /// Records the customer's `src` of frame element `id` (`None`: removed) and syncs the replica.
@@ -231,6 +233,12 @@ impl<B: DomBackend> Replica<B> {
     /// Applies a CSSOM change for sheets owned by `<style>`/`<link>` elements. Constructed sheets
     /// and `adoptedStyleSheets` are the browser side's (`web::styles`) and count as ignored here.
     pub fn apply_sheet(&mut self, op: &SheetOp) -> Applied {
+        let stats = self.sheet_op(op);
+        self.backend.flush();
+        stats
+    }
+
+    fn sheet_op(&mut self, op: &SheetOp) -> Applied {
         match op {
             SheetOp::Set(state) => {
                 let SheetOwner::Node(owner) = state.owner else {

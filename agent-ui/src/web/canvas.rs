@@ -19,7 +19,7 @@ const MIMES: [&str; 3] = ["image/png", "image/webp", "image/jpeg"];
 
 /// Shows `frame` on its replica canvas.
 pub fn show(frame: &CanvasFrame, replica: &Replica<WebDom>, styles: &mut Styles) {
-    let Some(node) = replica.node(frame.node) else {
+    let Some(node) = replica.dom_node(frame.node) else {
         return;
     };
     if !node.node_name().eq_ignore_ascii_case("canvas") || !MIMES.contains(&frame.mime.as_str()) {

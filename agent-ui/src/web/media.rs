@@ -25,7 +25,7 @@ fn call0(obj: &JsValue, name: &str) -> Option<JsValue> {
 
 /// Applies `state` to its replica media element.
 pub fn apply(state: &MediaState, replica: &Replica<WebDom>) {
-    let Some(node) = replica.node(state.node) else {
+    let Some(node) = replica.dom_node(state.node) else {
         return;
     };
     let name = node.node_name();

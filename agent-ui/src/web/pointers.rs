@@ -186,7 +186,7 @@ pub(super) fn draw_pointer_on(state: &Shared, el: &HtmlElement, p: &Pointer) {
     // Positions inside an iframe are relative to that frame's viewport: add the frame's offset.
     let (mut fx, mut fy) = (0.0, 0.0);
     if let Some(doc) = p.frame
-        && let Some(frame) = s.replica.frame_of(doc)
+        && let Some(frame) = s.replica.dom_frame_of(doc)
     {
         // (A replica node: from the iframe's realm, so cast rather than `dyn_ref`.)
         let el: &Element = frame.unchecked_ref();

@@ -97,7 +97,7 @@ fn draw(state: &Shared) {
     let (shown, node, fit, height) = {
         let s = state.borrow();
         let shown = s.select_popup.shown;
-        let node = shown.and_then(|p| s.replica.node(p.node)).cloned();
+        let node = shown.and_then(|p| s.replica.dom_node(p.node));
         (shown, node, s.fit, f64::from(s.viewport.height))
     };
     let (Some(popup), Some(node)) = (shown, node) else {

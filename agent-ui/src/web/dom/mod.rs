@@ -1,7 +1,18 @@
 //! The real [`DomBackend`]: DOM calls into the sandboxed replica iframe.
 //!
-//! Every call that can throw goes through a `Result`-returning binding (or `Reflect`), so a hostile
-//! name or value makes that one node fail instead of unwinding a JS exception through wasm.
+//! Building and changing nodes (create, insert, move, remove, attributes, texts, id registration)
+//! is recorded into an [`EditBuffer`] and run by `edits.js` in one call when the model flushes
+//! (the end of each snapshot, batch or other entry point), instead of one wasm↔JS crossing per
+//! DOM call; a node handle is a [`Handle`], a slot of the interpreter's node table, so nodes do not
+//! cross either. Operations that need the DOM's answer at once or touch live state (a frame's
+//! document, a head's injected `<base>`/CSP, form state, scroll, CSSOM, selection, paint) first run
+//! what is recorded ([`WebDom::resolve`]) and then act on the real node. The interpreter makes the
+//! sanitiser's second-wall check itself (the element made must be the name vetted); everything else
+//! it runs was sanitised by the model before it was recorded.
+//!
+//! Every call that can throw goes through a `Result`-returning binding, `Reflect`, or the
+//! interpreter's per-operation `try`, so a hostile name or value makes that one node fail instead
+//! of unwinding a JS exception through wasm.
 //!
 //! Replica nodes live in the iframe's JS realm, so `instanceof` checks (`dyn_ref`) against this
 //! page's constructors are always false for them. Types are therefore decided by `nodeType` and
@@ -20,6 +31,41 @@ mod paint;
 mod sandbox;
 mod scroll;
 
+use crate::edits::{EditBuffer, Slots};
+use crate::replica::Replica;
+use crate::sanitize::created_name;
+use cobrowse_protocol::Namespace;
+use wasm_bindgen::prelude::{Closure, wasm_bindgen};
+
+// The edit buffer's interpreter (`edits.js`, shipped as a wasm-bindgen module snippet next to the
+// glue, so the build cannot forget it).
+#[wasm_bindgen(module = "/src/web/dom/edits.js")]
+extern "C" {
+    type Edits;
+    #[wasm_bindgen(constructor)]
+    fn new(ids: &WeakMap) -> Edits;
+    #[wasm_bindgen(method, js_name = setDocument)]
+    fn set_document(this: &Edits, doc: &Document, ids: &WeakMap);
+    #[wasm_bindgen(method)]
+    fn put(this: &Edits, slot: u32, node: &Node);
+    #[wasm_bindgen(method)]
+    fn get(this: &Edits, slot: u32) -> JsValue;
+    #[wasm_bindgen(method)]
+    fn run(this: &Edits, ops: &[u32], text: &str, ends: &[u32]) -> u32;
+}
+
+impl Replica<WebDom> {
+    /// The DOM node of customer node `id`, if the replica has one.
+    pub fn dom_node(&self, id: NodeId) -> Option<Node> {
+        self.backend().resolve(self.node(id)?)
+    }
+
+    /// The iframe element that holds document `doc`.
+    pub fn dom_frame_of(&self, doc: NodeId) -> Option<Node> {
+        self.backend().resolve(self.frame_of(doc)?)
+    }
+}
+
 pub use sandbox::REPLICA_SANDBOX;
 
 use crate::replica::{DomBackend, Selected};
@@ -33,10 +79,7 @@ use scroll::{retry_scrolls, scroll_element, scroll_window};
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
-use web_sys::{
-    Document, Element, HtmlDocument, HtmlIFrameElement, HtmlSelectElement, Node, ShadowRootInit,
-    ShadowRootMode,
-};
+use web_sys::{Document, Element, HtmlDocument, HtmlIFrameElement, HtmlSelectElement, Node};
 
 const XLINK_NS: &str = "http://www.w3.org/1999/xlink";
 const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -67,6 +110,8 @@ pub struct WebDom {
     /// Element scrolls the replica could not reach yet (their content was still shorter: images,
     /// fonts or frames not loaded). Retried like the window's, and after each mutation batch.
     pending_elements: Rc<RefCell<Vec<(Element, f64, f64)>>>,
+    /// A retry of the pending scrolls is waiting for the next animation frame.
+    retry_scheduled: Rc<Cell<bool>>,
     /// The capture-phase `load` listener that retries [`WebDom::pending_scroll`] and
     /// [`WebDom::pending_elements`].
     _load_retry: Option<EventListener>,
@@ -77,6 +122,12 @@ pub struct WebDom {
     /// The replica text control focused to paint the customer's selection in it
     /// (`sandbox::focus_for_selection`), to give the focus back when that selection ends.
     focused_control: Option<Element>,
+    /// The interpreter that runs recorded operations and holds the slot → node table.
+    edits: Edits,
+    /// Operations recorded since the last run (a cell: [`WebDom::resolve`] runs them from `&self`).
+    buf: RefCell<EditBuffer>,
+    /// Slot numbering of the interpreter's table.
+    slots: Slots,
 }
 
 impl WebDom {
@@ -86,18 +137,53 @@ impl WebDom {
     /// the right flags from birth; use [`WebDom::frame`] afterwards.
     pub fn new(frame: HtmlIFrameElement) -> Self {
         let frame = ensure_sandboxed(frame);
+        let ids = WeakMap::new();
         WebDom {
             frame,
             doc: None,
-            ids: WeakMap::new(),
+            edits: Edits::new(&ids),
+            buf: RefCell::default(),
+            slots: Slots::default(),
+            ids,
             guards: Vec::new(),
             pending_scroll: Rc::new(Cell::new(None)),
             pending_elements: Rc::default(),
             _load_retry: None,
+            retry_scheduled: Rc::default(),
             selection_doc: None,
             paint: paint::Handles::default(),
             focused_control: None,
         }
+    }
+
+    /// The DOM node of `h`, after running what is recorded (so it exists and is in place).
+    /// None when its creation failed or was refused.
+    pub fn resolve(&self, h: &Handle) -> Option<Node> {
+        self.run_edits();
+        let v = self.edits.get(h.0);
+        (!v.is_null() && !v.is_undefined()).then(|| v.unchecked_into())
+    }
+
+    /// Runs the recorded operations in one call into the interpreter.
+    fn run_edits(&self) {
+        let Ok(mut buf) = self.buf.try_borrow_mut() else {
+            return;
+        };
+        if buf.is_empty() {
+            return;
+        }
+        let failed = self.edits.run(buf.ops(), buf.text(), buf.ends());
+        if failed > 0 {
+            crate::debug!("{failed} recorded DOM operations refused or failed");
+        }
+        buf.clear();
+    }
+
+    /// A slot holding `node`, which Rust obtained itself (a document).
+    fn put(&mut self, node: &Node) -> Handle {
+        let slot = self.slots.take();
+        self.edits.put(slot, node);
+        Handle(slot)
     }
 
     /// The replica iframe element.
@@ -195,10 +281,10 @@ impl WebDom {
     }
 }
 
-impl DomBackend for WebDom {
-    type Node = Node;
-
-    fn reset(&mut self, standards: bool) -> Option<Node> {
+/// The operations that need the DOM's answer at once or touch live state (document reset, frame
+/// documents, heads, forms, scroll, CSSOM, selection, paint), on real nodes.
+impl WebDom {
+    fn now_reset(&mut self, standards: bool) -> Option<Document> {
         let doc = self.frame.content_document()?;
         if !Self::reopen(&doc, standards) {
             crate::debug!("replica document could not be reopened");
@@ -230,47 +316,10 @@ impl DomBackend for WebDom {
             move |_| retry_scrolls(&pending, &elements, &frame),
         ));
         self.doc = Some(doc.clone());
-        Some(doc.into())
+        Some(doc)
     }
 
-    fn create_element(&mut self, ns: &str, tag: &str) -> Option<Node> {
-        let doc = self.doc.as_ref()?;
-        // Replica documents are HTML documents: `createElement` makes an HTML element and keeps
-        // the name whole, where `createElementNS` would turn `x:script` into a script.
-        if ns == HTML_NS {
-            doc.create_element(tag).ok().map(Into::into)
-        } else {
-            doc.create_element_ns(Some(ns), tag).ok().map(Into::into)
-        }
-    }
-
-    fn element_name(&self, el: &Node) -> Option<(String, String)> {
-        let el = element(el)?;
-        Some((el.namespace_uri()?, el.local_name()))
-    }
-
-    fn create_text(&mut self, text: &str) -> Option<Node> {
-        Some(self.doc.as_ref()?.create_text_node(text).into())
-    }
-
-    fn create_comment(&mut self, text: &str) -> Option<Node> {
-        Some(self.doc.as_ref()?.create_comment(text).into())
-    }
-
-    fn create_doctype(&mut self, name: &str, public_id: &str, system_id: &str) -> Option<Node> {
-        let imp = self.doc.as_ref()?.implementation().ok()?;
-        imp.create_document_type(name, public_id, system_id)
-            .ok()
-            .map(Into::into)
-    }
-
-    fn attach_shadow(&mut self, host: &Node) -> Option<Node> {
-        let el: &Element = host.unchecked_ref();
-        let init = ShadowRootInit::new(ShadowRootMode::Open);
-        el.attach_shadow(&init).ok().map(Into::into)
-    }
-
-    fn frame_document(&mut self, frame: &Node) -> Option<Node> {
+    fn now_frame_document(&mut self, frame: &Node) -> Option<Node> {
         let f: &HtmlIFrameElement = frame.unchecked_ref();
         let doc = f.content_document()?;
         Self::reopen(&doc, true);
@@ -281,62 +330,7 @@ impl DomBackend for WebDom {
         Some(doc.into())
     }
 
-    fn insert(&mut self, parent: &Node, child: &Node, before: Option<&Node>) -> bool {
-        // A node already in the replica moves with `moveBefore` where the browser has it: an
-        // atomic move keeps a moved iframe's document (removal and re-insertion would reset it
-        // to an empty about:blank until the next snapshot), and keeps focus and animations.
-        // It throws for moves it cannot make atomically (another document, a disconnected
-        // parent); those fall back to a plain insertion.
-        if child.is_connected()
-            && parent.is_connected()
-            && let Ok(f) = Reflect::get(parent, &"moveBefore".into())
-            && f.is_function()
-        {
-            let before: JsValue = before.map_or(JsValue::NULL, |b| b.clone().into());
-            let f: js_sys::Function = f.unchecked_into();
-            if f.call2(parent, child, &before).is_ok() {
-                return true;
-            }
-        }
-        parent.insert_before(child, before).is_ok()
-    }
-
-    fn remove(&mut self, node: &Node) {
-        if let Some(p) = node.parent_node() {
-            let _ = p.remove_child(node);
-        }
-    }
-
-    fn set_attribute(&mut self, el: &Node, name: &str, value: &str) -> bool {
-        let Some(el) = element(el) else {
-            return false;
-        };
-        let res = if name.starts_with("xlink:") {
-            el.set_attribute_ns(Some(XLINK_NS), name, value)
-        } else if name.starts_with("xml:") {
-            el.set_attribute_ns(Some(XML_NS), name, value)
-        } else {
-            el.set_attribute(name, value)
-        };
-        res.is_ok()
-    }
-
-    fn remove_attribute(&mut self, el: &Node, name: &str) {
-        if let Some(el) = element(el) {
-            let res = if let Some(local) = name.strip_prefix("xlink:") {
-                el.remove_attribute_ns(Some(XLINK_NS), local)
-            } else {
-                el.remove_attribute(name)
-            };
-            let _ = res;
-        }
-    }
-
-    fn set_text(&mut self, node: &Node, text: &str) {
-        node.set_node_value(Some(text));
-    }
-
-    fn prepare_head(&mut self, head: &Node, base: &str) {
+    fn now_prepare_head(&mut self, head: &Node, base: &str) {
         let head: &Element = head.unchecked_ref();
         let set_href = |b: &Element| {
             let _ = if base.is_empty() {
@@ -375,7 +369,7 @@ impl DomBackend for WebDom {
         let _ = head.insert_before(&b, Some(&m));
     }
 
-    fn set_form_state(&mut self, el: &Node, state: &FormState) {
+    fn now_set_form_state(&mut self, el: &Node, state: &FormState) {
         // Reflect::set catches setter exceptions (e.g. a file input refusing a value).
         match state {
             FormState::Value(v) => {
@@ -413,7 +407,7 @@ impl DomBackend for WebDom {
         }
     }
 
-    fn scroll(&mut self, target: Option<&Node>, x: i32, y: i32) {
+    fn now_scroll(&mut self, target: Option<&Node>, x: i32, y: i32) {
         let (x, y) = (f64::from(x), f64::from(y));
         match target {
             None => {
@@ -440,13 +434,7 @@ impl DomBackend for WebDom {
         }
     }
 
-    fn retry_scrolls(&mut self) {
-        if self.pending_scroll.get().is_some() || !self.pending_elements.borrow().is_empty() {
-            retry_scrolls(&self.pending_scroll, &self.pending_elements, &self.frame);
-        }
-    }
-
-    fn replace_rules(&mut self, owner: &Node, rules: &[String]) {
+    fn now_replace_rules(&mut self, owner: &Node, rules: &[String]) {
         let Some(sheet) = sheet_of(owner) else { return };
         for i in (0..rule_count(&sheet)).rev() {
             let _ = call(&sheet, "deleteRule", &[i.into()]);
@@ -459,7 +447,7 @@ impl DomBackend for WebDom {
         }
     }
 
-    fn insert_rule(&mut self, owner: &Node, path: &[u32], rule: &str) {
+    fn now_insert_rule(&mut self, owner: &Node, path: &[u32], rule: &str) {
         let Some(sheet) = sheet_of(owner) else { return };
         let Some((list_owner, index)) = rule_list_at(&sheet, path) else {
             return;
@@ -470,18 +458,14 @@ impl DomBackend for WebDom {
         }
     }
 
-    fn delete_rule(&mut self, owner: &Node, path: &[u32]) {
+    fn now_delete_rule(&mut self, owner: &Node, path: &[u32]) {
         let Some(sheet) = sheet_of(owner) else { return };
         if let Some((list_owner, index)) = rule_list_at(&sheet, path) {
             let _ = delete_logical(&list_owner, index);
         }
     }
 
-    fn register(&mut self, node: &Node, id: NodeId) {
-        self.ids.set(node.unchecked_ref(), &JsValue::from(id));
-    }
-
-    fn select(&mut self, selection: Selected<&Node>) {
+    fn now_select(&mut self, selection: Selected<&Node>) {
         // A text control shows its selection only while focused: focus it for a non-empty one,
         // give the focus back when the selection is elsewhere or empty.
         let wanted = match &selection {
@@ -534,13 +518,210 @@ impl DomBackend for WebDom {
             }
         }
     }
+}
 
-    fn top_layer(&mut self, el: &Node, kind: TopLayerKind, show: bool) -> bool {
-        paint::top_layer(el, kind, show)
+/// A replica node: its slot in the edit interpreter's node table (see [`crate::edits`]). Only
+/// valid until the model forgets the node; [`WebDom::resolve`] gives the DOM node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Handle(u32);
+
+impl DomBackend for WebDom {
+    type Node = Handle;
+
+    fn reset(&mut self, standards: bool) -> Option<Handle> {
+        // What is still recorded was for the page being replaced.
+        self.buf.get_mut().clear();
+        self.slots.clear();
+        let doc = self.now_reset(standards)?;
+        self.edits.set_document(&doc, &self.ids);
+        Some(self.put(&doc))
     }
 
-    fn animate(&mut self, key: u32, el: &Node, anim: &ScriptAnimation) -> bool {
-        self.paint.animate(key, el, anim)
+    fn create_element(&mut self, ns: &str, tag: &str) -> Option<Handle> {
+        let vetted = created_name(tag, &Namespace::from_uri(Some(ns)));
+        self.create_vetted_element(ns, tag, vetted)
+    }
+
+    fn create_vetted_element(&mut self, ns: &str, tag: &str, vetted: &str) -> Option<Handle> {
+        // Replica documents are HTML documents: the interpreter uses `createElement` for HTML,
+        // which keeps the name whole, where `createElementNS` would turn `x:script` into a
+        // script. It keeps the element only if it was made as `(ns, vetted)`.
+        let slot = self.slots.take();
+        self.buf.get_mut().create_element(slot, ns, tag, vetted);
+        Some(Handle(slot))
+    }
+
+    fn element_name(&self, el: &Handle) -> Option<(String, String)> {
+        let node = self.resolve(el)?;
+        let el = element(&node)?;
+        Some((el.namespace_uri()?, el.local_name()))
+    }
+
+    fn create_text(&mut self, text: &str) -> Option<Handle> {
+        let slot = self.slots.take();
+        self.buf.get_mut().create_text(slot, text);
+        Some(Handle(slot))
+    }
+
+    fn create_comment(&mut self, text: &str) -> Option<Handle> {
+        let slot = self.slots.take();
+        self.buf.get_mut().create_comment(slot, text);
+        Some(Handle(slot))
+    }
+
+    fn create_doctype(&mut self, name: &str, public_id: &str, system_id: &str) -> Option<Handle> {
+        let slot = self.slots.take();
+        self.buf
+            .get_mut()
+            .create_doctype(slot, name, public_id, system_id);
+        Some(Handle(slot))
+    }
+
+    fn attach_shadow(&mut self, host: &Handle) -> Option<Handle> {
+        let slot = self.slots.take();
+        self.buf.get_mut().attach_shadow(slot, host.0);
+        Some(Handle(slot))
+    }
+
+    fn frame_document(&mut self, frame: &Handle) -> Option<Handle> {
+        // Needs the frame in the document (its content document exists once it is connected).
+        let frame = self.resolve(frame)?;
+        let doc = self.now_frame_document(&frame)?;
+        Some(self.put(&doc))
+    }
+
+    fn insert(&mut self, parent: &Handle, child: &Handle, before: Option<&Handle>) -> bool {
+        // Refusals (a hierarchy error) are counted by the interpreter; the model keeps the node,
+        // and the next snapshot repairs the drift.
+        self.buf
+            .get_mut()
+            .insert(parent.0, child.0, before.map(|b| b.0));
+        true
+    }
+
+    fn remove(&mut self, node: &Handle) {
+        self.buf.get_mut().remove(node.0);
+    }
+
+    fn set_attribute(&mut self, el: &Handle, name: &str, value: &str) -> bool {
+        let ns = if name.starts_with("xlink:") {
+            Some(XLINK_NS)
+        } else if name.starts_with("xml:") {
+            Some(XML_NS)
+        } else {
+            None
+        };
+        self.buf.get_mut().set_attribute(el.0, ns, name, value);
+        true
+    }
+
+    fn remove_attribute(&mut self, el: &Handle, name: &str) {
+        let buf = self.buf.get_mut();
+        match name.strip_prefix("xlink:") {
+            Some(local) => buf.remove_attribute(el.0, Some(XLINK_NS), local),
+            None => buf.remove_attribute(el.0, None, name),
+        }
+    }
+
+    fn set_text(&mut self, node: &Handle, text: &str) {
+        self.buf.get_mut().set_text(node.0, text);
+    }
+
+    fn prepare_head(&mut self, head: &Handle, base: &str) {
+        if let Some(head) = self.resolve(head) {
+            self.now_prepare_head(&head, base);
+        }
+    }
+
+    fn set_form_state(&mut self, el: &Handle, state: &FormState) {
+        if let Some(el) = self.resolve(el) {
+            self.now_set_form_state(&el, state);
+        }
+    }
+
+    fn scroll(&mut self, target: Option<&Handle>, x: i32, y: i32) {
+        match target {
+            None => self.now_scroll(None, x, y),
+            Some(t) => {
+                if let Some(n) = self.resolve(t) {
+                    self.now_scroll(Some(&n), x, y);
+                }
+            }
+        }
+    }
+
+    fn retry_scrolls(&mut self) {
+        // At the next animation frame, once however many batches arrive before it: reaching a
+        // position reads layout, which in the middle of a batch's task is forced layout work.
+        if self.retry_scheduled.get()
+            || (self.pending_scroll.get().is_none() && self.pending_elements.borrow().is_empty())
+        {
+            return;
+        }
+        let (pending, elements) = (self.pending_scroll.clone(), self.pending_elements.clone());
+        let (frame, scheduled) = (self.frame.clone(), self.retry_scheduled.clone());
+        // A one-shot closure: JS owns it and frees it after the call.
+        let cb = Closure::once_into_js(move || {
+            scheduled.set(false);
+            retry_scrolls(&pending, &elements, &frame);
+        });
+        if let Some(w) = web_sys::window()
+            && w.request_animation_frame(cb.unchecked_ref()).is_ok()
+        {
+            self.retry_scheduled.set(true);
+        }
+    }
+
+    fn replace_rules(&mut self, owner: &Handle, rules: &[String]) {
+        if let Some(owner) = self.resolve(owner) {
+            self.now_replace_rules(&owner, rules);
+        }
+    }
+
+    fn insert_rule(&mut self, owner: &Handle, path: &[u32], rule: &str) {
+        if let Some(owner) = self.resolve(owner) {
+            self.now_insert_rule(&owner, path, rule);
+        }
+    }
+
+    fn delete_rule(&mut self, owner: &Handle, path: &[u32]) {
+        if let Some(owner) = self.resolve(owner) {
+            self.now_delete_rule(&owner, path);
+        }
+    }
+
+    fn register(&mut self, node: &Handle, id: NodeId) {
+        self.buf.get_mut().register(node.0, id);
+    }
+
+    fn select(&mut self, selection: Selected<&Handle>) {
+        let resolved =
+            match selection {
+                Selected::None => Some(Selected::None),
+                Selected::Range { start, end } => self
+                    .resolve(start.0)
+                    .zip(self.resolve(end.0))
+                    .map(|(s, e)| Selected::Range {
+                        start: (s, start.1),
+                        end: (e, end.1),
+                    }),
+                Selected::Control { el, start, end } => self
+                    .resolve(el)
+                    .map(|el| Selected::Control { el, start, end }),
+            };
+        self.now_select(resolved.unwrap_or(Selected::None).as_ref());
+    }
+
+    fn top_layer(&mut self, el: &Handle, kind: TopLayerKind, show: bool) -> bool {
+        self.resolve(el)
+            .is_some_and(|el| paint::top_layer(&el, kind, show))
+    }
+
+    fn animate(&mut self, key: u32, el: &Handle, anim: &ScriptAnimation) -> bool {
+        match self.resolve(el) {
+            Some(el) => self.paint.animate(key, &el, anim),
+            None => false,
+        }
     }
 
     fn sync_animation(&mut self, key: u32, anim: &ScriptAnimation) {
@@ -551,12 +732,24 @@ impl DomBackend for WebDom {
         self.paint.cancel(key);
     }
 
-    fn add_font(&mut self, key: u32, doc: &Node, face: &ScriptFont) -> bool {
-        self.paint.add_font(key, doc, face)
+    fn add_font(&mut self, key: u32, doc: &Handle, face: &ScriptFont) -> bool {
+        match self.resolve(doc) {
+            Some(doc) => self.paint.add_font(key, &doc, face),
+            None => false,
+        }
     }
 
     fn remove_font(&mut self, key: u32) {
         self.paint.remove_font(key);
+    }
+
+    fn forget(&mut self, node: &Handle) {
+        self.buf.get_mut().release(node.0);
+        self.slots.give_back(node.0);
+    }
+
+    fn flush(&mut self) {
+        self.run_edits();
     }
 }
 

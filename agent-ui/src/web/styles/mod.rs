@@ -164,7 +164,7 @@ impl Styles {
         };
         for (k, rec) in nodes.iter().enumerate() {
             if matches!(rec.data, NodeData::ShadowRoot { .. })
-                && let Some(n) = replica.node(first_id.wrapping_add(k as u32))
+                && let Some(n) = replica.dom_node(first_id.wrapping_add(k as u32))
             {
                 let v: JsValue = n.clone().into();
                 if !i.shadow_roots.contains(&v) {
@@ -272,7 +272,7 @@ impl Styles {
     /// Sets `target`'s `adoptedStyleSheets` to the customer's list (plus our pseudo-state sheet
     /// on the top document).
     fn adopt(&mut self, target: NodeId, replica: &Replica<WebDom>) {
-        let Some(node) = replica.node(target) else {
+        let Some(node) = replica.dom_node(target) else {
             return;
         };
         let node: JsValue = node.clone().into();
@@ -349,7 +349,7 @@ impl Styles {
         }
         let mut targets: Vec<(Node, PseudoClass, bool)> = Vec::new();
         if let Some(p) = &self.customer {
-            let node = |id: Option<NodeId>| id.and_then(|i| replica.node(i)).cloned();
+            let node = |id: Option<NodeId>| id.and_then(|i| replica.dom_node(i));
             if let Some(n) = node(p.hover) {
                 targets.push((n, PseudoClass::Hover, true));
             }

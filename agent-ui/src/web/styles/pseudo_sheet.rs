@@ -254,6 +254,8 @@ impl Inner {
         if text.is_empty() && ours.is_none() {
             return;
         }
+        // Touched only when new or changed: each write invalidates the root's styles, and this
+        // runs at every frame that follows a mutation batch.
         let sheet = match ours {
             Some(s) => s,
             None => {
@@ -261,13 +263,18 @@ impl Inner {
                     return;
                 };
                 self.shadow_sheets.set(key, &s);
+                let _ = call(&s, "replaceSync", &[JsValue::from_str(&text)]);
                 s
             }
         };
-        let _ = call(&sheet, "replaceSync", &[JsValue::from_str(&text)]);
-        let list: Array = adopted.iter().collect();
-        list.push(&sheet);
-        let _ = Reflect::set(root, &"adoptedStyleSheets".into(), &list);
+        let current = get(root, "adoptedStyleSheets")
+            .map(|l| items(&l))
+            .unwrap_or_default();
+        if current.last() != Some(&sheet) || current.len() != adopted.len() + 1 {
+            let list: Array = adopted.iter().collect();
+            list.push(&sheet);
+            let _ = Reflect::set(root, &"adoptedStyleSheets".into(), &list);
+        }
     }
 }
 
