@@ -40,15 +40,16 @@ for (const f of ['cobrowse_client.js', 'cobrowse_client_bg.wasm']) {
   }
 }
 
-// The client's JS helpers (wasm-bindgen `module` snippets, e.g. client-wasm/src/web/dom_reader.js)
-// are bundled into its glue, so a session start fetches one module, not a module graph, and the
-// glue's content hash covers them. Whitespace and syntax are minified; names are kept, so a
-// profile of a customer's page still names the glue's functions.
-const snippets = join(clientOut, 'snippets');
-if (existsSync(snippets)) {
+// The JS helpers of each wasm crate (wasm-bindgen `module` snippets: client-wasm's
+// web/dom_reader.js, agent-ui's web/dom/edits.js) are bundled into its glue, so a page fetches
+// one module, not a module graph, and the client's content hash covers them. Whitespace and
+// syntax are minified; names are kept, so a profile still names the glue's functions.
+for (const [dir, glue] of [[clientOut, 'cobrowse_client.js'], [join(jsOut, 'agent'), 'cobrowse_agent.js']]) {
+  const snippets = join(dir, 'snippets');
+  if (!existsSync(snippets) || !existsSync(join(dir, glue))) continue;
   buildSync({
-    entryPoints: [join(clientOut, 'cobrowse_client.js')],
-    outfile: join(clientOut, 'cobrowse_client.js'),
+    entryPoints: [join(dir, glue)],
+    outfile: join(dir, glue),
     allowOverwrite: true,
     bundle: true,
     format: 'esm',
