@@ -23,10 +23,10 @@ struct State {
     rules: RuleSet,
     /// The last URL asked about and its selectors (SPA URLs change rarely).
     cache: Option<(String, Selectors)>,
-    /// The URL was read in this task already (see [`with_active`]).
+    /// Inside [`batch`]: the URL is read once.
+    in_batch: bool,
+    /// The URL was read in the current batch already.
     fresh: bool,
-    /// Clears `fresh` at the end of the task that set it.
-    expire: Option<Closure<dyn FnMut(JsValue)>>,
     marker: Option<Marker>,
 }
 
@@ -150,8 +150,8 @@ pub fn install(document: &Document, server: Vec<Rule>, page: Vec<Rule>, marker: 
         *s.borrow_mut() = Some(State {
             rules,
             cache: None,
+            in_batch: false,
             fresh: false,
-            expire: None,
             marker,
         })
     });
@@ -220,14 +220,34 @@ pub fn apply(document: &Document, doc: DomPolicy) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs `f` — a capture walk or one observer callback's coalescing, which ask about every
+/// element they meet — with the page URL read once instead of on every question: no page script
+/// runs inside it, so the URL cannot change before it returns.
+pub fn batch<R>(f: impl FnOnce() -> R) -> R {
+    let outer = STATE.with(|s| {
+        s.borrow_mut()
+            .as_mut()
+            .map(|st| std::mem::replace(&mut st.in_batch, true))
+    });
+    let out = f();
+    if outer == Some(false) {
+        STATE.with(|s| {
+            if let Some(st) = s.borrow_mut().as_mut() {
+                st.in_batch = false;
+                st.fresh = false;
+            }
+        });
+    }
+    out
+}
+
 fn with_active<R>(el: &Element, f: impl FnOnce(&Selectors) -> R) -> Option<R> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         let state = s.as_mut()?;
-        // Rules follow the top-level page's URL (frames share it: one site, one policy). It is
-        // read once per task: capture asks about every element of a walk, and no page script
-        // runs between those questions (`history.pushState` in a later task is seen then).
-        if !state.fresh || state.cache.is_none() {
+        // Rules follow the top-level page's URL (frames share it: one site, one policy), read
+        // on every question except within a batch, which reads it once.
+        if !(state.in_batch && state.fresh) || state.cache.is_none() {
             let url = cobrowse_web_glue::realm::window()
                 .and_then(|w| w.location().href().ok())
                 .or_else(|| el.owner_document().and_then(|d| d.url().ok()))
@@ -236,20 +256,7 @@ fn with_active<R>(el: &Element, f: impl FnOnce(&Selectors) -> R) -> Option<R> {
                 let active = Selectors::new(state.rules.active(&url));
                 state.cache = Some((url, active));
             }
-            state.fresh = true;
-            let expire = state.expire.get_or_insert_with(|| {
-                Closure::new(|_| {
-                    STATE.with(|s| {
-                        if let Ok(mut s) = s.try_borrow_mut()
-                            && let Some(state) = s.as_mut()
-                        {
-                            state.fresh = false;
-                        }
-                    })
-                })
-            });
-            // A microtask: it runs before any other script of the page gets to run.
-            let _ = js_sys::Promise::resolve(&JsValue::UNDEFINED).then(expire);
+            state.fresh = state.in_batch;
         }
         state.cache.as_ref().map(|(_, a)| f(a))
     })

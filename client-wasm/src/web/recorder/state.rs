@@ -214,17 +214,19 @@ impl RecState {
             .dom
             .describe(&root)
             .unwrap_or(crate::capture::RawNode::Document { url: String::new() });
-        let (first_id, mut nodes) = serialize_subtree(
-            &self.dom,
-            &mut self.mirror,
-            self.policy.as_ref(),
-            &mut names,
-            &root,
-            raw,
-            None,
-            false,
-            &mut side,
-        );
+        let (first_id, mut nodes) = crate::web::restrict::batch(|| {
+            serialize_subtree(
+                &self.dom,
+                &mut self.mirror,
+                self.policy.as_ref(),
+                &mut names,
+                &root,
+                raw,
+                None,
+                false,
+                &mut side,
+            )
+        });
         self.observe_new_shadow_roots();
         let mut scroll = side.scroll;
         let (sx, sy) = (
@@ -412,7 +414,9 @@ impl RecState {
             }
             return;
         }
-        let c = coalesce(&self.dom, &mut self.mirror, self.policy.as_ref(), out);
+        let c = crate::web::restrict::batch(|| {
+            coalesce(&self.dom, &mut self.mirror, self.policy.as_ref(), out)
+        });
         self.observe_new_shadow_roots();
         self.note_paint(&c.batch);
         if let Some(nav) = self.url_change(NavKind::Push) {
