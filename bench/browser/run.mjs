@@ -228,6 +228,7 @@ async function capture(ctx, entry, variant) {
     return { frames: b.frames.length, sends: b.sends.length, longtasks: b.longtasks.length, t: performance.now() };
   }, nonce);
   const m1 = await metrics(cdp);
+  out.nonce = nonce;
   out.ops = await page.evaluate(runWorkload, nonce);
   await page.evaluate(async (v) => {
     if (v === 'ours') await window.__bench.within(window.__bench.endSent, 'the end nonce frame');
@@ -539,6 +540,62 @@ async function agentRrweb(ctx, events) {
   return { snapshot, apply, ok };
 }
 
+/**
+ * rrweb's Replayer as a live co-browse agent runs it (`liveMode`, `startLive()`, `addEvent()`):
+ * the snapshot added at once, then each delta event added at the time it was recorded, so the
+ * page renders between them as ours renders between the batches it receives. Done when the end
+ * nonce is in the replica, + two animation frames.
+ */
+async function agentRrwebLive(ctx, events, nonce) {
+  const page = await ctx.browser.newPage('rrweb-live', { width: 1280, height: 900 });
+  await page.addInitScript({ path: RRWEB_UMD });
+  await page.goto(`${ctx.server.url}/cobrowse/bench/blank.html`);
+  await page.bringToFront();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await page.evaluate((ev) => { window.__events = ev; }, events);
+  await page.evaluate(async () => {
+    const ev = window.__events;
+    const full = ev.findIndex((e) => e.type === 2);
+    const r = new window.rrweb.Replayer([], {
+      root: document.getElementById('root'), liveMode: true, showWarning: false, mouseTail: false, triggerFocus: false,
+      // Straight to the DOM: with its virtual DOM, rrweb keeps events cast at once there until
+      // a seek flushes it, which a live agent never does.
+      useVirtualDom: false,
+    });
+    // Every recorded event is older than now: added, it is applied at once (no buffering).
+    r.startLive(Date.now());
+    for (const e of ev.slice(0, full + 1)) r.addEvent(e);
+    window.__live = r;
+    await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
+  });
+  const m1 = await metrics(cdp);
+  const done = await page.evaluate(async (n) => {
+    const ev = window.__events;
+    const full = ev.findIndex((e) => e.type === 2);
+    const rest = ev.slice(full + 1);
+    const t0 = performance.now();
+    const first = rest.length ? rest[0].timestamp : 0;
+    for (const e of rest) {
+      const wait = e.timestamp - first - (performance.now() - t0);
+      if (wait > 0) await new Promise((res) => setTimeout(res, wait));
+      else await new Promise((res) => setTimeout(res, 0));
+      window.__live.addEvent(e);
+    }
+    const shown = () => {
+      const f = document.querySelector('#root iframe');
+      return f?.contentDocument?.getElementById('bench-work')?.getAttribute('data-bench-end') === n;
+    };
+    const until = performance.now() + 30000;
+    while (!shown() && performance.now() < until) await new Promise((res) => requestAnimationFrame(res));
+    await new Promise((res) => requestAnimationFrame(() => requestAnimationFrame(res)));
+    return shown();
+  }, nonce);
+  const apply = diff(m1, await metrics(cdp));
+  await page.close();
+  return { apply, ok: done };
+}
+
 // ---- latency --------------------------------------------------------------------------------
 
 async function latency(ctx) {
@@ -681,6 +738,12 @@ async function main() {
         row.agentRrweb = { error: err.message.split('\n')[0] };
         process.stderr.write(`  failed: ${row.agentRrweb.error}\n`);
       }
+      try {
+        if (row.rrweb?.events) row.agentRrwebLive = await agentRrwebLive(ctx, row.rrweb.events, row.rrweb.nonce);
+      } catch (err) {
+        row.agentRrwebLive = { error: err.message.split('\n')[0] };
+        process.stderr.write(`  failed: ${row.agentRrwebLive.error}\n`);
+      }
       if (row.rrweb) delete row.rrweb.events;
     }
     let lat = null;
@@ -789,16 +852,18 @@ function report(rows, lat, pv, bundle, secs) {
   md += 'Client load on start = `Cobrowse.load()`: fetching, compiling and instantiating the client\'s glue and wasm, which the page view does not load (rrweb\'s bundle is loaded with the page; row 1b has both page views). Ours snapshot = `Cobrowse.start()` with the client loaded, until the snapshot frame is sent (includes session creation, socket, UI); rrweb = `rrweb.record()`. Overhead = workload TaskDuration with the recorder minus without (noisy at small values; can be negative).\n\n';
 
   md += '### 3. Agent-side cost (TaskDuration, ms, including rendering of two frames)\n\n';
-  md += '| page | ours: open agent page → replica built | rrweb Replayer: snapshot rebuild | ours: apply workload deltas | rrweb: apply workload deltas | ratio (deltas) |\n|---|---:|---:|---:|---:|---:|\n';
-  const at = { o: 0, w: 0 };
+  md += '| page | ours: open agent page → replica built | rrweb Replayer: snapshot rebuild | ours: apply workload deltas | rrweb: apply workload deltas (replay, one synchronous cast) | ratio (deltas) | rrweb live mode: apply deltas as recorded | ratio (deltas, live) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n';
+  const at = { o: 0, w: 0, ol: 0, l: 0 };
   for (const r of rows) {
     const o = r.agentOurs || {};
     const w = r.agentRrweb || {};
+    const l = r.agentRrwebLive || {};
     if (o.apply && w.apply) { at.o += o.apply.task; at.w += w.apply.task; }
-    md += `| ${r.name} | ${o.error ? `error: ${o.error}` : f1(o.join?.task)} | ${w.error ? `error: ${w.error}` : f1(w.snapshot?.task)}${w.ok === false ? ' (replica incomplete)' : ''} | ${f1(o.apply?.task)} | ${f1(w.apply?.task)} | ${r2(o.apply?.task, w.apply?.task)} |\n`;
+    if (o.apply && l.apply) { at.ol += o.apply.task; at.l += l.apply.task; }
+    md += `| ${r.name} | ${o.error ? `error: ${o.error}` : f1(o.join?.task)} | ${w.error ? `error: ${w.error}` : f1(w.snapshot?.task)}${w.ok === false ? ' (replica incomplete)' : ''} | ${f1(o.apply?.task)} | ${f1(w.apply?.task)} | ${r2(o.apply?.task, w.apply?.task)} | ${l.error ? `error: ${l.error}` : f1(l.apply?.task)}${l.ok === false ? ' (end not shown)' : ''} | ${r2(o.apply?.task, l.apply?.task)} |\n`;
   }
-  md += `| **all pages** | | | ${f1(at.o)} | ${f1(at.w)} | ${r2(at.o, at.w)} |\n\n`;
-  md += 'Ours "open → built" includes loading the agent page, its wasm and the socket; rrweb\'s snapshot column is the Replayer alone (its bundle is preloaded), so that column favours rrweb.\n\n';
+  md += `| **all pages** | | | ${f1(at.o)} | ${f1(at.w)} | ${r2(at.o, at.w)} | ${f1(at.l)} | ${r2(at.ol, at.l)} |\n\n`;
+  md += 'Ours "open → built" includes loading the agent page, its wasm and the socket; rrweb\'s snapshot column is the Replayer alone (its bundle is preloaded), so that column favours rrweb. Ours applies the deltas live, as its socket delivers them, and the page renders between batches; rrweb\'s replay column casts all of them in one synchronous `pause(t)` and renders once, which a live agent cannot do. The live-mode column is rrweb\'s Replayer as an rrweb-based co-browse agent runs it (`liveMode`, `startLive()`, each delta `addEvent()`ed at the time it was recorded, so the page renders between them too); both ratios are shown.\n\n';
 
   md += '### 4. Latency, customer DOM change → applied in the agent\'s replica (ms)\n\n';
   if (!lat || lat.error) {
