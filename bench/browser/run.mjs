@@ -505,15 +505,21 @@ function frames2() {
   return new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
 }
 
-/** rrweb's Replayer on the recorded events: snapshot rebuild, then all deltas. */
-async function agentRrweb(ctx, events) {
-  const page = await ctx.browser.newPage('rrweb-replay', { width: 1280, height: 900 });
+/** A blank page with rrweb loaded and the recorded `events` in `window.__events`. */
+async function replayPage(ctx, name, events) {
+  const page = await ctx.browser.newPage(name, { width: 1280, height: 900 });
   await page.addInitScript({ path: RRWEB_UMD });
   await page.goto(`${ctx.server.url}/cobrowse/bench/blank.html`);
   await page.bringToFront();
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   await page.evaluate((ev) => { window.__events = ev; }, events);
+  return { page, cdp };
+}
+
+/** rrweb's Replayer on the recorded events: snapshot rebuild, then all deltas. */
+async function agentRrweb(ctx, events) {
+  const { page, cdp } = await replayPage(ctx, 'rrweb-replay', events);
   const m0 = await metrics(cdp);
   await page.evaluate(async () => {
     const ev = window.__events;
@@ -547,13 +553,7 @@ async function agentRrweb(ctx, events) {
  * nonce is in the replica, + two animation frames.
  */
 async function agentRrwebLive(ctx, events, nonce) {
-  const page = await ctx.browser.newPage('rrweb-live', { width: 1280, height: 900 });
-  await page.addInitScript({ path: RRWEB_UMD });
-  await page.goto(`${ctx.server.url}/cobrowse/bench/blank.html`);
-  await page.bringToFront();
-  const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
-  await page.evaluate((ev) => { window.__events = ev; }, events);
+  const { page, cdp } = await replayPage(ctx, 'rrweb-live', events);
   await page.evaluate(async () => {
     const ev = window.__events;
     const full = ev.findIndex((e) => e.type === 2);

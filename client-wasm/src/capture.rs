@@ -344,6 +344,40 @@ mod tests {
     use crate::mask::DefaultPolicy;
     use crate::mirror::HashKeys;
 
+    /// What serializing a test DOM's whole document gives.
+    struct Whole {
+        mirror: IdMirror<usize, HashKeys<usize>>,
+        names: NameTable,
+        side: SideState,
+        first: NodeId,
+        nodes: Vec<NodeRecord>,
+    }
+
+    fn serialize_document(dom: &TestDom) -> Whole {
+        let mut mirror = IdMirror::new(HashKeys::default());
+        let mut names = NameTable::new();
+        let mut side = SideState::default();
+        let raw = dom.describe(&0).expect("document");
+        let (first, nodes) = serialize_subtree(
+            dom,
+            &mut mirror,
+            &DefaultPolicy,
+            &mut names,
+            &0,
+            raw,
+            None,
+            false,
+            &mut side,
+        );
+        Whole {
+            mirror,
+            names,
+            side,
+            first,
+            nodes,
+        }
+    }
+
     #[test]
     fn serializes_pre_order_skipping_our_ui_and_script_text() {
         let mut dom = TestDom::new();
@@ -368,21 +402,13 @@ mod tests {
         dom.nodes[pw].form = Some(FormState::Value("s3cret!".into()));
         dom.append(body, pw);
 
-        let mut mirror = IdMirror::new(HashKeys::default());
-        let mut names = NameTable::new();
-        let mut side = SideState::default();
-        let raw = dom.describe(&0).expect("document");
-        let (first, nodes) = serialize_subtree(
-            &dom,
-            &mut mirror,
-            &DefaultPolicy,
-            &mut names,
-            &0,
-            raw,
-            None,
-            false,
-            &mut side,
-        );
+        let Whole {
+            mirror,
+            names,
+            side,
+            first,
+            nodes,
+        } = serialize_document(&dom);
         assert_eq!(first, 1);
         cobrowse_protocol::validate_tree(&nodes, first, &names, 64).expect("valid tree");
         // document, html, body, script (no children), p, "hi", input
@@ -423,21 +449,12 @@ mod tests {
         dom.nodes[name].form = Some(FormState::Value("Ada".into()));
         dom.append(body, name);
 
-        let mut mirror = IdMirror::new(HashKeys::default());
-        let mut names = NameTable::new();
-        let mut side = SideState::default();
-        let raw = dom.describe(&0).expect("document");
-        serialize_subtree(
-            &dom,
-            &mut mirror,
-            &DefaultPolicy,
-            &mut names,
-            &0,
-            raw,
-            None,
-            false,
-            &mut side,
-        );
+        let Whole {
+            mut mirror,
+            mut names,
+            side,
+            ..
+        } = serialize_document(&dom);
         let value = |n| {
             let id = mirror.id(&n).expect("captured");
             side.form
