@@ -18,6 +18,10 @@ use web_sys::{
 };
 
 pub use crate::ui::UI_ATTR;
+// Nodes of a captured same-origin iframe belong to another realm, where `dyn_ref` (`instanceof`)
+// rejects them: these casts, shared with the agent page, decide by `nodeType`, `localName` and
+// namespace instead.
+pub use cobrowse_web_glue::realm::{element, html_element, html_tag, shadow_root};
 
 #[wasm_bindgen(module = "/src/web/dom_reader.js")]
 extern "C" {
@@ -61,10 +65,6 @@ thread_local! {
     /// [`UI_ATTR`] as a JS string, made once: it is asked about for every captured node.
     static UI_ATTR_JS: JsString = JsString::from(UI_ATTR);
 }
-// Nodes of a captured same-origin iframe belong to another realm, where `dyn_ref` (`instanceof`)
-// rejects them: these casts, shared with the agent page, decide by `nodeType`, `localName` and
-// namespace instead.
-pub use cobrowse_web_glue::realm::{element, html_element, html_tag, shadow_root};
 
 /// Node → id store backed by a JS `WeakMap`.
 #[derive(Debug)]
