@@ -147,12 +147,7 @@ pub fn facts_of<'r, D: DomTree>(
     node: &D::Node,
     raw: &'r RawNode,
 ) -> Option<ElementFacts<'r>> {
-    let RawNode::Element { tag, .. } = raw else {
-        return None;
-    };
-    // Only inputs can be passwords; spare every other element the look-up.
-    let was_password = tag.eq_ignore_ascii_case("input") && dom.was_password(node);
-    raw.facts(dom.matches_mask_rule(node), was_password)
+    facts_known(dom, node, raw, None)
 }
 
 /// Whether a mask rule matches a node of a walk or one of its ancestors, from what the walk
@@ -173,7 +168,7 @@ fn rule_matches<D: DomTree>(
     }
 }
 
-/// [`facts_of`] with the mask rule's answer known (see [`rule_matches`]).
+/// [`facts_of`] with the mask rule's answer known (see [`rule_matches`]); `None` asks the DOM.
 fn facts_known<'r, D: DomTree>(
     dom: &D,
     node: &D::Node,
@@ -183,6 +178,7 @@ fn facts_known<'r, D: DomTree>(
     let RawNode::Element { tag, .. } = raw else {
         return None;
     };
+    // Only inputs can be passwords; spare every other element the look-up.
     let was_password = tag.eq_ignore_ascii_case("input") && dom.was_password(node);
     raw.facts(
         rule.unwrap_or_else(|| dom.matches_mask_rule(node)),

@@ -173,6 +173,15 @@ pub fn control_state(node: &Node) -> Option<FormState> {
     }
 }
 
+/// A hidden element's description: an empty box of the same size, no attribute of the original.
+fn hidden(el: &Element, tag: String, ns: Namespace) -> RawNode {
+    RawNode::Element {
+        tag,
+        ns,
+        attrs: restrict::hidden_attributes(el),
+    }
+}
+
 impl WebDom {
     /// [`DomTree::describe`] property by property: nodes `dom_reader.js` leaves to us
     /// (documents, doctypes, shadow roots, an attribute value with a NUL).
@@ -180,24 +189,19 @@ impl WebDom {
         match node.node_type() {
             Node::ELEMENT_NODE => {
                 let el = element(node)?;
+                let (tag, ns) = (
+                    el.local_name(),
+                    Namespace::from_uri(el.namespace_uri().as_deref()),
+                );
                 if restrict::is_hidden(el) {
-                    // Hidden: an empty box of the same size, no attribute of the original.
-                    return Some(RawNode::Element {
-                        tag: el.local_name(),
-                        ns: Namespace::from_uri(el.namespace_uri().as_deref()),
-                        attrs: restrict::hidden_attributes(el),
-                    });
+                    return Some(hidden(el, tag, ns));
                 }
                 let map = el.attributes();
                 let attrs = (0..map.length())
                     .filter_map(|i| map.item(i))
                     .map(|a| (a.name(), a.value()))
                     .collect();
-                Some(RawNode::Element {
-                    tag: el.local_name(),
-                    ns: Namespace::from_uri(el.namespace_uri().as_deref()),
-                    attrs,
-                })
+                Some(RawNode::Element { tag, ns, attrs })
             }
             Node::TEXT_NODE | Node::CDATA_SECTION_NODE => {
                 Some(RawNode::Text(node.node_value().unwrap_or_default()))
@@ -306,19 +310,14 @@ impl DomTree for WebDom {
 
     fn describe(&self, node: &Node) -> Option<RawNode> {
         if let Some(raw) = describe_js(node).and_then(parse_described) {
-            return match raw {
-                RawNode::Element { ref tag, .. }
+            return Some(match raw {
+                RawNode::Element { tag, ns, .. }
                     if restrict::is_hidden(node.unchecked_ref::<Element>()) =>
                 {
-                    let el = node.unchecked_ref::<Element>();
-                    Some(RawNode::Element {
-                        tag: tag.clone(),
-                        ns: Namespace::from_uri(el.namespace_uri().as_deref()),
-                        attrs: restrict::hidden_attributes(el),
-                    })
+                    hidden(node.unchecked_ref(), tag, ns)
                 }
-                raw => Some(raw),
-            };
+                raw => raw,
+            });
         }
         self.describe_slowly(node)
     }
