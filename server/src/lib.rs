@@ -132,6 +132,17 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
     }
 }
 
+/// Turns Nagle's algorithm off for every socket `listener` accepts (Linux copies TCP_NODELAY
+/// from the listening socket to accepted ones; warp offers no hook on accepted streams). With it
+/// on, a small frame written while the previous one is unacknowledged waits for that ACK, which
+/// a receiver may delay by tens of milliseconds: a relay's every delta is such a frame. A failure
+/// only costs latency, so it is logged, not fatal.
+fn no_delay(listener: &tokio::net::TcpListener) {
+    if let Err(e) = socket2::SockRef::from(listener).set_tcp_nodelay(true) {
+        tracing::warn!(error = %e, "could not set TCP_NODELAY on the listener; frames may wait for ACKs");
+    }
+}
+
 /// Serves on `listener` until `shutdown` completes, then tells every connected party the server
 /// is going away (`Session(ServerGoingAway)`, close 1001; in cluster mode the sessions are handed
 /// over to other nodes first and the close is 1012, see [`sessions::hand_over_all`]), waits up
@@ -158,6 +169,10 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
     let mut config = config;
+    no_delay(&listener);
+    if let Some(m) = &metrics {
+        no_delay(m);
+    }
     let token_file = auth::generated::resolve(&mut config)?;
     let store = open_store(&config).await?;
     let local = listener.local_addr()?;
@@ -224,4 +239,22 @@ pub async fn run_with(
     }
     tracing::info!("server stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// The relay's latency depends on this: a connection the listener accepts must not run
+    /// Nagle's algorithm (the setting is inherited from the listening socket, not set per socket).
+    #[tokio::test]
+    async fn accepted_sockets_have_no_delay() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _plain_client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (plain, _) = listener.accept().await.unwrap();
+        assert!(!plain.nodelay().unwrap(), "the default this guards against");
+        super::no_delay(&listener);
+        let _client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        assert!(accepted.nodelay().unwrap());
+    }
 }

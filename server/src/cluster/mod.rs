@@ -350,7 +350,8 @@ where
     // Lean buffers like every socket; the size limit stays tungstenite's 64 MiB: the owner already
     // held its clients to its own limits, which need not equal this node's.
     let config = crate::net::socket::lean_config(64 << 20);
-    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), false);
+    // `true`: TCP_NODELAY, so a small frame is not held behind an unacknowledged one.
+    let connect = tokio_tungstenite::connect_async_with_config(request, Some(config), true);
     let upstream = match tokio::time::timeout(Duration::from_secs(3), connect).await {
         Ok(Ok((ws, _))) => ws,
         Ok(Err(e)) => {
