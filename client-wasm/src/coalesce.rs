@@ -21,7 +21,7 @@
 use crate::capture::{
     DomTree, SideState, captured_children, facts_of, masks_text_under, serialize_subtree,
 };
-use crate::mask::{MaskPolicy, mask_attribute, masked_text};
+use crate::mask::{MaskPolicy, attribute_reads_element, mask_attribute, masked_text};
 use crate::mirror::{IdMirror, NodeKeys};
 pub use crate::record::Record;
 use cobrowse_protocol::{
@@ -43,6 +43,9 @@ struct Pass<'a, D: DomTree, K: NodeKeys<D::Node>> {
     mirror: &'a mut IdMirror<D::Node, K>,
     policy: &'a dyn MaskPolicy,
     placed: HashMap<u64, bool>,
+    /// Whether the children of a node are placed: it is placed and does not hide them. Siblings
+    /// share it, so a storm among them asks about their parent once.
+    children_placed: HashMap<u64, bool>,
 }
 
 impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
@@ -54,6 +57,8 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
             return p;
         }
         let mut visited = vec![key];
+        // Visited ancestors that do not hide their children: theirs are placed as they are.
+        let mut parents = Vec::new();
         let mut cur = node.clone();
         let result = loop {
             if self.dom.is_excluded(&cur) || !self.dom.captures(&cur) {
@@ -65,10 +70,15 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
             let Some(parent) = self.dom.parent(&cur) else {
                 break false;
             };
+            let pk = self.dom.key(&parent);
+            if let Some(&p) = self.children_placed.get(&pk) {
+                break p;
+            }
             if self.dom.hides_children(&parent) {
+                self.children_placed.insert(pk, false);
                 break false;
             }
-            let pk = self.dom.key(&parent);
+            parents.push(pk);
             if let Some(&p) = self.placed.get(&pk) {
                 break p;
             }
@@ -77,6 +87,9 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
         };
         for k in visited {
             self.placed.insert(k, result);
+        }
+        for k in parents {
+            self.children_placed.insert(k, result);
         }
         result
     }
@@ -161,6 +174,7 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
         mirror,
         policy,
         placed: HashMap::new(),
+        children_placed: HashMap::new(),
     };
 
     // Known nodes that left the document: candidates for removal.
@@ -326,7 +340,9 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
         // A value that may not leave the browser at all goes out as a removal (the replica
         // never had it either).
         let value = now.and_then(|v| {
-            let raw = dom.describe(&n);
+            let raw = attribute_reads_element(&name)
+                .then(|| dom.describe(&n))
+                .flatten();
             let facts = raw
                 .as_ref()
                 .and_then(|r| facts_of(dom, &n, r))

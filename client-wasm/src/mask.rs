@@ -252,6 +252,18 @@ pub fn mask_url_parameters(url: &str) -> String {
 /// URL attributes whose parameters are masked under a *mask* rule.
 pub const MASKED_URL_ATTRIBUTES: &[&str] = &["href", "src", "action", "formaction"];
 
+/// Whether [`mask_attribute`] looks at the element at all for attribute `name`: for every other
+/// name the answer is the same whatever the element is, so a caller may pass
+/// `ElementFacts::default()` and spare reading the element and asking the mask rules (per
+/// changed attribute in a mutation storm, that is most of the work).
+pub fn attribute_reads_element(name: &str) -> bool {
+    ["checked", "selected"]
+        .iter()
+        .chain(MASKED_ATTRIBUTES)
+        .chain(MASKED_URL_ATTRIBUTES)
+        .any(|a| a.eq_ignore_ascii_case(name))
+}
+
 /// Attribute value as it may leave the browser, or `None` when the attribute is left out: an
 /// input's `value` attribute carries the same secret as its live value (a hidden input's is
 /// never sent), a masked control's `checked` / `selected` would tell its state, and a frame's

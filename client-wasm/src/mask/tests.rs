@@ -285,3 +285,45 @@ fn url_parameters_are_masked_but_the_path_stays() {
     assert_eq!(mask_url_parameters("?=x"), "?=*");
     assert_eq!(mask_url_parameters(""), "");
 }
+
+/// The shortcut's promise: for a name it says is element-blind, the most and the least
+/// sensitive element get the same answer, under any policy.
+#[test]
+fn element_blind_attributes_mask_the_same_for_every_element() {
+    let masked_password = ElementFacts {
+        matches_mask_rule: true,
+        was_password: true,
+        autocomplete: Some("cc-number"),
+        ..password()
+    };
+    let names = MASKED_ATTRIBUTES
+        .iter()
+        .chain(MASKED_URL_ATTRIBUTES)
+        .copied()
+        .chain(
+            "checked selected Value TITLE srcdoc data-t class style id type name autocomplete \
+             xlink:href srcset poster data"
+                .split_whitespace(),
+        )
+        .chain([""]);
+    let mut blind = 0;
+    for name in names {
+        if attribute_reads_element(name) {
+            continue;
+        }
+        blind += 1;
+        for value in [SECRET, "https://x.test/a?token=1", ""] {
+            for policy in [&DefaultPolicy as &dyn MaskPolicy, &Leaky] {
+                assert_eq!(
+                    mask_attribute(policy, &masked_password, name, value),
+                    mask_attribute(policy, &ElementFacts::default(), name, value),
+                    "{name}={value:?}"
+                );
+            }
+        }
+    }
+    assert!(blind > 10, "the list must exercise element-blind names");
+    for name in ["value", "VALUE", "checked", "title", "href", "aria-label"] {
+        assert!(attribute_reads_element(name), "{name}");
+    }
+}
