@@ -103,7 +103,7 @@ pub(super) fn apply(state: &Shared, msg: Message) {
         }
         Message::Scroll(p) => {
             state.borrow_mut().replica.apply_scroll(&p);
-            super::ink::reposition(state);
+            super::ink::reposition_soon(state);
         }
         Message::Sheet(op) => {
             let mut s = state.borrow_mut();

@@ -49,6 +49,8 @@ pub(super) struct InkState {
     starts: Vec<f64>,
     layer: Option<InkLayer>,
     buttons: Vec<(InkTool, HtmlElement)>,
+    /// The replica scrolled: the strokes follow at the next animation frame.
+    reposition_due: bool,
 }
 
 impl InkState {
@@ -186,8 +188,20 @@ pub(super) fn release(state: &Shared) {
     super::pointers::schedule_frame(state);
 }
 
+/// The replica was told to scroll: the strokes move with it at the next animation frame, when
+/// the scroll is applied (reading the position now would force a layout pass per message).
+pub(super) fn reposition_soon(state: &Shared) {
+    state.borrow_mut().ink.reposition_due = true;
+    super::pointers::schedule_frame(state);
+}
+
 /// Sends the points gathered since the last animation frame (and draws them here).
 pub(super) fn flush(state: &Shared) {
+    if std::mem::take(&mut state.borrow_mut().ink.reposition_due) {
+        // Whichever animation-frame callback runs first applies the scroll.
+        state.borrow().replica.backend().settle_scrolls();
+        reposition(state);
+    }
     let frames = {
         let mut s = state.borrow_mut();
         let Some(d) = &mut s.ink.drawing else { return };

@@ -75,7 +75,7 @@ use cssom::{call, delete_logical, physical_index, rule_count, rule_list_at, shee
 use gloo_events::{EventListener, EventListenerOptions, EventListenerPhase};
 use js_sys::{Reflect, WeakMap};
 use sandbox::{ensure_sandboxed, focus_for_selection, guard, release_focus, scrub_url};
-use scroll::{retry_scrolls, scroll_element, scroll_window};
+use scroll::retry_scrolls;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use wasm_bindgen::{JsCast, JsValue};
@@ -184,6 +184,12 @@ impl WebDom {
         let slot = self.slots.take();
         self.edits.put(slot, node);
         Handle(slot)
+    }
+
+    /// Applies the scrolls waiting for the next animation frame now (those still out of reach
+    /// stay pending), for a reader of the replica's scroll position that runs first.
+    pub fn settle_scrolls(&self) {
+        retry_scrolls(&self.pending_scroll, &self.pending_elements, &self.frame);
     }
 
     /// The replica iframe element.
@@ -407,33 +413,6 @@ impl WebDom {
         }
     }
 
-    fn now_scroll(&mut self, target: Option<&Node>, x: i32, y: i32) {
-        let (x, y) = (f64::from(x), f64::from(y));
-        match target {
-            None => {
-                if let Some(w) = self.frame.content_window() {
-                    let reached = scroll_window(&w, x, y);
-                    self.pending_scroll.set((!reached).then_some((x, y)));
-                }
-            }
-            Some(n) => {
-                if n.node_type() == Node::DOCUMENT_NODE {
-                    let d: &Document = n.unchecked_ref();
-                    if let Some(w) = d.default_view() {
-                        w.scroll_to_with_x_and_y(x, y);
-                    }
-                } else if let Some(el) = element(n) {
-                    let reached = scroll_element(el, x, y);
-                    let mut list = self.pending_elements.borrow_mut();
-                    list.retain(|(e, _, _)| e != el);
-                    if !reached {
-                        list.push((el.clone(), x, y));
-                    }
-                }
-            }
-        }
-    }
-
     fn now_replace_rules(&mut self, owner: &Node, rules: &[String]) {
         let Some(sheet) = sheet_of(owner) else { return };
         for i in (0..rule_count(&sheet)).rev() {
@@ -640,14 +619,28 @@ impl DomBackend for WebDom {
     }
 
     fn scroll(&mut self, target: Option<&Handle>, x: i32, y: i32) {
+        // Remembered and applied at the next animation frame (latest per target wins), with
+        // the rendering's own layout: `scrollTo` in the middle of a batch's task forces a style
+        // and layout pass of its own, once per scroll message.
+        let (x, y) = (f64::from(x), f64::from(y));
         match target {
-            None => self.now_scroll(None, x, y),
+            None => self.pending_scroll.set(Some((x, y))),
             Some(t) => {
-                if let Some(n) = self.resolve(t) {
-                    self.now_scroll(Some(&n), x, y);
+                let Some(n) = self.resolve(t) else { return };
+                if n.node_type() == Node::DOCUMENT_NODE {
+                    // A frame document's window (rare): at once, as it has no pending slot.
+                    if let Some(w) = n.unchecked_ref::<Document>().default_view() {
+                        w.scroll_to_with_x_and_y(x, y);
+                    }
+                    return;
                 }
+                let Some(el) = element(&n) else { return };
+                let mut list = self.pending_elements.borrow_mut();
+                list.retain(|(e, _, _)| e != el);
+                list.push((el.clone(), x, y));
             }
         }
+        self.retry_scrolls();
     }
 
     fn retry_scrolls(&mut self) {
