@@ -118,6 +118,20 @@ pub trait DomTree {
     fn form_state(&self, _node: &Self::Node) -> Option<FormState> {
         None
     }
+    /// [`DomTree::children`] of a node described as `raw`: a side whose reads cost a call each
+    /// (the browser's) answers what the description already tells without asking the DOM again.
+    fn children_known(&self, node: &Self::Node, _raw: &RawNode) -> Vec<Self::Node> {
+        self.children(node)
+    }
+    /// [`DomTree::hides_children`] of a node described as `raw` (see
+    /// [`DomTree::children_known`]).
+    fn hides_children_known(&self, node: &Self::Node, _raw: &RawNode) -> bool {
+        self.hides_children(node)
+    }
+    /// [`DomTree::form_state`] of a node described as `raw` (see [`DomTree::children_known`]).
+    fn form_state_known(&self, node: &Self::Node, _raw: &RawNode) -> Option<FormState> {
+        self.form_state(node)
+    }
     /// Non-zero scroll offsets of an element.
     fn scroll(&self, _node: &Self::Node) -> Option<(i32, i32)> {
         None
@@ -186,12 +200,20 @@ fn facts_known<'r, D: DomTree>(
     )
 }
 
-/// The captured children of `node`: excluded and undescribable nodes dropped.
-pub fn captured_children<D: DomTree>(dom: &D, node: &D::Node) -> Vec<(D::Node, RawNode)> {
-    if dom.hides_children(node) {
-        return Vec::new();
-    }
-    dom.children(node)
+/// The captured children of `node` (described as `raw`, when known): excluded and
+/// undescribable nodes dropped.
+pub fn captured_children<D: DomTree>(
+    dom: &D,
+    node: &D::Node,
+    raw: Option<&RawNode>,
+) -> Vec<(D::Node, RawNode)> {
+    let children = match raw {
+        Some(raw) if dom.hides_children_known(node, raw) => return Vec::new(),
+        Some(raw) => dom.children_known(node, raw),
+        None if dom.hides_children(node) => return Vec::new(),
+        None => dom.children(node),
+    };
+    children
         .into_iter()
         .filter(|c| !dom.is_excluded(c))
         .filter_map(|c| dom.describe(&c).map(|raw| (c, raw)))
@@ -300,11 +322,11 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
         let children = if depth >= MAX_DEPTH {
             Vec::new()
         } else {
-            captured_children(dom, &node)
+            captured_children(dom, &node, Some(&raw))
         };
         if let Some(facts) = facts {
             if let Some(state) = dom
-                .form_state(&node)
+                .form_state_known(&node, &raw)
                 .and_then(|s| mask_form_state(policy, &facts, s))
             {
                 side.form.push(FormValue { node: id, state });

@@ -437,7 +437,7 @@ fn emit_insert<D: DomTree, K: NodeKeys<D::Node>>(
 
 /// The children a snapshot or subtree would capture under `node`; re-exported for the DOM side.
 pub fn children_of<D: DomTree>(dom: &D, node: &D::Node) -> Vec<D::Node> {
-    captured_children(dom, node)
+    captured_children(dom, node, None)
         .into_iter()
         .map(|(n, _)| n)
         .collect()

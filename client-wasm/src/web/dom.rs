@@ -183,6 +183,29 @@ fn hidden(el: &Element, tag: String, ns: Namespace) -> RawNode {
 }
 
 impl WebDom {
+    /// The children of `node` in capture order: `el`'s shadow root, its frame's document when
+    /// `maybe_frame` (the frame check reads the element's name and namespace), then the
+    /// child nodes.
+    fn children_of(&self, node: &Node, el: Option<&Element>, maybe_frame: bool) -> Vec<Node> {
+        let mut out = Vec::new();
+        if let Some(shadow) = el.and_then(Element::shadow_root) {
+            let shadow: Node = shadow.into();
+            self.found_roots.borrow_mut().push(shadow.clone());
+            out.push(shadow);
+        }
+        if maybe_frame && let Some(doc) = iframe_document(node) {
+            let doc: Node = doc.into();
+            self.found_roots.borrow_mut().push(doc.clone());
+            out.push(doc);
+        }
+        let mut child = node.first_child();
+        while let Some(c) = child {
+            child = c.next_sibling();
+            out.push(c);
+        }
+        out
+    }
+
     /// [`DomTree::describe`] property by property: nodes `dom_reader.js` leaves to us
     /// (documents, doctypes, shadow roots, an attribute value with a NUL).
     fn describe_slowly(&self, node: &Node) -> Option<RawNode> {
@@ -263,25 +286,22 @@ impl DomTree for WebDom {
     }
 
     fn children(&self, node: &Node) -> Vec<Node> {
-        let mut out = Vec::new();
-        if let Some(el) = element(node)
-            && let Some(shadow) = el.shadow_root()
-        {
-            let shadow: Node = shadow.into();
-            self.found_roots.borrow_mut().push(shadow.clone());
-            out.push(shadow);
+        let el = element(node);
+        self.children_of(node, el, el.is_some())
+    }
+
+    fn children_known(&self, node: &Node, raw: &RawNode) -> Vec<Node> {
+        match raw {
+            // Leaves: no call at all.
+            RawNode::Text(_) | RawNode::Comment(_) | RawNode::Doctype { .. } => Vec::new(),
+            RawNode::Element { tag, ns, .. } => self.children_of(
+                node,
+                Some(node.unchecked_ref()),
+                // Only a candidate: `iframe_document` checks the real element.
+                tag == "iframe" && *ns == Namespace::Html,
+            ),
+            RawNode::Document { .. } | RawNode::ShadowRoot { .. } => self.children(node),
         }
-        if let Some(doc) = iframe_document(node) {
-            let doc: Node = doc.into();
-            self.found_roots.borrow_mut().push(doc.clone());
-            out.push(doc);
-        }
-        let mut child = node.first_child();
-        while let Some(c) = child {
-            child = c.next_sibling();
-            out.push(c);
-        }
-        out
     }
 
     fn is_root(&self, node: &Node) -> bool {
@@ -294,6 +314,27 @@ impl DomTree for WebDom {
 
     fn hides_children(&self, node: &Node) -> bool {
         element(node).is_some_and(|e| e.local_name() == "script" || restrict::is_hidden(e))
+    }
+
+    fn hides_children_known(&self, node: &Node, raw: &RawNode) -> bool {
+        match raw {
+            RawNode::Element { tag, .. } => {
+                tag == "script" || restrict::is_hidden(node.unchecked_ref())
+            }
+            _ => false,
+        }
+    }
+
+    fn form_state_known(&self, node: &Node, raw: &RawNode) -> Option<FormState> {
+        // Only these are controls (`control_state`, which checks the real element).
+        match raw {
+            RawNode::Element {
+                tag,
+                ns: Namespace::Html,
+                ..
+            } if matches!(tag.as_str(), "input" | "textarea" | "select") => self.form_state(node),
+            _ => None,
+        }
     }
 
     fn matches_mask_rule(&self, node: &Node) -> bool {
