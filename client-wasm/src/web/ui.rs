@@ -232,7 +232,7 @@ impl Ui {
         self.set_hidden("[data-part=dismiss]", true);
         self.set_hidden("[data-part=confirm]", false);
         if let Some(b) = self.part("[data-cobrowse-action=confirm-yes]") {
-            let _ = b.focus();
+            focus(&b);
         }
     }
 
@@ -244,7 +244,7 @@ impl Ui {
         self.set_hidden("[data-part=answers]", true);
         self.set_hidden("[data-part=dismiss]", false);
         if let Some(b) = self.part("[data-part=dismiss] button") {
-            let _ = b.focus();
+            focus(&b);
         }
     }
 
@@ -254,7 +254,7 @@ impl Ui {
         if let Some(b) = self.part(".launch")
             && !b.hidden()
         {
-            let _ = b.focus();
+            focus(&b);
         }
     }
 
@@ -268,7 +268,7 @@ impl Ui {
     pub fn show_write_request(&self) {
         self.set_hidden("[data-part=write]", false);
         if let Some(b) = self.part("[data-cobrowse-action=deny]") {
-            let _ = b.focus();
+            focus(&b);
         }
     }
 
@@ -292,7 +292,7 @@ impl Ui {
         } else {
             "[data-cobrowse-action=exit]"
         }) {
-            let _ = b.focus();
+            focus(&b);
         }
     }
 
@@ -318,7 +318,7 @@ impl Ui {
         }
         self.status("");
         if let Some(b) = self.part("[data-cobrowse-action=copy]") {
-            let _ = b.focus();
+            focus(&b);
         }
     }
 
@@ -388,7 +388,7 @@ impl Ui {
         self.set_hidden("[data-part=revoke]", true);
         self.set_hidden("[data-part=watchers]", true);
         if let Some(b) = self.part("[data-part=close] button") {
-            let _ = b.focus();
+            focus(&b);
         }
     }
 
@@ -409,7 +409,7 @@ impl Ui {
         self.hide_pointer();
         self.clear_ink();
         if show_button && let Some(b) = self.part(".launch") {
-            let _ = b.focus();
+            focus(&b);
         }
     }
 
@@ -509,4 +509,12 @@ impl Drop for Ui {
     fn drop(&mut self) {
         self.host.remove();
     }
+}
+
+/// Moves focus to one of our controls without scrolling it into view: the UI is fixed in the
+/// viewport, and the scroll check would force a layout of the customer's whole page.
+fn focus(el: &HtmlElement) {
+    let opts = web_sys::FocusOptions::new();
+    opts.set_prevent_scroll(true);
+    let _ = el.focus_with_options(&opts);
 }
