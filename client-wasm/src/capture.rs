@@ -106,6 +106,15 @@ pub trait DomTree {
     fn hides_children(&self, node: &Self::Node) -> bool;
     /// The node's description, or `None` for node kinds we do not capture.
     fn describe(&self, node: &Self::Node) -> Option<RawNode>;
+    /// [`DomTree::describe`] of a node met among children, `None` for excluded ones too (one
+    /// question instead of two, for a side whose questions cost a call each).
+    fn describe_captured(&self, node: &Self::Node) -> Option<RawNode> {
+        if self.is_excluded(node) {
+            None
+        } else {
+            self.describe(node)
+        }
+    }
     /// True when [`DomTree::describe`] would return `Some` (cheaper: no attribute copies).
     fn captures(&self, node: &Self::Node) -> bool {
         self.describe(node).is_some()
@@ -215,8 +224,7 @@ pub fn captured_children<D: DomTree>(
     };
     children
         .into_iter()
-        .filter(|c| !dom.is_excluded(c))
-        .filter_map(|c| dom.describe(&c).map(|raw| (c, raw)))
+        .filter_map(|c| dom.describe_captured(&c).map(|raw| (c, raw)))
         .collect()
 }
 

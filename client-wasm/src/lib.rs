@@ -69,6 +69,7 @@ pub mod paint;
 pub mod placeholder;
 pub mod record;
 pub mod restrictions;
+pub mod rule_texts;
 pub mod selection;
 pub mod session;
 pub mod slots;

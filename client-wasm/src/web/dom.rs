@@ -28,8 +28,13 @@ extern "C" {
     /// One node's description as a string (see `dom_reader.js`), `None` for the rest.
     #[wasm_bindgen(js_name = describe)]
     fn describe_js(node: &Node) -> Option<String>;
+    #[wasm_bindgen(js_name = describeCaptured)]
+    fn describe_captured_js(node: &Node, attr: &JsString) -> Option<String>;
     #[wasm_bindgen(js_name = isElementWith)]
     fn is_element_with(node: &Node, attr: &JsString) -> bool;
+    /// A sheet's rule texts in one string (see `dom_reader.js`), for `web::sheets`.
+    #[wasm_bindgen(js_name = ruleTexts)]
+    pub(crate) fn rule_texts_js(sheet: &JsValue) -> JsValue;
     #[wasm_bindgen(js_name = isScrolled)]
     fn is_scrolled(el: &Element) -> bool;
 }
@@ -183,6 +188,21 @@ fn hidden(el: &Element, tag: String, ns: Namespace) -> RawNode {
 }
 
 impl WebDom {
+    /// `node`'s description from `describe`'s string (`None`: read it property by property).
+    fn described(&self, node: &Node, packed: Option<String>) -> Option<RawNode> {
+        if let Some(raw) = packed.and_then(parse_described) {
+            return Some(match raw {
+                RawNode::Element { tag, ns, .. }
+                    if restrict::is_hidden(node.unchecked_ref::<Element>()) =>
+                {
+                    hidden(node.unchecked_ref(), tag, ns)
+                }
+                raw => raw,
+            });
+        }
+        self.describe_slowly(node)
+    }
+
     /// The children of `node` in capture order: `el`'s shadow root, its frame's document when
     /// `maybe_frame` (the frame check reads the element's name and namespace), then the
     /// child nodes.
@@ -350,17 +370,15 @@ impl DomTree for WebDom {
     }
 
     fn describe(&self, node: &Node) -> Option<RawNode> {
-        if let Some(raw) = describe_js(node).and_then(parse_described) {
-            return Some(match raw {
-                RawNode::Element { tag, ns, .. }
-                    if restrict::is_hidden(node.unchecked_ref::<Element>()) =>
-                {
-                    hidden(node.unchecked_ref(), tag, ns)
-                }
-                raw => raw,
-            });
+        self.described(node, describe_js(node))
+    }
+
+    fn describe_captured(&self, node: &Node) -> Option<RawNode> {
+        let packed = UI_ATTR_JS.with(|attr| describe_captured_js(node, attr));
+        if packed.as_deref() == Some("X") {
+            return None;
         }
-        self.describe_slowly(node)
+        self.described(node, packed)
     }
 
     fn captures(&self, node: &Node) -> bool {

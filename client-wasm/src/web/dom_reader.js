@@ -34,6 +34,35 @@ export function describe(node) {
   }
 }
 
+// `describe(node)` for a node a capture walk meets among children: 'X' (nothing else) when it
+// is an element carrying attribute `attr` (our own UI's marker: never captured), so the walk
+// needs one call per child, not two.
+export function describeCaptured(node, attr) {
+  if (node.nodeType === 1 && node.hasAttribute(attr)) return 'X';
+  return describe(node);
+}
+
+// The `cssText` of every rule of `sheet` in one string: the count, then each text, NUL-separated
+// (serialized CSS never holds a NUL: the parser turns U+0000 into U+FFFD). `null` when the page
+// may not read the rules (a cross-origin sheet throws), `false` when the caller must read them
+// one by one (a text that is not a string or holds a NUL). One call per sheet, not two per rule.
+export function ruleTexts(sheet) {
+  let rules;
+  try {
+    rules = sheet.cssRules;
+  } catch {
+    return null;
+  }
+  if (rules === null || rules === undefined) return null;
+  let out = String(rules.length);
+  for (let i = 0; i < rules.length; i++) {
+    const text = rules[i].cssText;
+    if (typeof text !== 'string' || text.indexOf(SEP) !== -1) return false;
+    out += SEP + text;
+  }
+  return out;
+}
+
 // True when `node` is an element carrying attribute `attr` (our own UI's marker).
 export function isElementWith(node, attr) {
   return node.nodeType === 1 && node.hasAttribute(attr);

@@ -82,6 +82,21 @@ impl Default for SheetTracker {
 
 /// `cssText` of each top-level rule; `None` when the rules cannot be read (cross-origin sheet).
 fn rule_texts(sheet: &JsValue) -> Option<Vec<String>> {
+    let packed = crate::web::dom::rule_texts_js(sheet);
+    if packed.is_null() {
+        return None;
+    }
+    if let Some(texts) = packed
+        .as_string()
+        .and_then(|p| crate::rule_texts::unpack(&p))
+    {
+        return Some(texts);
+    }
+    rule_texts_slowly(sheet)
+}
+
+/// [`rule_texts`] rule by rule, for what `ruleTexts` leaves to us.
+fn rule_texts_slowly(sheet: &JsValue) -> Option<Vec<String>> {
     let rules = get(sheet, "cssRules")?;
     let n = get(&rules, "length")?.as_f64()? as u32;
     let mut out = Vec::with_capacity(n as usize);
