@@ -14,6 +14,7 @@
 
 use crate::mask::{ElementFacts, MaskPolicy, mask_attribute, mask_form_state, masked_text};
 use crate::mirror::{IdMirror, NodeKeys};
+use crate::walk::WalkEntry;
 use cobrowse_protocol::{
     Attribute, FormState, FormValue, NameTable, Namespace, NodeData, NodeId, NodeRecord,
     ScrollPosition, ScrollTarget,
@@ -115,6 +116,12 @@ pub trait DomTree {
             self.describe(node)
         }
     }
+    /// The whole capture walk of `root`'s subtree read at once ([`crate::walk`]), with scroll
+    /// offsets when `with_scroll`; `None` to be walked node by node (the default). A side whose
+    /// questions cost a call each answers them all in one.
+    fn walk(&self, _root: &Self::Node, _with_scroll: bool) -> Option<Vec<WalkEntry<Self::Node>>> {
+        None
+    }
     /// True when [`DomTree::describe`] would return `Some` (cheaper: no attribute copies).
     fn captures(&self, node: &Self::Node) -> bool {
         self.describe(node).is_some()
@@ -182,10 +189,11 @@ fn rule_matches<D: DomTree>(
     node: &D::Node,
     raw: &RawNode,
     parent: Option<bool>,
+    itself: impl FnOnce() -> bool,
 ) -> Option<bool> {
     match (raw, parent) {
         (RawNode::Element { .. }, Some(true)) => Some(true),
-        (RawNode::Element { .. }, Some(false)) => Some(dom.matches_mask_rule_itself(node)),
+        (RawNode::Element { .. }, Some(false)) => Some(itself()),
         (RawNode::Element { .. }, None) => Some(dom.matches_mask_rule(node)),
         (_, known) => known,
     }
@@ -306,6 +314,8 @@ pub fn masks_text_under<D: DomTree>(
 /// Serializes the captured subtree rooted at `root` (whose description is `raw`), assigning ids
 /// from `mirror` in pre-order under replica parent `parent`. `parent_masks_text` applies when
 /// the root is a text node. Returns the records (the first has id `first_id`, returned too).
+/// The subtree is read in one go when `dom` can ([`DomTree::walk`]), else node by node; both
+/// ways visit the same nodes with the same answers.
 #[allow(clippy::too_many_arguments)] // One call site per caller; a struct would only rename them.
 pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
     dom: &D,
@@ -319,43 +329,136 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
     side: &mut SideState,
 ) -> (NodeId, Vec<NodeRecord>) {
     let first_id = mirror.next_id();
-    let mut out = Vec::new();
+    let mut v = Visitor {
+        dom,
+        mirror,
+        policy,
+        names,
+        side,
+        out: Vec::new(),
+    };
+    if let Some(entries) = dom.walk(root, !v.side.inserted) {
+        // Open ancestors: (replica id, children still to come, masks text, mask rule).
+        let mut open: Vec<(NodeId, u32, bool, Option<bool>)> = Vec::new();
+        for (i, e) in entries.into_iter().enumerate() {
+            let (parent, masked_text, parent_rule) = match open.last_mut() {
+                Some(top) if i > 0 => {
+                    top.1 -= 1;
+                    let at = (Some(top.0), top.2, top.3);
+                    if top.1 == 0 {
+                        open.pop();
+                    }
+                    at
+                }
+                _ => (parent, parent_masks_text, None),
+            };
+            let raw = match e.raw {
+                Some(r) => r,
+                None => raw.clone(), // the root, described by our caller
+            };
+            let seen = Seen {
+                node: &e.node,
+                raw: &raw,
+                parent,
+                masked_text,
+                parent_rule,
+                children: e.children,
+            };
+            let (id, masks, rule) = v.visit(seen, || e.masked_itself, || e.scroll);
+            if e.children > 0 {
+                open.push((id, e.children, masks, rule));
+            }
+        }
+        return (first_id, v.out);
+    }
     // (node, description, replica parent, masks text of parent, mask rule of parent, depth)
     let mut stack = vec![(root.clone(), raw, parent, parent_masks_text, None, 1usize)];
     while let Some((node, raw, parent, masked_text, parent_rule, depth)) = stack.pop() {
-        let id = mirror.assign(&node, parent);
-        let rule = rule_matches(dom, &node, &raw, parent_rule);
-        let facts = facts_known(dom, &node, &raw, rule);
-        let data = to_node_data(&raw, facts, masked_text, policy, names);
         let children = if depth >= MAX_DEPTH {
             Vec::new()
         } else {
             captured_children(dom, &node, Some(&raw))
         };
+        let seen = Seen {
+            node: &node,
+            raw: &raw,
+            parent,
+            masked_text,
+            parent_rule,
+            children: children.len() as u32,
+        };
+        let (id, masks, rule) = v.visit(
+            seen,
+            || dom.matches_mask_rule_itself(&node),
+            || dom.scroll(&node),
+        );
+        for (child, craw) in children.into_iter().rev() {
+            stack.push((child, craw, Some(id), masks, rule, depth + 1));
+        }
+    }
+    (first_id, v.out)
+}
+
+/// One node as a capture walk reaches it.
+struct Seen<'a, N> {
+    node: &'a N,
+    raw: &'a RawNode,
+    /// Its replica parent.
+    parent: Option<NodeId>,
+    /// Its parent masks the text directly under it.
+    masked_text: bool,
+    /// Whether a mask rule matches the parent or an ancestor ([`rule_matches`]).
+    parent_rule: Option<bool>,
+    /// How many captured children it has.
+    children: u32,
+}
+
+/// What [`serialize_subtree`] builds, whichever way it walks.
+struct Visitor<'a, D: DomTree, K: NodeKeys<D::Node>> {
+    dom: &'a D,
+    mirror: &'a mut IdMirror<D::Node, K>,
+    policy: &'a dyn MaskPolicy,
+    names: &'a mut NameTable,
+    side: &'a mut SideState,
+    out: Vec<NodeRecord>,
+}
+
+impl<D: DomTree, K: NodeKeys<D::Node>> Visitor<'_, D, K> {
+    /// Serializes one node: `masked_itself` answers whether a mask rule matches the element
+    /// itself, `scroll` its scroll offsets (asked only when needed). Returns its id, whether its
+    /// text children are masked, and its mask rule answer (for its children).
+    fn visit(
+        &mut self,
+        n: Seen<'_, D::Node>,
+        masked_itself: impl FnOnce() -> bool,
+        scroll: impl FnOnce() -> Option<(i32, i32)>,
+    ) -> (NodeId, bool, Option<bool>) {
+        let (dom, policy) = (self.dom, self.policy);
+        let id = self.mirror.assign(n.node, n.parent);
+        let rule = rule_matches(dom, n.node, n.raw, n.parent_rule, masked_itself);
+        let facts = facts_known(dom, n.node, n.raw, rule);
+        let data = to_node_data(n.raw, facts, n.masked_text, policy, self.names);
         if let Some(facts) = facts {
             if let Some(state) = dom
-                .form_state_known(&node, &raw)
+                .form_state_known(n.node, n.raw)
                 .and_then(|s| mask_form_state(policy, &facts, s))
             {
-                side.form.push(FormValue { node: id, state });
+                self.side.form.push(FormValue { node: id, state });
             }
-            if !side.inserted
-                && let Some((x, y)) = dom.scroll(&node)
+            if !self.side.inserted
+                && let Some((x, y)) = scroll()
             {
-                side.scroll.push(ScrollPosition {
+                self.side.scroll.push(ScrollPosition {
                     target: ScrollTarget::Node(id),
                     x,
                     y,
                 });
             }
         }
-        let child_masks_text = facts.is_some_and(|f| policy.masks_text(&f)) || masked_text;
-        out.push(NodeRecord::new(data, children.len() as u32));
-        for (child, craw) in children.into_iter().rev() {
-            stack.push((child, craw, Some(id), child_masks_text, rule, depth + 1));
-        }
+        let masks = facts.is_some_and(|f| policy.masks_text(&f)) || n.masked_text;
+        self.out.push(NodeRecord::new(data, n.children));
+        (id, masks, rule)
     }
-    (first_id, out)
 }
 
 /// The arena DOM the native tests drive (also for other crates' contract tests, behind the

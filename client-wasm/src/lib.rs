@@ -76,6 +76,7 @@ pub mod slots;
 pub mod throttle;
 pub mod ui;
 pub mod upload_budget;
+pub mod walk;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -5,6 +5,10 @@
 #![cfg(target_arch = "wasm32")]
 #![allow(missing_docs)] // test crate
 
+use cobrowse_client::capture::{DomTree, RawNode, SideState, serialize_subtree};
+use cobrowse_client::mask::DefaultPolicy;
+use cobrowse_client::mirror::IdMirror;
+use cobrowse_client::web::dom::{WeakKeys, WebDom};
 use cobrowse_client::web::recorder::Recorder;
 use cobrowse_protocol::{
     FormState, Insert, Message, NameTable, Namespace, NodeData, NodeId, NodeRecord, Snapshot,
@@ -716,4 +720,170 @@ async fn hover_focus_and_pointer_are_sent_once_per_frame() {
         .expect("pseudo state");
     assert_eq!(pseudo.hover, Some(b));
     assert_eq!(pseudo.focus, Some(i));
+}
+
+/// The live DOM asked node by node: every question goes to [`WebDom`] except the one-call walk,
+/// so a subtree is serialized the other way.
+struct NodeByNode<'a>(&'a WebDom);
+
+impl DomTree for NodeByNode<'_> {
+    type Node = web_sys::Node;
+    fn key(&self, n: &Self::Node) -> u64 {
+        self.0.key(n)
+    }
+    fn parent(&self, n: &Self::Node) -> Option<Self::Node> {
+        self.0.parent(n)
+    }
+    fn next_sibling(&self, n: &Self::Node) -> Option<Self::Node> {
+        self.0.next_sibling(n)
+    }
+    fn children(&self, n: &Self::Node) -> Vec<Self::Node> {
+        self.0.children(n)
+    }
+    fn children_known(&self, n: &Self::Node, raw: &RawNode) -> Vec<Self::Node> {
+        self.0.children_known(n, raw)
+    }
+    fn is_root(&self, n: &Self::Node) -> bool {
+        self.0.is_root(n)
+    }
+    fn is_excluded(&self, n: &Self::Node) -> bool {
+        self.0.is_excluded(n)
+    }
+    fn hides_children(&self, n: &Self::Node) -> bool {
+        self.0.hides_children(n)
+    }
+    fn hides_children_known(&self, n: &Self::Node, raw: &RawNode) -> bool {
+        self.0.hides_children_known(n, raw)
+    }
+    fn describe(&self, n: &Self::Node) -> Option<RawNode> {
+        self.0.describe(n)
+    }
+    fn describe_captured(&self, n: &Self::Node) -> Option<RawNode> {
+        self.0.describe_captured(n)
+    }
+    fn attribute(&self, n: &Self::Node, name: &str) -> Option<String> {
+        self.0.attribute(n, name)
+    }
+    fn text(&self, n: &Self::Node) -> Option<String> {
+        self.0.text(n)
+    }
+    fn form_state(&self, n: &Self::Node) -> Option<FormState> {
+        self.0.form_state(n)
+    }
+    fn form_state_known(&self, n: &Self::Node, raw: &RawNode) -> Option<FormState> {
+        self.0.form_state_known(n, raw)
+    }
+    fn scroll(&self, n: &Self::Node) -> Option<(i32, i32)> {
+        self.0.scroll(n)
+    }
+    fn matches_mask_rule(&self, n: &Self::Node) -> bool {
+        self.0.matches_mask_rule(n)
+    }
+    fn matches_mask_rule_itself(&self, n: &Self::Node) -> bool {
+        self.0.matches_mask_rule_itself(n)
+    }
+    fn was_password(&self, n: &Self::Node) -> bool {
+        self.0.was_password(n)
+    }
+}
+
+/// What serializing `root` gives through `dom`.
+fn serialized<D: DomTree<Node = web_sys::Node>>(
+    dom: &D,
+    root: &web_sys::Node,
+    inserted: bool,
+) -> (Vec<NodeRecord>, NameTable, SideState) {
+    let mut mirror = IdMirror::new(WeakKeys::default());
+    let mut names = NameTable::new();
+    let mut side = SideState {
+        inserted,
+        ..SideState::default()
+    };
+    let raw = dom.describe(root).expect("root describable");
+    let (_, nodes) = serialize_subtree(
+        dom,
+        &mut mirror,
+        &DefaultPolicy,
+        &mut names,
+        root,
+        raw,
+        None,
+        false,
+        &mut side,
+    );
+    (nodes, names, side)
+}
+
+#[wasm_bindgen_test]
+async fn a_subtree_walked_in_one_call_or_node_by_node_gives_the_same_records() {
+    let page = Page::new(
+        r#"<section id="s" style="width:40px;height:40px;overflow:auto"><div style="width:400px;height:400px">tall</div></section>
+<p title="t">a<b>b</b><!--c--><script>var x = "<p>";</script><i data-cobrowse-ui><u>ours</u></i></p>
+<form><input id="pw" type="password" value="secret"><input id="tx" value="typed"><textarea>area</textarea>
+<select><option>a</option><option selected>b</option></select><input type="checkbox" checked></form>
+<svg><g><text>svg text</text></g></svg><iframe id="f" srcdoc="<p>inside <b>frame</b></p>"></iframe>
+<div id="host"></div><template><p>inert</p></template>"#,
+    );
+    let d = doc();
+    next_load(&page.el("#f")).await;
+    page.el("#s").set_scroll_top(25);
+    page.el("#s").set_scroll_left(7);
+    let host = page.el("#host");
+    let shadow = host
+        .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+        .expect("shadow");
+    shadow.set_inner_html("<p>in <em>shadow</em></p><slot></slot>");
+    let odd = d.create_element("b").expect("b");
+    odd.set_attribute("data-v", "x\0y").expect("attr");
+    odd.append_child(&d.create_text_node("t\0u")).expect("text");
+    page.root.append_child(&odd).expect("append");
+    // Deeper than the walk goes: both ways must stop at the same depth.
+    let mut at = page.root.clone();
+    for _ in 0..(cobrowse_client::capture::MAX_DEPTH + 10) {
+        let next = d.create_element("div").expect("div");
+        at.append_child(&next).expect("append");
+        at = next;
+    }
+    let dom = WebDom::new(d.clone());
+    for inserted in [false, true] {
+        for root in [
+            d.clone().unchecked_into::<web_sys::Node>(),
+            page.root.clone().into(),
+        ] {
+            assert!(dom.walk(&root, !inserted).is_some(), "read in one call");
+            let (bulk, bulk_names, bulk_side) = serialized(&dom, &root, inserted);
+            let (one, one_names, one_side) = serialized(&NodeByNode(&dom), &root, inserted);
+            assert!(
+                bulk.len() > cobrowse_client::capture::MAX_DEPTH,
+                "the deep chain counts"
+            );
+            assert_eq!(bulk, one, "records (inserted: {inserted})");
+            assert_eq!(bulk_names, one_names);
+            assert_eq!(bulk_side, one_side);
+            assert_eq!(
+                !inserted,
+                !bulk_side.scroll.is_empty(),
+                "the scrolled section"
+            );
+            assert!(!bulk_side.form.is_empty(), "the controls");
+        }
+    }
+    let (bulk, _, _) = serialized(&dom, &page.root.clone().into(), false);
+    let texts: Vec<&str> = bulk
+        .iter()
+        .filter_map(|r| match &r.data {
+            NodeData::Text(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    for expected in [
+        "tall", "inside ", "frame", "in ", "shadow", "t\0u", "svg text",
+    ] {
+        assert!(texts.contains(&expected), "{expected:?} in {texts:?}");
+    }
+    assert!(!texts.contains(&"ours"), "our UI is left out");
+    assert!(
+        !texts.iter().any(|t| t.contains("var x")),
+        "script text is left out"
+    );
 }

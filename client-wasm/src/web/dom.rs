@@ -4,11 +4,12 @@
 //! node alive. A second `WeakMap` hands out per-node keys for the coalescer's sets (JS nodes are
 //! not hashable from Rust).
 
-use crate::capture::{DomTree, RawNode};
+use crate::capture::{DomTree, MAX_DEPTH, RawNode};
 use crate::mirror::NodeKeys;
+use crate::walk::WalkEntry;
 use crate::web::restrict;
 use cobrowse_protocol::{FormState, Namespace, NodeId};
-use js_sys::{JsString, WeakMap};
+use js_sys::{Array, JsString, WeakMap};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -28,6 +29,18 @@ extern "C" {
     /// One node's description as a string (see `dom_reader.js`), `None` for the rest.
     #[wasm_bindgen(js_name = describe)]
     fn describe_js(node: &Node) -> Option<String>;
+    #[wasm_bindgen(js_name = walk)]
+    #[allow(clippy::too_many_arguments)] // The walk's rules, one argument each.
+    fn walk_js(
+        root: &Node,
+        attr: &JsString,
+        max_depth: u32,
+        with_scroll: bool,
+        mask: Option<&JsString>,
+        hide: Option<&JsString>,
+        nodes: &Array,
+        roots: &Array,
+    ) -> String;
     #[wasm_bindgen(js_name = describeCaptured)]
     fn describe_captured_js(node: &Node, attr: &JsString) -> Option<String>;
     #[wasm_bindgen(js_name = isElementWith)]
@@ -69,6 +82,10 @@ fn parse_described(mut s: String) -> Option<RawNode> {
 thread_local! {
     /// [`UI_ATTR`] as a JS string, made once: it is asked about for every captured node.
     static UI_ATTR_JS: JsString = JsString::from(UI_ATTR);
+    /// Where `walk` sets the walked nodes and the roots it met aside; emptied after each walk,
+    /// so they keep no node alive.
+    static WALK_NODES: Array = Array::new();
+    static WALK_ROOTS: Array = Array::new();
 }
 
 /// Node → id store backed by a JS `WeakMap`.
@@ -371,6 +388,42 @@ impl DomTree for WebDom {
 
     fn describe(&self, node: &Node) -> Option<RawNode> {
         self.described(node, describe_js(node))
+    }
+
+    fn walk(&self, root: &Node, with_scroll: bool) -> Option<Vec<WalkEntry<Node>>> {
+        let (mask, hide) = restrict::walk_selectors(root);
+        WALK_NODES.with(|nodes| {
+            WALK_ROOTS.with(|roots| {
+                let packed = UI_ATTR_JS.with(|attr| {
+                    walk_js(
+                        root,
+                        attr,
+                        MAX_DEPTH as u32,
+                        with_scroll,
+                        mask.as_ref(),
+                        hide.as_ref(),
+                        nodes,
+                        roots,
+                    )
+                });
+                let entries = crate::walk::unpack(
+                    &packed,
+                    nodes.length(),
+                    |i| {
+                        let n = nodes.get(i);
+                        (!n.is_undefined()).then(|| n.unchecked_into::<Node>())
+                    },
+                    |n| self.describe(n),
+                );
+                if entries.is_some() {
+                    let mut found = self.found_roots.borrow_mut();
+                    found.extend(roots.iter().map(|r| r.unchecked_into::<Node>()));
+                }
+                nodes.set_length(0);
+                roots.set_length(0);
+                entries
+            })
+        })
     }
 
     fn describe_captured(&self, node: &Node) -> Option<RawNode> {

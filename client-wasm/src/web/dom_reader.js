@@ -34,6 +34,103 @@ export function describe(node) {
   }
 }
 
+// A capture walk of the subtree at `root` in one call (read in `walk.rs`, which documents the
+// packing): every captured node in pre-order, pushed onto `nodes`, with its description, its
+// captured children's count, whether `maskSel` matches it and (`withScroll`) its scroll offsets;
+// shadow roots and frame documents met are pushed onto `roots`. The same rules as the walk
+// node by node (`capture.rs`, `web/dom.rs`): children are an open shadow root, a same-origin
+// frame's document, then the child nodes; our UI (`attr`) and undescribable nodes are left out;
+// a `<script>` or an element `hideSel` matches has no captured children, nor has a node at
+// depth `maxDepth` (the root is at depth 1). Hidden elements, documents, doctypes, shadow roots
+// and anything holding a NUL are left for the caller to describe (`S`).
+export function walk(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, roots) {
+  nodes.length = 0;
+  roots.length = 0;
+  const matches = (el, sel) => {
+    if (sel === null) return false;
+    try {
+      return el.matches(sel) === true;
+    } catch {
+      return false;
+    }
+  };
+  const captured = (n) => {
+    switch (n.nodeType) {
+      case 1:
+        return !n.hasAttribute(attr);
+      case 3: case 4: case 8: case 9: case 10:
+        return true;
+      case 11: {
+        const host = n.host;
+        return typeof host === 'object' && host !== null;
+      }
+      default:
+        return false;
+    }
+  };
+  const out = [];
+  const stack = [root, 1];
+  while (stack.length > 0) {
+    const depth = stack.pop();
+    const node = stack.pop();
+    const first = nodes.length === 0;
+    nodes.push(node);
+    const type = node.nodeType;
+    const isElement = type === 1;
+    const hidden = isElement && matches(node, hideSel);
+    const kids = [];
+    if (depth < maxDepth && !(isElement && (node.localName === 'script' || hidden))) {
+      if (isElement) {
+        const sr = node.shadowRoot;
+        if (sr) {
+          kids.push(sr);
+          roots.push(sr);
+        }
+        if (node.localName === 'iframe' && node.namespaceURI === XHTML) {
+          const doc = node.contentDocument;
+          if (doc) {
+            kids.push(doc);
+            roots.push(doc);
+          }
+        }
+      }
+      for (let c = node.firstChild; c !== null; c = c.nextSibling) {
+        if (captured(c)) kids.push(c);
+      }
+    }
+    let x = 0;
+    let y = 0;
+    if (isElement && withScroll && (node.scrollLeft !== 0 || node.scrollTop !== 0)) {
+      x = node.scrollLeft | 0;
+      y = node.scrollTop | 0;
+    }
+    const tail = kids.length + ',' + (isElement && matches(node, maskSel) ? '1' : '0') + ',' + x + ',' + y;
+    if (first) {
+      out.push('R' + tail);
+    } else if (isElement && !hidden) {
+      const ns = node.namespaceURI;
+      const nsField = ns === null || ns === XHTML ? '' : ns;
+      const attrs = node.attributes;
+      const fields = ['E' + tail, node.localName, nsField, String(attrs.length)];
+      let plain = nsField.indexOf(SEP) === -1;
+      for (let i = 0; plain && i < attrs.length; i++) {
+        const a = attrs[i];
+        const v = a.value;
+        if (v.indexOf(SEP) !== -1) plain = false;
+        fields.push(a.name, v);
+      }
+      if (plain) out.push(...fields);
+      else out.push('S' + tail);
+    } else if ((type === 3 || type === 4 || type === 8) && node.data.indexOf(SEP) === -1) {
+      out.push((type === 8 ? 'C' : 'T') + tail, node.data);
+    } else {
+      out.push('S' + tail);
+    }
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i], depth + 1);
+  }
+  return out.join(SEP);
+}
+
 // `describe(node)` for a node a capture walk meets among children: 'X' (nothing else) when it
 // is an element carrying attribute `attr` (our own UI's marker: never captured), so the walk
 // needs one call per child, not two.

@@ -241,7 +241,7 @@ pub fn batch<R>(f: impl FnOnce() -> R) -> R {
     out
 }
 
-fn with_active<R>(el: &Element, f: impl FnOnce(&Selectors) -> R) -> Option<R> {
+fn with_active<R>(el: &Node, f: impl FnOnce(&Selectors) -> R) -> Option<R> {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
         let state = s.as_mut()?;
@@ -314,6 +314,12 @@ fn closest(el: &Element, sel: Option<&JsString>) -> bool {
 /// ancestor, across shadow roots and same-origin frames.
 pub fn is_masked(el: &Element) -> bool {
     with_active(el, |a| closest(el, a.mask.as_ref())).unwrap_or(false)
+}
+
+/// The selectors a capture walk of `node`'s subtree asks every element about, as JS strings:
+/// the *mask* rules' and the *hide* rules' (`None`: no such rule for the page's URL).
+pub fn walk_selectors(node: &Node) -> (Option<JsString>, Option<JsString>) {
+    with_active(node, |a| (a.mask.clone(), a.hide.clone())).unwrap_or((None, None))
 }
 
 /// True when a *mask* rule matches `el` itself (a walk down the DOM knows its ancestors').

@@ -12,8 +12,8 @@ use crate::slots::{self, Slot, SlotValue};
 use crate::throttle::FrameThrottle;
 use crate::web::dom::{WeakKeys, WebDom};
 use cobrowse_protocol::{
-    Message, NameTable, NavKind, Navigation, NodeData, Party, PseudoState, ScrollPosition,
-    ScrollTarget, SelectionRange, SheetOp, Snapshot,
+    Message, NameTable, NavKind, Navigation, NodeData, NodeId, NodeRecord, Party, PseudoState,
+    ScrollPosition, ScrollTarget, SelectionRange, SheetOp, Snapshot,
 };
 use gloo_events::{EventListener, EventListenerOptions};
 use js_sys::Array;
@@ -263,11 +263,36 @@ impl RecState {
             .flatten()
             .unwrap_or_default();
         let mirror = &self.mirror;
+        // The records say what each node is: only the ones the passes below look at are
+        // fetched (asking every node its name is a call per node).
+        let element_named = |r: &NodeRecord, wanted: &[&str]| match &r.data {
+            NodeData::Element { tag, .. } => names
+                .resolve(*tag)
+                .is_some_and(|t| wanted.iter().any(|w| t.eq_ignore_ascii_case(w))),
+            _ => false,
+        };
+        let ids_where = |keep: &dyn Fn(&NodeRecord) -> bool| -> Vec<NodeId> {
+            (first_id..)
+                .zip(nodes.iter())
+                .filter(|(_, r)| keep(r))
+                .map(|(id, _)| id)
+                .collect()
+        };
         if let Some(values) = &self.values {
-            (first_id..first_id + nodes.len() as u32)
+            ids_where(&|r| element_named(r, &["input", "textarea", "select"]))
+                .into_iter()
                 .filter_map(|id| mirror.node(id))
                 .for_each(|n| values.hook_instance(n));
         }
+        // Sheets live in `<style>` and `<link>` elements, and documents and shadow roots adopt
+        // constructed ones.
+        let sheet_owners = ids_where(&|r| {
+            element_named(r, &["style", "link"])
+                || matches!(
+                    r.data,
+                    NodeData::Document { .. } | NodeData::ShadowRoot { .. }
+                )
+        });
         let dom = &self.dom;
         self.images.fill_snapshot(
             &mut nodes,
@@ -276,7 +301,8 @@ impl RecState {
             &|id| mirror.node(id).cloned(),
             &|n: &Node| dom.matches_mask_rule(n),
         );
-        let mut captured = (first_id..first_id + nodes.len() as u32)
+        let mut captured = sheet_owners
+            .into_iter()
             .filter_map(|id| mirror.node(id).map(|n| (id, n.clone())));
         let (sheets, schedule) = self.sheets.borrow_mut().snapshot(&mut captured, &base);
         self.sheets_pending |= schedule;
