@@ -128,6 +128,16 @@ pub trait DomTree {
     }
     /// Current value of attribute `name` of an element.
     fn attribute(&self, node: &Self::Node, name: &str) -> Option<String>;
+    /// [`DomTree::attribute`] when its raw value was read already (with the records, nothing
+    /// having run since): the DOM side applies what it would to a value it reads itself.
+    fn attribute_read(
+        &self,
+        node: &Self::Node,
+        name: &str,
+        _value: Option<String>,
+    ) -> Option<String> {
+        self.attribute(node, name)
+    }
     /// Current data of a text or comment node.
     fn text(&self, node: &Self::Node) -> Option<String>;
     /// Live state of a form control (unmasked), when the node is one.

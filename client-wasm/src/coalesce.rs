@@ -141,7 +141,7 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
     let mut added = Vec::new();
     let mut removed = Vec::new();
     // (node, name) → value before the batch, in first-seen order.
-    let mut attr_order: Vec<(D::Node, String, Option<String>)> = Vec::new();
+    let mut attr_order: Vec<&Record<D::Node>> = Vec::new();
     let mut attr_seen: HashSet<(u64, String)> = HashSet::new();
     let mut text_order: Vec<(D::Node, Option<String>)> = Vec::new();
     let mut text_seen: HashSet<u64> = HashSet::new();
@@ -154,9 +154,9 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
                 added.extend(a.iter().cloned());
                 removed.extend(rm.iter().cloned());
             }
-            Record::Attribute { target, name, old } => {
+            Record::Attribute { target, name, .. } => {
                 if attr_seen.insert((dom.key(target), name.clone())) {
-                    attr_order.push((target.clone(), name.clone(), old.clone()));
+                    attr_order.push(r);
                 }
             }
             Record::Text { target, old } => {
@@ -326,35 +326,47 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
     }
 
     // Attributes: net change against the value before the batch, for surviving old nodes.
-    for (n, name, old) in attr_order {
-        let Some(id) = pass.mirror.id(&n) else {
+    for r in attr_order {
+        let Record::Attribute {
+            target: n,
+            name,
+            old,
+            now: read,
+        } = r
+        else {
             continue;
         };
-        if id >= first_new_id || !pass.placed(&n) {
+        let Some(id) = pass.mirror.id(n) else {
+            continue;
+        };
+        if id >= first_new_id || !pass.placed(n) {
             continue; // new nodes were serialized with their current attributes
         }
-        let now = dom.attribute(&n, &name);
-        if now == old {
+        let now = match read {
+            Some(value) => dom.attribute_read(n, name, value.clone()),
+            None => dom.attribute(n, name),
+        };
+        if now == *old {
             continue;
         }
         // A value that may not leave the browser at all goes out as a removal (the replica
         // never had it either).
         let value = now.and_then(|v| {
-            let raw = attribute_reads_element(&name)
-                .then(|| dom.describe(&n))
+            let raw = attribute_reads_element(name)
+                .then(|| dom.describe(n))
                 .flatten();
             let facts = raw
                 .as_ref()
-                .and_then(|r| facts_of(dom, &n, r))
+                .and_then(|r| facts_of(dom, n, r))
                 .unwrap_or_default();
-            mask_attribute(policy, &facts, &name, &v)
+            mask_attribute(policy, &facts, name, &v)
         });
         if value.is_none() && old.is_none() {
             continue;
         }
         batch.attrs.push(AttrChange {
             node: id,
-            name: batch.names.intern(&name),
+            name: batch.names.intern(name),
             value,
         });
     }

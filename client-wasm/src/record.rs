@@ -19,6 +19,10 @@ pub enum Record<N> {
         name: String,
         /// Value before this change.
         old: Option<String>,
+        /// Its value when the records were read, if the reader read it (`None`: ask the DOM);
+        /// nothing runs between that read and the coalescer's, so it is the same answer for
+        /// one call fewer.
+        now: Option<Option<String>>,
     },
     /// `characterData` (observed with `characterDataOldValue`).
     Text {
@@ -64,21 +68,28 @@ pub fn unpack<N>(
                 out.push(Record::ChildList { added, removed });
             }
             b'A' | b'T' => {
-                let (had_old, name) = rest.split_at_checked(1)?;
-                let value = fields.next()?;
-                let old = match had_old {
-                    "1" => Some(value.to_owned()),
-                    "0" => None,
-                    _ => return None,
+                let flag = |f: &str, value: &str| match f {
+                    "1" => Some(Some(value.to_owned())),
+                    "0" => Some(None),
+                    _ => None,
                 };
+                let (had_old, rest) = rest.split_at_checked(1)?;
+                let old = flag(had_old, fields.next()?)?;
                 let target = take(1)?.pop()?;
                 out.push(match kind {
-                    b'A' if !name.is_empty() => Record::Attribute {
-                        target,
-                        name: name.to_owned(),
-                        old,
-                    },
-                    b'T' if name.is_empty() => Record::Text { target, old },
+                    b'A' => {
+                        let (has_now, name) = rest.split_at_checked(1)?;
+                        if name.is_empty() {
+                            return None;
+                        }
+                        Record::Attribute {
+                            target,
+                            name: name.to_owned(),
+                            old,
+                            now: Some(flag(has_now, fields.next()?)?),
+                        }
+                    }
+                    _ if rest.is_empty() => Record::Text { target, old },
                     _ => return None,
                 });
             }
@@ -99,21 +110,22 @@ mod tests {
 
     #[test]
     fn unpacks_every_kind_in_order() {
-        let packed = "L2,1\0A0class\0\0A1data-v\0a b\0T1\0old\0text\0T0\0\0L0,0\0";
+        let packed = "L2,1\0A01class\0\0on\0A11data-v\0a b\0\0T1\0old\0text\0T0\0\0L0,0\0";
         // The NUL inside "old\0text" is not possible (`dom_reader.js` gives up then), so here
         // it splits: this packing is refused.
         assert!(unpack(packed, 7, node(7)).is_none());
 
-        let packed = "L2,1\0A0class\0\0A1data-v\0a b\0T1\0old text\0T0\0\0L0,0\0";
+        let packed = "L2,1\0A01class\0\0on\0A10data-v\0a b\0\0T1\0old text\0T0\0\0L0,0\0";
         let recs = unpack(packed, 7, node(7)).expect("valid packing");
         assert_eq!(recs.len(), 6);
         assert!(matches!(&recs[0], Record::ChildList { added, removed }
             if added == &[0, 1] && removed == &[2]));
         assert!(
-            matches!(&recs[1], Record::Attribute { target: 3, name, old: None } if name == "class")
+            matches!(&recs[1], Record::Attribute { target: 3, name, old: None, now: Some(Some(v)) }
+            if name == "class" && v == "on")
         );
         assert!(
-            matches!(&recs[2], Record::Attribute { target: 4, name, old: Some(o) }
+            matches!(&recs[2], Record::Attribute { target: 4, name, old: Some(o), now: Some(None) }
             if name == "data-v" && o == "a b")
         );
         assert!(matches!(&recs[3], Record::Text { target: 5, old: Some(o) } if o == "old text"));
@@ -133,16 +145,18 @@ mod tests {
     #[test]
     fn refuses_what_dom_reader_does_not_write() {
         for (packed, count) in [
-            ("L2,1\0", 2),      // fewer nodes than named
-            ("L1,0\0", 2),      // more nodes than named
-            ("Aclass\0\0", 1),  // no flag
-            ("A2class\0\0", 1), // a flag that is not 0 or 1
-            ("A1\0x\0", 1),     // an attribute without a name
-            ("T1x\0y\0", 1),    // text with a name
-            ("A1class\0", 1),   // a missing old value
-            ("X\0", 0),         // an unknown kind
-            ("L1\0", 1),        // a count pair without a comma
-            ("\0L0,0\0", 0),    // an empty field before the end
+            ("L2,1\0", 2),           // fewer nodes than named
+            ("L1,0\0", 2),           // more nodes than named
+            ("Aclass\0\0\0", 1),     // no flags
+            ("A21class\0\0\0", 1),   // an old-value flag that is not 0 or 1
+            ("A12class\0x\0y\0", 1), // a current-value flag that is not 0 or 1
+            ("A11\0x\0y\0", 1),      // an attribute without a name
+            ("T1x\0y\0", 1),         // text with a name
+            ("A11class\0x\0", 1),    // a missing current value
+            ("A1class\0", 1),        // a missing old value
+            ("X\0", 0),              // an unknown kind
+            ("L1\0", 1),             // a count pair without a comma
+            ("\0L0,0\0", 0),         // an empty field before the end
         ] {
             assert!(unpack(packed, count, node(count)).is_none(), "{packed:?}");
         }

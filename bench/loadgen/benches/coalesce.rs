@@ -170,6 +170,7 @@ fn scenario() -> (Arena, Arena, Vec<Record<usize>>) {
             target: li,
             name: "class".into(),
             old: Some("row".into()),
+            now: None,
         });
         // A text edited twice in the callback: the coalescer keeps the last value.
         after.raw[t] = RawNode::Text(format!("edited {k}"));

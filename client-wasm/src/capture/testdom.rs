@@ -126,6 +126,7 @@ impl TestDom {
             target: n,
             name: name.into(),
             old,
+            now: None,
         });
         if let RawNode::Element { attrs, .. } = &mut self.nodes[n].raw {
             attrs.retain(|(k, _)| k != name);

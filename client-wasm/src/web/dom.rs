@@ -455,6 +455,14 @@ impl DomTree for WebDom {
         el.get_attribute(name)
     }
 
+    fn attribute_read(&self, node: &Node, name: &str, value: Option<String>) -> Option<String> {
+        let el = element(node)?;
+        if restrict::is_hidden(el) {
+            return restrict::hidden_attribute(el, name);
+        }
+        value
+    }
+
     fn text(&self, node: &Node) -> Option<String> {
         match node.node_type() {
             Node::TEXT_NODE | Node::COMMENT_NODE | Node::CDATA_SECTION_NODE => node.node_value(),

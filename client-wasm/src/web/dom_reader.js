@@ -174,9 +174,10 @@ export function isScrolled(el) {
 // A MutationObserver callback's records in one string, their nodes pushed onto `nodes` (emptied
 // first) in the order the string names them. Per record, NUL-separated:
 // childList: `L<added>,<removed>` (that many nodes: the added, then the removed);
-// attributes: `A<0|1><name>` then the old value (`1`: there was one), node: the target;
+// attributes: `A<0|1><0|1><name>`, then the old value (first flag `1`: there was one) and the
+// value now (second flag `1`: the attribute is set), node: the target;
 // characterData: `T<0|1>` then the old value, node: the target. Other types are left out.
-// `null` when an old value holds a NUL (the caller reads those records one by one).
+// `null` when an old value or a value now holds a NUL (the caller reads those records one by one).
 // Only the first record of an attribute (or a text) counts: the coalescer compares the value
 // before the callback with the value now, so later ones are left out here, which spares a storm
 // of changes to the same attributes a crossing and a string per record. `type` records all go
@@ -204,13 +205,21 @@ export function readRecords(records, nodes) {
         for (let k = 0; k < d.length; k++) nodes.push(d[k]);
         break;
       }
-      case 'attributes':
+      case 'attributes': {
+        const old = r.oldValue;
+        const now = r.target.getAttribute(r.attributeName);
+        if ((old !== null && old.indexOf(SEP) !== -1) || (now !== null && now.indexOf(SEP) !== -1)) {
+          return null;
+        }
+        out += 'A' + (old === null ? '0' : '1') + (now === null ? '0' : '1') + r.attributeName + SEP;
+        out += (old === null ? '' : old) + SEP + (now === null ? '' : now) + SEP;
+        nodes.push(r.target);
+        break;
+      }
       case 'characterData': {
         const old = r.oldValue;
         if (old !== null && old.indexOf(SEP) !== -1) return null;
-        const flag = old === null ? '0' : '1';
-        out += (r.type === 'attributes' ? 'A' + flag + r.attributeName : 'T' + flag) + SEP;
-        out += (old === null ? '' : old) + SEP;
+        out += 'T' + (old === null ? '0' : '1') + SEP + (old === null ? '' : old) + SEP;
         nodes.push(r.target);
         break;
       }

@@ -390,7 +390,10 @@ impl RecState {
         }
         if let Some(out) = crate::web::records::read(&records) {
             for r in &out {
-                if let Record::Attribute { target, name, old } = r {
+                if let Record::Attribute {
+                    target, name, old, ..
+                } = r
+                {
                     note_password_switch(target, name, old.as_deref());
                 }
             }
@@ -412,7 +415,12 @@ impl RecState {
                     if let (Some(target), Some(name)) = (rec.target(), rec.attribute_name()) {
                         let old = rec.old_value();
                         note_password_switch(&target, &name, old.as_deref());
-                        out.push(Record::Attribute { target, name, old });
+                        out.push(Record::Attribute {
+                            target,
+                            name,
+                            old,
+                            now: None,
+                        });
                     }
                 }
                 "characterData" => {
