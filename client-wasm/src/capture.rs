@@ -119,7 +119,12 @@ pub trait DomTree {
     /// The whole capture walk of `root`'s subtree read at once ([`crate::walk`]), with scroll
     /// offsets when `with_scroll`; `None` to be walked node by node (the default). A side whose
     /// questions cost a call each answers them all in one.
-    fn walk(&self, _root: &Self::Node, _with_scroll: bool) -> Option<Vec<WalkEntry<Self::Node>>> {
+    fn walk(
+        &self,
+        _root: &Self::Node,
+        _raw: &RawNode,
+        _with_scroll: bool,
+    ) -> Option<Vec<WalkEntry<Self::Node>>> {
         None
     }
     /// True when [`DomTree::describe`] would return `Some` (cheaper: no attribute copies).
@@ -347,7 +352,7 @@ pub fn serialize_subtree<D: DomTree, K: NodeKeys<D::Node>>(
         side,
         out: Vec::new(),
     };
-    if let Some(entries) = dom.walk(root, !v.side.inserted) {
+    if let Some(entries) = dom.walk(root, &raw, !v.side.inserted) {
         // Open ancestors: (replica id, children still to come, masks text, mask rule).
         let mut open: Vec<(NodeId, u32, bool, Option<bool>)> = Vec::new();
         for (i, e) in entries.into_iter().enumerate() {

@@ -850,7 +850,11 @@ async fn a_subtree_walked_in_one_call_or_node_by_node_gives_the_same_records() {
             d.clone().unchecked_into::<web_sys::Node>(),
             page.root.clone().into(),
         ] {
-            assert!(dom.walk(&root, !inserted).is_some(), "read in one call");
+            let raw = dom.describe(&root).expect("describable");
+            assert!(
+                dom.walk(&root, &raw, !inserted).is_some(),
+                "read in one call"
+            );
             let (bulk, bulk_names, bulk_side) = serialized(&dom, &root, inserted);
             let (one, one_names, one_side) = serialized(&NodeByNode(&dom), &root, inserted);
             assert!(

@@ -390,7 +390,17 @@ impl DomTree for WebDom {
         self.described(node, describe_js(node))
     }
 
-    fn walk(&self, root: &Node, with_scroll: bool) -> Option<Vec<WalkEntry<Node>>> {
+    fn walk(&self, root: &Node, raw: &RawNode, with_scroll: bool) -> Option<Vec<WalkEntry<Node>>> {
+        // A leaf is cheaper node by node: one walk has a fixed cost of a few calls, and a storm
+        // inserts thousands of single nodes. (An element whose only content is a shadow root
+        // goes node by node too: same records either way.)
+        let leaf = match raw {
+            RawNode::Text(_) | RawNode::Comment(_) | RawNode::Doctype { .. } => true,
+            _ => !root.has_child_nodes(),
+        };
+        if leaf {
+            return None;
+        }
         let (mask, hide) = restrict::walk_selectors(root);
         WALK_NODES.with(|nodes| {
             WALK_ROOTS.with(|roots| {
