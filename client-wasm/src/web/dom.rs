@@ -195,6 +195,20 @@ pub fn control_state(node: &Node) -> Option<FormState> {
     }
 }
 
+/// Attribute `name` of `node` as capture reports it: a hidden element's box style only, else
+/// its value (`value` reads it, or hands over the value read with the records).
+fn attribute_as_reported(
+    node: &Node,
+    name: &str,
+    value: impl FnOnce(&Element, &str) -> Option<String>,
+) -> Option<String> {
+    let el = element(node)?;
+    if restrict::is_hidden(el) {
+        return restrict::hidden_attribute(el, name);
+    }
+    value(el, name)
+}
+
 /// A hidden element's description: an empty box of the same size, no attribute of the original.
 fn hidden(el: &Element, tag: String, ns: Namespace) -> RawNode {
     RawNode::Element {
@@ -458,19 +472,11 @@ impl DomTree for WebDom {
     }
 
     fn attribute(&self, node: &Node, name: &str) -> Option<String> {
-        let el = element(node)?;
-        if restrict::is_hidden(el) {
-            return restrict::hidden_attribute(el, name);
-        }
-        el.get_attribute(name)
+        attribute_as_reported(node, name, Element::get_attribute)
     }
 
     fn attribute_read(&self, node: &Node, name: &str, value: Option<String>) -> Option<String> {
-        let el = element(node)?;
-        if restrict::is_hidden(el) {
-            return restrict::hidden_attribute(el, name);
-        }
-        value
+        attribute_as_reported(node, name, |_, _| value)
     }
 
     fn text(&self, node: &Node) -> Option<String> {
