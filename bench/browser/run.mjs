@@ -18,6 +18,7 @@ import { ROOT, assertBundleBuilt, startServer } from '../../tests/lib/server.mjs
 import { launchBrowser } from '../../tests/lib/browser.mjs';
 import { CORPUS, blankPage, generatedPage, latencyPage, pageViewPages, runWorkload, setupWorkArea } from './pages.mjs';
 import { startWireRelay } from './wire.mjs';
+import { diff, enableMetrics, metrics } from './cdp-metrics.mjs';
 import { precompress } from '../../scripts/precompress.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -113,12 +114,6 @@ function instrument() {
   } catch { /* no long-task API: counts stay 0 */ }
 }
 
-async function metrics(cdp) {
-  const { metrics: list } = await cdp.send('Performance.getMetrics');
-  const get = (n) => list.find((m) => m.name === n)?.value ?? 0;
-  return { task: get('TaskDuration') * 1000, script: get('ScriptDuration') * 1000 };
-}
-const diff = (a, b) => ({ task: b.task - a.task, script: b.script - a.script });
 
 /**
  * The server's static root for the run: a copy of www/ plus `bench/` with the generated pages.
@@ -156,7 +151,7 @@ async function openPage(ctx, url, variant) {
   await page.goto(url, { waitUntil: 'load', timeout: WAIT });
   await page.bringToFront();
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
+  await enableMetrics(cdp);
   return { page, cdp };
 }
 
@@ -359,7 +354,7 @@ async function pageView(ctx, variant) {
   cdp.on('Network.loadingFinished', (e) => finished.set(e.requestId, e.encodedDataLength));
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
-  await cdp.send('Performance.enable');
+  await enableMetrics(cdp);
   await page.bringToFront();
   const m0 = await metrics(cdp);
   await page.goto(`${ctx.server.url}/cobrowse/bench/pv-${variant}.html`, { waitUntil: 'load', timeout: WAIT });
@@ -445,7 +440,7 @@ function bundleSizes(www) {
 
 // ---- agent-side cost ------------------------------------------------------------------------
 
-/** Our agent page: join a live session, then replay the workload; TaskDuration of the agent page. */
+/** Our agent page: join a live session, then replay the workload; main-thread CPU time of the agent page. */
 async function agentOurs(ctx, entry) {
   const cust = await openPage(ctx, ctx.server.url + entry.path, 'ours');
   await cust.page.evaluate(setupWorkArea);
@@ -460,7 +455,7 @@ async function agentOurs(ctx, entry) {
   // page elsewhere; here: navigation → replica contains the work area.
   const agent = await ctx.browser.newPage('agent', { width: 1280, height: 900 });
   const cdp = await agent.context().newCDPSession(agent);
-  await cdp.send('Performance.enable');
+  await enableMetrics(cdp);
   await agent.bringToFront();
   const m0 = await metrics(cdp);
   await agent.goto(agentUrl(ctx.server, token), { timeout: WAIT });
@@ -512,7 +507,7 @@ async function replayPage(ctx, name, events) {
   await page.goto(`${ctx.server.url}/cobrowse/bench/blank.html`);
   await page.bringToFront();
   const cdp = await page.context().newCDPSession(page);
-  await cdp.send('Performance.enable');
+  await enableMetrics(cdp);
   await page.evaluate((ev) => { window.__events = ev; }, events);
   return { page, cdp };
 }
@@ -844,7 +839,7 @@ function report(rows, lat, pv, bundle, secs) {
   md += '**Uncompressed payload** = the binary frames as the page handed them to `WebSocket.send` (deltas without keep-alives), i.e. before the browser compresses them. rrweb: events as `JSON.stringify` gives them, and that JSON compressed whole by Node zlib (level 6); rrweb was not sent anywhere, so it has no wire figure of its own.\n';
   md += `For reference, an estimate rather than a measurement: ours compressed whole by Node zlib level 6 as rrweb is (all pages): snapshot ${kb(tot.osz)} KiB, deltas ${kb(tot.odz)} KiB.\n\n`;
 
-  md += '### 2. Customer-side main-thread cost (CDP TaskDuration, ms)\n\n';
+  md += '### 2. Customer-side main-thread cost (CDP TaskDuration in the main thread\'s CPU time, ms)\n\n';
   md += '| page | ours: client load on start | ours snapshot | rrweb snapshot | ratio | workload, no recorder | ours overhead | rrweb overhead | ratio | long tasks none / ours / rrweb |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n';
   const ct = { os: 0, rs: 0, oo: 0, ro: 0, ol: 0 };
   for (const r of rows) {
@@ -863,7 +858,7 @@ function report(rows, lat, pv, bundle, secs) {
   md += `| **all pages** | ${f1(ct.ol)} | ${f1(ct.os)} | ${f1(ct.rs)} | ${r2(ct.os, ct.rs)} | | ${f1(ct.oo)} | ${f1(ct.ro)} | ${r2(ct.oo, ct.ro)} | |\n\n`;
   md += 'Client load on start = `Cobrowse.load()`: fetching, compiling and instantiating the client\'s glue and wasm, which the page view does not load (rrweb\'s bundle is loaded with the page; row 1b has both page views). Ours snapshot = `Cobrowse.start()` with the client loaded, until the snapshot frame is sent (includes session creation, socket, UI); rrweb = `rrweb.record()`. Overhead = workload TaskDuration with the recorder minus without (noisy at small values; can be negative).\n\n';
 
-  md += '### 3. Agent-side cost (TaskDuration, ms, including rendering of two frames)\n\n';
+  md += '### 3. Agent-side cost (TaskDuration in the main thread\'s CPU time, ms, including rendering of two frames)\n\n';
   md += '| page | ours: open agent page → replica built | rrweb Replayer: snapshot rebuild | ours: apply workload deltas | rrweb: apply workload deltas (replay, one synchronous cast) | ratio (deltas) | rrweb live mode: apply deltas as recorded | ratio (deltas, live) |\n|---|---:|---:|---:|---:|---:|---:|---:|\n';
   const at = { o: 0, w: 0, ol: 0, l: 0 };
   for (const r of rows) {
@@ -875,6 +870,7 @@ function report(rows, lat, pv, bundle, secs) {
     md += `| ${r.name} | ${o.error ? `error: ${o.error}` : f1(o.join?.task)} | ${w.error ? `error: ${w.error}` : f1(w.snapshot?.task)}${w.ok === false ? ' (replica incomplete)' : ''} | ${f1(o.apply?.task)} | ${f1(w.apply?.task)} | ${r2(o.apply?.task, w.apply?.task)} | ${l.error ? `error: ${l.error}` : f1(l.apply?.task)}${l.ok === false ? ' (end not shown)' : ''} | ${r2(o.apply?.task, l.apply?.task)} |\n`;
   }
   md += `| **all pages** | | | ${f1(at.o)} | ${f1(at.w)} | ${r2(at.o, at.w)} | ${f1(at.l)} | ${r2(at.ol, at.l)} |\n\n`;
+  md += 'Main-thread figures here and in sections 1b and 2 are the thread\'s CPU time (`bench/browser/cdp-metrics.mjs` says why: on the bench VM wall time charged tasks for time they did not run, and our agent page shares the cores with the live customer page and the server while rrweb\'s Replayer runs alone).\n\n';
   md += 'Ours "open → built" includes loading the agent page, its wasm and the socket; rrweb\'s snapshot column is the Replayer alone (its bundle is preloaded), so that column favours rrweb. Ours applies the deltas live, as its socket delivers them, and the page renders between batches; rrweb\'s replay column casts all of them in one synchronous `pause(t)` and renders once, which a live agent cannot do. The live-mode column is rrweb\'s Replayer as an rrweb-based co-browse agent runs it (`liveMode`, `startLive()`, each delta `addEvent()`ed at the time it was recorded, so the page renders between them too); both ratios are shown.\n\n';
 
   md += '### 4. Latency, customer DOM change → applied in the agent\'s replica (ms)\n\n';
@@ -901,8 +897,8 @@ function report(rows, lat, pv, bundle, secs) {
       const files = x.resources.map((q) => `${q.path.split('/').pop()} ${f0(q.bytes)} B${q.encoding ? ` (${q.encoding})` : ''}`).join(', ') || 'none';
       return `| ${label} | ${x.resources.length} | ${kb(x.resourceBytes)} | ${f0(x.documentBytes - base.documentBytes)} | ${f1(x.task)} | ${f1(x.task - base.task)} | ${files} |\n`;
     };
-    md += `A cold view (fresh browser context, HTTP cache off) of one generated ${f0(PAGE_VIEW_NODES)}-node page served by the bench server, ${PAGE_VIEW_RUNS} views per variant interleaved; TaskDuration medians (per-run values in browser.json).\n\n`;
-    md += '| variant | files loaded besides the page | their transfer KiB | page HTML bytes vs no snippet | main-thread ms (TaskDuration) | vs page alone | files (transfer bytes, content-encoding) |\n|---|---:|---:|---:|---:|---:|---|\n';
+    md += `A cold view (fresh browser context, HTTP cache off) of one generated ${f0(PAGE_VIEW_NODES)}-node page served by the bench server, ${PAGE_VIEW_RUNS} views per variant interleaved; main-thread CPU time (TaskDuration) medians (per-run values in browser.json).\n\n`;
+    md += '| variant | files loaded besides the page | their transfer KiB | page HTML bytes vs no snippet | main-thread CPU ms (TaskDuration) | vs page alone | files (transfer bytes, content-encoding) |\n|---|---:|---:|---:|---:|---:|---|\n';
     md += row('page alone (no snippet)', 'none');
     md += row('ours: snippet, no session (loader only)', 'ours');
     md += row('rrweb record bundle loaded, `record()` not started', 'rrweb');

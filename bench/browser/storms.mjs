@@ -24,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { ROOT, assertBundleBuilt, startServer } from '../../tests/lib/server.mjs';
 import { launchBrowser } from '../../tests/lib/browser.mjs';
 import { top } from './cpu-profile.mjs';
+import { enableMetrics, metrics } from './cdp-metrics.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -127,8 +128,7 @@ const nextTask = () => new Promise((r) => {
 });
 
 async function taskMs(cdp) {
-  const { metrics } = await cdp.send('Performance.getMetrics');
-  return (metrics.find((m) => m.name === 'TaskDuration')?.value ?? 0) * 1000;
+  return (await metrics(cdp)).task;
 }
 
 /** One workload under one variant: bytes and main-thread time. */
@@ -142,7 +142,7 @@ async function run(ctx, name, variant) {
     await page.goto(`${ctx.server.url}/cobrowse/bench/storm.html${query}`, { waitUntil: 'load', timeout: WAIT });
     await page.bringToFront();
     const cdp = await page.context().newCDPSession(page);
-    await cdp.send('Performance.enable');
+    await enableMetrics(cdp);
     if (variant.startsWith('ours')) {
       await page.waitForFunction(() => window.Cobrowse && window.Cobrowse.ready, null, { timeout: WAIT });
       await page.evaluate(async () => {
