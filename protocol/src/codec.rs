@@ -125,9 +125,67 @@ pub fn encode(msg: &Message) -> Vec<u8> {
         Message::Ink(m) => encode_body(&mut out, m),
         Message::Roster(m) => encode_body(&mut out, m),
         Message::Control(m) => encode_body(&mut out, m),
+        Message::Batch(frames) => batch_body(&mut out, frames),
         Message::Unknown { body, .. } => out.extend_from_slice(body),
     }
     out
+}
+
+/// A batch's body: each frame as a varint length and its bytes, to the end of the frame.
+fn batch_body<F: AsRef<[u8]>>(out: &mut Vec<u8>, frames: &[F]) {
+    for f in frames {
+        let f = f.as_ref();
+        encode_body(out, &(f.len() as u64));
+        out.extend_from_slice(f);
+    }
+}
+
+/// Most frames in one [`Message::Batch`]; a batch with more is refused. A sender batches what
+/// one task of its page produced, which is a handful.
+pub const MAX_BATCH_FRAMES: usize = 256;
+
+/// The frame of `Batch(frames)` built from the frames' bytes, without copying them into a
+/// [`Message`] first (the client batches frames it already encoded).
+pub fn encode_batch<F: AsRef<[u8]>>(frames: &[F]) -> Vec<u8> {
+    let total: usize = frames.iter().map(|f| f.as_ref().len() + 4).sum();
+    let mut out = Vec::with_capacity(total + 4);
+    out.push(PROTOCOL_VERSION);
+    encode_body(&mut out, &tags::BATCH);
+    batch_body(&mut out, frames);
+    out
+}
+
+/// For a `Batch` frame, its frames as slices of `frame` (no copy), in order; `None` for any
+/// other frame. Checks the layout only (lengths, count): each frame is a frame of its own, which
+/// the receiver decodes, and refuses, on its own.
+pub fn split_batch(frame: &[u8]) -> Result<Option<Vec<&[u8]>>, DecodeError> {
+    let (tag, mut rest) = peek_tag(frame)?;
+    if tag != tags::BATCH {
+        return Ok(None);
+    }
+    let mut frames = Vec::new();
+    while !rest.is_empty() {
+        if frames.len() == MAX_BATCH_FRAMES {
+            return Err(DecodeError::TooLarge {
+                what: "batch",
+                limit: MAX_BATCH_FRAMES,
+                actual: MAX_BATCH_FRAMES + 1,
+            });
+        }
+        let (len, after) = postcard::take_from_bytes::<u64>(rest)
+            .map_err(|e| DecodeError::Invalid(format!("batch frame length: {e}")))?;
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        if len > after.len() {
+            return Err(DecodeError::Invalid(format!(
+                "batch frame of {len} bytes, {} left",
+                after.len()
+            )));
+        }
+        let (f, next) = after.split_at(len);
+        frames.push(f);
+        rest = next;
+    }
+    Ok(Some(frames))
 }
 
 /// The frame of `Seq(Sequenced { seq, frame })` built from the inner frame's bytes, without
@@ -175,6 +233,21 @@ struct HelloV2 {
     resume_from: Option<u64>,
     client: String,
     link: Option<LinkHello>,
+}
+
+/// The `Welcome` payload before [`Welcome::batch`] was appended.
+#[derive(serde::Deserialize)]
+struct WelcomeV2 {
+    role: Role,
+    token: String,
+    history_id: String,
+    state: crate::message::SessionState,
+    mode: crate::message::Mode,
+    write_mode_allowed: bool,
+    agents: u32,
+    server_time_ms: u64,
+    node: String,
+    link: Option<LinkWelcome>,
 }
 
 /// The `Welcome` payload before [`Welcome::link`] was appended.
@@ -243,7 +316,7 @@ fn hello(b: &[u8], budget: &Budget) -> Result<Hello, DecodeError> {
 }
 
 fn welcome(b: &[u8], budget: &Budget) -> Result<Welcome, DecodeError> {
-    grown(b, "welcome", budget, |w: WelcomeV1| Welcome {
+    let v2 = |w: WelcomeV2| Welcome {
         role: w.role,
         token: w.token,
         history_id: w.history_id,
@@ -253,7 +326,25 @@ fn welcome(b: &[u8], budget: &Budget) -> Result<Welcome, DecodeError> {
         agents: w.agents,
         server_time_ms: w.server_time_ms,
         node: w.node,
-        link: None::<LinkWelcome>,
+        link: w.link,
+        batch: false,
+    };
+    grown(b, "welcome", budget, v2).or_else(|e| {
+        grown(b, "welcome", budget, |w: WelcomeV1| {
+            v2(WelcomeV2 {
+                role: w.role,
+                token: w.token,
+                history_id: w.history_id,
+                state: w.state,
+                mode: w.mode,
+                write_mode_allowed: w.write_mode_allowed,
+                agents: w.agents,
+                server_time_ms: w.server_time_ms,
+                node: w.node,
+                link: None::<LinkWelcome>,
+            })
+        })
+        .map_err(|_| e)
     })
 }
 
@@ -365,6 +456,13 @@ pub fn decode_only<const A: tags::TagSet>(
         tags::INK if sent!(INK) => Message::Ink(body(b, "ink", &budget)?),
         tags::ROSTER if sent!(ROSTER) => Message::Roster(body(b, "roster", &budget)?),
         tags::CONTROL if sent!(CONTROL) => Message::Control(body(b, "control", &budget)?),
+        tags::BATCH if sent!(BATCH) => Message::Batch(
+            split_batch(frame)?
+                .unwrap_or_default()
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect(),
+        ),
         tag => Message::Unknown {
             tag,
             body: b.to_vec(),

@@ -7,7 +7,8 @@
 //!
 //! # Frame layout
 //!
-//! One WebSocket binary message carries one frame:
+//! One WebSocket binary message carries one frame (a [`Message::Batch`] frame carries several,
+//! each complete):
 //!
 //! ```text
 //! [version: u8] [tag: varint u32] [body: postcard encoding of the variant's payload]
@@ -77,8 +78,9 @@ mod supervision;
 pub mod tree;
 
 pub use codec::{
-    DecodeError, FrameReader, Limits, decode, decode_delimited_len, decode_only, decode_with,
-    encode, encode_delimited, encode_seq, peek_tag, split_seq,
+    DecodeError, FrameReader, Limits, MAX_BATCH_FRAMES, decode, decode_delimited_len, decode_only,
+    decode_with, encode, encode_batch, encode_delimited, encode_seq, peek_tag, split_batch,
+    split_seq,
 };
 pub use codes::Code;
 pub use dom::{

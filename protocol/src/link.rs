@@ -30,7 +30,14 @@ use std::collections::VecDeque;
 pub fn is_sequenced_tag(tag: u32) -> bool {
     !matches!(
         tag,
-        tags::HELLO | tags::WELCOME | tags::PING | tags::PONG | tags::ERROR | tags::SEQ | tags::ACK
+        tags::HELLO
+            | tags::WELCOME
+            | tags::PING
+            | tags::PONG
+            | tags::ERROR
+            | tags::SEQ
+            | tags::ACK
+            | tags::BATCH
     )
 }
 

@@ -88,9 +88,13 @@ fn missing_or_malformed_tag() {
 fn every_truncated_golden_body_is_invalid() {
     let mut checked = 0;
     for g in golden_table() {
-        if matches!(g.msg, Message::Unknown { .. } | Message::Seq(_)) {
+        if matches!(
+            g.msg,
+            Message::Unknown { .. } | Message::Seq(_) | Message::Batch(_)
+        ) {
             // An unknown body is opaque, and so is a sequenced frame's inner frame: any prefix
-            // is a valid one (a receiver decodes the inner frame on its own).
+            // is a valid one (a receiver decodes the inner frame on its own). A batch cut where
+            // one of its frames ends is a shorter batch (a cut inside one is tested below).
             continue;
         }
         let bytes = g.bytes();
@@ -130,12 +134,19 @@ fn is_older_payload(older: &Message, full: &Message) -> bool {
                         })
         }
         (Message::Welcome(o), Message::Welcome(f)) => {
-            o.link.is_none()
-                && *o
+            // Cut before `batch` (it decodes `false`), or before `link` as well.
+            !o.batch
+                && (*o
                     == Welcome {
-                        link: None,
+                        batch: false,
                         ..f.clone()
                     }
+                    || *o
+                        == Welcome {
+                            link: None,
+                            batch: false,
+                            ..f.clone()
+                        })
         }
         (Message::Controller(o), Message::Controller(f)) => {
             o.activated_at_ms.is_none()
@@ -165,7 +176,18 @@ fn payloads_from_before_appended_fields_still_decode() {
     let Ok(Message::Welcome(w)) = decode(&welcome) else {
         panic!("an older Welcome is refused");
     };
-    assert_eq!((w.link, w.node.as_str(), w.agents), (None, "n1", 1));
+    assert_eq!(
+        (w.link, w.batch, w.node.as_str(), w.agents),
+        (None, false, "n1", 1)
+    );
+    // A `Welcome` of a server with links that predates batches ends after `link`.
+    let linked = hex_to_bytes(
+        "01 02 00 09 313233343536373839 03 682d31 01 00 00 01 01 02 6e31 01 05 01 07 a09c01",
+    );
+    let Ok(Message::Welcome(w)) = decode(&linked) else {
+        panic!("a Welcome from before batches is refused");
+    };
+    assert_eq!((w.link.map(|l| l.id), w.batch), (Some(5), false));
     // A controller event of a server from before the activation time and agent were appended.
     let controller = hex_to_bytes("01 19 01 09 313233343536373839 03 682d31 05");
     let Ok(Message::Controller(c)) = decode(&controller) else {
@@ -202,10 +224,63 @@ fn sequenced_frames_split_without_copying_and_wrap_the_same_way() {
 }
 
 #[test]
+fn batches_split_without_copying_and_encode_the_same_way() {
+    let a = encode(&Message::Ping(1));
+    let b = encode_seq(300, &encode(&Message::Pong(2)));
+    let frame = encode_batch(&[&a, &b]);
+    assert_eq!(frame, encode(&Message::Batch(vec![a.clone(), b.clone()])));
+    assert_eq!(
+        split_batch(&frame),
+        Ok(Some(vec![a.as_slice(), b.as_slice()]))
+    );
+    assert_eq!(
+        decode(&frame),
+        Ok(Message::Batch(vec![a.clone(), b.clone()]))
+    );
+    assert_eq!(split_batch(&a), Ok(None), "not a batch");
+    // The frames are opaque here: an empty one or a nested batch is the receiver's to refuse.
+    let odd = encode_batch(&[&[][..], &frame[..]]);
+    assert_eq!(split_batch(&odd), Ok(Some(vec![&[][..], frame.as_slice()])));
+}
+
+#[test]
+fn a_batch_whose_lengths_do_not_add_up_is_invalid() {
+    let frame = encode_batch(&[encode(&Message::Ping(1))]);
+    // Cut inside its only frame: the length promises more than there is.
+    for cut in 3..frame.len() {
+        assert!(is_invalid(&decode(&frame[..cut])), "cut at {cut}");
+        assert!(matches!(
+            split_batch(&frame[..cut]),
+            Err(DecodeError::Invalid(_))
+        ));
+    }
+    // A length varint cut short, and one far past the end.
+    assert!(is_invalid(&decode(&hex_to_bytes("01 23 80"))));
+    assert!(is_invalid(&decode(&hex_to_bytes(
+        "01 23 ffffffffffffffffff01 00"
+    ))));
+}
+
+#[test]
+fn a_batch_of_more_than_the_most_frames_is_too_large() {
+    let ping = encode(&Message::Ping(1));
+    let most = vec![ping.clone(); MAX_BATCH_FRAMES];
+    assert!(
+        matches!(decode(&encode_batch(&most)), Ok(Message::Batch(f)) if f.len() == MAX_BATCH_FRAMES)
+    );
+    let over = vec![ping; MAX_BATCH_FRAMES + 1];
+    let (what, limit, _) = too_large(decode(&encode_batch(&over)));
+    assert_eq!((what, limit), ("batch", MAX_BATCH_FRAMES));
+}
+
+#[test]
 fn trailing_bytes_after_a_known_body_are_accepted() {
     // Forward compatibility: a newer peer may append fields to a payload.
     for g in golden_table() {
-        if matches!(g.msg, Message::Unknown { .. } | Message::Seq(_)) {
+        if matches!(
+            g.msg,
+            Message::Unknown { .. } | Message::Seq(_) | Message::Batch(_)
+        ) {
             continue; // their bodies run to the end of the frame
         }
         let mut bytes = g.bytes();

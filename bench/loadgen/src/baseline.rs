@@ -76,6 +76,7 @@ async fn connection(stream: TcpStream, rooms: Rooms) -> Result<(), LoadError> {
         server_time_ms: 0,
         node: "baseline".into(),
         link: None,
+        batch: false,
     }));
     let _ = tx.send(Bytes::from(welcome));
     {

@@ -100,6 +100,12 @@ pub enum Message {
     Roster(Roster),
     /// Agent ↔ server: asking for and handing over control between agents.
     Control(ControlChange),
+    /// Client → server, to a server whose [`Welcome::batch`] says it takes them: complete
+    /// frames sent as one WebSocket message, applied in order as if each had come alone. A
+    /// page's task often yields several frames (a keystroke: its form value, selection and the
+    /// framework's DOM update), and every WebSocket message costs the page's main thread far
+    /// more than its bytes. The frames stay opaque here: the relay decodes each on its own.
+    Batch(Vec<Vec<u8>>),
     /// A message with a tag this build does not know; kept raw so it can be relayed or ignored.
     Unknown {
         /// Its tag.
@@ -144,9 +150,10 @@ pub mod tags {
     pub const ROSTER: u32 = 30;
     pub const CONTROL: u32 = 31;
     pub const INK: u32 = 34;
+    pub const BATCH: u32 = 35;
     /// The highest tag this build knows; anything above decodes as `Unknown` (32 and 33 are
     /// unassigned and decode as `Unknown` too: see [`super::is_known_tag`]).
-    pub const LAST: u32 = INK;
+    pub const LAST: u32 = BATCH;
 
     /// A set of tags, one bit per tag (tags above 63 are never members): what a party decodes.
     pub type TagSet = u64;
@@ -177,7 +184,7 @@ pub mod tags {
     /// sheets, paint or canvas frames, which are the bulk of the codec.
     pub const CUSTOMER_RECEIVES: TagSet = !set_of(&[
         HELLO, SNAPSHOT, MUTATIONS, FORM, SCROLL, VIEWPORT, SHEET, NAVIGATION, LEAVE, MEDIA,
-        CANVAS, SELECTION, PAINT, RENDER,
+        CANVAS, SELECTION, PAINT, RENDER, BATCH,
     ]);
 }
 
@@ -218,6 +225,7 @@ impl Message {
             Message::Ink(_) => INK,
             Message::Roster(_) => ROSTER,
             Message::Control(_) => CONTROL,
+            Message::Batch(_) => BATCH,
             Message::Unknown { tag, .. } => *tag,
         }
     }
@@ -255,7 +263,7 @@ impl Message {
 
 /// True for the tags this build decodes into a message of their own (not `Unknown`).
 pub fn is_known_tag(tag: u32) -> bool {
-    matches!(tag, 1..=tags::CONTROL | tags::INK)
+    matches!(tag, 1..=tags::CONTROL | tags::INK | tags::BATCH)
 }
 
 /// [`Message::is_page_state`] by tag, for code that has only peeked at a frame's tag.

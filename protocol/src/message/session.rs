@@ -136,6 +136,10 @@ pub struct Welcome {
     /// The link, for a client that sent [`Hello::link`]. Appended to the payload: an older
     /// server's `Welcome` decodes with `None`, and the client then neither numbers nor resumes.
     pub link: Option<LinkWelcome>,
+    /// True: the server takes [`crate::Message::Batch`] frames from this client. Appended after
+    /// `link`: an older server's `Welcome` decodes with `false`, and the client sends every
+    /// frame alone.
+    pub batch: bool,
 }
 
 /// Why a session ended.

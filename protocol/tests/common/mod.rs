@@ -287,6 +287,7 @@ pub fn golden_table() -> Vec<Golden> {
                 server_time_ms: 1_700_000_000_000,
                 node: "n1".into(),
                 link: None,
+                batch: false,
             }),
             hex: concat!(
                 "01 02",                  // version, tag 2 (Welcome)
@@ -301,6 +302,7 @@ pub fn golden_table() -> Vec<Golden> {
                 " 80d095ffbc31",
                 " 02 6e31", // node "n1"
                 " 00",      // link: None (the client sent none)
+                " 00",      // batch: false
             ),
         },
         Golden {
@@ -322,6 +324,7 @@ pub fn golden_table() -> Vec<Golden> {
                     received: 7,
                     keepalive_ms: 20_000,
                 }),
+                batch: true,
             }),
             hex: concat!(
                 "01 02",                  // version, tag 2 (Welcome)
@@ -333,6 +336,7 @@ pub fn golden_table() -> Vec<Golden> {
                 " 02 6e31",               // node "n1"
                 " 01 05 01 07",           // link: Some { id 5, resumed, received 7,
                 " a09c01",                //   keepalive_ms 20000 = 156·128 + 32 → a0 9c 01 }
+                " 01",                    // batch: true (Batch frames taken)
             ),
         },
         Golden {
@@ -793,6 +797,16 @@ pub fn golden_table() -> Vec<Golden> {
                 frame: vec![0x01, 0x11, 0x01],
             }),
             hex: "01 1b  ac02  011101", // tag 27, seq 300, then the inner frame as it is
+        },
+        Golden {
+            name: "batch",
+            description: "Two frames sent as one message: Ping(1), then frame 300 of a link holding Ping(1)",
+            msg: Message::Batch(vec![
+                vec![0x01, 0x11, 0x01],
+                vec![0x01, 0x1b, 0xac, 0x02, 0x01, 0x11, 0x01],
+            ]),
+            // tag 35; each frame: its length, then its bytes as they are
+            hex: "01 23  03 011101  07 011bac02011101",
         },
         Golden {
             name: "ack",

@@ -217,6 +217,8 @@ impl Inner {
             server_time_ms: now_ms(),
             node: app.config.node_name.clone(),
             link: link.map(|l| l.welcome(resumed, app.config.ping_interval)),
+            // Every party may send `Batch` frames (`ws::inbound` takes them apart).
+            batch: true,
         })
     }
 

@@ -16,12 +16,14 @@
 //!
 //! `upgrade` (the HTTP upgrade: connection slots per address, the 101, the socket read with a
 //! small limit until its `Hello` is admitted), `handshake` (origin, `Hello`, cluster routing,
-//! `Hello` checks), `frames` (reading frames, refusing), `link` (a sequenced link's frames in:
-//! duplicates, acknowledgements), `writer` (the writer task and keepalive); [`serve`] here joins
+//! `Hello` checks), `frames` (reading frames, refusing), `inbound` (what a frame read does: a
+//! batch frame by frame, each through its link and the relay table), `link` (a sequenced link's
+//! frames in: duplicates, acknowledgements), `writer` (the writer task and keepalive); [`serve`] here joins
 //! the admitted party to its session and runs the read loop.
 
 mod frames;
 mod handshake;
+mod inbound;
 mod link;
 pub mod upgrade;
 mod writer;
@@ -33,8 +35,8 @@ pub use handshake::ConnMeta;
 
 use crate::app::App;
 use crate::queue::SendQueue;
-use crate::sessions::{self, ConnRef, Refusal, close, frame};
-use cobrowse_protocol::{ErrorCode, Message, Role, SessionEvent};
+use crate::sessions::{self, ConnRef, close, frame};
+use cobrowse_protocol::{Message, Role, SessionEvent};
 use frames::{Inbound, drain_until_close, next_frame, refuse_direct, refuse_queued};
 use futures_util::{Sink, Stream, StreamExt};
 use handshake::Admitted;
@@ -148,24 +150,7 @@ where
                 break;
             }
             Inbound::Frame(msg, raw) => {
-                let received = Instant::now();
-                tracing::debug!(conn = conn.id, role = ?conn.role, tag = msg.tag(), len = raw.len(), "frame in");
-                let result = match link::unwrap(&app, &conn, msg, raw) {
-                    Ok(Some((Message::Hello(_), _))) => Err(Refusal::new(
-                        ErrorCode::ProtocolViolation,
-                        close::POLICY,
-                        "Hello may only be the first frame",
-                    )),
-                    Ok(Some((msg, raw))) => {
-                        let ping = matches!(msg, Message::Ping(_));
-                        let r = sessions::handle(&app, &session, &conn, msg, raw, received);
-                        link::acknowledge(&conn, ping);
-                        r
-                    }
-                    Ok(None) => Ok(()),
-                    Err(r) => Err(r),
-                };
-                if let Err(r) = result {
+                if let Err(r) = inbound::apply(&app, &session, &conn, msg, raw, Instant::now()) {
                     app.metrics.rejected_frames.increment(1);
                     tracing::info!(conn = conn.id, code = ?r.code, reason = %r.message, "closing connection");
                     refuse_queued(&conn.queue, &r);

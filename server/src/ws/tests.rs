@@ -3,7 +3,7 @@
 use super::frames::close_reason;
 use super::*;
 use crate::origin::OriginCheck;
-use cobrowse_protocol::{Hello, Role, SessionState, decode, encode};
+use cobrowse_protocol::{ErrorCode, Hello, Role, SessionState, decode, encode};
 use std::net::IpAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};

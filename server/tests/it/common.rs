@@ -3,8 +3,8 @@
 
 use anyhow::{Context, Result, anyhow, bail};
 use cobrowse_protocol::{
-    ErrorCode, Hello, Message, NavKind, Navigation, NodeData, NodeRecord, Role, Snapshot, Viewport,
-    decode, encode,
+    ErrorCode, Hello, LinkHello, LinkWelcome, Message, NavKind, Navigation, NodeData, NodeRecord,
+    Role, Sequenced, Snapshot, Viewport, decode, encode,
 };
 use cobrowse_server::Config;
 use cobrowse_server::config::StorageConfig;
@@ -576,4 +576,83 @@ fn rand_u64() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(1000);
     N.fetch_add(1, Ordering::Relaxed)
+}
+
+// ---- links: clients that number and unwrap frames by hand, as the browser clients do ----
+
+/// A `Hello` that speaks sequencing: `link` 0 is a new link.
+pub fn linked_hello(role: Role, token: &str, link: u64, replay: bool, resume_from: u64) -> Message {
+    let Message::Hello(mut h) = hello(role, token) else {
+        unreachable!("hello() builds a Hello")
+    };
+    h.link = Some(LinkHello { id: link, replay });
+    h.resume_from = (resume_from > 0).then_some(resume_from);
+    Message::Hello(Hello { ..h })
+}
+
+/// Connects with a linked `Hello`; returns the socket and the server's side of the link.
+pub async fn join_linked(
+    server: &TestServer,
+    role: Role,
+    token: &str,
+    link: u64,
+    replay: bool,
+    resume_from: u64,
+) -> Result<(Ws, LinkWelcome)> {
+    let mut ws = connect(server, None).await?;
+    send(
+        &mut ws,
+        &linked_hello(role, token, link, replay, resume_from),
+    )
+    .await?;
+    match frame(&mut ws).await? {
+        Message::Welcome(w) => Ok((ws, w.link.context("Welcome without a link")?)),
+        other => bail!("expected Welcome, got {other:?}"),
+    }
+}
+
+/// Sends `msg` as frame `seq` of the link.
+pub async fn send_seq(ws: &mut Ws, seq: u64, msg: &Message) -> Result<()> {
+    send(
+        ws,
+        &Message::Seq(Sequenced {
+            seq,
+            frame: encode(msg),
+        }),
+    )
+    .await
+}
+
+/// The next sequenced frame (number and decoded inner message), skipping plain ones (`Ack`,
+/// `Pong`).
+pub async fn next_seq(ws: &mut Ws) -> Result<(u64, Message)> {
+    loop {
+        if let Message::Seq(s) = frame(ws).await? {
+            return Ok((s.seq, cobrowse_protocol::decode(&s.frame)?));
+        }
+    }
+}
+
+/// Sequenced frames until one matches `pred`.
+pub async fn seq_until(
+    ws: &mut Ws,
+    mut pred: impl FnMut(&Message) -> bool,
+) -> Result<(u64, Message)> {
+    loop {
+        let (n, m) = next_seq(ws).await?;
+        if pred(&m) {
+            return Ok((n, m));
+        }
+    }
+}
+
+/// Every sequenced frame that arrives until the socket stays quiet for `quiet`.
+pub async fn drain_seq(ws: &mut Ws, quiet: Duration) -> Result<Vec<(u64, Message)>> {
+    let mut got = Vec::new();
+    while let Ok(m) = tokio::time::timeout(quiet, frame(ws)).await {
+        if let Message::Seq(s) = m? {
+            got.push((s.seq, cobrowse_protocol::decode(&s.frame)?));
+        }
+    }
+    Ok(got)
 }

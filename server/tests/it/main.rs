@@ -12,6 +12,7 @@ mod nginx;
 
 mod abuse;
 mod auth;
+mod batch;
 mod binary;
 mod cluster;
 mod cluster_agents;

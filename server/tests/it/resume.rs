@@ -5,86 +5,11 @@
 //! the browser clients do.
 
 use crate::common::*;
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use cobrowse_protocol::{
-    ActionRefused, AgentAction, Hello, LinkHello, LinkWelcome, Message, ModeChange, RefusalReason,
-    Role, Sequenced, SessionEvent, encode,
+    ActionRefused, AgentAction, LinkWelcome, Message, ModeChange, RefusalReason, Role, SessionEvent,
 };
 use std::time::Duration;
-
-/// A `Hello` that speaks sequencing: `link` 0 is a new link.
-fn linked_hello(role: Role, token: &str, link: u64, replay: bool, resume_from: u64) -> Message {
-    let Message::Hello(mut h) = hello(role, token) else {
-        unreachable!("hello() builds a Hello")
-    };
-    h.link = Some(LinkHello { id: link, replay });
-    h.resume_from = (resume_from > 0).then_some(resume_from);
-    Message::Hello(Hello { ..h })
-}
-
-/// Connects with a linked `Hello`; returns the socket and the server's side of the link.
-async fn join_linked(
-    server: &TestServer,
-    role: Role,
-    token: &str,
-    link: u64,
-    replay: bool,
-    resume_from: u64,
-) -> Result<(Ws, LinkWelcome)> {
-    let mut ws = connect(server, None).await?;
-    send(
-        &mut ws,
-        &linked_hello(role, token, link, replay, resume_from),
-    )
-    .await?;
-    match frame(&mut ws).await? {
-        Message::Welcome(w) => Ok((ws, w.link.context("Welcome without a link")?)),
-        other => bail!("expected Welcome, got {other:?}"),
-    }
-}
-
-/// Sends `msg` as frame `seq` of the link.
-async fn send_seq(ws: &mut Ws, seq: u64, msg: &Message) -> Result<()> {
-    send(
-        ws,
-        &Message::Seq(Sequenced {
-            seq,
-            frame: encode(msg),
-        }),
-    )
-    .await
-}
-
-/// The next sequenced frame (number and decoded inner message), skipping plain ones (`Ack`,
-/// `Pong`).
-async fn next_seq(ws: &mut Ws) -> Result<(u64, Message)> {
-    loop {
-        if let Message::Seq(s) = frame(ws).await? {
-            return Ok((s.seq, cobrowse_protocol::decode(&s.frame)?));
-        }
-    }
-}
-
-/// Sequenced frames until one matches `pred`.
-async fn seq_until(ws: &mut Ws, mut pred: impl FnMut(&Message) -> bool) -> Result<(u64, Message)> {
-    loop {
-        let (n, m) = next_seq(ws).await?;
-        if pred(&m) {
-            return Ok((n, m));
-        }
-    }
-}
-
-/// Every sequenced frame that arrives until the socket stays quiet for `quiet`.
-async fn drain_seq(ws: &mut Ws, quiet: Duration) -> Result<Vec<(u64, Message)>> {
-    let mut got = Vec::new();
-    while let Ok(m) = tokio::time::timeout(quiet, frame(ws)).await {
-        if let Message::Seq(s) = m? {
-            got.push((s.seq, cobrowse_protocol::decode(&s.frame)?));
-        }
-    }
-    Ok(got)
-}
 
 fn input(value: &str) -> Message {
     Message::Action(AgentAction::Input {
