@@ -19,6 +19,7 @@ import { launchBrowser } from '../../tests/lib/browser.mjs';
 import { CORPUS, blankPage, generatedPage, latencyPage, pageViewPages, runWorkload, setupWorkArea } from './pages.mjs';
 import { startWireRelay } from './wire.mjs';
 import { diff, enableMetrics, metrics } from './cdp-metrics.mjs';
+import { installFrameReader } from './frame-tags.mjs';
 import { precompress } from '../../scripts/precompress.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -87,14 +88,10 @@ function instrument() {
     let u8 = null;
     if (data instanceof ArrayBuffer) u8 = new Uint8Array(data);
     else if (ArrayBuffer.isView(data)) u8 = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    // Version byte, then the tag (all tags < 128: one byte). A sequenced frame of a link is
-    // `Seq` (27): its number (a LEB128 varint), then the inner frame, whose tag is the one kept.
-    let tag = u8 && u8.length > 1 ? u8[1] : -1;
-    if (tag === 27) {
-      let k = 2;
-      while (k < u8.length && u8[k] & 0x80) k++;
-      tag = k + 2 < u8.length ? u8[k + 2] : -1;
-    }
+    // The frames it carries (`frame-tags.mjs`): one, or a batch's. A message with a snapshot
+    // counts as the snapshot's, one with mutations as theirs.
+    const tags = u8 && u8.length > 1 ? window.__framesOf(u8).map((f) => f.tag) : [];
+    const tag = tags.includes(4) ? 4 : tags.includes(5) ? 5 : (tags[0] ?? -1);
     b.sends.push({ sock: sockets.get(this), tag, len: u8 ? u8.length : -1 });
     if (u8 && u8.length > 1) {
       const copy = u8.slice();
@@ -146,6 +143,7 @@ async function openPage(ctx, url, variant) {
     // The same page without our loader (the snippet's request fails quietly).
     await page.route('**/cobrowse/js/cobrowse.js', (r) => r.abort());
   }
+  await page.addInitScript(installFrameReader);
   await page.addInitScript(instrument);
   if (variant === 'rrweb') await page.addInitScript({ path: RRWEB_UMD });
   await page.goto(url, { waitUntil: 'load', timeout: WAIT });

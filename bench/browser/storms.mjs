@@ -25,6 +25,7 @@ import { ROOT, assertBundleBuilt, startServer } from '../../tests/lib/server.mjs
 import { launchBrowser } from '../../tests/lib/browser.mjs';
 import { top } from './cpu-profile.mjs';
 import { enableMetrics, metrics } from './cdp-metrics.mjs';
+import { installFrameReader } from './frame-tags.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -98,7 +99,7 @@ const WORKLOADS = {
   },
 };
 
-/** Init script: keeps the size and inner tag of every binary frame the page sends. */
+/** Init script: keeps the size and inner tag of every frame the page sends (a batch's each). */
 function instrument() {
   const b = { frames: [] };
   window.__storm = b;
@@ -107,15 +108,7 @@ function instrument() {
     const u8 = data instanceof ArrayBuffer ? new Uint8Array(data)
       : ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : null;
     if (u8 && u8.length > 1) {
-      let tag = u8[1];
-      let len = u8.length;
-      if (tag === 27) { // Seq: [version][27][varint seq][inner frame]
-        let i = 2;
-        while (i < u8.length && u8[i] & 0x80) i += 1;
-        tag = u8[i + 2];
-        len = u8.length - (i + 1);
-      }
-      b.frames.push({ tag, len });
+      for (const f of window.__framesOf(u8)) b.frames.push(f);
     }
     return orig.call(this, data);
   };
@@ -136,6 +129,7 @@ async function run(ctx, name, variant) {
   const page = await ctx.browser.newPage(variant, { width: 1280, height: 800 });
   try {
     if (variant === 'none' || variant === 'rrweb') await page.route('**/cobrowse/js/cobrowse.js', (r) => r.abort());
+    await page.addInitScript(installFrameReader);
     await page.addInitScript(instrument);
     if (variant === 'rrweb') await page.addInitScript({ path: RRWEB_UMD });
     const query = variant === 'ours unlimited' ? '?budget=off' : '';

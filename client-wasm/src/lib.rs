@@ -32,6 +32,8 @@
 //!   the page's errors.
 //! * [`backoff`] — reconnect delays with jitter (`cobrowse_common::backoff`, re-exported).
 //! * [`config`] — the site's configuration.
+//! * [`batching`] — the frames of one task grouped into as few WebSocket messages as the server
+//!   takes (`Batch`).
 //! * [`upload_budget`] — the byte budget of the customer's uploads: which frames it pays for,
 //!   when deltas are held, when the one resync snapshot is due.
 //! * [`consent`] — reconciling the customer's write-mode consent with the server's on reconnect.
@@ -54,6 +56,7 @@
 #![deny(clippy::unwrap_used)]
 
 pub mod actions;
+pub mod batching;
 pub use cobrowse_common::backoff;
 pub mod capture;
 pub mod coalesce;

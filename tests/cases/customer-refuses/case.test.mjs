@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { innerFrame } from '../../lib/frames.mjs';
+import { framesOf } from '../../lib/frames.mjs';
 import { WAIT_MS, activeSession, setupCase, waitIn } from '../../lib/harness.mjs';
 
 const TAG_MODE = 14; // protocol::tags::MODE
@@ -42,8 +42,9 @@ test('the customer refuses an action the server let through', { timeout: 120_000
   await ctx.customer.routeWebSocket(/\/cobrowse\/ws$/, (ws) => {
     const server = ws.connectToServer();
     ws.onMessage((m) => {
-      const f = typeof m === 'string' ? null : innerFrame(m);
-      if (dropRevoke && f && f[1] === TAG_MODE && f[2] === REVOKED) {
+      // The whole message goes when it carries the revoke (with whatever else its task sent).
+      const carried = typeof m === 'string' ? [] : framesOf(m);
+      if (dropRevoke && carried.some((f) => f[1] === TAG_MODE && f[2] === REVOKED)) {
         dropped++;
         return;
       }
@@ -79,7 +80,7 @@ test('the customer refuses an action the server let through', { timeout: 120_000
     /refused/i.test(document.getElementById('cobrowse-mode').textContent)
     && document.getElementById('cobrowse-mode').dataset.refusal === 'not_in_write_mode');
   assert.equal(await ctx.customer.locator('#name').inputValue(), '', 'nothing was typed on the page');
-  const refusals = frames().map(innerFrame).filter((f) => f[1] === TAG_REFUSED);
+  const refusals = frames().flatMap(framesOf).filter((f) => f[1] === TAG_REFUSED);
   assert.ok(refusals.length > 0, 'the refusal came from the customer (agents never send Refused)');
   console.log(`# customer-side refusals captured: ${refusals.length}`);
 });

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { innerFrame } from '../../lib/frames.mjs';
+import { framesOf } from '../../lib/frames.mjs';
 import {
   joinAgent, openCustomer, setupCase, startSession, waitForCustomerState, waitForReplica,
   waitIn,
@@ -27,8 +27,9 @@ function selectionFrames() {
   let bytes = 0;
   for (let at = 0; at + 4 <= buf.length;) {
     const len = buf.readUInt32BE(at);
-    const f = innerFrame(buf.subarray(at + 4, at + 4 + len));
-    if (f[0] === 1 && f[1] === 24) { n += 1; bytes += f.length; }
+    for (const f of framesOf(buf.subarray(at + 4, at + 4 + len))) {
+      if (f[0] === 1 && f[1] === 24) { n += 1; bytes += f.length; }
+    }
     at += 4 + len;
   }
   return { n, bytes };

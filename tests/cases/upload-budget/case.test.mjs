@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, test } from 'node:test';
-import { innerFrame } from '../../lib/frames.mjs';
+import { framesOf } from '../../lib/frames.mjs';
 import { activeSession, setupCase, waitForCustomerState, waitForReplica } from '../../lib/harness.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -47,10 +47,11 @@ function countedSince(from) {
   for (let at = from; at + 4 <= buf.length;) {
     const len = buf.readUInt32BE(at);
     if (at + 4 + len > buf.length) break;
-    const f = innerFrame(buf.subarray(at + 4, at + 4 + len));
-    if (f[0] === 1 && COUNTED.has(f[1])) {
-      bytes += f.length;
-      if (f[1] === SNAPSHOT) { snapshots += 1; largestSnapshot = Math.max(largestSnapshot, f.length); }
+    for (const f of framesOf(buf.subarray(at + 4, at + 4 + len))) {
+      if (f[0] === 1 && COUNTED.has(f[1])) {
+        bytes += f.length;
+        if (f[1] === SNAPSHOT) { snapshots += 1; largestSnapshot = Math.max(largestSnapshot, f.length); }
+      }
     }
     at += 4 + len;
   }

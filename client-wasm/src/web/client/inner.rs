@@ -28,16 +28,26 @@ pub(super) type Outbox = Rc<RefCell<Outgoing>>;
 /// resume instead of dropping it; a client without a link (an older server) drops it and sends
 /// its page after the next `Welcome`, as before links. Every frame passes the upload budget
 /// (`crate::upload_budget`) first, so a page-state delta the budget holds is never numbered.
+///
+/// Frames wait in `pending` until the microtask [`send_via`] arms, so what one task of the page
+/// produced goes out as one WebSocket message (`crate::batching`). Anything that replaces the
+/// sender, or drops this value (the session ends, the client is destroyed), hands them to the
+/// socket first, in order.
 pub(super) struct Outgoing {
-    pub(super) sender: Option<Sender>,
+    sender: Option<Sender>,
     pub(super) link: Endpoint,
     pub(super) budget: UploadBudget,
+    /// The server takes `Batch` frames (its `Welcome` said so).
+    pub(super) batch: bool,
+    pending: Vec<Vec<u8>>,
+    /// A flush of `pending` is queued.
+    armed: bool,
 }
 
 /// What became of a frame given to [`Outgoing::send`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Sent {
-    /// On the socket (or kept for the resume while a linked client has none).
+    /// On its way to the socket (or kept for the resume while a linked client has none).
     Yes,
     /// Not sent: no accepted socket and no link to keep it, or a delta the budget holds.
     No,
@@ -58,12 +68,32 @@ impl Outgoing {
                 None => Endpoint::new(frames, bytes),
             },
             budget: UploadBudget::new(budget, now_ms()),
+            batch: false,
+            pending: Vec::new(),
+            armed: false,
         }
     }
 
+    /// True between the socket's `Welcome` and its close.
+    pub(super) fn accepted(&self) -> bool {
+        self.sender.is_some()
+    }
+
+    /// The accepted socket's sender, or `None` when it closed; what waits for the old one is
+    /// sent first.
+    pub(super) fn set_sender(&mut self, sender: Option<Sender>) {
+        self.flush();
+        self.sender = sender;
+    }
+
+    /// Queues an already numbered frame (a resend after a resume) behind what waits.
+    pub(super) fn queue(&mut self, frame: Vec<u8>) {
+        self.pending.push(frame);
+    }
+
     /// Sends a sequenced message (or keeps it for the resume; see the type's docs), within the
-    /// upload budget.
-    pub(super) fn send(&mut self, msg: &Message) -> Sent {
+    /// upload budget. Call it through [`send_via`], which arms the flush.
+    fn send(&mut self, msg: &Message) -> Sent {
         let tag = msg.tag();
         if (self.sender.is_none() && !self.link.keeps()) || self.budget.holds(tag) {
             return Sent::No;
@@ -75,12 +105,71 @@ impl Outgoing {
             Admit::Hold => return Sent::HoldStarted,
         }
         let bytes = self.link.encode_frame(tag, frame);
-        if self.sender.as_ref().is_some_and(|s| s.send_bytes(&bytes)) || self.link.keeps() {
+        if self.sender.is_some() {
+            self.pending.push(bytes);
+            Sent::Yes
+        } else if self.link.keeps() {
             Sent::Yes
         } else {
             Sent::No
         }
     }
+
+    /// True once per batch of pending frames: the caller queues the flush.
+    fn arm(&mut self) -> bool {
+        let arm = !self.pending.is_empty() && !self.armed;
+        self.armed |= arm;
+        arm
+    }
+
+    /// Hands what waits to the socket, as few messages as the server takes. Without a socket
+    /// it is dropped here: a linked client still holds it for the resume.
+    pub(super) fn flush(&mut self) {
+        self.armed = false;
+        let frames = std::mem::take(&mut self.pending);
+        if let Some(sender) = &self.sender {
+            for message in crate::batching::group(frames, self.batch) {
+                sender.send_bytes(&message);
+            }
+        }
+    }
+}
+
+impl Drop for Outgoing {
+    fn drop(&mut self) {
+        // A session that ends sends its `Leave` and drops this in the same task.
+        self.flush();
+    }
+}
+
+/// Sends a sequenced `msg` through `outbox` ([`Outgoing::send`]), and queues the microtask that
+/// hands this task's frames to the socket together.
+pub(super) fn send_via(outbox: &Outbox, msg: &Message) -> Sent {
+    let (sent, arm) = match outbox.try_borrow_mut() {
+        Ok(mut out) => {
+            let sent = out.send(msg);
+            (sent, out.arm())
+        }
+        Err(_) => (Sent::No, false),
+    };
+    if arm {
+        flush_soon(Rc::downgrade(outbox));
+    }
+    sent
+}
+
+/// Flushes `outbox` in a microtask: after the page's script and the observer callbacks queued
+/// before it, before the browser renders.
+fn flush_soon(outbox: Weak<RefCell<Outgoing>>) {
+    spawn_local(async move {
+        let Some(out) = outbox.upgrade() else { return };
+        match out.try_borrow_mut() {
+            Ok(mut o) => o.flush(),
+            // Borrowed across this microtask (never, as the client holds no borrow over a
+            // yield): try again in the next one rather than leave the frames waiting.
+            Err(_) => flush_soon(outbox),
+        };
+    });
 }
 
 /// The budget's clock: the page's monotonic `performance.now()` (a wall clock set back would
@@ -232,13 +321,17 @@ impl Inner {
     /// while no socket is accepted), plain on the current socket otherwise (`Hello`, `Pong`).
     pub(super) fn send(&mut self, msg: &Message) {
         let sent = if is_sequenced_tag(msg.tag()) {
-            self.outbox
-                .try_borrow_mut()
-                .map_or(Sent::No, |mut out| out.send(msg))
-        } else if self.conn.as_ref().is_some_and(|c| c.send(msg)) {
-            Sent::Yes
+            send_via(&self.outbox, msg)
         } else {
-            Sent::No
+            // Plain frames (`Hello`, `Ping`, `Ack`, `Pong`) go now, after what waits.
+            if let Ok(mut out) = self.outbox.try_borrow_mut() {
+                out.flush();
+            }
+            if self.conn.as_ref().is_some_and(|c| c.send(msg)) {
+                Sent::Yes
+            } else {
+                Sent::No
+            }
         };
         match sent {
             Sent::Yes => {}
@@ -341,9 +434,7 @@ impl Inner {
         let outbox = Rc::clone(&self.outbox);
         let me = self.me.clone();
         let sink: Sink = Rc::new(move |msg: Message| {
-            let sent = outbox
-                .try_borrow_mut()
-                .map_or(Sent::No, |mut out| out.send(&msg));
+            let sent = send_via(&outbox, &msg);
             if sent == Sent::HoldStarted {
                 // The recorder is busy sending: the timer is armed from `Inner` (now, or in a
                 // microtask when `Inner` is what called the recorder).

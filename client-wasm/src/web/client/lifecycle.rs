@@ -76,7 +76,7 @@ impl Inner {
                 return;
             }
         };
-        self.outbox.borrow_mut().sender = None;
+        self.outbox.borrow_mut().set_sender(None);
         self.last_error = None;
         // Also bounds the handshake: a socket that opens into a black hole gets no `Welcome`.
         self.watch(&conn);
@@ -103,7 +103,7 @@ impl Inner {
     /// One keep-alive beat on an accepted socket: a `Ping` (answered by the server's `Pong`)
     /// and an `Ack` for anything applied since the last one.
     fn keepalive(&mut self) {
-        let welcomed = self.outbox.try_borrow().is_ok_and(|o| o.sender.is_some());
+        let welcomed = self.outbox.try_borrow().is_ok_and(|o| o.accepted());
         if !welcomed {
             return;
         }
@@ -130,7 +130,7 @@ impl Inner {
 
     fn on_close(&mut self, code: u16, reason: &str) {
         self.log(&format!("socket closed: {code} {reason}"));
-        self.outbox.borrow_mut().sender = None;
+        self.outbox.borrow_mut().set_sender(None);
         self.conn = None;
         self.watchdog = None;
         let error = self.last_error.take();

@@ -48,14 +48,15 @@ impl Inner {
             let Ok(mut out) = self.outbox.try_borrow_mut() else {
                 return;
             };
-            out.sender = self.conn.as_ref().map(|c| c.sender());
+            out.set_sender(self.conn.as_ref().map(|c| c.sender()));
             let welcomed = out.link.welcome(link);
             if let Welcomed::Resumed { resend, .. } = &welcomed
-                && let Some(sender) = &out.sender
+                && out.accepted()
             {
                 for frame in resend {
-                    sender.send_bytes(frame);
+                    out.queue(frame.to_vec());
                 }
+                out.flush();
             }
             welcomed
         };
@@ -130,6 +131,9 @@ impl Inner {
                 self.welcomed_once = true;
                 let reconnect = std::mem::replace(&mut self.page_welcomed, true);
                 self.set_phase(Phase::welcomed(w.state, w.agents));
+                if let Ok(mut out) = self.outbox.try_borrow_mut() {
+                    out.batch = w.batch;
+                }
                 // The link first: what follows is numbered on the stream the server continues.
                 self.on_welcome_link(w.link);
                 match crate::consent::on_welcome(reconnect, self.mode, w.mode) {
