@@ -9,7 +9,7 @@
 //! frame, or a first frame that is not `Hello` · 1008 policy: unknown or ended token, origin,
 //! auth, rate limit, agent busy, a message the role may not send · 1009 frame too large ·
 //! 1011 internal error. A rate-limit close's reason starts `rate_limited; retry-after=<s>;`
-//! (`cobrowse_protocol::close::rate_limited_reason`). An `Error` frame with a stable [`ErrorCode`] precedes every non-1000
+//! (`cobrowse_protocol::close::rate_limited_reason`). An `Error` frame with a stable [`ErrorCode`](cobrowse_protocol::ErrorCode) precedes every non-1000
 //! close the server initiates, and the close reason repeats its message.
 //!
 //! # Layout
