@@ -496,13 +496,14 @@ async fn nodes_register_and_expire(s: Arc<dyn Store>) {
         heartbeat_at: now_ms(),
         proxy_key: "00ff".repeat(16),
     };
-    s.heartbeat(node.clone(), Duration::from_secs(2))
+    // Four seconds, so a busy Cassandra's write and read fit inside the row's life.
+    s.heartbeat(node.clone(), Duration::from_secs(4))
         .await
         .expect("heartbeat");
     let nodes = s.list_nodes().await.expect("list");
     assert!(nodes.contains(&node), "{nodes:?}");
     // Without further heartbeats the row expires by itself (TTL): poll until it is gone.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let nodes = s.list_nodes().await.expect("list");
         if !nodes.iter().any(|n| n.name == name) {
@@ -570,11 +571,13 @@ async fn recording_chunks_append_in_order_across_nodes(s: Arc<dyn Store>) {
 }
 
 /// A chunk is gone once its retention passed (Cassandra: `USING TTL`), a longer-lived one of
-/// the same session stays.
+/// the same session stays. The short retention leaves room for a busy Cassandra: with one
+/// second, a slow second write plus read outlived it and the chunk was gone before the first
+/// look.
 async fn recording_chunks_expire(s: Arc<dyn Store>) {
     let id = uuid::Uuid::new_v4().to_string();
     let t0 = now_ms();
-    s.put_chunk(chunk(&id, "n1", t0, 0, b"short"), Duration::from_secs(1))
+    s.put_chunk(chunk(&id, "n1", t0, 0, b"short"), Duration::from_secs(4))
         .await
         .expect("put");
     s.put_chunk(
@@ -584,7 +587,7 @@ async fn recording_chunks_expire(s: Arc<dyn Store>) {
     .await
     .expect("put");
     assert_eq!(s.get_chunks(id.clone()).await.expect("get").len(), 2);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let got = s.get_chunks(id.clone()).await.expect("get");
         if got.len() == 1 {
