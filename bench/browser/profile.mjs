@@ -6,7 +6,7 @@
 
 import fs from 'node:fs';
 import { assertBundleBuilt, startServer } from '../../tests/lib/server.mjs';
-import { launchBrowser } from '../../tests/lib/browser.mjs';
+import { launchBenchBrowser } from './driver.mjs';
 import { CORPUS, runWorkload, setupWorkArea } from './pages.mjs';
 import { openPage, staticRoot } from './run.mjs';
 import { top } from './cpu-profile.mjs';
@@ -18,7 +18,7 @@ const entry = CORPUS.find((p) => p.name === want) || CORPUS[5];
 assertBundleBuilt();
 const www = staticRoot();
 const server = await startServer({ env: { COBROWSE_STATIC_DIR: www, COBROWSE_LIMITS_LOOKUPS_PER_MINUTE: '100000', COBROWSE_LIMITS_LOOKUP_BURST: '10000' } });
-const browser = await launchBrowser();
+const browser = await launchBenchBrowser();
 const ctx = { server, browser };
 try {
   const cust = await openPage(ctx, server.url + entry.path, 'ours');
@@ -39,7 +39,7 @@ try {
   const agent = await browser.newPage('agent');
   await agent.goto(`${server.url}/cobrowse/slave.html#sid=${token}${server.agentToken ? `&auth=${encodeURIComponent(server.agentToken)}` : ''}`);
   await agent.waitForFunction(() => document.getElementById('cobrowse-replica')?.contentDocument?.getElementById('bench-work'), null, { timeout: 60000 });
-  const acdp = await agent.context().newCDPSession(agent);
+  const acdp = await agent.cdp();
   const ccdp = cust.cdp;
   for (const c of [acdp, ccdp]) { await c.send('Profiler.enable'); await c.send('Profiler.setSamplingInterval', { interval: 100 }); await c.send('Profiler.start'); }
   const nonce = 'end-profile';

@@ -4,7 +4,8 @@
 //   node bench/browser/run.mjs [--out results.md] [--json results.json] [--pages a,b] [--skip-page-view]
 //
 // Needs the server binary (COBROWSE_SERVER_BIN or $CARGO_TARGET_DIR/{debug,release}) and the wasm
-// bundle in www/js (scripts/build-all.sh); reuses the e2e harness's server and Chromium launchers.
+// bundle in www/js (scripts/build-all.sh); reuses the e2e harness's server launcher; Chromium comes
+// from driver.mjs.
 // Reports figures; never fails because the machine is slow. A section that cannot run (e.g. a
 // page the client cannot capture) reports its error in its row instead of stopping the run.
 
@@ -15,7 +16,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import os from 'node:os';
 import { ROOT, assertBundleBuilt, startServer } from '../../tests/lib/server.mjs';
-import { launchBrowser } from '../../tests/lib/browser.mjs';
+import { launchBenchBrowser } from './driver.mjs';
 import { CORPUS, blankPage, generatedPage, latencyPage, pageViewPages, runWorkload, setupWorkArea } from './pages.mjs';
 import { startWireRelay } from './wire.mjs';
 import { diff, enableMetrics, metrics } from './cdp-metrics.mjs';
@@ -115,7 +116,7 @@ function instrument() {
 /**
  * The server's static root for the run: a copy of www/ plus `bench/` with the generated pages.
  * Pages must come from the server over real HTTP: Chromium's local-network-access checks block a
- * page that playwright fulfils itself from opening a socket to 127.0.0.1.
+ * page that the driver fulfils itself from opening a socket to 127.0.0.1.
  */
 function staticRoot() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cobrowse-bench-www-'));
@@ -141,14 +142,14 @@ async function openPage(ctx, url, variant) {
   const page = await ctx.browser.newPage(`${variant}`, { width: 1280, height: 800 });
   if (variant !== 'ours') {
     // The same page without our loader (the snippet's request fails quietly).
-    await page.route('**/cobrowse/js/cobrowse.js', (r) => r.abort());
+    await page.blockUrlsEndingWith('/cobrowse/js/cobrowse.js');
   }
   await page.addInitScript(installFrameReader);
   await page.addInitScript(instrument);
   if (variant === 'rrweb') await page.addInitScript({ path: RRWEB_UMD });
   await page.goto(url, { waitUntil: 'load', timeout: WAIT });
   await page.bringToFront();
-  const cdp = await page.context().newCDPSession(page);
+  const cdp = await page.cdp();
   await enableMetrics(cdp);
   return { page, cdp };
 }
@@ -333,6 +334,26 @@ const zlen = (buf) => zlib.deflateSync(buf, { level: 6 }).length;
 // ---- page view without a session ---------------------------------------------------------------
 
 /**
+ * Follows the requests of the page a CDP session (with `Network` on) belongs to; the function it
+ * returns resolves once none has been in flight for `quietMs`, or after `timeoutMs` in any case.
+ */
+function networkIdle(cdp) {
+  const inFlight = new Set();
+  let changed = Date.now();
+  const seen = (e) => { inFlight.add(e.requestId); changed = Date.now(); };
+  const done = (e) => { inFlight.delete(e.requestId); changed = Date.now(); };
+  cdp.on('Network.requestWillBeSent', seen);
+  cdp.on('Network.loadingFinished', done);
+  cdp.on('Network.loadingFailed', done);
+  return async (quietMs, timeoutMs) => {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end && (inFlight.size > 0 || Date.now() - changed < quietMs)) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+}
+
+/**
  * One cold page view of `/cobrowse/bench/pv-<variant>.html` in a fresh context (HTTP cache off):
  * every response's transfer size from CDP (`Network.loadingFinished` encodedDataLength: bytes
  * received for it, headers and compressed body), and the page's TaskDuration from before the
@@ -342,13 +363,14 @@ const zlen = (buf) => zlib.deflateSync(buf, { level: 6 }).length;
  */
 async function pageView(ctx, variant) {
   const page = await ctx.browser.newPage(`pv-${variant}`, { width: 1280, height: 800 });
-  const cdp = await page.context().newCDPSession(page);
+  const cdp = await page.cdp();
   const responses = new Map();
   cdp.on('Network.responseReceived', (e) => {
     const h = Object.fromEntries(Object.entries(e.response.headers || {}).map(([k, v]) => [k.toLowerCase(), v]));
     responses.set(e.requestId, { url: e.response.url, type: e.type, encoding: h['content-encoding'] || '', status: e.response.status });
   });
   const finished = new Map();
+  const idle = networkIdle(cdp);
   cdp.on('Network.loadingFinished', (e) => finished.set(e.requestId, e.encodedDataLength));
   await cdp.send('Network.enable');
   await cdp.send('Network.setCacheDisabled', { cacheDisabled: true });
@@ -359,7 +381,7 @@ async function pageView(ctx, variant) {
   if (variant === 'ours') await page.waitForFunction(() => window.Cobrowse && window.Cobrowse.ready, null, { timeout: WAIT }).then(() => page.evaluate(() => window.Cobrowse.ready));
   if (variant === 'rrweb') await page.waitForFunction(() => window.__pv && window.__pv.loaded, null, { timeout: WAIT });
   if (variant === 'rrweb-record') await page.waitForFunction(() => window.__pv && window.__pv.events >= 2, null, { timeout: WAIT });
-  await page.waitForLoadState('networkidle', { timeout: WAIT }).catch(() => {});
+  await idle(500, WAIT);
   await page.evaluate(frames2);
   const cost = diff(m0, await metrics(cdp));
   const state = await page.evaluate(() => ({
@@ -452,7 +474,7 @@ async function agentOurs(ctx, entry) {
   // Agent bootstrap alone (the page, its wasm, the socket) is measured on a session of an empty
   // page elsewhere; here: navigation → replica contains the work area.
   const agent = await ctx.browser.newPage('agent', { width: 1280, height: 900 });
-  const cdp = await agent.context().newCDPSession(agent);
+  const cdp = await agent.cdp();
   await enableMetrics(cdp);
   await agent.bringToFront();
   const m0 = await metrics(cdp);
@@ -504,7 +526,7 @@ async function replayPage(ctx, name, events) {
   await page.addInitScript({ path: RRWEB_UMD });
   await page.goto(`${ctx.server.url}/cobrowse/bench/blank.html`);
   await page.bringToFront();
-  const cdp = await page.context().newCDPSession(page);
+  const cdp = await page.cdp();
   await enableMetrics(cdp);
   await page.evaluate((ev) => { window.__events = ev; }, events);
   return { page, cdp };
@@ -709,7 +731,7 @@ async function main() {
     },
   });
   const relay = await startWireRelay(server.url);
-  const browser = await launchBrowser();
+  const browser = await launchBenchBrowser();
   const ctx = { server, browser, relay };
   const rows = [];
   try {

@@ -22,7 +22,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ROOT, assertBundleBuilt, startServer } from '../../tests/lib/server.mjs';
-import { launchBrowser } from '../../tests/lib/browser.mjs';
+import { launchBenchBrowser } from './driver.mjs';
 import { top } from './cpu-profile.mjs';
 import { enableMetrics, metrics } from './cdp-metrics.mjs';
 import { installFrameReader } from './frame-tags.mjs';
@@ -128,14 +128,14 @@ async function taskMs(cdp) {
 async function run(ctx, name, variant) {
   const page = await ctx.browser.newPage(variant, { width: 1280, height: 800 });
   try {
-    if (variant === 'none' || variant === 'rrweb') await page.route('**/cobrowse/js/cobrowse.js', (r) => r.abort());
+    if (variant === 'none' || variant === 'rrweb') await page.blockUrlsEndingWith('/cobrowse/js/cobrowse.js');
     await page.addInitScript(installFrameReader);
     await page.addInitScript(instrument);
     if (variant === 'rrweb') await page.addInitScript({ path: RRWEB_UMD });
     const query = variant === 'ours unlimited' ? '?budget=off' : '';
     await page.goto(`${ctx.server.url}/cobrowse/bench/storm.html${query}`, { waitUntil: 'load', timeout: WAIT });
     await page.bringToFront();
-    const cdp = await page.context().newCDPSession(page);
+    const cdp = await page.cdp();
     await enableMetrics(cdp);
     if (variant.startsWith('ours')) {
       await page.waitForFunction(() => window.Cobrowse && window.Cobrowse.ready, null, { timeout: WAIT });
@@ -182,7 +182,7 @@ async function run(ctx, name, variant) {
   } catch (e) {
     return { error: e.message.split('\n')[0] };
   } finally {
-    await page.context().close();
+    await page.close();
   }
 }
 
@@ -193,7 +193,7 @@ async function main() {
   fs.mkdirSync(path.join(www, 'bench'), { recursive: true });
   fs.writeFileSync(path.join(www, 'bench', 'storm.html'), PAGE);
   const server = await startServer({ env: { COBROWSE_STATIC_DIR: www, COBROWSE_LOG_LEVEL: 'warn', RUST_LOG: 'warn' } });
-  const browser = await launchBrowser();
+  const browser = await launchBenchBrowser();
   const ctx = { server, browser };
   const variants = ['none', 'ours', 'ours unlimited', 'rrweb'];
   let md = '| workload | main thread: none / ours / ours unlimited / rrweb (ms) | bytes: ours (held → resync) / ours unlimited / rrweb |\n|---|---|---|\n';
