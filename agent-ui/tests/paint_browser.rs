@@ -64,7 +64,10 @@ fn snapshot() -> Snapshot {
     nodes.push(el("style", &[], 1));
     nodes.push(text(
         "x-a { display: block } x-a:not(:defined) { visibility: hidden } \
-         @media (prefers-color-scheme: dark) { body { background-color: rgb(1, 2, 3) } }",
+         @media (prefers-color-scheme: dark) { body { background-color: rgb(1, 2, 3) } } \
+         @supports (display: block) { @media (prefers-color-scheme: dark) { \
+           #box { color: rgb(4, 5, 6) } } } \
+         @media all { x-a:not(:defined) { color: rgb(7, 8, 9) } #pop { color-scheme: light dark } }",
     ));
     nodes.push(el("body", &[], 4));
     nodes.push(el("dialog", &[("id", "dlg"), ("open", "")], 1));
@@ -265,6 +268,11 @@ async fn defined_and_the_colour_scheme_follow_the_customer() {
     next_frame().await;
     assert_eq!(computed(&doc, &xa, "visibility"), "visible");
     assert_eq!(computed(&doc, &body, "background-color"), "rgb(1, 2, 3)");
+    // Rules nested in grouping rules, and a `color-scheme` that offers both, follow too.
+    let (boxed, pop) = (by(&doc, "box"), by(&doc, "pop"));
+    assert_eq!(computed(&doc, &boxed, "color"), "rgb(4, 5, 6)");
+    assert_ne!(computed(&doc, &xa, "color"), "rgb(7, 8, 9)");
+    assert_eq!(computed(&doc, &pop, "color-scheme"), "dark");
 
     // Then x-a is undefined there again (a new page) and the customer switches to light.
     styles.apply_paint(&Paint::Undefined(vec!["x-a".into()]));
@@ -273,6 +281,9 @@ async fn defined_and_the_colour_scheme_follow_the_customer() {
     next_frame().await;
     assert_eq!(computed(&doc, &xa, "visibility"), "hidden");
     assert_ne!(computed(&doc, &body, "background-color"), "rgb(1, 2, 3)");
+    assert_ne!(computed(&doc, &boxed, "color"), "rgb(4, 5, 6)");
+    assert_eq!(computed(&doc, &xa, "color"), "rgb(7, 8, 9)");
+    assert_eq!(computed(&doc, &pop, "color-scheme"), "light");
     // The replica's DOM is the customer's: the rewrite lives in the CSSOM only.
     let style_text = doc
         .query_selector("style:not([data-cobrowse-injected])")

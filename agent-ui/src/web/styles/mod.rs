@@ -3,7 +3,7 @@
 //! focus and active state in the script-free replica. The rule copies those marks select on are
 //! added by `pseudo_sheet`; `prefs` rewrites the replica's rules in place for what only the
 //! customer's browser knows (`:defined`, the colour-scheme preference); `js` holds the Reflect
-//! helpers.
+//! helpers; `rules.js` hands both walks only the rules they may change, one call per rule list.
 //!
 //! [`Styles::set_pseudo`] / [`Styles::set_agent_hover`] put `[data-cobrowse-*]` attributes on the
 //! targets (and, for hover/active/focus-within, their ancestors, crossing shadow roots), removing

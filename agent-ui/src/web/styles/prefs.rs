@@ -13,11 +13,23 @@
 use super::js::call;
 use cobrowse_css_rewrite::rewrite_defined;
 use cobrowse_css_rewrite::scheme::{rewrite_media, used_color_scheme};
-use cobrowse_web_glue::realm::{get, items, length};
+use cobrowse_web_glue::realm::{get, length};
 use js_sys::{Array, Object, Reflect, WeakMap};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Document;
+
+#[wasm_bindgen(module = "/src/web/styles/rules.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = prefsCandidates)]
+    fn prefs_candidates_js(
+        list: &JsValue,
+        originals: &WeakMap,
+        defined: bool,
+        scheme: bool,
+        out: &Array,
+    );
+}
 
 /// The customer's answers, and what was rewritten with them.
 pub(super) struct Prefs {
@@ -96,7 +108,28 @@ impl Prefs {
         if let Some(media) = get(sheet, "media") {
             self.media(sheet, &media);
         }
-        self.rules(&rules, 0);
+        // Only the rules the preferences may touch cross into wasm (`rules.js` applies the same
+        // pre-checks as the rewrites below); nested lists come flattened.
+        let wanted = Array::new();
+        prefs_candidates_js(
+            &rules,
+            &self.originals,
+            self.undefined.is_some(),
+            self.dark.is_some(),
+            &wanted,
+        );
+        for rule in wanted.iter() {
+            if get(&rule, "selectorText").is_some() {
+                self.style_rule(&rule);
+            }
+            if let Some(media) = get(&rule, "media") {
+                self.media(&rule, &media);
+            }
+            // `@import`: its own sheet, when readable.
+            if let Some(sheet) = get(&rule, "styleSheet") {
+                self.adjust(&sheet);
+            }
+        }
     }
 
     /// The rule that stands for the page's `<meta name="color-scheme">` under the customer's
@@ -124,32 +157,6 @@ impl Prefs {
             _ => {
                 let _ = Reflect::set(&rec, &what.into(), current);
                 current.clone()
-            }
-        }
-    }
-
-    fn rules(&self, list: &JsValue, depth: u32) {
-        // Grouping rules nest; a hostile page cannot make the walk unbounded.
-        if depth > 32 {
-            return;
-        }
-        for rule in items(list) {
-            if !rule.is_object() {
-                continue;
-            }
-            if get(&rule, "selectorText").is_some() {
-                self.style_rule(&rule);
-            }
-            if let Some(media) = get(&rule, "media") {
-                self.media(&rule, &media);
-            }
-            // `@import`: its own sheet, when readable.
-            if let Some(sheet) = get(&rule, "styleSheet") {
-                self.adjust(&sheet);
-            }
-            // `@media`, `@supports`, `@layer`, `@container`, nested style rules…
-            if let Some(inner) = get(&rule, "cssRules") {
-                self.rules(&inner, depth + 1);
             }
         }
     }

@@ -35,44 +35,50 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::Document;
 
+#[wasm_bindgen(module = "/src/web/styles/rules.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = copyCandidates)]
+    fn copy_candidates_js(owner: &JsValue, indices: &Array, nested: &Array) -> bool;
+}
+
 /// Inserts the missing pseudo-state copies into `owner` (a sheet or a rule with child rules),
-/// each right after its rule; recurses into child rule lists.
+/// each right after its rule; recurses into child rule lists. Only rules that may need a copy
+/// cross into wasm (`rules.js`), last first, so each insertion leaves the indices still to do.
 fn add_copies(owner: &JsValue) {
+    let (indices, nested) = (Array::new(), Array::new());
+    if !copy_candidates_js(owner, &indices, &nested) {
+        return;
+    }
     let Some(rules) = get(owner, "cssRules") else {
         return;
     };
-    let mut i = 0;
-    while i < length(&rules) {
+    for i in indices.iter().filter_map(|i| i.as_f64()) {
+        let i = i as u32;
         let Ok(rule) = Reflect::get_u32(&rules, i) else {
-            break;
+            continue;
         };
-        i += 1;
-        if !rule.is_object() || is_copy(&rule) {
+        let Some(new_sel) = get(&rule, "selectorText")
+            .and_then(|s| s.as_string())
+            .and_then(|sel| rewrite_selector(&sel))
+        else {
+            continue;
+        };
+        let next = Reflect::get_u32(&rules, i + 1).unwrap_or_default();
+        if next.is_object() && is_copy(&next) {
             continue;
         }
-        if let Some(sel) = get(&rule, "selectorText").and_then(|s| s.as_string())
-            && let Some(new_sel) = rewrite_selector(&sel)
-        {
-            let next = Reflect::get_u32(&rules, i).unwrap_or_default();
-            if !(next.is_object() && is_copy(&next)) {
-                let body = get(&rule, "style")
-                    .and_then(|s| get(&s, "cssText"))
-                    .and_then(|t| t.as_string())
-                    .unwrap_or_default();
-                let copy = format!("{new_sel} {{ {body} }}");
-                if call(owner, "insertRule", &[copy.as_str().into(), i.into()]).is_ok() {
-                    i += 1;
-                } else {
-                    crate::debug!("pseudo-state copy refused: {copy}");
-                }
-            } else {
-                i += 1;
-            }
+        let body = get(&rule, "style")
+            .and_then(|s| get(&s, "cssText"))
+            .and_then(|t| t.as_string())
+            .unwrap_or_default();
+        let copy = format!("{new_sel} {{ {body} }}");
+        if call(owner, "insertRule", &[copy.as_str().into(), (i + 1).into()]).is_err() {
+            crate::debug!("pseudo-state copy refused: {copy}");
         }
-        // Grouping rules and nested style rules hold rules of their own.
-        if get(&rule, "cssRules").is_some() {
-            add_copies(&rule);
-        }
+    }
+    // Grouping rules and nested style rules hold rules of their own.
+    for rule in nested.iter() {
+        add_copies(&rule);
     }
 }
 
