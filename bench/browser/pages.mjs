@@ -13,11 +13,29 @@ const SNIPPET = `<script>
 </script>`;
 
 /**
+ * A stylesheet of `count` rules shaped like a CSS framework's: class rules with a few
+ * declarations, every tenth with a `:hover` or `:focus` twin, media queries for widths every
+ * 500 and for `prefers-color-scheme: dark` every 200. Real sites ship thousands; the generated
+ * pages' own sheet has four.
+ */
+export function frameworkSheet(count) {
+  const rules = [];
+  for (let i = 0; i < count; i++) {
+    rules.push(`.u${i} > .k${i % 13}{color:rgb(${i % 255},40,80);margin:${i % 7}px ${i % 5}px;line-height:1.${i % 9}}`);
+    if (i % 10 === 0) rules.push(`.u${i}:${i % 20 === 0 ? 'hover' : 'focus'}{color:#06c;text-decoration:underline}`);
+    if (i % 200 === 0) rules.push(`@media (prefers-color-scheme: dark){.u${i}{color:#eee;background:#111}}`);
+    if (i % 500 === 0) rules.push(`@media (min-width: ${600 + i}px){.u${i}{padding:4px}.u${i}:hover{outline:1px solid}}`);
+  }
+  return rules.join('\n');
+}
+
+/**
  * A generated page of about `nodes` DOM nodes (elements + text): rows of
  * `<div class><span>text</span><a href>text</a></div>` (5 nodes each) under sections, with a small
- * stylesheet, like a long product or log list.
+ * stylesheet, like a long product or log list; `rules` adds a framework-sized sheet
+ * ([`frameworkSheet`]).
  */
-export function generatedPage(nodes, head = SNIPPET) {
+export function generatedPage(nodes, head = SNIPPET, rules = 0) {
   const rows = Math.max(1, Math.round(nodes / 5));
   const parts = [];
   for (let i = 0; i < rows; i++) {
@@ -27,7 +45,7 @@ export function generatedPage(nodes, head = SNIPPET) {
   parts.push('</section>');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Generated ${nodes} nodes</title>
 <style>.row{display:flex;gap:8px;padding:2px 4px}.r0{background:#f4f4f4}.name{flex:1}.sel{outline:1px solid #06c}</style>
-${head}</head><body><h1>Generated page, ${nodes} nodes</h1>${parts.join('')}</body></html>`;
+${rules ? `<style>${frameworkSheet(rules)}</style>` : ''}${head}</head><body><h1>Generated page, ${nodes} nodes</h1>${parts.join('')}</body></html>`;
 }
 
 /**
@@ -80,6 +98,7 @@ export const CORPUS = [
   { name: 'demo svg', path: '/cobrowse/demo/svg.html' },
   { name: 'demo burst', path: '/cobrowse/demo/burst.html' },
   { name: 'generated 1k', path: '/cobrowse/bench/gen-1000.html', nodes: 1000 },
+  { name: 'generated 1k + 4k CSS rules', path: '/cobrowse/bench/gen-1000-css.html', nodes: 1000, rules: 4000 },
   { name: 'generated 10k', path: '/cobrowse/bench/gen-10000.html', nodes: 10000 },
   { name: 'generated 50k', path: '/cobrowse/bench/gen-50000.html', nodes: 50000 },
 ];

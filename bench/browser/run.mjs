@@ -123,7 +123,7 @@ function staticRoot() {
   fs.cpSync(path.join(ROOT, 'www'), dir, { recursive: true });
   fs.mkdirSync(path.join(dir, 'bench'));
   for (const e of CORPUS) {
-    if (e.nodes) fs.writeFileSync(path.join(dir, 'bench', `gen-${e.nodes}.html`), generatedPage(e.nodes));
+    if (e.nodes) fs.writeFileSync(path.join(dir, 'bench', path.basename(e.path)), generatedPage(e.nodes, undefined, e.rules));
   }
   fs.writeFileSync(path.join(dir, 'bench', 'latency.html'), latencyPage());
   fs.writeFileSync(path.join(dir, 'bench', 'blank.html'), blankPage());
