@@ -34,9 +34,10 @@ class BenchPage {
     await this.page.waitForFunction(fn, { timeout: opts.timeout ?? 30_000, polling }, arg);
   }
 
-  /** Runs a function, or a file's text (`{ path }`), in every new document before its own scripts. */
+  /** Runs a function, source text, or a file's text (`{ path }`), in every new document before
+   *  its own scripts. */
   async addInitScript(script) {
-    if (typeof script === 'function') {
+    if (typeof script === 'function' || typeof script === 'string') {
       await this.page.evaluateOnNewDocument(script);
     } else {
       await this.page.evaluateOnNewDocument(fs.readFileSync(script.path, 'utf8'));
