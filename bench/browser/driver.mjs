@@ -3,8 +3,8 @@
 // Why not playwright, as the tests use: it enables CDP `Network` on every page, and with it on,
 // Chromium's renderer copies every WebSocket frame sent or received into a DevTools event on the
 // page's main thread. That cost lands on ours (a WebSocket client) and not on rrweb (which the
-// bench keeps in an array): one `send` of a small frame took ~260 µs of the customer page's main
-// thread with Network on and ~100 µs with it off, in the same Chromium. No customer or agent has
+// bench keeps in an array): one `send` of a small frame took ~150 µs of the customer page's main
+// thread with Network on and ~52 µs with it off, in the same Chromium. No customer or agent has
 // DevTools open, so the bench leaves it off; a section that needs network events (the page view's
 // transfer sizes) enables them on its own CDP session, for its own page.
 //
@@ -17,10 +17,9 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../../tests/lib/browser.mjs';
 
 /** One bench page: playwright's call shapes over a puppeteer page in a browser context of its own. */
 class BenchPage {
-  constructor(context, page, blocked) {
+  constructor(context, page) {
     this.ctx = context;
     this.page = page;
-    this.blocked = blocked;
   }
 
   /** Runs `fn(arg)` in the page; resolves with its (awaited, JSON-able) result. */
@@ -51,7 +50,6 @@ class BenchPage {
       cdp.send('Fetch.failRequest', { requestId: e.requestId, errorReason: 'BlockedByClient' }).catch(() => {});
     });
     await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `*${suffix}`, requestStage: 'Request' }] });
-    this.blocked.push(cdp);
   }
 
   async goto(url, opts = {}) {
@@ -108,7 +106,7 @@ export async function launchBenchBrowser({ network = false } = {}) {
       });
       page.on('pageerror', (err) => messages.push(`[${name} pageerror] ${err.message}`));
       page.on('error', () => messages.push(`[${name}] page crashed`));
-      return new BenchPage(context, page, []);
+      return new BenchPage(context, page);
     },
     /** Console errors/warnings and page errors seen so far, oldest first. */
     messages: () => messages.slice(),

@@ -36,8 +36,8 @@ export function copyCandidates(owner, indices, nested) {
   return true;
 }
 
-// The rules of `list` and of the rule lists nested in it (down to depth 32, as `Prefs::rules`
-// walks them) that the customer's preferences may touch, pushed onto `out` (emptied first):
+// The rules of `list` and of the rule lists nested in it (down to depth 32: a hostile page
+// cannot make the walk unbounded) that the customer's preferences may touch, pushed onto `out` (emptied first):
 // rules `originals` holds (rewritten before), with `defined` a selector naming ':defined'
 // (`rewrite_defined`'s pre-check), with `scheme` a media list naming 'prefers-color-scheme'
 // (`rewrite_media`'s) or a style rule's `color-scheme` set (`Prefs::style_rule` skips it
