@@ -146,7 +146,10 @@ async fn split_brain_case() -> Result<()> {
         sessions.push((token, customer, agent));
     }
 
-    // Probes ask n2 for each session all along: who serves it, and when.
+    // Probes ask n2 for each session all along: who serves it, and when. A probe that reaches
+    // n1 while it is cut off can wait on n1's database calls, so each one keeps asking until it
+    // has seen n2 serve once the test is done (or a minute has gone), not only while the test
+    // runs: otherwise one stalled probe could span the whole move and see nothing.
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let probes: Vec<_> = sessions
@@ -155,8 +158,16 @@ async fn split_brain_case() -> Result<()> {
             let (token, addr, stop) = (token.clone(), n2.addr.clone(), stop.clone());
             tokio::spawn(async move {
                 let mut seen: Vec<(Duration, String)> = Vec::new();
-                while !stop.load(Ordering::SeqCst) {
-                    let probe = agent_hello(&token, &format!("probe-{token}-{}", seen.len()));
+                let mut attempt = 0;
+                loop {
+                    let saw_n2 = seen.iter().any(|(_, n)| n == "n2");
+                    if (stop.load(Ordering::SeqCst) && saw_n2)
+                        || started.elapsed() > Duration::from_secs(60)
+                    {
+                        break;
+                    }
+                    attempt += 1;
+                    let probe = agent_hello(&token, &format!("probe-{token}-{attempt}"));
                     if let Ok(Ok((_ws, node))) =
                         tokio::time::timeout(Duration::from_secs(5), join_at(&addr, &probe)).await
                     {
