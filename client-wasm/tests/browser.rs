@@ -211,6 +211,21 @@ fn nodes_read_in_bulk_keep_every_detail() {
         .expect("namespaced");
     other.set_attribute("id", "other").expect("id");
     page.root.append_child(&other).expect("append");
+    // Attributes `getAttribute` cannot read back by name: an upper-case name on an HTML
+    // element, and two attributes sharing one name in different namespaces.
+    let cased = d.create_element("b").expect("b");
+    cased.set_id("cased");
+    cased
+        .set_attribute_ns(None, "FooBar", "mixed")
+        .expect("cased attribute");
+    page.root.append_child(&cased).expect("append");
+    let dup = d.create_element("b").expect("b");
+    dup.set_id("dup");
+    // (In this order: `setAttribute` would change the namespaced one instead of adding one.)
+    dup.set_attribute("twice", "one").expect("plain attribute");
+    dup.set_attribute_ns(Some("urn:a"), "twice", "two")
+        .expect("namespaced attribute");
+    page.root.append_child(&dup).expect("append");
 
     let s = page.snapshot();
     let rec = |dom_id: &str| &s.nodes[(id_of(&s, dom_id) - s.first_id) as usize];
@@ -239,6 +254,16 @@ fn nodes_read_in_bulk_keep_every_detail() {
     };
     assert_eq!(*ns, Namespace::Other("urn:example".into()));
     assert_eq!(s.names.resolve(*t), Some("thing"));
+    assert_eq!(attr(&s.names, rec("cased"), "FooBar"), Some("mixed"));
+    let NodeData::Element { attrs, .. } = &rec("dup").data else {
+        panic!("element")
+    };
+    let twice: Vec<&str> = attrs
+        .iter()
+        .filter(|a| s.names.resolve(a.name) == Some("twice"))
+        .map(|a| a.value.as_str())
+        .collect();
+    assert_eq!(twice, ["one", "two"]);
 }
 
 #[wasm_bindgen_test]

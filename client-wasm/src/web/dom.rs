@@ -40,7 +40,7 @@ extern "C" {
         hide: Option<&JsString>,
         nodes: &Array,
         roots: &Array,
-    ) -> String;
+    ) -> Vec<u8>;
     #[wasm_bindgen(js_name = describeCaptured)]
     fn describe_captured_js(node: &Node, attr: &JsString) -> Option<String>;
     #[wasm_bindgen(js_name = isElementWith)]
@@ -430,8 +430,11 @@ impl DomTree for WebDom {
                         roots,
                     )
                 });
+                // UTF-8 from the browser's encoder; a failed check only means a walk node by
+                // node.
+                let packed = std::str::from_utf8(&packed).unwrap_or("");
                 let entries = crate::walk::unpack(
-                    &packed,
+                    packed,
                     nodes.length(),
                     |i| {
                         let n = nodes.get(i);

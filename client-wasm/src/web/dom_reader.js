@@ -5,6 +5,26 @@
 const SEP = '\u0000';
 const XHTML = 'http://www.w3.org/1999/xhtml';
 
+// An element's attributes, read by name: `SEP<count>` then `SEP<name>SEP<value>` each, in the
+// element's order. By name, because reading `attributes[i]` makes the browser create (and keep,
+// for the element's life) an `Attr` node per attribute: on a large page that is most of a walk's
+// cost and memory the page never asked for. `null` when a value holds a NUL, or when reading by
+// name is not exact (two attributes with one qualified name in different namespaces, or a name
+// `getAttribute` does not find: an upper-case name set through `setAttributeNS` on an HTML
+// element); `attributes` is read then.
+function attributeFields(el) {
+  const names = el.getAttributeNames();
+  let out = SEP + names.length;
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    for (let j = 0; j < i; j++) if (names[j] === name) return null;
+    const value = el.getAttribute(name);
+    if (value === null || value.indexOf(SEP) !== -1) return null;
+    out += SEP + name + SEP + value;
+  }
+  return out;
+}
+
 // An element, text or comment in one string: a kind letter, then the fields, separated by NUL.
 // Element: `E` + localName, namespace ('' for XHTML or none), then name, value per attribute.
 // Text (and CDATA): `T` + data; comment: `C` + data (the rest of the string, NULs and all).
@@ -14,7 +34,14 @@ export function describe(node) {
   switch (node.nodeType) {
     case 1: {
       const ns = node.namespaceURI;
-      let out = 'E' + node.localName + SEP + (ns === null || ns === XHTML ? '' : ns);
+      const head = 'E' + node.localName + SEP + (ns === null || ns === XHTML ? '' : ns);
+      const fields = attributeFields(node);
+      if (fields !== null) {
+        // `attributeFields` leads with the count, which this form does not carry.
+        const rest = fields.indexOf(SEP, 1);
+        return rest === -1 ? head : head + fields.slice(rest);
+      }
+      let out = head;
       const attrs = node.attributes;
       for (let i = 0; i < attrs.length; i++) {
         const a = attrs[i];
@@ -42,94 +69,105 @@ export function describe(node) {
 // frame's document, then the child nodes; our UI (`attr`) and undescribable nodes are left out;
 // a `<script>` or an element `hideSel` matches has no captured children, nor has a node at
 // depth `maxDepth` (the root is at depth 1). Hidden elements, documents, doctypes, shadow roots
-// and anything holding a NUL are left for the caller to describe (`S`).
+// and anything holding a NUL are left for the caller to describe (`S`). The packing comes back
+// as UTF-8 bytes: the browser's encoder is native, the string hand-over copies char by char.
 export function walk(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, roots) {
   nodes.length = 0;
   roots.length = 0;
   const matches = (el, sel) => {
-    if (sel === null) return false;
     try {
       return el.matches(sel) === true;
     } catch {
       return false;
     }
   };
-  const captured = (n) => {
-    switch (n.nodeType) {
-      case 1:
-        return !n.hasAttribute(attr);
-      case 3: case 4: case 8: case 9: case 10:
-        return true;
-      case 11: {
-        const host = n.host;
-        return typeof host === 'object' && host !== null;
-      }
-      default:
-        return false;
+  // The elements of one tree (the walk's, a shadow root's, a frame document's) the mask rules
+  // match, found by one native query per tree instead of a `matches` call per element; `null`
+  // when there are none (the usual case).
+  const maskedIn = (scope) => {
+    if (maskSel === null) return null;
+    let found;
+    try {
+      found = scope.querySelectorAll(maskSel);
+    } catch {
+      return null;
     }
+    return found.length === 0 ? null : new Set(found);
   };
-  const out = [];
-  const stack = [root, 1];
+  let out = '';
+  // Node, depth, masked-set triples; children are pushed last first, so they come off in
+  // document order.
+  const stack = [root, 1, maskedIn(root)];
   while (stack.length > 0) {
+    const masks = stack.pop();
     const depth = stack.pop();
     const node = stack.pop();
     const first = nodes.length === 0;
     nodes.push(node);
     const type = node.nodeType;
     const isElement = type === 1;
-    const hidden = isElement && matches(node, hideSel);
-    const kids = [];
-    if (depth < maxDepth && !(isElement && (node.localName === 'script' || hidden))) {
-      if (isElement) {
-        const sr = node.shadowRoot;
-        if (sr) {
-          kids.push(sr);
-          roots.push(sr);
+    const hidden = isElement && hideSel !== null && matches(node, hideSel);
+    let count = 0;
+    if (depth < maxDepth && !(isElement && (hidden || node.localName === 'script'))) {
+      const below = depth + 1;
+      for (let c = node.lastChild; c !== null; c = c.previousSibling) {
+        const t = c.nodeType;
+        // Shadow roots are never child nodes; documents and doctypes are only a frame's.
+        if (t === 1 ? !c.hasAttribute(attr) : t === 3 || t === 4 || t === 8 || t === 10) {
+          stack.push(c, below, masks);
+          count++;
         }
+      }
+      if (isElement) {
+        // Before the child nodes: a frame's document, and first of all an open shadow root.
         if (node.localName === 'iframe' && node.namespaceURI === XHTML) {
           const doc = node.contentDocument;
           if (doc) {
-            kids.push(doc);
+            stack.push(doc, below, maskedIn(doc));
             roots.push(doc);
+            count++;
           }
         }
-      }
-      for (let c = node.firstChild; c !== null; c = c.nextSibling) {
-        if (captured(c)) kids.push(c);
+        const sr = node.shadowRoot;
+        if (sr) {
+          stack.push(sr, below, maskedIn(sr));
+          roots.push(sr);
+          count++;
+        }
       }
     }
     let x = 0;
     let y = 0;
-    if (isElement && withScroll && (node.scrollLeft !== 0 || node.scrollTop !== 0)) {
-      x = node.scrollLeft | 0;
-      y = node.scrollTop | 0;
+    if (isElement && withScroll) {
+      const left = node.scrollLeft;
+      const top = node.scrollTop;
+      if (left !== 0 || top !== 0) {
+        x = left | 0;
+        y = top | 0;
+      }
     }
-    const tail = kids.length + ',' + (isElement && matches(node, maskSel) ? '1' : '0') + ',' + x + ',' + y;
+    // The root is not among its own descendants: asked directly.
+    const masked = isElement && (first ? maskSel !== null && matches(node, maskSel) : masks !== null && masks.has(node));
+    const tail = count + (masked ? ',1,' : ',0,') + x + ',' + y;
     if (first) {
-      out.push('R' + tail);
-    } else if (isElement && !hidden) {
+      out += 'R' + tail;
+      continue;
+    }
+    if (isElement && !hidden) {
       const ns = node.namespaceURI;
       const nsField = ns === null || ns === XHTML ? '' : ns;
-      const attrs = node.attributes;
-      const fields = ['E' + tail, node.localName, nsField, String(attrs.length)];
-      let plain = nsField.indexOf(SEP) === -1;
-      for (let i = 0; plain && i < attrs.length; i++) {
-        const a = attrs[i];
-        const v = a.value;
-        if (v.indexOf(SEP) !== -1) plain = false;
-        fields.push(a.name, v);
-      }
-      if (plain) out.push(...fields);
-      else out.push('S' + tail);
+      const fields = nsField.indexOf(SEP) === -1 ? attributeFields(node) : null;
+      out += fields === null ? SEP + 'S' + tail : SEP + 'E' + tail + SEP + node.localName + SEP + nsField + fields;
     } else if ((type === 3 || type === 4 || type === 8) && node.data.indexOf(SEP) === -1) {
-      out.push((type === 8 ? 'C' : 'T') + tail, node.data);
+      out += SEP + (type === 8 ? 'C' : 'T') + tail + SEP + node.data;
     } else {
-      out.push('S' + tail);
+      out += SEP + 'S' + tail;
     }
-    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i], depth + 1);
   }
-  return out.join(SEP);
+  return ENCODER.encode(out);
 }
+
+const ENCODER = new TextEncoder();
 
 // `describe(node)` for a node a capture walk meets among children: 'X' (nothing else) when it
 // is an element carrying attribute `attr` (our own UI's marker: never captured), so the walk

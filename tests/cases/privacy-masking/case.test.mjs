@@ -6,7 +6,8 @@
 // sent the server, nor in the session's history. The same for what real pages hold: a password
 // revealed by a "show password" button (and typed after), card, security-code and one-time-code
 // fields (by `autocomplete`), a hidden input, a masked web component's shadow root and a masked
-// same-origin frame (also a srcdoc one; also changed later), and the page's URL parameter and
+// same-origin frame (also a srcdoc one; also changed later), elements a rule masks inside a plain
+// shadow root and a plain frame, and the page's URL parameter and
 // title the site masks. A masked checkbox's, select's and canvas's state never reaches the agent.
 // Control canaries in unmasked places ARE found, so the scan can fail. Also: hidden elements
 // arrive as same-size empty boxes; the customer sees a marker.
@@ -57,6 +58,7 @@ const SECRETS = [
   'CanaryShadow-Text-4401', 'CanaryShadow-Value-4402', 'CanaryShadow-Later-4403', 'CanaryShadow-Typed-4405',
   'CanaryFrame-Text-4501', 'CanaryFrame-Value-4502', 'CanaryFrame-Later-4503', 'CanarySrcdoc-4504',
   'CanaryFrame-Attr-4505',
+  'CanaryShadow-Inner-4406', 'CanaryShadow-Cc-4407', 'CanaryFrame-Inner-4506', // masked by their own rule
   'CanaryUrl-Acct-4701', 'CanaryTitle-4702', 'CanaryOauth-4703', 'CanaryUrl-Push-4704', // address, title
 ];
 const CONTROLS = [
