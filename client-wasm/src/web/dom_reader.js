@@ -7,8 +7,8 @@ const XHTML = 'http://www.w3.org/1999/xhtml';
 
 // An element's attributes, read by name: `SEP<count>` then `SEP<name>SEP<value>` each, in the
 // element's order. By name, because reading `attributes[i]` makes the browser create (and keep,
-// for the element's life) an `Attr` node per attribute: on a large page that is most of a walk's
-// cost and memory the page never asked for. `null` when a value holds a NUL, or when reading by
+// for the element's life) an `Attr` node per attribute: time on a large page, and memory the
+// page never asked for. `null` when a value holds a NUL, or when reading by
 // name is not exact (two attributes with one qualified name in different namespaces, or a name
 // `getAttribute` does not find: an upper-case name set through `setAttributeNS` on an HTML
 // element); `attributes` is read then.
