@@ -4,17 +4,18 @@
 
 const SEP = '\u0000';
 const XHTML = 'http://www.w3.org/1999/xhtml';
+const ENCODER = new TextEncoder();
 
-// An element's attributes, read by name: `SEP<count>` then `SEP<name>SEP<value>` each, in the
-// element's order. By name, because reading `attributes[i]` makes the browser create (and keep,
-// for the element's life) an `Attr` node per attribute: time on a large page, and memory the
-// page never asked for. `null` when a value holds a NUL, or when reading by
-// name is not exact (two attributes with one qualified name in different namespaces, or a name
+// An element's attributes, read by name: `SEP<name>SEP<value>` each, in the element's order,
+// after `SEP<count>` when `counted`. By name, because reading `attributes[i]` makes the browser
+// create (and keep, for the element's life) an `Attr` node per attribute: time on a large page,
+// and memory the page never asked for. `null` when a value holds a NUL, or when reading by name
+// is not exact (two attributes with one qualified name in different namespaces, or a name
 // `getAttribute` does not find: an upper-case name set through `setAttributeNS` on an HTML
 // element); `attributes` is read then.
-function attributeFields(el) {
+function attributeFields(el, counted) {
   const names = el.getAttributeNames();
-  let out = SEP + names.length;
+  let out = counted ? SEP + names.length : '';
   for (let i = 0; i < names.length; i++) {
     const name = names[i];
     for (let j = 0; j < i; j++) if (names[j] === name) return null;
@@ -35,12 +36,8 @@ export function describe(node) {
     case 1: {
       const ns = node.namespaceURI;
       const head = 'E' + node.localName + SEP + (ns === null || ns === XHTML ? '' : ns);
-      const fields = attributeFields(node);
-      if (fields !== null) {
-        // `attributeFields` leads with the count, which this form does not carry.
-        const rest = fields.indexOf(SEP, 1);
-        return rest === -1 ? head : head + fields.slice(rest);
-      }
+      const fields = attributeFields(node, false);
+      if (fields !== null) return head + fields;
       let out = head;
       const attrs = node.attributes;
       for (let i = 0; i < attrs.length; i++) {
@@ -156,7 +153,7 @@ export function walk(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, 
     if (isElement && !hidden) {
       const ns = node.namespaceURI;
       const nsField = ns === null || ns === XHTML ? '' : ns;
-      const fields = nsField.indexOf(SEP) === -1 ? attributeFields(node) : null;
+      const fields = nsField.indexOf(SEP) === -1 ? attributeFields(node, true) : null;
       out += fields === null ? SEP + 'S' + tail : SEP + 'E' + tail + SEP + node.localName + SEP + nsField + fields;
     } else if ((type === 3 || type === 4 || type === 8) && node.data.indexOf(SEP) === -1) {
       out += SEP + (type === 8 ? 'C' : 'T') + tail + SEP + node.data;
@@ -166,8 +163,6 @@ export function walk(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, 
   }
   return ENCODER.encode(out);
 }
-
-const ENCODER = new TextEncoder();
 
 // `describe(node)` for a node a capture walk meets among children: 'X' (nothing else) when it
 // is an element carrying attribute `attr` (our own UI's marker: never captured), so the walk
