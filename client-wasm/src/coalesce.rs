@@ -27,7 +27,8 @@ pub use crate::record::Record;
 use cobrowse_protocol::{
     AddedSubtree, AttrChange, Insert, MutationBatch, NameTable, NodeId, TextChange,
 };
-use std::collections::{HashMap, HashSet};
+// Keys are the client's own (node keys, ids): no peer chooses them.
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 /// The result of coalescing one callback.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -123,7 +124,7 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
 
 /// Deduplicates nodes by key, keeping first occurrences in order.
 fn dedup<D: DomTree>(dom: &D, nodes: impl IntoIterator<Item = D::Node>) -> Vec<D::Node> {
-    let mut seen = HashSet::new();
+    let mut seen = HashSet::default();
     nodes
         .into_iter()
         .filter(|n| seen.insert(dom.key(n)))
@@ -142,9 +143,9 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
     let mut removed = Vec::new();
     // (node, name) → value before the batch, in first-seen order.
     let mut attr_order: Vec<&Record<D::Node>> = Vec::new();
-    let mut attr_seen: HashSet<(u64, String)> = HashSet::new();
+    let mut attr_seen: HashSet<(u64, String)> = HashSet::default();
     let mut text_order: Vec<(D::Node, Option<String>)> = Vec::new();
-    let mut text_seen: HashSet<u64> = HashSet::new();
+    let mut text_seen: HashSet<u64> = HashSet::default();
     for r in records {
         match r {
             Record::ChildList {
@@ -173,12 +174,12 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
         dom,
         mirror,
         policy,
-        placed: HashMap::new(),
-        children_placed: HashMap::new(),
+        placed: HashMap::default(),
+        children_placed: HashMap::default(),
     };
 
     // Known nodes that left the document: candidates for removal.
-    let mut removes: HashSet<NodeId> = HashSet::new();
+    let mut removes: HashSet<NodeId> = HashSet::default();
     let mut remove_order: Vec<NodeId> = Vec::new();
     for n in &touched {
         if let Some(id) = pass.mirror.id(n)
@@ -198,7 +199,7 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
             pass.placed(n).then(|| (n.clone(), id))
         })
         .collect();
-    let mut converted: HashSet<NodeId> = HashSet::new();
+    let mut converted: HashSet<NodeId> = HashSet::default();
     loop {
         let mut changed = false;
         for (n, id) in &moved {
@@ -253,7 +254,7 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
 
     // Pending inserts: topmost new (or re-sent) nodes, and safe moves.
     let mut pending: Vec<D::Node> = Vec::new();
-    let mut pending_keys: HashSet<u64> = HashSet::new();
+    let mut pending_keys: HashSet<u64> = HashSet::default();
     for n in &added {
         if !pass.placed(n) {
             continue;
@@ -295,7 +296,7 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
         inserted: true,
         ..SideState::default()
     };
-    let mut emitted: HashSet<u64> = HashSet::new();
+    let mut emitted: HashSet<u64> = HashSet::default();
     for start in &pending {
         if emitted.contains(&dom.key(start)) {
             continue;

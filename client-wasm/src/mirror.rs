@@ -54,7 +54,8 @@ impl<N: Hash + Eq + Clone> NodeKeys<N> for HashKeys<N> {
 #[derive(Debug)]
 pub struct IdMirror<N, K: NodeKeys<N>> {
     keys: K,
-    tree: IdTree<N>,
+    /// The ids are this mirror's own counter, so a fast hasher is safe.
+    tree: IdTree<N, rustc_hash::FxBuildHasher>,
     next_id: NodeId,
 }
 

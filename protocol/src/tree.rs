@@ -11,6 +11,7 @@
 
 use crate::dom::NodeId;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
 
 #[derive(Debug, Clone)]
 struct Entry<T> {
@@ -20,20 +21,33 @@ struct Entry<T> {
 }
 
 /// Nodes by id, each with a value, its parent and its children in document order.
-#[derive(Debug, Clone)]
-pub struct IdTree<T> {
-    entries: HashMap<NodeId, Entry<T>>,
+///
+/// `S` hashes the ids. The default resists ids chosen to collide, which a tree built from a
+/// peer's frames needs; a party that hands out the ids itself (the customer's client numbers
+/// its nodes 1, 2, 3 …) may pick a faster hasher.
+#[derive(Clone)]
+pub struct IdTree<T, S = RandomState> {
+    entries: HashMap<NodeId, Entry<T>, S>,
 }
 
-impl<T> Default for IdTree<T> {
+// By hand: a hasher need not print itself.
+impl<T: std::fmt::Debug, S> std::fmt::Debug for IdTree<T, S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IdTree")
+            .field("entries", &self.entries.iter().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl<T, S: Default> Default for IdTree<T, S> {
     fn default() -> Self {
         IdTree {
-            entries: HashMap::new(),
+            entries: HashMap::default(),
         }
     }
 }
 
-impl<T> IdTree<T> {
+impl<T, S: BuildHasher + Default> IdTree<T, S> {
     /// An empty tree.
     pub fn new() -> Self {
         Self::default()
