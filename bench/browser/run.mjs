@@ -955,4 +955,4 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   });
 }
 
-export { capture, agentOurs, agentRrweb, openPage, staticRoot, metrics };
+export { capture, agentOurs, agentRrweb, latency, openPage, staticRoot, metrics };

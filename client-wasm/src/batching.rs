@@ -4,6 +4,12 @@
 //! yields several (a keystroke: its form value, the selection, the framework's DOM update).
 //! A server whose `Welcome` says it takes `Batch` frames gets them together; an older one gets
 //! each alone, as before.
+//!
+//! A page that changes in many short tasks (a framework rendering in chunks, a typing burst)
+//! would still cost one message per task, so sends are paced too ([`when_to_flush`]): the first
+//! frames after a quiet spell leave at the end of their task, frames that follow within
+//! [`PACE_MS`] of a send wait for that much time to pass and leave together. A change is never
+//! held longer than that, far inside the latency the agent notices.
 
 use cobrowse_protocol::{MAX_BATCH_FRAMES, encode_batch};
 
@@ -46,6 +52,32 @@ fn close(mut run: Vec<Vec<u8>>) -> Vec<u8> {
     }
 }
 
+/// Shortest time between two sends while frames keep coming. Below the 16.7 ms between two
+/// frames of a 60 Hz display, so a page changing once a frame is never held.
+pub const PACE_MS: f64 = 8.0;
+
+/// When waiting frames should leave.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Flush {
+    /// At the end of the current task (a microtask).
+    Now,
+    /// After this many milliseconds (a timer).
+    After(f64),
+}
+
+/// When to send what is waiting at `now` (ms), the last send having been at `last` (`None`:
+/// nothing sent yet). Pacing only pays when the waiting frames can leave as one batch, and a
+/// hidden page's timers are throttled to a second or more by the browser, so without `batch`
+/// or while `hidden` every task sends at its end, as without pacing.
+pub fn when_to_flush(now: f64, last: Option<f64>, batch: bool, hidden: bool) -> Flush {
+    match last {
+        Some(last) if batch && !hidden && now - last < PACE_MS && now >= last => {
+            Flush::After(PACE_MS - (now - last))
+        }
+        _ => Flush::Now,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +99,28 @@ mod tests {
                 _ => vec![m.clone()],
             })
             .collect()
+    }
+
+    #[test]
+    fn frames_after_a_quiet_spell_leave_now_and_close_followers_wait_out_the_pace() {
+        assert_eq!(when_to_flush(100.0, None, true, false), Flush::Now);
+        assert_eq!(
+            when_to_flush(100.0, Some(100.0 - PACE_MS), true, false),
+            Flush::Now
+        );
+        assert_eq!(when_to_flush(100.0, Some(50.0), true, false), Flush::Now);
+        assert_eq!(
+            when_to_flush(100.0, Some(97.0), true, false),
+            Flush::After(PACE_MS - 3.0)
+        );
+        assert_eq!(
+            when_to_flush(100.0, Some(100.0), true, false),
+            Flush::After(PACE_MS)
+        );
+        // No batches to gain, a throttled hidden page, or a clock that went back: no waiting.
+        assert_eq!(when_to_flush(100.0, Some(97.0), false, false), Flush::Now);
+        assert_eq!(when_to_flush(100.0, Some(97.0), true, true), Flush::Now);
+        assert_eq!(when_to_flush(100.0, Some(120.0), true, false), Flush::Now);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! the phase and mode, the stored session, sending a frame, starting capture, ending locally.
 
 use super::rest::js_err;
+use crate::batching::Flush;
 use crate::config::{self, Config, Texts};
 use crate::session::{ClientError, Phase, STORAGE_KEY, StoredLink, StoredSession, reason_text};
 use crate::upload_budget::{Admit, UploadBudget};
@@ -42,6 +43,8 @@ pub(super) struct Outgoing {
     pending: Vec<Vec<u8>>,
     /// A flush of `pending` is queued.
     armed: bool,
+    /// When frames last went to the socket (`now_ms`), for the pacing (`crate::batching`).
+    last_flush: Option<f64>,
 }
 
 /// What became of a frame given to [`Outgoing::send`].
@@ -71,6 +74,7 @@ impl Outgoing {
             batch: false,
             pending: Vec::new(),
             armed: false,
+            last_flush: None,
         }
     }
 
@@ -115,11 +119,21 @@ impl Outgoing {
         }
     }
 
-    /// True once per batch of pending frames: the caller queues the flush.
-    fn arm(&mut self) -> bool {
-        let arm = !self.pending.is_empty() && !self.armed;
-        self.armed |= arm;
-        arm
+    /// Once per batch of pending frames: when the caller should flush them.
+    fn arm(&mut self) -> Option<Flush> {
+        if self.pending.is_empty() || self.armed {
+            return None;
+        }
+        self.armed = true;
+        let hidden = cobrowse_web_glue::realm::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden());
+        Some(crate::batching::when_to_flush(
+            now_ms(),
+            self.last_flush,
+            self.batch,
+            hidden,
+        ))
     }
 
     /// Hands what waits to the socket, as few messages as the server takes. Without a socket
@@ -127,10 +141,13 @@ impl Outgoing {
     pub(super) fn flush(&mut self) {
         self.armed = false;
         let frames = std::mem::take(&mut self.pending);
-        if let Some(sender) = &self.sender {
+        if let Some(sender) = &self.sender
+            && !frames.is_empty()
+        {
             for message in crate::batching::group(frames, self.batch) {
                 sender.send_bytes(&message);
             }
+            self.last_flush = Some(now_ms());
         }
     }
 }
@@ -142,20 +159,28 @@ impl Drop for Outgoing {
     }
 }
 
-/// Sends a sequenced `msg` through `outbox` ([`Outgoing::send`]), and queues the microtask that
-/// hands this task's frames to the socket together.
+/// Sends a sequenced `msg` through `outbox` ([`Outgoing::send`]), and queues what hands this
+/// task's frames to the socket together: a microtask, or a timer while sends are paced.
 pub(super) fn send_via(outbox: &Outbox, msg: &Message) -> Sent {
     let (sent, arm) = match outbox.try_borrow_mut() {
         Ok(mut out) => {
             let sent = out.send(msg);
             (sent, out.arm())
         }
-        Err(_) => (Sent::No, false),
+        Err(_) => (Sent::No, None),
     };
-    if arm {
-        flush_soon(Rc::downgrade(outbox));
+    match arm {
+        Some(Flush::Now) => flush_soon(Rc::downgrade(outbox)),
+        Some(Flush::After(ms)) => flush_later(Rc::downgrade(outbox), ms),
+        None => {}
     }
     sent
+}
+
+/// Flushes `outbox` after `ms`; frames handed over sooner (a new socket, the session's end)
+/// leave then, and this finds less or nothing to send.
+fn flush_later(outbox: Weak<RefCell<Outgoing>>, ms: f64) {
+    Timeout::new(ms.ceil() as u32, move || flush_soon(outbox)).forget();
 }
 
 /// Flushes `outbox` in a microtask: after the page's script and the observer callbacks queued
