@@ -127,6 +127,18 @@ pub trait DomTree {
     ) -> Option<Vec<WalkEntry<Self::Node>>> {
         None
     }
+    /// Whether `node` is captured in the document now (it reaches the root through captured
+    /// ancestors that show their children), answered in one question when the side can (the
+    /// browser climbs in JS); `None` lets the coalescer climb with the questions above
+    /// (`coalesce::Placement`), which is what the answer must equal.
+    fn placed_at_once(&self, _node: &Self::Node) -> Option<bool> {
+        None
+    }
+    /// A coalescing pass begins: the DOM does not change until it ends, so answers of
+    /// [`DomTree::placed_at_once`] may be kept until [`DomTree::end_pass`].
+    fn begin_pass(&self) {}
+    /// The pass ends: forget what it kept (it may hold nodes the page dropped).
+    fn end_pass(&self) {}
     /// True when [`DomTree::describe`] would return `Some` (cheaper: no attribute copies).
     fn captures(&self, node: &Self::Node) -> bool {
         self.describe(node).is_some()

@@ -39,21 +39,24 @@ pub struct Coalesced {
     pub side: SideState,
 }
 
-struct Pass<'a, D: DomTree, K: NodeKeys<D::Node>> {
-    dom: &'a D,
-    mirror: &'a mut IdMirror<D::Node, K>,
-    policy: &'a dyn MaskPolicy,
+/// Which nodes are captured in the document now, remembered for one pass: a storm among
+/// siblings asks about their parent once.
+#[derive(Debug, Default)]
+pub struct Placement {
     placed: HashMap<u64, bool>,
-    /// Whether the children of a node are placed: it is placed and does not hide them. Siblings
-    /// share it, so a storm among them asks about their parent once.
+    /// Whether the children of a node are placed: it is placed and does not hide them.
     children_placed: HashMap<u64, bool>,
 }
 
-impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
+impl Placement {
     /// True when `node` is captured in the document now: reaches the root through captured
-    /// ancestors only.
-    fn placed(&mut self, node: &D::Node) -> bool {
-        let key = self.dom.key(node);
+    /// ancestors only, none of which hides its children. Asked of the tree in one question
+    /// where it can ([`DomTree::placed_at_once`]), else climbed here.
+    pub fn placed<D: DomTree>(&mut self, dom: &D, node: &D::Node) -> bool {
+        if let Some(p) = dom.placed_at_once(node) {
+            return p;
+        }
+        let key = dom.key(node);
         if let Some(&p) = self.placed.get(&key) {
             return p;
         }
@@ -62,20 +65,20 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
         let mut parents = Vec::new();
         let mut cur = node.clone();
         let result = loop {
-            if self.dom.is_excluded(&cur) || !self.dom.captures(&cur) {
+            if dom.is_excluded(&cur) || !dom.captures(&cur) {
                 break false;
             }
-            if self.dom.is_root(&cur) {
+            if dom.is_root(&cur) {
                 break true;
             }
-            let Some(parent) = self.dom.parent(&cur) else {
+            let Some(parent) = dom.parent(&cur) else {
                 break false;
             };
-            let pk = self.dom.key(&parent);
+            let pk = dom.key(&parent);
             if let Some(&p) = self.children_placed.get(&pk) {
                 break p;
             }
-            if self.dom.hides_children(&parent) {
+            if dom.hides_children(&parent) {
                 self.children_placed.insert(pk, false);
                 break false;
             }
@@ -93,6 +96,19 @@ impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
             self.children_placed.insert(k, result);
         }
         result
+    }
+}
+
+struct Pass<'a, D: DomTree, K: NodeKeys<D::Node>> {
+    dom: &'a D,
+    mirror: &'a mut IdMirror<D::Node, K>,
+    policy: &'a dyn MaskPolicy,
+    placement: Placement,
+}
+
+impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
+    fn placed(&mut self, node: &D::Node) -> bool {
+        self.placement.placed(self.dom, node)
     }
 
     /// True when `id` or a replica ancestor is in `removes`.
@@ -139,6 +155,18 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
     policy: &dyn MaskPolicy,
     records: &[Record<D::Node>],
 ) -> Coalesced {
+    dom.begin_pass();
+    let c = coalesce_pass(dom, mirror, policy, records);
+    dom.end_pass();
+    c
+}
+
+fn coalesce_pass<D: DomTree, K: NodeKeys<D::Node>>(
+    dom: &D,
+    mirror: &mut IdMirror<D::Node, K>,
+    policy: &dyn MaskPolicy,
+    records: &[Record<D::Node>],
+) -> Coalesced {
     let mut added = Vec::new();
     let mut removed = Vec::new();
     // (node, name) → value before the batch, in first-seen order.
@@ -174,8 +202,7 @@ pub fn coalesce<D: DomTree, K: NodeKeys<D::Node>>(
         dom,
         mirror,
         policy,
-        placed: HashMap::default(),
-        children_placed: HashMap::default(),
+        placement: Placement::default(),
     };
 
     // Known nodes that left the document: candidates for removal.

@@ -916,3 +916,132 @@ async fn a_subtree_walked_in_one_call_or_node_by_node_gives_the_same_records() {
         "script text is left out"
     );
 }
+
+/// Every node of `root`'s tree, across shadow roots, frame documents and template contents.
+fn all_nodes(root: &web_sys::Node, out: &mut Vec<web_sys::Node>) {
+    out.push(root.clone());
+    if let Some(el) = root.dyn_ref::<Element>() {
+        if let Some(s) = el.shadow_root() {
+            all_nodes(&s.into(), out);
+        }
+        if let Some(f) = el.dyn_ref::<web_sys::HtmlIFrameElement>()
+            && let Some(d) = f.content_document()
+        {
+            all_nodes(&d.into(), out);
+        }
+        if el.local_name() == "template"
+            && let Ok(content) = js_sys::Reflect::get(el, &"content".into())
+            && let Some(c) = content.dyn_ref::<web_sys::Node>()
+        {
+            all_nodes(c, out);
+        }
+    }
+    let kids = root.child_nodes();
+    for i in 0..kids.length() {
+        if let Some(k) = kids.item(i) {
+            all_nodes(&k, out);
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+async fn placement_asked_in_one_call_answers_as_the_climb_does() {
+    use cobrowse_client::coalesce::Placement;
+    use cobrowse_client::restrictions::{Rule, RuleAction};
+    use cobrowse_client::web::restrict;
+    let d = doc();
+    let hide = Rule {
+        selector: "#gone, .gone".into(),
+        action: RuleAction::Hide,
+        url_pattern: None,
+    };
+    restrict::install(&d, vec![hide], Vec::new(), None);
+    let page = Page::new(
+        r#"<p>a<b>b</b><!--c--></p><script>var s = "<p>";</script><i data-cobrowse-ui><u>ours</u></i>
+<div id="gone"><span>hidden <em>deep</em></span></div><svg><script>1</script><g><text>t</text></g></svg>
+<iframe id="f" srcdoc="<p>inside <b class=gone>frame <i>x</i></b></p><script>1</script>"></iframe>
+<div id="host"><span>slotted</span></div><div id="hidden-host" class="gone"></div>
+<template><p>inert</p></template>"#,
+    );
+    next_load(&page.el("#f")).await;
+    for (host, inner) in [
+        (
+            "#host",
+            "<p>in <em>shadow</em></p><slot></slot><i data-cobrowse-ui>ui</i>",
+        ),
+        ("#hidden-host", "<p>under a hidden host</p>"),
+    ] {
+        page.el(host)
+            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+            .expect("shadow")
+            .set_inner_html(inner);
+    }
+    let mut nodes = Vec::new();
+    all_nodes(&d.clone().into(), &mut nodes);
+    // Out of the document: a detached subtree, and a removed element's text.
+    let loose = d.create_element("div").expect("div");
+    loose.set_inner_html("<p>detached <b>tree</b></p>");
+    all_nodes(&loose.clone().into(), &mut nodes);
+    let removed = page.el("#gone").first_element_child().expect("span");
+    removed.remove();
+    all_nodes(&removed.clone().into(), &mut nodes);
+
+    let dom = WebDom::new(d.clone());
+    let want: Vec<bool> = nodes
+        .iter()
+        .map(|n| Placement::default().placed(&NodeByNode(&dom), n))
+        .collect();
+    // Alone, then in one pass in both orders (its cache must not change an answer).
+    for (n, w) in nodes.iter().zip(&want) {
+        dom.begin_pass();
+        assert_eq!(dom.placed_at_once(n), Some(*w), "{}", n.node_name());
+        dom.end_pass();
+    }
+    for order in [false, true] {
+        dom.begin_pass();
+        let mut pairs: Vec<_> = nodes.iter().zip(&want).collect();
+        if order {
+            pairs.reverse();
+        }
+        for (n, w) in pairs {
+            assert_eq!(
+                dom.placed_at_once(n),
+                Some(*w),
+                "{} (one pass)",
+                n.node_name()
+            );
+        }
+        dom.end_pass();
+    }
+    // The answers are not all alike: each way out of the capture is met.
+    let text_of = |needle: &str| {
+        nodes
+            .iter()
+            .zip(&want)
+            .find(|(n, _)| {
+                n.node_type() == web_sys::Node::TEXT_NODE
+                    && n.text_content().as_deref() == Some(needle)
+            })
+            .map(|(_, w)| *w)
+            .unwrap_or_else(|| panic!("text {needle:?}"))
+    };
+    for shown in ["a", "shadow", "slotted", "inside ", "t"] {
+        assert!(text_of(shown), "{shown:?} is placed");
+    }
+    for hidden in [
+        "var s = \"<p>\";",
+        "1",
+        "ours",
+        "ui",
+        "frame ",
+        "x",
+        "inert",
+        "detached ",
+        "deep",
+        "under a hidden host",
+    ] {
+        assert!(!text_of(hidden), "{hidden:?} is not placed");
+    }
+    restrict::clear();
+    drop(page);
+}

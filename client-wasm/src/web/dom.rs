@@ -45,6 +45,15 @@ extern "C" {
     fn describe_captured_js(node: &Node, attr: &JsString) -> Option<String>;
     #[wasm_bindgen(js_name = isElementWith)]
     fn is_element_with(node: &Node, attr: &JsString) -> bool;
+    /// `DomTree::placed_at_once` in one call: 1 yes, 0 no, 2 unreadable.
+    #[wasm_bindgen(js_name = placed)]
+    fn placed_js(
+        node: &Node,
+        root: &Node,
+        attr: &JsString,
+        hide: Option<&JsString>,
+        cache: &js_sys::Map,
+    ) -> u32;
     /// A sheet's rule texts in one string (see `dom_reader.js`), for `web::sheets`.
     #[wasm_bindgen(js_name = ruleTexts)]
     pub(crate) fn rule_texts_js(sheet: &JsValue) -> JsValue;
@@ -123,6 +132,8 @@ pub struct WebDom {
     /// Open shadow roots and same-origin iframe documents met while listing children; the
     /// recorder observes them (a document-wide observer does not see into either).
     found_roots: RefCell<Vec<Node>>,
+    /// For the coalescing pass under way: the placement answers so far and the hide rule.
+    pass: RefCell<Option<(js_sys::Map, Option<JsString>)>>,
 }
 
 impl WebDom {
@@ -135,6 +146,7 @@ impl WebDom {
             keys: WeakMap::new(),
             next_key: Cell::new(1),
             found_roots: RefCell::new(Vec::new()),
+            pass: RefCell::new(None),
         }
     }
 
@@ -361,6 +373,33 @@ impl DomTree for WebDom {
 
     fn is_excluded(&self, node: &Node) -> bool {
         UI_ATTR_JS.with(|attr| is_element_with(node, attr))
+    }
+
+    fn placed_at_once(&self, node: &Node) -> Option<bool> {
+        let pass = self.pass.borrow();
+        let fresh;
+        let (cache, hide) = match pass.as_ref() {
+            Some((c, h)) => (c, h.as_ref()),
+            None => {
+                // Outside a pass: nothing to share answers with.
+                fresh = (js_sys::Map::new(), restrict::walk_selectors(&self.root).1);
+                (&fresh.0, fresh.1.as_ref())
+            }
+        };
+        match UI_ATTR_JS.with(|attr| placed_js(node, &self.root, attr, hide, cache)) {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+
+    fn begin_pass(&self) {
+        let hide = restrict::walk_selectors(&self.root).1;
+        *self.pass.borrow_mut() = Some((js_sys::Map::new(), hide));
+    }
+
+    fn end_pass(&self) {
+        *self.pass.borrow_mut() = None;
     }
 
     fn hides_children(&self, node: &Node) -> bool {

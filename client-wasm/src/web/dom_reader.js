@@ -193,6 +193,73 @@ export function ruleTexts(sheet) {
   return out;
 }
 
+// Whether `node` is captured in the document now, in one call: 1 yes, 0 no, 2 when it could not
+// be read (the caller then climbs node by node). The rule is the coalescer's climb
+// (`coalesce::Placement`): every node up to `root` is captured (not our UI, marked with `attr`;
+// a kind the capture describes), and no ancestor hides its children (`<script>`, an element
+// the hide rule `hideSel` matches). Shadow roots go on at their host, frame documents at their
+// `<iframe>`. `cache` (a Map) keeps the answer for every node climbed through, for one pass.
+export function placed(node, root, attr, hideSel, cache) {
+  try {
+    const seen = [];
+    let cur = node;
+    let result;
+    for (;;) {
+      const known = cache.get(cur);
+      if (known !== undefined) {
+        result = known;
+        break;
+      }
+      seen.push(cur);
+      const type = cur.nodeType;
+      if (type === 1 ? cur.hasAttribute(attr) : !capturedKind(cur, type)) {
+        result = false;
+        break;
+      }
+      if (cur === root) {
+        result = true;
+        break;
+      }
+      const parent = parentOf(cur, type, root);
+      if (!parent) {
+        result = false;
+        break;
+      }
+      if (parent.nodeType === 1 && (parent.localName === 'script' || (hideSel !== null && parent.matches(hideSel)))) {
+        result = false;
+        break;
+      }
+      cur = parent;
+    }
+    for (const n of seen) cache.set(n, result);
+    return result ? 1 : 0;
+  } catch {
+    return 2;
+  }
+}
+
+// A node kind the capture describes, elements aside (`DomTree::captures`).
+function capturedKind(node, type) {
+  if (type === 3 || type === 4 || type === 8 || type === 9 || type === 10) return true;
+  return type === 11 && isObject(node.host);
+}
+
+// The parent in capture terms: a shadow root's host, a frame document's `<iframe>`.
+function parentOf(node, type, root) {
+  const p = node.parentNode;
+  if (p) return p;
+  if (type === 11) return isObject(node.host) ? node.host : null;
+  if (type === 9 && node !== root) {
+    const view = node.defaultView;
+    return view ? view.frameElement : null;
+  }
+  return null;
+}
+
+function isObject(v) {
+  return typeof v === 'object' && v !== null;
+}
+
 // True when `node` is an element carrying attribute `attr` (our own UI's marker).
 export function isElementWith(node, attr) {
   return node.nodeType === 1 && node.hasAttribute(attr);
