@@ -45,6 +45,13 @@ extern "C" {
     fn describe_captured_js(node: &Node, attr: &JsString) -> Option<String>;
     #[wasm_bindgen(js_name = isElementWith)]
     fn is_element_with(node: &Node, attr: &JsString) -> bool;
+    /// The number a `WeakMap` holds for `node`, `NaN` for none: one call and no handle for the
+    /// value, for the lookups every node of a batch needs.
+    #[wasm_bindgen(js_name = numberOf)]
+    fn number_of(map: &WeakMap, node: &Node) -> f64;
+    /// Sets the number a `WeakMap` holds for `node`, without a handle for the number first.
+    #[wasm_bindgen(js_name = setNumber)]
+    fn set_number(map: &WeakMap, node: &Node, value: f64);
     /// `DomTree::placed_at_once` in one call: 1 yes, 0 no, 2 unreadable.
     #[wasm_bindgen(js_name = placed)]
     fn placed_js(
@@ -97,6 +104,12 @@ thread_local! {
     static WALK_ROOTS: Array = Array::new();
 }
 
+/// The number `map` holds for `node`, if any.
+fn number_in(map: &WeakMap, node: &Node) -> Option<f64> {
+    let n = number_of(map, node);
+    (!n.is_nan()).then_some(n)
+}
+
 /// Node → id store backed by a JS `WeakMap`.
 #[derive(Debug)]
 pub struct WeakKeys(WeakMap);
@@ -109,10 +122,10 @@ impl Default for WeakKeys {
 
 impl NodeKeys<Node> for WeakKeys {
     fn get(&self, node: &Node) -> Option<NodeId> {
-        self.0.get(node.as_ref()).as_f64().map(|f| f as NodeId)
+        number_in(&self.0, node).map(|f| f as NodeId)
     }
     fn set(&mut self, node: &Node, id: NodeId) {
-        self.0.set(node.as_ref(), &f64::from(id).into());
+        set_number(&self.0, node, f64::from(id));
     }
     fn delete(&mut self, node: &Node) {
         self.0.delete(node.as_ref());
@@ -319,12 +332,12 @@ impl DomTree for WebDom {
     type Node = Node;
 
     fn key(&self, node: &Node) -> u64 {
-        if let Some(k) = self.keys.get(node.as_ref()).as_f64() {
+        if let Some(k) = number_in(&self.keys, node) {
             return k as u64;
         }
         let k = self.next_key.get();
         self.next_key.set(k + 1);
-        self.keys.set(node.as_ref(), &(k as f64).into());
+        set_number(&self.keys, node, k as f64);
         k
     }
 

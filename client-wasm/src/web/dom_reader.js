@@ -260,6 +260,46 @@ function isObject(v) {
   return typeof v === 'object' && v !== null;
 }
 
+// `closest(sel)` that goes on where a tree ends: from a shadow root at its host, from a
+// same-origin frame's document at its `<iframe>`, up to `top` (this window's document; with none,
+// every document is the top). A selector the element cannot answer counts as no match there.
+// True past `hops` trees: deeper than any real page, counted as matched rather than leak.
+export function composedClosest(el, sel, top, hops) {
+  let cur = el;
+  for (let i = 0; i < hops; i++) {
+    try {
+      if (cur.closest(sel) !== null) return true;
+    } catch {
+      // An unreadable match is no match; the climb goes on.
+    }
+    const root = cur.getRootNode();
+    let next = null;
+    if (root.nodeType === 11) {
+      next = isObject(root.host) ? root.host : null;
+    } else if (root.nodeType === 9 && top !== null && root !== top) {
+      try {
+        const view = root.defaultView;
+        next = view ? view.frameElement : null;
+      } catch {
+        next = null;
+      }
+    }
+    if (!isObject(next)) return false;
+    cur = next;
+  }
+  return true;
+}
+
+// The number `map` (a WeakMap of node keys or ids) holds for `node`, NaN for none.
+export function numberOf(map, node) {
+  const v = map.get(node);
+  return v === undefined ? NaN : v;
+}
+
+export function setNumber(map, node, value) {
+  map.set(node, value);
+}
+
 // True when `node` is an element carrying attribute `attr` (our own UI's marker).
 export function isElementWith(node, attr) {
   return node.nodeType === 1 && node.hasAttribute(attr);

@@ -12,7 +12,6 @@
 use crate::restrictions::{Active, DomPolicy, Rule, RuleSet, hidden_box_style};
 use crate::web::sheets;
 use crate::web::strict::{known_keys, known_keys_each};
-use cobrowse_web_glue::realm::shadow_root;
 use js_sys::JsString;
 use std::cell::RefCell;
 use wasm_bindgen::JsCast;
@@ -266,44 +265,23 @@ fn with_active<R>(el: &Node, f: impl FnOnce(&Selectors) -> R) -> Option<R> {
 /// pages nest a handful.
 const MAX_TREE_HOPS: usize = 64;
 
+#[wasm_bindgen(module = "/src/web/dom_reader.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = composedClosest)]
+    fn composed_closest_js(el: &Element, sel: &JsString, top: Option<&Document>, hops: u32)
+    -> bool;
+}
+
 /// `closest(sel)` that does not stop where a tree ends: from a shadow root it goes on at the
 /// host, from a same-origin frame's document at its `<iframe>`, up to this window's document.
 /// `Element.closest` alone stops at either boundary, so a rule on a web component or a payment
-/// frame would miss everything inside it.
+/// frame would miss everything inside it. One call (`dom_reader.js`): every masking question
+/// of a batch asks it.
 fn composed_closest(el: &Element, sel: &JsString) -> bool {
-    let mut cur = el.clone();
-    for _ in 0..MAX_TREE_HOPS {
-        if cur
-            .unchecked_ref::<Queried>()
-            .closest_js(sel)
-            .is_ok_and(|m| !m.is_null())
-        {
-            return true;
-        }
-        let root = cur.get_root_node();
-        let next = match root.node_type() {
-            Node::DOCUMENT_FRAGMENT_NODE => shadow_root(&root).map(|s| s.host()),
-            Node::DOCUMENT_NODE if !is_top(&root) => root
-                .unchecked_ref::<Document>()
-                .default_view()
-                .and_then(|w| w.frame_element().ok().flatten()),
-            _ => None,
-        };
-        match next {
-            Some(n) => cur = n,
-            None => return false,
-        }
-    }
-    // Deeper than any real page: count it as matched rather than leak.
-    true
-}
-
-/// True for this window's document, where a rule's reach ends (kept: every capture asks).
-fn is_top(doc: &Node) -> bool {
     thread_local! {
         static TOP: Option<Document> = web_sys::window().and_then(|w| w.document());
     }
-    TOP.with(|t| t.as_ref().is_none_or(|t| t.is_same_node(Some(doc))))
+    TOP.with(|top| composed_closest_js(el, sel, top.as_ref(), MAX_TREE_HOPS as u32))
 }
 
 fn closest(el: &Element, sel: Option<&JsString>) -> bool {
