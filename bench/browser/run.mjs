@@ -38,6 +38,8 @@ const PAGE_VIEW_NODES = 1000;
 const PAGE_VIEW_RUNS = 5;
 // Rounds of each page's customer and agent measurements; their main-thread figures are medians.
 const CPU_ROUNDS = 3;
+// Bursts of 1,000 changes in the latency run; the report gives their median and the worst.
+const BURSTS = 5;
 const WAIT = 120_000;
 
 const args = process.argv.slice(2);
@@ -662,24 +664,33 @@ async function latency(ctx) {
     }, 1000 / 60);
   }), steadyN);
   const steady = await collect(steadyN);
-  // Burst: 1,000 changes in one task.
-  // The customer's share: from the first change until the page handed its frame to the socket
-  // (the changes themselves, the mutation callback, encoding).
-  const burstCustomer = await cust.page.evaluate(() => {
-    const sent = window.__bench.frames.length;
-    const t0 = performance.now();
-    const t = String(performance.timeOrigin + t0);
-    for (let i = 0; i < 1000; i++) document.getElementById(`l${i}`).setAttribute('data-t', t);
-    return new Promise((resolve) => {
-      const poll = () => {
-        const f = window.__bench.frames.slice(sent).find((x) => x.tag === 5);
-        if (f) resolve(f.t - t0);
-        else setTimeout(poll, 5);
-      };
-      poll();
-    });
-  });
-  const burst = await collect(1000);
+  // Bursts: 1,000 changes in one task, BURSTS times (one burst is one sample of a wall-clock
+  // latency on a shared VM: a busy moment doubles it). The customer's share: from the first
+  // change until the page handed its frame to the socket (the changes themselves, the mutation
+  // callback, encoding).
+  const burst = [];
+  const burstCustomer = [];
+  let burstSeen = 0;
+  for (let b = 0; b < BURSTS; b++) {
+    burstCustomer.push(await cust.page.evaluate(() => {
+      const sent = window.__bench.frames.length;
+      const t0 = performance.now();
+      const t = String(performance.timeOrigin + t0);
+      for (let i = 0; i < 1000; i++) document.getElementById(`l${i}`).setAttribute('data-t', t);
+      return new Promise((resolve) => {
+        const poll = () => {
+          const f = window.__bench.frames.slice(sent).find((x) => x.tag === 5);
+          if (f) resolve(f.t - t0);
+          else setTimeout(poll, 5);
+        };
+        poll();
+      });
+    }));
+    const seen = await collect(1000);
+    burstSeen += seen.length;
+    burst.push(median(seen));
+    await new Promise((r) => setTimeout(r, 200));
+  }
   // Pointer: 100 moves at ~30/s to distinct positions; match customer pointermove → agent pointer.
   await cust.page.bringToFront();
   await cust.page.evaluate(() => {
@@ -703,7 +714,7 @@ async function latency(ctx) {
   }
   await agent.close();
   await cust.page.close();
-  return { steady, steadyN, burst, burstCustomer, pointer, moves: moves.length };
+  return { steady, steadyN, burst, burstSeen, burstCustomer, pointer, moves: moves.length };
 }
 
 /**
@@ -938,11 +949,12 @@ function report(rows, lat, pv, bundle, secs) {
   } else {
     md += '| load | changes | seen | p50 | p95 | p99 |\n|---|---:|---:|---:|---:|---:|\n';
     md += `| steady 60 changes/s | ${lat.steadyN} | ${lat.steady.length} | ${f1(pct(lat.steady, 0.5))} | ${f1(pct(lat.steady, 0.95))} | ${f1(pct(lat.steady, 0.99))} |\n`;
-    md += `| burst of 1,000 in one task | 1000 | ${lat.burst.length} | ${f1(pct(lat.burst, 0.5))} | ${f1(pct(lat.burst, 0.95))} | ${f1(pct(lat.burst, 0.99))} |\n`;
+    md += `| ${BURSTS} bursts of 1,000 in one task (each burst: the median of its changes) | ${BURSTS * 1000} | ${lat.burstSeen} | ${f1(median(lat.burst))} | ${f1(pct(lat.burst, 0.95))} | ${f1(pct(lat.burst, 0.99))} |\n`;
     md += `| pointer move → shown | ${lat.moves} | ${lat.pointer.length} | ${f1(pct(lat.pointer, 0.5))} | ${f1(pct(lat.pointer, 0.95))} | ${f1(pct(lat.pointer, 0.99))} |\n\n`;
     md += 'Pointer moves are throttled by the client, so fewer are shown than made; each shown position is matched to the move that produced it.';
-    if (typeof lat.burstCustomer === 'number') {
-      md += ` Of the burst's latency, ${f1(lat.burstCustomer)} ms were the customer's (its 1,000 changes, the mutation callback and encoding, until the frame was handed to the socket); the rest is the relay and the agent.`;
+    md += ` A burst's p95 and p99 are the worst of the ${BURSTS} bursts (all changes of one burst arrive in one frame).`;
+    if (Array.isArray(lat.burstCustomer) && lat.burstCustomer.length) {
+      md += ` Of a burst's latency, ${f1(median(lat.burstCustomer))} ms (median; bursts ${lat.burstCustomer.map(f1).join(', ')}) were the customer's (its 1,000 changes, the mutation callback and encoding, until the frame was handed to the socket), of the whole ${lat.burst.map(f1).join(', ')} ms; the rest is the relay and the agent.`;
     }
     md += '\n\n';
   }
