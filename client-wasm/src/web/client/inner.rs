@@ -45,6 +45,9 @@ pub(super) struct Outgoing {
     armed: bool,
     /// When frames last went to the socket (`now_ms`), for the pacing (`crate::batching`).
     last_flush: Option<f64>,
+    /// The paced flush's timer while one is armed; kept (not forgotten) so its closure is freed
+    /// once it has run or the frames left sooner.
+    timer: Option<Timeout>,
 }
 
 /// What became of a frame given to [`Outgoing::send`].
@@ -75,6 +78,7 @@ impl Outgoing {
             pending: Vec::new(),
             armed: false,
             last_flush: None,
+            timer: None,
         }
     }
 
@@ -140,6 +144,8 @@ impl Outgoing {
     /// it is dropped here: a linked client still holds it for the resume.
     pub(super) fn flush(&mut self) {
         self.armed = false;
+        // Fired, or no longer needed: the frames leave now.
+        self.timer = None;
         let frames = std::mem::take(&mut self.pending);
         if let Some(sender) = &self.sender
             && !frames.is_empty()
@@ -171,16 +177,24 @@ pub(super) fn send_via(outbox: &Outbox, msg: &Message) -> Sent {
     };
     match arm {
         Some(Flush::Now) => flush_soon(Rc::downgrade(outbox)),
-        Some(Flush::After(ms)) => flush_later(Rc::downgrade(outbox), ms),
+        Some(Flush::After(ms)) => {
+            let weak = Rc::downgrade(outbox);
+            let timer = Timeout::new(ms.ceil() as u32, move || flush_soon(weak));
+            // Dropped by the flush (which cancels it when frames left sooner: a new socket, the
+            // session's end).
+            match outbox.try_borrow_mut() {
+                Ok(mut out) => out.timer = Some(timer),
+                // Never (no borrow is held here); rather than lose the flush, send at the end of
+                // the task.
+                Err(_) => {
+                    drop(timer);
+                    flush_soon(Rc::downgrade(outbox));
+                }
+            }
+        }
         None => {}
     }
     sent
-}
-
-/// Flushes `outbox` after `ms`; frames handed over sooner (a new socket, the session's end)
-/// leave then, and this finds less or nothing to send.
-fn flush_later(outbox: Weak<RefCell<Outgoing>>, ms: f64) {
-    Timeout::new(ms.ceil() as u32, move || flush_soon(outbox)).forget();
 }
 
 /// Flushes `outbox` in a microtask: after the page's script and the observer callbacks queued
