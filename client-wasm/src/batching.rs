@@ -68,10 +68,16 @@ pub enum Flush {
 /// When to send what is waiting at `now` (ms), the last send having been at `last` (`None`:
 /// nothing sent yet). Pacing only pays when the waiting frames can leave as one batch, and a
 /// hidden page's timers are throttled to a second or more by the browser, so without `batch`
-/// or while `hidden` every task sends at its end, as without pacing.
-pub fn when_to_flush(now: f64, last: Option<f64>, batch: bool, hidden: bool) -> Flush {
+/// or while `hidden()` every task sends at its end, as without pacing. `hidden` is asked only
+/// when the frames would otherwise wait.
+pub fn when_to_flush(
+    now: f64,
+    last: Option<f64>,
+    batch: bool,
+    hidden: impl FnOnce() -> bool,
+) -> Flush {
     match last {
-        Some(last) if batch && !hidden && now - last < PACE_MS && now >= last => {
+        Some(last) if batch && now - last < PACE_MS && now >= last && !hidden() => {
             Flush::After(PACE_MS - (now - last))
         }
         _ => Flush::Now,
@@ -103,24 +109,35 @@ mod tests {
 
     #[test]
     fn frames_after_a_quiet_spell_leave_now_and_close_followers_wait_out_the_pace() {
-        assert_eq!(when_to_flush(100.0, None, true, false), Flush::Now);
+        assert_eq!(when_to_flush(100.0, None, true, || false), Flush::Now);
         assert_eq!(
-            when_to_flush(100.0, Some(100.0 - PACE_MS), true, false),
+            when_to_flush(100.0, Some(100.0 - PACE_MS), true, || false),
             Flush::Now
         );
-        assert_eq!(when_to_flush(100.0, Some(50.0), true, false), Flush::Now);
+        assert_eq!(when_to_flush(100.0, Some(50.0), true, || false), Flush::Now);
         assert_eq!(
-            when_to_flush(100.0, Some(97.0), true, false),
+            when_to_flush(100.0, Some(97.0), true, || false),
             Flush::After(PACE_MS - 3.0)
         );
         assert_eq!(
-            when_to_flush(100.0, Some(100.0), true, false),
+            when_to_flush(100.0, Some(100.0), true, || false),
             Flush::After(PACE_MS)
         );
         // No batches to gain, a throttled hidden page, or a clock that went back: no waiting.
-        assert_eq!(when_to_flush(100.0, Some(97.0), false, false), Flush::Now);
-        assert_eq!(when_to_flush(100.0, Some(97.0), true, true), Flush::Now);
-        assert_eq!(when_to_flush(100.0, Some(120.0), true, false), Flush::Now);
+        assert_eq!(
+            when_to_flush(100.0, Some(97.0), false, || false),
+            Flush::Now
+        );
+        assert_eq!(when_to_flush(100.0, Some(97.0), true, || true), Flush::Now);
+        assert_eq!(
+            when_to_flush(100.0, Some(120.0), true, || false),
+            Flush::Now
+        );
+        // Whether the page is hidden is asked only when the frames would wait.
+        let unasked = || panic!("asked whether the page is hidden");
+        assert_eq!(when_to_flush(100.0, None, true, unasked), Flush::Now);
+        assert_eq!(when_to_flush(100.0, Some(50.0), true, unasked), Flush::Now);
+        assert_eq!(when_to_flush(100.0, Some(97.0), false, unasked), Flush::Now);
     }
 
     #[test]

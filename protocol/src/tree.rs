@@ -33,9 +33,7 @@ pub struct IdTree<T, S = RandomState> {
 // By hand: a hasher need not print itself.
 impl<T: std::fmt::Debug, S> std::fmt::Debug for IdTree<T, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdTree")
-            .field("entries", &self.entries.iter().collect::<Vec<_>>())
-            .finish()
+        f.debug_map().entries(self.entries.iter()).finish()
     }
 }
 

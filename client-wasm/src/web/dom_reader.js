@@ -220,7 +220,7 @@ export function placed(node, root, attr, hideSel, cache) {
         result = true;
         break;
       }
-      const parent = parentOf(cur, type, root);
+      const parent = parentOf(cur, root);
       if (!parent) {
         result = false;
         break;
@@ -245,13 +245,23 @@ function capturedKind(node, type) {
 }
 
 // The parent in capture terms: a shadow root's host, a frame document's `<iframe>`.
-function parentOf(node, type, root) {
-  const p = node.parentNode;
-  if (p) return p;
-  if (type === 11) return isObject(node.host) ? node.host : null;
-  if (type === 9 && node !== root) {
-    const view = node.defaultView;
-    return view ? view.frameElement : null;
+function parentOf(node, root) {
+  return node.parentNode || treeExit(node, root);
+}
+
+// Where a tree goes on above its root `tree`: a shadow root at its host, a same-origin frame's
+// document at its `<iframe>`; null for a detached fragment, for `top` (with none, every
+// document is the top), and for a document whose frame cannot be read.
+function treeExit(tree, top) {
+  const type = tree.nodeType;
+  if (type === 11) return isObject(tree.host) ? tree.host : null;
+  if (type === 9 && top !== null && tree !== top) {
+    try {
+      const view = tree.defaultView;
+      return view ? view.frameElement : null;
+    } catch {
+      return null;
+    }
   }
   return null;
 }
@@ -272,18 +282,7 @@ export function composedClosest(el, sel, top, hops) {
     } catch {
       // An unreadable match is no match; the climb goes on.
     }
-    const root = cur.getRootNode();
-    let next = null;
-    if (root.nodeType === 11) {
-      next = isObject(root.host) ? root.host : null;
-    } else if (root.nodeType === 9 && top !== null && root !== top) {
-      try {
-        const view = root.defaultView;
-        next = view ? view.frameElement : null;
-      } catch {
-        next = null;
-      }
-    }
+    const next = treeExit(cur.getRootNode(), top);
     if (!isObject(next)) return false;
     cur = next;
   }

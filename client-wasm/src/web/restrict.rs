@@ -52,12 +52,9 @@ impl Selectors {
 
 #[wasm_bindgen]
 extern "C" {
-    /// Any element (of any realm), for `closest` / `matches` taking a JS string the caller
-    /// keeps.
+    /// Any element (of any realm), for `matches` taking a JS string the caller keeps.
     #[wasm_bindgen(extends = Element)]
     type Queried;
-    #[wasm_bindgen(method, catch, js_name = closest)]
-    fn closest_js(this: &Queried, selectors: &JsString) -> Result<JsValue, JsValue>;
     #[wasm_bindgen(method, catch, js_name = matches)]
     fn matches_js(this: &Queried, selectors: &JsString) -> Result<bool, JsValue>;
 }

@@ -129,9 +129,12 @@ impl Outgoing {
             return None;
         }
         self.armed = true;
-        let hidden = cobrowse_web_glue::realm::window()
-            .and_then(|w| w.document())
-            .is_some_and(|d| d.hidden());
+        // Asked only when pacing would hold the frames (two calls into the page per task).
+        let hidden = || {
+            cobrowse_web_glue::realm::window()
+                .and_then(|w| w.document())
+                .is_some_and(|d| d.hidden())
+        };
         Some(crate::batching::when_to_flush(
             now_ms(),
             self.last_flush,
