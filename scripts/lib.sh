@@ -32,6 +32,13 @@ stage() {
 
 have() { command -v "$1" >/dev/null 2>&1; }
 
+# The debug server and trial-proxy binaries the e2e cases and schemathesis start. One package
+# set for every caller: cargo unifies dependency features per set, so building the server alone
+# would compile some twenty dependencies and the server a second time, with other features.
+build_server_binaries() {
+  (cd "$ROOT" && cargo build --locked -p cobrowse-server -p cobrowse-trial)
+}
+
 # The wasm-bindgen version the workspace builds against: Cargo.lock when it has the crate,
 # else the exact pin `=X.Y.Z` in the root Cargo.toml. The CLI must match it exactly.
 wasm_bindgen_version() {

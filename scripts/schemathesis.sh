@@ -29,7 +29,7 @@ examples="${SCHEMATHESIS_EXAMPLES:-200}"
 seed="${SCHEMATHESIS_SEED:-1}"
 st="$(schemathesis_bin)" || die "schemathesis 4.x not found: run ./scripts/setup.sh test"
 
-cargo build --locked -p cobrowse-server
+build_server_binaries
 bin="$CARGO_TARGET_DIR/debug/cobrowse-server"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/cobrowse-schemathesis.XXXXXX")"

@@ -66,6 +66,14 @@ else
   wanted=" ${ALL_STAGES[*]} "
 fi
 
+# A CI run builds everything once: incremental caches would only add their own copy of every
+# workspace crate's objects to a target directory that must fit on the machine's disk.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
+
+# Free space where the build goes, in MiB: printed after every stage, so a run that runs out of
+# disk shows which stage ate it.
+disk_free() { df -Pm "$CARGO_TARGET_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }'; }
+
 log_dir="$(mktemp -d "${TMPDIR:-/tmp}/cobrowse-test.XXXXXX")"
 suite_started=$(date +%s)
 passed=0
@@ -102,6 +110,9 @@ summary() {
   printf '\n==== summary ====\n'
   if [ ${#timings[@]} -gt 0 ]; then printf '%s\n' "${timings[@]}"; fi
   printf 'total time %ss; logs in %s\n' "$(( $(date +%s) - suite_started ))" "$log_dir"
+  if [ -d "$CARGO_TARGET_DIR" ]; then
+    printf 'target directory %s\n' "$(du -sh "$CARGO_TARGET_DIR" 2>/dev/null | cut -f1)"
+  fi
   if [ "$rc" -ne 0 ]; then
     printf 'FAILED in stage: %s (exit %s)\n' "${current:-?}" "$rc"
   fi
@@ -127,7 +138,8 @@ run_stage() {
   local rc=${PIPESTATUS[0]}
   set -e
   count_results "$log"
-  timings+=("$(printf '%-10s %5ss  %s' "$name" "$(( $(date +%s) - started ))" "$([ "$rc" -eq 0 ] && echo ok || echo "FAILED ($rc)")")")
+  timings+=("$(printf '%-12s %5ss  %-11s %s MiB free' "$name" "$(( $(date +%s) - started ))" \
+    "$([ "$rc" -eq 0 ] && echo ok || echo "FAILED ($rc)")" "$(disk_free)")")
   if [ "$rc" -ne 0 ]; then
     exit "$rc"
   fi
@@ -182,7 +194,7 @@ if want wasm; then
     run_stage "wasm-$p" cargo test --locked -p "$p" --target wasm32-unknown-unknown
   done
 fi
-want server && run_stage server cargo build --locked -p cobrowse-server -p cobrowse-trial
+want server && run_stage server build_server_binaries
 want schemathesis && run_stage schemathesis "$ROOT/scripts/schemathesis.sh"
 if want e2e; then
   export COBROWSE_SERVER_BIN="$CARGO_TARGET_DIR/debug/cobrowse-server"
