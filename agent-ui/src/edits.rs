@@ -33,8 +33,8 @@ pub mod op {
     pub const CREATE_DOCTYPE: u32 = 4;
     /// `slot, host`: `attachShadow({mode: 'open'})` on `host`.
     pub const ATTACH_SHADOW: u32 = 5;
-    /// `parent, child, before` (`0`: append): `moveBefore` for a connected node where the browser
-    /// has it (a moved iframe keeps its document), else `insertBefore`.
+    /// `parent, child, before` (`0`: append): `moveBefore` for a connected subtree holding a
+    /// frame where the browser has it (the frame keeps its document), else `insertBefore`.
     pub const INSERT: u32 = 6;
     /// `node`: detached from its parent.
     pub const REMOVE: u32 = 7;

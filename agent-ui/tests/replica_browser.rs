@@ -971,3 +971,121 @@ fn a_control_selection_takes_focus_only_from_an_idle_agent_page() {
     );
     own.remove();
 }
+
+/// Ids (first_id = 1): 1 doc, 2 html, 3 head, 4 style, 5 its text, 6 body, 7 ul, 8 li "first",
+/// 9 its text, 10 li.editing, 11 div.view, 12 its text, and with a frame 13 iframe in the
+/// `li.editing` (so its moves are atomic).
+fn list_snapshot(with_frame: bool) -> Snapshot {
+    let mut t = Tree::new();
+    t.push(
+        NodeData::Document {
+            url: "https://shop.example/todos/".into(),
+        },
+        1,
+    )
+    .html("html", &[], 2)
+    .html("head", &[], 1)
+    .html("style", &[], 1)
+    // What TodoMVC's stylesheet does while an item is edited.
+    .text("li.editing { padding: 0; border-bottom: none } li.editing .view { display: none }")
+    .html("body", &[("style", "margin:0")], 1)
+    .html("ul", &[], 2)
+    .html("li", &[], 1)
+    .text("first")
+    .html("li", &[("class", "editing")], 1 + u32::from(with_frame))
+    .html("div", &[("class", "view")], 1)
+    .text("shown again");
+    if with_frame {
+        t.html("iframe", &[], 0);
+    }
+    Snapshot {
+        names: t.names,
+        first_id: 1,
+        nodes: t.nodes,
+        form: vec![],
+        scroll: vec![],
+        viewport: Viewport {
+            width: 400,
+            height: 300,
+            dpr_centi: 100,
+        },
+        sheets: vec![],
+    }
+}
+
+/// An item's class change shows a part of it again, then the item moves, within one frame (a
+/// list app ending an edit and re-rendering its filter): the part is laid out, both when the item
+/// holds a frame (moved atomically, to keep the frame's document) and when it does not.
+#[wasm_bindgen_test]
+async fn an_item_restyled_and_moved_in_one_batch_is_laid_out() {
+    for with_frame in [false, true] {
+        let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
+        let stats = r.apply_snapshot(&list_snapshot(with_frame));
+        assert_eq!(stats.ignored, 0, "{stats:?}");
+        let doc = r.backend().document().expect("replica document").clone();
+        // The hidden state is rendered first, as it was on the customer's screen.
+        next_frame().await;
+        next_frame().await;
+        let view = q(&doc, ".view");
+        assert_eq!(
+            view.get_bounding_client_rect().height(),
+            0.0,
+            "hidden while editing"
+        );
+
+        // The class change and the move arrive as two batches within one frame (a batch applies
+        // its moves before its attributes).
+        let mut names = NameTable::new();
+        let class = names.intern("class");
+        let restyle = MutationBatch {
+            names,
+            removes: vec![],
+            inserts: vec![],
+            attrs: vec![AttrChange {
+                node: 10,
+                name: class,
+                value: Some(String::new()),
+            }],
+            texts: vec![],
+        };
+        let moved = MutationBatch {
+            names: NameTable::new(),
+            removes: vec![],
+            inserts: vec![Insert::Move {
+                node: 10,
+                parent: 7,
+                next_sibling: Some(8),
+            }],
+            attrs: vec![],
+            texts: vec![],
+        };
+        for batch in [restyle, moved] {
+            let stats = r.apply_mutations(&batch);
+            assert_eq!(stats.ignored, 0, "{stats:?}");
+        }
+        next_frame().await;
+        next_frame().await;
+        assert_eq!(
+            q(&doc, "ul > li:first-child")
+                .get_attribute("class")
+                .as_deref(),
+            Some(""),
+            "moved and restyled"
+        );
+        assert!(
+            view.get_bounding_client_rect().height() > 0.0,
+            "the item's part is laid out again (the item holds a frame: {with_frame})"
+        );
+    }
+}
+
+async fn next_frame() {
+    let p = js_sys::Promise::new(&mut |resolve, _| {
+        let _ = web_sys::window()
+            .expect("window")
+            .request_animation_frame(&resolve);
+    });
+    wasm_bindgen_futures::JsFuture::from(p)
+        .await
+        .expect("frame");
+}

@@ -19,6 +19,8 @@ export class Edits {
     this.ids = ids;
     this.doc = null;
     this.nodes = [null];
+    this.frames = 0;
+    this.shadows = 0;
   }
 
   /** A new replica document: the table is emptied and `doc` creates the nodes from now on. */
@@ -26,6 +28,22 @@ export class Edits {
     this.doc = doc;
     this.ids = ids;
     this.nodes = [null];
+    this.frames = 0;
+    this.shadows = 0;
+  }
+
+  /**
+   * Whether moving `node` must keep a frame's document: an atomic `moveBefore` does (a frame
+   * re-inserted is a new, blank browsing context until the next snapshot), a re-insertion does
+   * not. Everything else is re-inserted, as the customer's page itself mostly did (a move in the
+   * record is a removal and an insertion). Counts of the frames and shadow roots this document was
+   * given answer most moves without a walk; a shadow root below `node` hides its frames from
+   * `querySelector`, so with any shadow root present every element move counts as holding one.
+   */
+  holdsFrame(node) {
+    if (this.frames === 0 || node.nodeType !== 1) return false;
+    if (node.localName === 'iframe' || node.localName === 'frame' || this.shadows > 0) return true;
+    return node.querySelector('iframe, frame') !== null;
   }
 
   /** Puts a node Rust obtained itself (a document) at `slot`. */
@@ -66,8 +84,10 @@ export class Edits {
             i += 5;
             nodes[slot] = null;
             const el = ns === HTML_NS ? doc.createElement(tag) : doc.createElementNS(ns, tag);
-            if (el.namespaceURI === ns && el.localName === vetted) nodes[slot] = el;
-            else failed++;
+            if (el.namespaceURI === ns && el.localName === vetted) {
+              nodes[slot] = el;
+              if (vetted === 'iframe' || vetted === 'frame') this.frames++;
+            } else failed++;
             break;
           }
           case 2: { // CREATE_TEXT slot text
@@ -94,7 +114,10 @@ export class Edits {
             const slot = ops[i + 1], host = nodes[ops[i + 2]];
             i += 3;
             nodes[slot] = null;
-            if (host) nodes[slot] = host.attachShadow({ mode: 'open' });
+            if (host) {
+              nodes[slot] = host.attachShadow({ mode: 'open' });
+              this.shadows++;
+            }
             break;
           }
           case 6: { // INSERT parent child before
@@ -103,13 +126,18 @@ export class Edits {
             i += 4;
             if (!parent || !child) break;
             const before = b === 0 ? null : (nodes[b] ?? null);
-            // An atomic move keeps a moved iframe's document, focus and animations; it throws
-            // for moves it cannot make (another document, a disconnected parent).
-            if (child.isConnected && parent.isConnected && typeof parent.moveBefore === 'function') {
+            if (child.isConnected && parent.isConnected && typeof parent.moveBefore === 'function'
+                && this.holdsFrame(child)) {
+              // Chromium (156) can leave the moved subtree's restyled elements without a layout
+              // box after `moveBefore` when their style changed earlier in the same frame (an
+              // item's class shows its `.view` again, then the item moves: the view stays
+              // invisible until something rebuilds the layout). Bringing layout up to date
+              // first avoids it; moves of frames are rare enough to pay for that.
+              void child.getBoundingClientRect();
               try {
                 parent.moveBefore(child, before);
                 break;
-              } catch (_) { /* plain insertion below */ }
+              } catch (_) { /* plain insertion below; it throws for moves it cannot make */ }
             }
             parent.insertBefore(child, before);
             break;
