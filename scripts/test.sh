@@ -106,7 +106,7 @@ PY
 }
 
 summary() {
-  local rc=$?
+  local rc="$1"
   printf '\n==== summary ====\n'
   if [ ${#timings[@]} -gt 0 ]; then printf '%s\n' "${timings[@]}"; fi
   printf 'total time %ss; logs in %s\n' "$(( $(date +%s) - suite_started ))" "$log_dir"
@@ -123,7 +123,9 @@ cassandra_started=0
 stop_cassandra() {
   if [ "$cassandra_started" = 1 ]; then "$ROOT/scripts/cassandra.sh" stop || true; fi
 }
-trap 'rc=$?; stop_cassandra; (exit $rc); summary' EXIT
+# The exit status is passed, not restored with `(exit $rc)`: under `set -e` that subshell's failure
+# ended the trap before the summary of a failed run was printed.
+trap 'rc=$?; stop_cassandra; summary "$rc"' EXIT
 
 # run_stage NAME COMMAND... — prints a header, runs the command with its output shown and kept in
 # the log dir, records the time, and (through set -e) stops the suite when it fails.

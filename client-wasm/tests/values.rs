@@ -270,6 +270,48 @@ async fn gloo_sleep() {
 }
 
 #[wasm_bindgen_test]
+async fn a_value_set_then_announced_by_an_input_event_is_reported_once() {
+    let mut page = Page::new(r#"<input id="typed" value=""><input id="other" value="">"#);
+    let s = page.start();
+    let typed = page.el("#typed");
+    let other = page.el("#other");
+    let input_event = || {
+        web_sys::Event::new_with_event_init_dict("input", &{
+            let init = web_sys::EventInit::new();
+            init.set_bubbles(true);
+            init
+        })
+        .expect("event")
+    };
+    let value = |v: &str| FormValue {
+        node: id_by(&s, "id", "typed"),
+        state: FormState::Value(v.into()),
+    };
+    let other_value = |v: &str| FormValue {
+        node: id_by(&s, "id", "other"),
+        state: FormState::Value(v.into()),
+    };
+
+    // What a test driver or a form library does per keystroke: set, then announce.
+    set(&typed.clone().into(), "value", "a".into());
+    set(&other.clone().into(), "value", "x".into());
+    typed.dispatch_event(&input_event()).expect("dispatch");
+    tick().await;
+    assert_eq!(
+        page.forms(),
+        [value("a"), other_value("x")],
+        "the input event's report stands for the setter's; the other control set by script is still reported"
+    );
+
+    // Set again after the event: that state is newer than the report, so it is sent too.
+    set(&typed.clone().into(), "value", "ab".into());
+    typed.dispatch_event(&input_event()).expect("dispatch");
+    set(&typed.clone().into(), "value", "abc".into());
+    tick().await;
+    assert_eq!(page.forms(), [value("ab"), value("abc")]);
+}
+
+#[wasm_bindgen_test]
 async fn a_value_tracker_defined_before_the_session_is_followed() {
     let mut page = Page::new(r#"<input id="controlled" value="typed">"#);
     let input: JsValue = page.el("#controlled").into();

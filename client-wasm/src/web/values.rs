@@ -305,6 +305,20 @@ impl ValueHooks {
         });
     }
 
+    /// `node`'s state was just reported by other means (its `input` event): a setter call noted
+    /// before it needs no report of its own, since a setter only notes once it ran and the report
+    /// read the state after it. Script that sets the value again later is noted again. Without
+    /// this, code that sets `value` and then dispatches `input` (test drivers, form libraries)
+    /// had every keystroke sent twice with the same value.
+    pub fn reported(&self, node: &Node) {
+        REGISTRY.with(|r| {
+            if let Ok(mut r) = r.try_borrow_mut() {
+                let node: &JsValue = node.as_ref();
+                r.pending.retain(|p| p != node);
+            }
+        });
+    }
+
     /// How many setters are wrapped now, on every realm and element (for tests and debug logs).
     pub fn installed() -> usize {
         REGISTRY.with(|r| r.try_borrow().map_or(0, |r| r.patched.len()))

@@ -56,6 +56,9 @@ impl RecState {
             return;
         };
         let values = self.control_values(&node);
+        if let Some(hooks) = &self.values {
+            hooks.reported(&node);
+        }
         if !values.is_empty() {
             (self.sink)(Message::Form(values));
         }
