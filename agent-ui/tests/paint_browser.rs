@@ -14,6 +14,7 @@ use cobrowse_protocol::{
     Namespace, NodeData, NodeRecord, Paint, PlayState, PlaybackDirection, ScriptAnimation,
     ScriptFont, Snapshot, TopLayerEntry, TopLayerKind, Viewport,
 };
+use cobrowse_web_glue::testing::next_frame;
 use js_sys::Reflect;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -131,17 +132,6 @@ fn computed(doc: &Document, el: &Element, prop: &str) -> String {
         .expect("style")
         .get_property_value(prop)
         .expect("value")
-}
-
-async fn next_frame() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("window")
-            .request_animation_frame(&resolve);
-    });
-    wasm_bindgen_futures::JsFuture::from(p)
-        .await
-        .expect("frame");
 }
 
 #[wasm_bindgen_test]

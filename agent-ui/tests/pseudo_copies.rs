@@ -13,6 +13,7 @@ use cobrowse_protocol::{
     Attribute, NameTable, Namespace, NodeData, NodeRecord, Party, PseudoState, SheetOp, SheetOwner,
     SheetState, Snapshot, Viewport,
 };
+use cobrowse_web_glue::testing::next_frame;
 use js_sys::Reflect;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
@@ -73,17 +74,10 @@ fn snapshot() -> Snapshot {
     }
 }
 
-async fn next_frame() {
-    for _ in 0..2 {
-        let p = js_sys::Promise::new(&mut |resolve, _| {
-            let _ = web_sys::window()
-                .expect("window")
-                .request_animation_frame(&resolve);
-        });
-        wasm_bindgen_futures::JsFuture::from(p)
-            .await
-            .expect("frame");
-    }
+/// Two animation frames: the page renders, and work deferred to a frame has run.
+async fn two_frames() {
+    next_frame().await;
+    next_frame().await;
 }
 
 fn selectors(doc: &Document) -> Vec<String> {
@@ -145,7 +139,7 @@ async fn copies_sit_next_to_their_rules_and_indices_skip_them() {
     replica.apply_snapshot(&snap);
     let mut styles = Styles::new();
     styles.on_snapshot(&snap, &replica);
-    next_frame().await;
+    two_frames().await;
     let rdoc = replica
         .backend()
         .document()
@@ -196,7 +190,7 @@ async fn copies_sit_next_to_their_rules_and_indices_skip_them() {
     });
     replica.apply_sheet(&set);
     styles.apply(&set, &replica);
-    next_frame().await;
+    two_frames().await;
     assert_eq!(
         selectors(&rdoc),
         [
@@ -214,6 +208,6 @@ async fn copies_sit_next_to_their_rules_and_indices_skip_them() {
     });
     assert_eq!(selectors(&rdoc), ["a", ".filters a.selected", "b"]);
     styles.apply(&op, &replica);
-    next_frame().await;
+    two_frames().await;
     assert_eq!(selectors(&rdoc), ["a", ".filters a.selected", "b"]);
 }

@@ -11,6 +11,7 @@ use cobrowse_protocol::{
     AddedSubtree, AttrChange, Attribute, FormState, FormValue, Insert, Message, MutationBatch,
     NameTable, Namespace, NodeData, NodeRecord, Snapshot, TextChange, Viewport, decode, encode,
 };
+use cobrowse_web_glue::testing::next_frame;
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -1077,15 +1078,4 @@ async fn an_item_restyled_and_moved_in_one_batch_is_laid_out() {
             "the item's part is laid out again (the item holds a frame: {with_frame})"
         );
     }
-}
-
-async fn next_frame() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("window")
-            .request_animation_frame(&resolve);
-    });
-    wasm_bindgen_futures::JsFuture::from(p)
-        .await
-        .expect("frame");
 }

@@ -14,6 +14,7 @@ use cobrowse_protocol::{
     FormState, Insert, Message, NameTable, Namespace, NodeData, NodeId, NodeRecord, Snapshot,
     decode, encode, walk_tree,
 };
+use cobrowse_web_glue::testing::next_frame;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::JsCast;
@@ -681,18 +682,6 @@ async fn same_origin_iframe_documents_are_captured_and_followed() {
     assert!(b.inserts.iter().any(|i| matches!(i, Insert::New(sub)
         if matches!(sub.nodes[0].data, NodeData::Document { .. })
             && sub.nodes.iter().any(|r| r.data == NodeData::Text("second page".into())))));
-}
-
-/// Resolves at the next animation frame (when throttled slots are flushed).
-async fn next_frame() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("window")
-            .request_animation_frame(&resolve);
-    });
-    wasm_bindgen_futures::JsFuture::from(p)
-        .await
-        .expect("frame");
 }
 
 #[wasm_bindgen_test]

@@ -14,6 +14,7 @@ use cobrowse_protocol::{
     ColorScheme, FontSource, Message, NodeData, NodeId, Paint, PlayState, Snapshot, TopLayerKind,
     decode, encode,
 };
+use cobrowse_web_glue::testing::next_frame;
 use js_sys::Reflect;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -38,17 +39,6 @@ fn doc() -> Document {
     web_sys::window()
         .and_then(|w| w.document())
         .expect("document")
-}
-
-async fn next_frame() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("window")
-            .request_animation_frame(&resolve);
-    });
-    wasm_bindgen_futures::JsFuture::from(p)
-        .await
-        .expect("frame");
 }
 
 /// The paint topics among the frames sent so far (taken).

@@ -12,6 +12,7 @@ use cobrowse_client::web::values::ValueHooks;
 use cobrowse_protocol::{
     FormState, FormValue, Message, NodeData, NodeId, Snapshot, decode, encode,
 };
+use cobrowse_web_glue::testing::next_frame;
 use js_sys::{Object, Reflect};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -239,7 +240,7 @@ async fn same_origin_iframe_controls_are_reported() {
         {
             break;
         }
-        gloo_sleep().await;
+        next_frame().await;
     }
     let s = page.start();
     let inner = frame
@@ -255,18 +256,6 @@ async fn same_origin_iframe_controls_are_reported() {
             state: FormState::Value("inside the frame".into())
         }]
     );
-}
-
-/// One animation frame (the iframe's srcdoc document loads meanwhile).
-async fn gloo_sleep() {
-    let p = js_sys::Promise::new(&mut |resolve, _| {
-        let _ = web_sys::window()
-            .expect("window")
-            .request_animation_frame(&resolve);
-    });
-    wasm_bindgen_futures::JsFuture::from(p)
-        .await
-        .expect("frame");
 }
 
 #[wasm_bindgen_test]

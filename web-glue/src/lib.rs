@@ -10,6 +10,7 @@
 //!   `<svg>` mirroring `cobrowse_common::ink::Board`, strokes removed when their time is up).
 //! * `realm` (wasm32 only) — casts and `Reflect` reads that work on nodes and sheets of another
 //!   realm (a same-origin iframe), where `dyn_into` fails.
+//! * `testing` (wasm32, feature `test-support`) — what the wasm crates' browser tests share.
 //!
 //! Owns browser plumbing only: no wire types (`cobrowse-protocol`), no pure rules
 //! (`cobrowse-common`), nothing about capture or rendering the page (the ink layer draws over
@@ -26,3 +27,5 @@ pub mod log;
 pub mod realm;
 #[cfg(target_arch = "wasm32")]
 pub mod socket;
+#[cfg(all(target_arch = "wasm32", feature = "test-support"))]
+pub mod testing;
