@@ -54,6 +54,18 @@ impl Tree {
     fn text(&mut self, t: &str) -> &mut Self {
         self.push(NodeData::Text(t.into()), 0)
     }
+    /// The tree as a snapshot from id 1, with no form state, scrolls or sheets.
+    fn snapshot(self) -> Snapshot {
+        Snapshot {
+            names: self.names,
+            first_id: 1,
+            nodes: self.nodes,
+            form: vec![],
+            scroll: vec![],
+            viewport: Viewport::default(),
+            sheets: vec![],
+        }
+    }
 }
 
 /// Ids (first_id = 1):
@@ -141,20 +153,16 @@ fn snapshot() -> Snapshot {
         0,
     );
     Snapshot {
-        names: t.names,
-        first_id: 1,
-        nodes: t.nodes,
         form: vec![FormValue {
             node: 21,
             state: FormState::Value("typed".into()),
         }],
-        scroll: vec![],
         viewport: Viewport {
             width: 400,
             height: 300,
             dpr_centi: 100,
         },
-        sheets: vec![],
+        ..t.snapshot()
     }
 }
 
@@ -485,15 +493,7 @@ fn hostile_vectors_leave_nothing_executable_in_the_real_dom() {
     for (tag, attrs) in svg {
         t.el(tag, Namespace::Svg, attrs, 0);
     }
-    let snap = Snapshot {
-        names: t.names,
-        first_id: 1,
-        nodes: t.nodes,
-        form: vec![],
-        scroll: vec![],
-        viewport: Viewport::default(),
-        sheets: vec![],
-    };
+    let snap = t.snapshot();
     let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
     r.apply_snapshot(&snap);
     // Mutation-time injection: every vector's attributes set on the body and on an anchor.
@@ -647,15 +647,7 @@ fn prefixed_names_make_no_live_element_in_the_real_dom() {
         &[("href", "https://shop.example/")],
         0,
     );
-    let snap = Snapshot {
-        names: t.names,
-        first_id: 1,
-        nodes: t.nodes,
-        form: vec![],
-        scroll: vec![],
-        viewport: Viewport::default(),
-        sheets: vec![],
-    };
+    let snap = t.snapshot();
     let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
     let stats = r.apply_snapshot(&snap);
     assert_eq!(stats.ignored, 0, "{stats:?}");
@@ -788,17 +780,12 @@ async fn window_scroll_is_retried_when_resources_load() {
     .html("body", &[("style", "margin:0")], 1)
     .html("img", &[("id", "tall"), ("src", svg)], 0);
     let snap = Snapshot {
-        names: t.names,
-        first_id: 1,
-        nodes: t.nodes,
-        form: vec![],
         scroll: vec![cobrowse_protocol::ScrollPosition {
             target: cobrowse_protocol::ScrollTarget::Window,
             x: 0,
             y: 1000,
         }],
-        viewport: Viewport::default(),
-        sheets: vec![],
+        ..t.snapshot()
     };
     let mut r = Replica::new(WebDom::new(new_frame("allow-same-origin")));
     r.apply_snapshot(&snap);
@@ -841,15 +828,7 @@ fn measures_large_snapshot_and_batch() {
         t.html("li", &[("class", "row"), ("data-i", &i.to_string())], 1)
             .text("row text");
     }
-    let snap = Snapshot {
-        names: t.names,
-        first_id: 1,
-        nodes: t.nodes,
-        form: vec![],
-        scroll: vec![],
-        viewport: Viewport::default(),
-        sheets: vec![],
-    };
+    let snap = t.snapshot();
     let perf = web_sys::window()
         .and_then(|w| Reflect::get(&w, &JsValue::from_str("performance")).ok())
         .expect("performance");
@@ -999,19 +978,7 @@ fn list_snapshot(with_frame: bool) -> Snapshot {
     if with_frame {
         t.html("iframe", &[], 0);
     }
-    Snapshot {
-        names: t.names,
-        first_id: 1,
-        nodes: t.nodes,
-        form: vec![],
-        scroll: vec![],
-        viewport: Viewport {
-            width: 400,
-            height: 300,
-            dpr_centi: 100,
-        },
-        sheets: vec![],
-    }
+    t.snapshot()
 }
 
 /// An item's class change shows a part of it again, then the item moves, within one frame (a

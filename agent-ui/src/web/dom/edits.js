@@ -16,11 +16,7 @@ const HTML_NS = 'http://www.w3.org/1999/xhtml';
 export class Edits {
   /** @param {WeakMap<Node, number>} ids node → customer id, for pointer targeting */
   constructor(ids) {
-    this.ids = ids;
-    this.doc = null;
-    this.nodes = [null];
-    this.frames = 0;
-    this.shadows = 0;
+    this.setDocument(null, ids);
   }
 
   /** A new replica document: the table is emptied and `doc` creates the nodes from now on. */
@@ -28,6 +24,7 @@ export class Edits {
     this.doc = doc;
     this.ids = ids;
     this.nodes = [null];
+    // What this document was given, for `holdsFrame`.
     this.frames = 0;
     this.shadows = 0;
   }
