@@ -306,7 +306,9 @@ async fn rules_reach_into_shadow_roots_and_same_origin_frames() {
         r#"<div id="host" class="secret-host"></div>
            <div id="open-host"></div>
            <div id="locked" class="locked-host"></div>
-           <iframe id="pay"></iframe>"#,
+           <iframe id="pay"></iframe>
+           <div id="box" class="secret-host"></div>
+           <div id="plain"></div>"#,
         vec![
             rule(".secret-host", RuleAction::Mask),
             rule("#pay", RuleAction::Mask),
@@ -389,6 +391,33 @@ async fn rules_reach_into_shadow_roots_and_same_origin_frames() {
             "FrameAttr-3010",
         ],
     );
+
+    // Nodes inserted later, in one batch: into both trees, and children of a masked parent
+    // between children of a plain one (a batch shares its answers between siblings, and must
+    // not carry one parent's answer to the other's children).
+    let add = |parent: &web_sys::Node, text: &str| {
+        let d = parent.owner_document().expect("document");
+        let b = d.create_element("b").expect("b");
+        b.set_text_content(Some(text));
+        parent.append_child(&b).expect("append");
+    };
+    add(&secret_root, "ShadowNew-3011");
+    add(&frame_doc().body().expect("frame body"), "FrameNew-3012");
+    let (boxed, plain) = (page.el("#box"), page.el("#plain"));
+    for i in 0..20 {
+        add(&boxed, &format!("BoxNew-{}", 3100 + i));
+        add(&plain, &format!("PlainNew-{}", 3200 + i));
+    }
+    page.recorder.flush();
+    let sent = page.take_text();
+    for i in 0..20 {
+        let shown = format!("PlainNew-{}", 3200 + i);
+        assert!(sent.contains(&shown), "{shown} was sent: {sent}");
+    }
+    let hidden: Vec<String> = (0..20).map(|i| format!("BoxNew-{}", 3100 + i)).collect();
+    let mut secrets: Vec<&str> = hidden.iter().map(String::as_str).collect();
+    secrets.extend(["ShadowNew-3011", "FrameNew-3012"]);
+    assert_absent(&sent, &secrets);
 
     // A restrict rule on a host covers the controls inside its shadow root.
     let w = web_sys::window().expect("window");

@@ -145,8 +145,21 @@ pub struct WebDom {
     /// Open shadow roots and same-origin iframe documents met while listing children; the
     /// recorder observes them (a document-wide observer does not see into either).
     found_roots: RefCell<Vec<Node>>,
-    /// For the coalescing pass under way: the placement answers so far and the hide rule.
-    pass: RefCell<Option<(js_sys::Map, Option<JsString>)>>,
+    /// For the coalescing pass under way: its rules and the answers so far.
+    pass: RefCell<Option<Pass>>,
+}
+
+/// What one coalescing pass shares between its questions (the DOM does not change within it).
+#[derive(Debug)]
+struct Pass {
+    /// Placement answers by node (`placed` in `dom_reader.js`).
+    placed: js_sys::Map,
+    /// The hide rule's selector.
+    hide: Option<JsString>,
+    /// The mask rule's selector.
+    mask: Option<JsString>,
+    /// Mask rule answers by element ([`restrict::is_masked_in`]).
+    masked: js_sys::Map,
 }
 
 impl WebDom {
@@ -392,7 +405,7 @@ impl DomTree for WebDom {
         let pass = self.pass.borrow();
         let fresh;
         let (cache, hide) = match pass.as_ref() {
-            Some((c, h)) => (c, h.as_ref()),
+            Some(p) => (&p.placed, p.hide.as_ref()),
             None => {
                 // Outside a pass: nothing to share answers with.
                 fresh = (js_sys::Map::new(), restrict::walk_selectors(&self.root).1);
@@ -407,8 +420,13 @@ impl DomTree for WebDom {
     }
 
     fn begin_pass(&self) {
-        let hide = restrict::walk_selectors(&self.root).1;
-        *self.pass.borrow_mut() = Some((js_sys::Map::new(), hide));
+        let (mask, hide) = restrict::walk_selectors(&self.root);
+        *self.pass.borrow_mut() = Some(Pass {
+            placed: js_sys::Map::new(),
+            hide,
+            mask,
+            masked: js_sys::Map::new(),
+        });
     }
 
     fn end_pass(&self) {
@@ -441,7 +459,13 @@ impl DomTree for WebDom {
     }
 
     fn matches_mask_rule(&self, node: &Node) -> bool {
-        element(node).is_some_and(restrict::is_masked)
+        let Some(el) = element(node) else {
+            return false;
+        };
+        match self.pass.borrow().as_ref() {
+            Some(p) => restrict::is_masked_in(el, p.mask.as_ref(), &p.masked),
+            None => restrict::is_masked(el),
+        }
     }
 
     fn matches_mask_rule_itself(&self, node: &Node) -> bool {

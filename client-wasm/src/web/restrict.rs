@@ -267,6 +267,19 @@ extern "C" {
     #[wasm_bindgen(js_name = composedClosest)]
     fn composed_closest_js(el: &Element, sel: &JsString, top: Option<&Document>, hops: u32)
     -> bool;
+    #[wasm_bindgen(js_name = composedClosestIn)]
+    fn composed_closest_in_js(
+        el: &Element,
+        sel: &JsString,
+        top: Option<&Document>,
+        hops: u32,
+        cache: &js_sys::Map,
+    ) -> bool;
+}
+
+thread_local! {
+    /// This window's document: where [`composed_closest`] stops climbing.
+    static TOP: Option<Document> = web_sys::window().and_then(|w| w.document());
 }
 
 /// `closest(sel)` that does not stop where a tree ends: from a shadow root it goes on at the
@@ -275,9 +288,6 @@ extern "C" {
 /// frame would miss everything inside it. One call (`dom_reader.js`): every masking question
 /// of a batch asks it.
 fn composed_closest(el: &Element, sel: &JsString) -> bool {
-    thread_local! {
-        static TOP: Option<Document> = web_sys::window().and_then(|w| w.document());
-    }
     TOP.with(|top| composed_closest_js(el, sel, top.as_ref(), MAX_TREE_HOPS as u32))
 }
 
@@ -289,6 +299,16 @@ fn closest(el: &Element, sel: Option<&JsString>) -> bool {
 /// ancestor, across shadow roots and same-origin frames.
 pub fn is_masked(el: &Element) -> bool {
     with_active(el, |a| closest(el, a.mask.as_ref())).unwrap_or(false)
+}
+
+/// [`is_masked`] for the elements of one coalescing pass: `mask` is the pass's mask selector
+/// ([`walk_selectors`]), `cache` keeps the answer of every element climbed through until the
+/// pass ends (the DOM does not change within it). A storm that inserts ten thousand children
+/// of one parent asks about each; without the cache each would climb the whole ancestry.
+pub fn is_masked_in(el: &Element, mask: Option<&JsString>, cache: &js_sys::Map) -> bool {
+    mask.is_some_and(|s| {
+        TOP.with(|top| composed_closest_in_js(el, s, top.as_ref(), MAX_TREE_HOPS as u32, cache))
+    })
 }
 
 /// The selectors a capture walk of `node`'s subtree asks every element about, as JS strings:
