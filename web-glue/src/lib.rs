@@ -8,6 +8,8 @@
 //!   and the backoff timer that opens the next one.
 //! * `ink` (wasm32 only) — the annotation layer both pages draw the agent's strokes in (an
 //!   `<svg>` mirroring `cobrowse_common::ink::Board`, strokes removed when their time is up).
+//! * `soon` (wasm32 only) — a closure run once in a later task and freed when it has run (a
+//!   forgotten `gloo` timer keeps its closure for the life of the page).
 //! * `realm` (wasm32 only) — casts and `Reflect` reads that work on nodes and sheets of another
 //!   realm (a same-origin iframe), where `dyn_into` fails.
 //! * `testing` (wasm32, feature `test-support`) — what the wasm crates' browser tests share.
@@ -27,5 +29,7 @@ pub mod log;
 pub mod realm;
 #[cfg(target_arch = "wasm32")]
 pub mod socket;
+#[cfg(target_arch = "wasm32")]
+pub mod soon;
 #[cfg(all(target_arch = "wasm32", feature = "test-support"))]
 pub mod testing;

@@ -152,9 +152,9 @@ impl Socket {
             if now - last_rx.get() > 2.0 * period {
                 fired.set(true);
                 // Later, not from inside this timer: `dead` drops the socket and with it this
-                // very interval's closure. One small timer closure per dead socket is leaked.
+                // very interval's closure.
                 let dead = Rc::clone(&dead);
-                Timeout::new(0, move || dead()).forget();
+                crate::soon::soon(move || dead());
                 return;
             }
             if now - last_ping.get() >= period {

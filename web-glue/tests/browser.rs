@@ -157,3 +157,21 @@ async fn reflect_reads_skip_what_is_not_there() {
     assert_eq!(length(&doc), 0);
     assert!(items(&JsValue::UNDEFINED).is_empty());
 }
+
+#[wasm_bindgen_test]
+async fn soon_runs_once_in_a_later_task() {
+    let ran = Rc::new(Cell::new(0));
+    let r = Rc::clone(&ran);
+    cobrowse_web_glue::soon::soon(move || r.set(r.get() + 1));
+    assert_eq!(ran.get(), 0, "not inside its caller");
+    // Microtasks run before it: it is a task of its own.
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&JsValue::NULL))
+        .await
+        .expect("microtask");
+    assert_eq!(ran.get(), 0, "not in the caller's microtasks");
+    // A zero-delay timer set after it fires after it.
+    sleep(0).await;
+    assert_eq!(ran.get(), 1);
+    sleep(20).await;
+    assert_eq!(ran.get(), 1, "once");
+}

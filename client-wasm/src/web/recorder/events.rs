@@ -109,12 +109,11 @@ impl RecState {
             return;
         };
         let weak = self.me.clone();
-        gloo_timers::callback::Timeout::new(0, move || {
+        cobrowse_web_glue::soon::soon(move || {
             if let Some(s) = weak.upgrade() {
                 with_state(&s, |st| st.on_script_values(vec![form]));
             }
-        })
-        .forget();
+        });
     }
 
     /// The state of `node` as it may leave the browser, plus the other radios of its group
