@@ -104,6 +104,9 @@ struct Pass<'a, D: DomTree, K: NodeKeys<D::Node>> {
     mirror: &'a mut IdMirror<D::Node, K>,
     policy: &'a dyn MaskPolicy,
     placement: Placement,
+    /// Whether each parent of an inserted subtree masks the text under it, by replica id: a
+    /// storm inserts thousands of children of one parent, which need the parent read once.
+    masks_text: HashMap<NodeId, bool>,
 }
 
 impl<D: DomTree, K: NodeKeys<D::Node>> Pass<'_, D, K> {
@@ -203,6 +206,7 @@ fn coalesce_pass<D: DomTree, K: NodeKeys<D::Node>>(
         mirror,
         policy,
         placement: Placement::default(),
+        masks_text: HashMap::default(),
     };
 
     // Known nodes that left the document: candidates for removal.
@@ -453,9 +457,11 @@ fn emit_insert<D: DomTree, K: NodeKeys<D::Node>>(
     let Some(raw) = dom.describe(node) else {
         return;
     };
-    let parent_masks_text = dom
-        .describe(&parent_node)
-        .is_some_and(|praw| masks_text_under(dom, &parent_node, &praw, pass.policy));
+    let policy = pass.policy;
+    let parent_masks_text = *pass.masks_text.entry(parent).or_insert_with(|| {
+        dom.describe(&parent_node)
+            .is_some_and(|praw| masks_text_under(dom, &parent_node, &praw, policy))
+    });
     let (first_id, nodes) = serialize_subtree(
         dom,
         pass.mirror,

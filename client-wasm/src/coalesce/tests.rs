@@ -514,3 +514,42 @@ fn inserted_subtrees_read_no_scroll_offsets_while_snapshots_do() {
     );
     assert!(out.side.scroll.is_empty());
 }
+
+#[test]
+fn children_of_one_parent_share_its_masking_answer() {
+    let mut f = fixture(0);
+    let secret = f.dom.el("div");
+    f.dom.set_attr(secret, "class", Some("masked"));
+    let plain = f.dom.el("div");
+    f.dom.append(f.body, secret);
+    f.dom.append(f.body, plain);
+    f.flush();
+    // One batch: text children of a masked parent between those of a plain one.
+    for i in 0..10 {
+        let s = f.dom.new_text(&format!("secret {i}"));
+        f.dom.append(secret, s);
+        let p = f.dom.new_text(&format!("plain {i}"));
+        f.dom.append(plain, p);
+    }
+    f.dom.ancestor_rule_checks.set(0);
+    let records = f.dom.take_records();
+    let b = coalesce(&f.dom, &mut f.mirror, &DefaultPolicy, &records).batch;
+    let texts: Vec<&NodeData> = b
+        .inserts
+        .iter()
+        .filter_map(|i| match i {
+            Insert::New(sub) => Some(&sub.nodes[0].data),
+            Insert::Move { .. } => None,
+        })
+        .collect();
+    assert_eq!(texts.len(), 20, "{b:?}");
+    for i in 0..10 {
+        let masked = NodeData::Text(crate::placeholder::masked_text(&format!("secret {i}")));
+        assert!(texts.contains(&&masked), "secret {i} masked: {texts:?}");
+        let shown = NodeData::Text(format!("plain {i}"));
+        assert!(texts.contains(&&shown), "plain {i} shown: {texts:?}");
+    }
+    assert!(!format!("{b:?}").contains("secret"), "{b:?}");
+    // Each parent's rule was climbed once, not once per child.
+    assert_eq!(f.dom.ancestor_rule_checks.get(), 2);
+}
