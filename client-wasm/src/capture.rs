@@ -127,6 +127,10 @@ pub trait DomTree {
     ) -> Option<Vec<WalkEntry<Self::Node>>> {
         None
     }
+    /// The subtrees of `roots` are about to be walked (without scroll offsets), within the
+    /// current pass: a side whose walk costs a call each may read them all in one and answer
+    /// [`DomTree::walk`] from what it read. The answers must be the walks' own.
+    fn prewalk(&self, _roots: &[Self::Node]) {}
     /// Whether `node` is captured in the document now (it reaches the root through captured
     /// ancestors that show their children), answered in one question when the side can (the
     /// browser climbs in JS); `None` lets the coalescer climb with the questions above

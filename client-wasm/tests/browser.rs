@@ -906,6 +906,76 @@ async fn a_subtree_walked_in_one_call_or_node_by_node_gives_the_same_records() {
     );
 }
 
+#[wasm_bindgen_test]
+async fn subtrees_read_ahead_in_one_call_are_the_walks_of_each() {
+    use cobrowse_client::restrictions::{Rule, RuleAction};
+    use cobrowse_client::web::restrict;
+    let d = doc();
+    let mask = Rule {
+        selector: ".m".into(),
+        action: RuleAction::Mask,
+        url_pattern: None,
+    };
+    let hide = Rule {
+        selector: ".gone".into(),
+        action: RuleAction::Hide,
+        url_pattern: None,
+    };
+    restrict::install(&d, vec![mask, hide], Vec::new(), None);
+    let page = Page::new(
+        r#"<p title="t">a<b class="m">b</b><!--c--><script>var x = "<p>";</script><i data-cobrowse-ui><u>ours</u></i></p>
+<form><input id="pw" type="password" value="secret"><textarea>area</textarea></form>
+<svg><g><text>svg text</text></g></svg><iframe id="f" srcdoc="<p>inside <b class=gone>frame</b></p>"></iframe>
+<div id="host"><span>slotted</span></div><div class="gone"><p>hidden</p></div><span>leaf</span><br>"#,
+    );
+    next_load(&page.el("#f")).await;
+    page.el("#host")
+        .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+        .expect("shadow")
+        .set_inner_html("<p>in <em class=m>shadow</em></p><slot></slot>");
+    let mut deep = page.el("#host");
+    for _ in 0..(cobrowse_client::capture::MAX_DEPTH + 10) {
+        let next = d.create_element("div").expect("div");
+        deep.append_child(&next).expect("append");
+        deep = next;
+    }
+    let roots: Vec<web_sys::Node> = {
+        let list = page.root.child_nodes();
+        (0..list.length()).filter_map(|i| list.item(i)).collect()
+    };
+    let dom = WebDom::new(d.clone());
+    let walks = |dom: &WebDom| -> Vec<_> {
+        roots
+            .iter()
+            .map(|r| {
+                let raw = dom.describe(r);
+                raw.and_then(|raw| dom.walk(r, &raw, false))
+            })
+            .collect()
+    };
+    dom.begin_pass();
+    let want = walks(&dom);
+    dom.end_pass();
+    assert!(want.iter().filter(|w| w.is_some()).count() >= 5, "{want:?}");
+    dom.begin_pass();
+    dom.prewalk(&roots);
+    let got = walks(&dom);
+    dom.end_pass();
+    assert_eq!(got, want);
+
+    // What was read ahead answers the walks (a pass sees no changes; this one is only to tell).
+    let text = page.el("#pw").parent_node().expect("form");
+    dom.begin_pass();
+    dom.prewalk(&roots);
+    text.append_child(&d.create_text_node("after the read"))
+        .expect("append");
+    let ahead = walks(&dom);
+    dom.end_pass();
+    assert_eq!(ahead, want, "answered from the read-ahead");
+    let fresh = walks(&dom);
+    assert_ne!(fresh, want, "a walk of its own sees the change");
+}
+
 /// Every node of `root`'s tree, across shadow roots, frame documents and template contents.
 fn all_nodes(root: &web_sys::Node, out: &mut Vec<web_sys::Node>) {
     out.push(root.clone());

@@ -408,8 +408,24 @@ async fn rules_reach_into_shadow_roots_and_same_origin_frames() {
         add(&boxed, &format!("BoxNew-{}", 3100 + i));
         add(&plain, &format!("PlainNew-{}", 3200 + i));
     }
+    // Whole new subtrees, read in one go with the batch's others: a rule on an element inside.
+    for i in 0..2 {
+        let d = plain.owner_document().expect("document");
+        let div = d.create_element("div").expect("div");
+        div.set_inner_html(&format!(
+            r#"<p>PlainTree-{}</p><p><span class="inner-secret">InnerNew-{}</span></p>"#,
+            3300 + i,
+            3400 + i
+        ));
+        plain.append_child(&div).expect("append");
+    }
     page.recorder.flush();
     let sent = page.take_text();
+    assert!(
+        sent.contains("PlainTree-3300") && sent.contains("PlainTree-3301"),
+        "{sent}"
+    );
+    assert_absent(&sent, &["InnerNew-3400", "InnerNew-3401"]);
     for i in 0..20 {
         let shown = format!("PlainNew-{}", 3200 + i);
         assert!(sent.contains(&shown), "{shown} was sent: {sent}");

@@ -41,6 +41,18 @@ extern "C" {
         nodes: &Array,
         roots: &Array,
     ) -> Vec<u8>;
+    #[wasm_bindgen(js_name = walkMany)]
+    #[allow(clippy::too_many_arguments)] // The walk's rules, one argument each.
+    fn walk_many_js(
+        list: &Array,
+        attr: &JsString,
+        max_depth: u32,
+        mask: Option<&JsString>,
+        hide: Option<&JsString>,
+        nodes: &Array,
+        roots: &Array,
+        index: &WeakMap,
+    ) -> Vec<u8>;
     #[wasm_bindgen(js_name = describeCaptured)]
     fn describe_captured_js(node: &Node, attr: &JsString) -> Option<String>;
     #[wasm_bindgen(js_name = isElementWith)]
@@ -160,6 +172,10 @@ struct Pass {
     mask: Option<JsString>,
     /// Mask rule answers by element ([`restrict::is_masked_in`]).
     masked: js_sys::Map,
+    /// Subtrees read ahead by [`DomTree::prewalk`]: root → its number in `walked`.
+    walk_index: WeakMap,
+    /// Their walks, each taken by the [`DomTree::walk`] of its root.
+    walked: Vec<Option<Vec<WalkEntry<Node>>>>,
 }
 
 impl WebDom {
@@ -174,6 +190,39 @@ impl WebDom {
             found_roots: RefCell::new(Vec::new()),
             pass: RefCell::new(None),
         }
+    }
+
+    /// Reads what `walkMany` returned: each root's walk, in order (`None` if any part is
+    /// not a packing of its nodes).
+    fn unpack_many(
+        &self,
+        packed: &[u8],
+        nodes: &Array,
+    ) -> Option<Vec<Option<Vec<WalkEntry<Node>>>>> {
+        let split = packed.iter().position(|b| *b == b'\n')?;
+        let head = std::str::from_utf8(&packed[..split]).ok()?;
+        let mut body = &packed[split + 1..];
+        let mut first = 0u32;
+        let mut out = Vec::new();
+        for part in head.split_terminator(';') {
+            let (count, bytes) = part.split_once(',')?;
+            let (count, bytes): (u32, usize) = (count.parse().ok()?, bytes.parse().ok()?);
+            let text = std::str::from_utf8(body.get(..bytes)?).ok()?;
+            body = &body[bytes..];
+            let at = first;
+            let entries = crate::walk::unpack(
+                text,
+                count,
+                |i| {
+                    let n = nodes.get(at + i);
+                    (!n.is_undefined()).then(|| n.unchecked_into::<Node>())
+                },
+                |n| self.describe(n),
+            )?;
+            first += count;
+            out.push(Some(entries));
+        }
+        (body.is_empty() && first == nodes.length()).then_some(out)
     }
 
     /// The document.
@@ -426,6 +475,8 @@ impl DomTree for WebDom {
             hide,
             mask,
             masked: js_sys::Map::new(),
+            walk_index: WeakMap::new(),
+            walked: Vec::new(),
         });
     }
 
@@ -491,6 +542,14 @@ impl DomTree for WebDom {
         if leaf {
             return None;
         }
+        if !with_scroll && let Some(p) = self.pass.borrow_mut().as_mut() {
+            let at = number_of(&p.walk_index, root);
+            if at.is_finite()
+                && let Some(entries) = p.walked.get_mut(at as usize).and_then(Option::take)
+            {
+                return Some(entries);
+            }
+        }
         let (mask, hide) = restrict::walk_selectors(root);
         WALK_NODES.with(|nodes| {
             WALK_ROOTS.with(|roots| {
@@ -527,6 +586,46 @@ impl DomTree for WebDom {
                 entries
             })
         })
+    }
+
+    fn prewalk(&self, list: &[Node]) {
+        let Some((mask, hide, index)) = self
+            .pass
+            .borrow()
+            .as_ref()
+            .map(|p| (p.mask.clone(), p.hide.clone(), p.walk_index.clone()))
+        else {
+            return;
+        };
+        let js_list: Array = list.iter().collect();
+        let walked = WALK_NODES.with(|nodes| {
+            WALK_ROOTS.with(|roots| {
+                let packed = UI_ATTR_JS.with(|attr| {
+                    walk_many_js(
+                        &js_list,
+                        attr,
+                        MAX_DEPTH as u32,
+                        mask.as_ref(),
+                        hide.as_ref(),
+                        nodes,
+                        roots,
+                        &index,
+                    )
+                });
+                let walked = self.unpack_many(&packed, nodes);
+                if walked.is_some() {
+                    let mut found = self.found_roots.borrow_mut();
+                    found.extend(roots.iter().map(|r| r.unchecked_into::<Node>()));
+                }
+                nodes.set_length(0);
+                roots.set_length(0);
+                walked
+            })
+        });
+        // Unreadable (a packing that does not parse): every root is walked on its own instead.
+        if let (Some(walked), Some(p)) = (walked, self.pass.borrow_mut().as_mut()) {
+            p.walked = walked;
+        }
     }
 
     fn describe_captured(&self, node: &Node) -> Option<RawNode> {

@@ -71,6 +71,46 @@ export function describe(node) {
 export function walk(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, roots) {
   nodes.length = 0;
   roots.length = 0;
+  return ENCODER.encode(walkInto(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, roots));
+}
+
+// The walks of many subtrees in one call: the subtrees a coalescing pass inserts, which a storm
+// makes by the thousand (one `walk` each costs a call, a string and a copy into wasm each).
+// Leaves (not an element, or no child nodes) are skipped: the caller reads those node by node.
+// Each walked root gets its number (0, 1, …) in `index` (a WeakMap); nodes and roots go onto
+// `nodes` and `roots` as `walk` pushes them, root after root, no scroll offsets read. The bytes:
+// a header `<nodes>,<bytes>;` per walked root, in order, then `\n`, then each root's packing
+// (UTF-8, `bytes` long, naming its `nodes` nodes).
+export function walkMany(list, attr, maxDepth, maskSel, hideSel, nodes, roots, index) {
+  nodes.length = 0;
+  roots.length = 0;
+  let head = '';
+  const parts = [];
+  let total = 0;
+  for (let i = 0; i < list.length; i++) {
+    const root = list[i];
+    if (root.nodeType !== 1 || !root.hasChildNodes()) continue;
+    const before = nodes.length;
+    const bytes = ENCODER.encode(walkInto(root, attr, maxDepth, false, maskSel, hideSel, nodes, roots));
+    index.set(root, parts.length);
+    parts.push(bytes);
+    head += (nodes.length - before) + ',' + bytes.length + ';';
+    total += bytes.length;
+  }
+  const h = ENCODER.encode(head + '\n');
+  const out = new Uint8Array(h.length + total);
+  out.set(h, 0);
+  let at = h.length;
+  for (const b of parts) {
+    out.set(b, at);
+    at += b.length;
+  }
+  return out;
+}
+
+// One walk's packing (see `walk`), its nodes and roots pushed onto `nodes` and `roots`.
+function walkInto(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, roots) {
+  const start = nodes.length;
   const matches = (el, sel) => {
     try {
       return el.matches(sel) === true;
@@ -99,7 +139,7 @@ export function walk(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, 
     const masks = stack.pop();
     const depth = stack.pop();
     const node = stack.pop();
-    const first = nodes.length === 0;
+    const first = nodes.length === start;
     nodes.push(node);
     const type = node.nodeType;
     const isElement = type === 1;
@@ -161,7 +201,7 @@ export function walk(root, attr, maxDepth, withScroll, maskSel, hideSel, nodes, 
       out += SEP + 'S' + tail;
     }
   }
-  return ENCODER.encode(out);
+  return out;
 }
 
 // `describe(node)` for a node a capture walk meets among children: 'X' (nothing else) when it
