@@ -241,41 +241,46 @@ export function ruleTexts(sheet) {
 // `<iframe>`. `cache` (a Map) keeps the answer for every node climbed through, for one pass.
 export function placed(node, root, attr, hideSel, cache) {
   try {
-    const seen = [];
-    let cur = node;
-    let result;
-    for (;;) {
-      const known = cache.get(cur);
-      if (known !== undefined) {
-        result = known;
-        break;
-      }
-      seen.push(cur);
+    const answer = climbCached(node, cache, (cur) => {
       const type = cur.nodeType;
-      if (type === 1 ? cur.hasAttribute(attr) : !capturedKind(cur, type)) {
-        result = false;
-        break;
-      }
-      if (cur === root) {
-        result = true;
-        break;
-      }
+      if (type === 1 ? cur.hasAttribute(attr) : !capturedKind(cur, type)) return false;
+      if (cur === root) return true;
       const parent = parentOf(cur, root);
-      if (!parent) {
-        result = false;
-        break;
-      }
+      if (!parent) return false;
       if (parent.nodeType === 1 && (parent.localName === 'script' || (hideSel !== null && parent.matches(hideSel)))) {
-        result = false;
-        break;
+        return false;
       }
-      cur = parent;
-    }
-    for (const n of seen) cache.set(n, result);
-    return result ? 1 : 0;
+      return parent;
+    });
+    return answer ? 1 : 0;
   } catch {
     return 2;
   }
+}
+
+// A climb from `start` that one pass's questions share: `step(node)` answers true or false, or
+// gives the next node up; every node climbed through gets the answer in `cache` (a Map kept for
+// the pass), and a node already there answers for the rest of the climb.
+function climbCached(start, cache, step) {
+  const seen = [];
+  let cur = start;
+  let result;
+  for (;;) {
+    const known = cache.get(cur);
+    if (known !== undefined) {
+      result = known;
+      break;
+    }
+    seen.push(cur);
+    const next = step(cur);
+    if (next === true || next === false) {
+      result = next;
+      break;
+    }
+    cur = next;
+  }
+  for (const n of seen) cache.set(n, result);
+  return result;
 }
 
 // A node kind the capture describes, elements aside (`DomTree::captures`).
@@ -333,43 +338,20 @@ export function composedClosest(el, sel, top, hops) {
 // element climbed through goes into `cache` (a Map kept for the pass), so the thousand children
 // of one parent cost one `matches` each rather than a climb each. Same rule, same `hops` limit.
 export function composedClosestIn(el, sel, top, hops, cache) {
-  const seen = [];
-  let cur = el;
   let trees = 0;
-  let result;
-  for (;;) {
-    const known = cache.get(cur);
-    if (known !== undefined) {
-      result = known;
-      break;
-    }
-    seen.push(cur);
-    let hit = false;
+  return climbCached(el, cache, (cur) => {
     try {
-      hit = cur.matches(sel);
+      if (cur.matches(sel)) return true;
     } catch {
       // An unreadable match is no match; the climb goes on.
-    }
-    if (hit) {
-      result = true;
-      break;
     }
     let next = cur.parentNode;
     if (isObject(next) && next.nodeType !== 1) {
       next = treeExit(next, top);
-      if (isObject(next) && ++trees >= hops) {
-        result = true;
-        break;
-      }
+      if (isObject(next) && ++trees >= hops) return true;
     }
-    if (!isObject(next)) {
-      result = false;
-      break;
-    }
-    cur = next;
-  }
-  for (const n of seen) cache.set(n, result);
-  return result;
+    return isObject(next) ? next : false;
+  });
 }
 
 // The number `map` (a WeakMap of node keys or ids) holds for `node`, NaN for none.
