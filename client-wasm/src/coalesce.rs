@@ -317,14 +317,17 @@ fn coalesce_pass<D: DomTree, K: NodeKeys<D::Node>>(
         d
     };
     pending.sort_by_cached_key(|n| depth(n));
-    // The new subtrees among them are serialized below, one walk each: read them in one go.
-    let fresh: Vec<D::Node> = pending
-        .iter()
-        .filter(|n| pass.mirror.id(n).is_none())
-        .cloned()
-        .collect();
-    if fresh.len() > 1 {
-        dom.prewalk(&fresh);
+    // The new subtrees among them are serialized below, one walk each: read them in one go
+    // (a single one costs the same either way, so it is not even looked for).
+    if pending.len() > 1 {
+        let fresh: Vec<D::Node> = pending
+            .iter()
+            .filter(|n| pass.mirror.id(n).is_none())
+            .cloned()
+            .collect();
+        if fresh.len() > 1 {
+            dom.prewalk(&fresh);
+        }
     }
 
     let first_new_id = pass.mirror.next_id();

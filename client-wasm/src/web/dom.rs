@@ -80,6 +80,12 @@ extern "C" {
     fn is_scrolled(el: &Element) -> bool;
 }
 
+/// The `i`-th node a walk pushed onto `nodes`.
+fn node_at(nodes: &Array, i: u32) -> Option<Node> {
+    let n = nodes.get(i);
+    (!n.is_undefined()).then(|| n.unchecked_into::<Node>())
+}
+
 /// Parses [`describe_js`]'s string; `None` when it is not one (the caller reads the node
 /// property by property).
 fn parse_described(mut s: String) -> Option<RawNode> {
@@ -213,16 +219,36 @@ impl WebDom {
             let entries = crate::walk::unpack(
                 text,
                 count,
-                |i| {
-                    let n = nodes.get(at + i);
-                    (!n.is_undefined()).then(|| n.unchecked_into::<Node>())
-                },
+                |i| node_at(nodes, at + i),
                 |n| self.describe(n),
             )?;
             first += count;
             out.push(Some(entries));
         }
         (body.is_empty() && first == nodes.length()).then_some(out)
+    }
+
+    /// Runs a walk in JS (`call`, given our UI's marker and the arrays it fills with the nodes
+    /// and the shadow roots and frame documents it met) and reads its packing (`unpack`); the
+    /// roots met are kept for the recorder when the packing reads.
+    fn read_walks<T>(
+        &self,
+        call: impl FnOnce(&JsString, &Array, &Array) -> Vec<u8>,
+        unpack: impl FnOnce(&[u8], &Array) -> Option<T>,
+    ) -> Option<T> {
+        WALK_NODES.with(|nodes| {
+            WALK_ROOTS.with(|roots| {
+                let packed = UI_ATTR_JS.with(|attr| call(attr, nodes, roots));
+                let read = unpack(&packed, nodes);
+                if read.is_some() {
+                    let mut found = self.found_roots.borrow_mut();
+                    found.extend(roots.iter().map(|r| r.unchecked_into::<Node>()));
+                }
+                nodes.set_length(0);
+                roots.set_length(0);
+                read
+            })
+        })
     }
 
     /// The document.
@@ -542,7 +568,10 @@ impl DomTree for WebDom {
         if leaf {
             return None;
         }
-        if !with_scroll && let Some(p) = self.pass.borrow_mut().as_mut() {
+        if !with_scroll
+            && let Some(p) = self.pass.borrow_mut().as_mut()
+            && !p.walked.is_empty()
+        {
             let at = number_of(&p.walk_index, root);
             if at.is_finite()
                 && let Some(entries) = p.walked.get_mut(at as usize).and_then(Option::take)
@@ -551,41 +580,31 @@ impl DomTree for WebDom {
             }
         }
         let (mask, hide) = restrict::walk_selectors(root);
-        WALK_NODES.with(|nodes| {
-            WALK_ROOTS.with(|roots| {
-                let packed = UI_ATTR_JS.with(|attr| {
-                    walk_js(
-                        root,
-                        attr,
-                        MAX_DEPTH as u32,
-                        with_scroll,
-                        mask.as_ref(),
-                        hide.as_ref(),
-                        nodes,
-                        roots,
-                    )
-                });
+        self.read_walks(
+            |attr, nodes, roots| {
+                walk_js(
+                    root,
+                    attr,
+                    MAX_DEPTH as u32,
+                    with_scroll,
+                    mask.as_ref(),
+                    hide.as_ref(),
+                    nodes,
+                    roots,
+                )
+            },
+            |packed, nodes| {
                 // UTF-8 from the browser's encoder; a failed check only means a walk node by
                 // node.
-                let packed = std::str::from_utf8(&packed).unwrap_or("");
-                let entries = crate::walk::unpack(
+                let packed = std::str::from_utf8(packed).unwrap_or("");
+                crate::walk::unpack(
                     packed,
                     nodes.length(),
-                    |i| {
-                        let n = nodes.get(i);
-                        (!n.is_undefined()).then(|| n.unchecked_into::<Node>())
-                    },
+                    |i| node_at(nodes, i),
                     |n| self.describe(n),
-                );
-                if entries.is_some() {
-                    let mut found = self.found_roots.borrow_mut();
-                    found.extend(roots.iter().map(|r| r.unchecked_into::<Node>()));
-                }
-                nodes.set_length(0);
-                roots.set_length(0);
-                entries
-            })
-        })
+                )
+            },
+        )
     }
 
     fn prewalk(&self, list: &[Node]) {
@@ -598,30 +617,21 @@ impl DomTree for WebDom {
             return;
         };
         let js_list: Array = list.iter().collect();
-        let walked = WALK_NODES.with(|nodes| {
-            WALK_ROOTS.with(|roots| {
-                let packed = UI_ATTR_JS.with(|attr| {
-                    walk_many_js(
-                        &js_list,
-                        attr,
-                        MAX_DEPTH as u32,
-                        mask.as_ref(),
-                        hide.as_ref(),
-                        nodes,
-                        roots,
-                        &index,
-                    )
-                });
-                let walked = self.unpack_many(&packed, nodes);
-                if walked.is_some() {
-                    let mut found = self.found_roots.borrow_mut();
-                    found.extend(roots.iter().map(|r| r.unchecked_into::<Node>()));
-                }
-                nodes.set_length(0);
-                roots.set_length(0);
-                walked
-            })
-        });
+        let walked = self.read_walks(
+            |attr, nodes, roots| {
+                walk_many_js(
+                    &js_list,
+                    attr,
+                    MAX_DEPTH as u32,
+                    mask.as_ref(),
+                    hide.as_ref(),
+                    nodes,
+                    roots,
+                    &index,
+                )
+            },
+            |packed, nodes| self.unpack_many(packed, nodes),
+        );
         // Unreadable (a packing that does not parse): every root is walked on its own instead.
         if let (Some(walked), Some(p)) = (walked, self.pass.borrow_mut().as_mut()) {
             p.walked = walked;
