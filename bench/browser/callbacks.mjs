@@ -35,8 +35,10 @@ const workload = opt('--workload', 'bench');
 const warm = args.includes('--warm');
 const entry = CORPUS.find((p) => p.name === pageName);
 if (!entry) throw new Error(`no corpus page named "${pageName}" (${CORPUS.map((p) => p.name).join(', ')})`);
-const [kind, perTask] = workload.split(':');
+const [kind, count] = workload.split(':');
 if (!['bench', 'inserts', 'attributes'].includes(kind)) throw new Error(`unknown workload ${workload}`);
+const perTask = Number(count ?? (kind === 'inserts' ? 5 : 20));
+if (!Number.isInteger(perTask) || perTask < 1) throw new Error(`not a count of changes per task: ${workload}`);
 
 /** Init script: wraps the page's ways of being called back so each call is timed by kind. */
 function timeCallbacks() {
@@ -120,9 +122,14 @@ function timeCallbacks() {
   });
 }
 
-/** Runs in the page: `tasks` tasks, each inserting `rows` five-cell rows into the work area. */
-async function inserts({ rows, tasks }) {
+/**
+ * Runs in the page: `tasks` tasks, each inserting `perTask` five-cell rows into the work area
+ * (`kind` "inserts") or setting `perTask` attributes on its rows ("attributes"); then the end
+ * marker the bench's instrumentation looks for. Self-contained: it is evaluated in the page.
+ */
+async function storm({ kind, perTask, tasks, nonce }) {
   const tbody = document.querySelector('#bench-work tbody');
+  const rows = tbody.children;
   const yieldTask = () => new Promise((r) => {
     const ch = new MessageChannel();
     ch.port1.onmessage = () => r();
@@ -130,7 +137,12 @@ async function inserts({ rows, tasks }) {
   });
   let next = 0;
   for (let s = 0; s < tasks; s++) {
-    for (let k = 0; k < rows; k++) {
+    for (let k = 0; k < perTask; k++) {
+      const at = (s * 7 + k) % rows.length;
+      if (kind === 'attributes') {
+        rows[at].setAttribute('data-x', String(s));
+        continue;
+      }
       const tr = document.createElement('tr');
       tr.dataset.row = `n${next++}`;
       for (let c = 0; c < 5; c++) {
@@ -138,23 +150,25 @@ async function inserts({ rows, tasks }) {
         td.textContent = `new ${next} ${c}`;
         tr.appendChild(td);
       }
-      tbody.insertBefore(tr, tbody.children[(s * 7 + k) % tbody.children.length] || null);
+      tbody.insertBefore(tr, rows[at] || null);
     }
     await yieldTask();
   }
+  window.__bench.scan = true;
+  document.getElementById('bench-work').setAttribute('data-bench-end', nonce);
 }
 
-/** Runs in the page: `tasks` tasks, each setting `changes` attributes on rows of the work area. */
-async function attributes({ changes, tasks }) {
-  const rows = document.querySelector('#bench-work tbody').children;
-  const yieldTask = () => new Promise((r) => {
-    const ch = new MessageChannel();
-    ch.port1.onmessage = () => r();
-    ch.port2.postMessage(0);
-  });
-  for (let s = 0; s < tasks; s++) {
-    for (let k = 0; k < changes; k++) rows[(s * 7 + k) % rows.length].setAttribute('data-x', String(s));
-    await yieldTask();
+/** Runs in the page: resolves once the page has sent nothing for half a second (at most 5 s). */
+async function quiet() {
+  const until = performance.now() + 5000;
+  let sends = window.__bench.sends.length;
+  let quietSince = performance.now();
+  while (performance.now() < until && performance.now() - quietSince < 500) {
+    await new Promise((r) => setTimeout(r, 50));
+    if (window.__bench.sends.length !== sends) {
+      sends = window.__bench.sends.length;
+      quietSince = performance.now();
+    }
   }
 }
 
@@ -175,37 +189,18 @@ try {
       await window.Cobrowse.ready;
       await window.Cobrowse.start();
       await window.__bench.within(window.__bench.snapshotSent, 'the snapshot frame');
-      // As the bench does: a second snapshot may follow when the link is welcomed; let the
-      // socket go quiet for half a second (at most 5 s) before the workload.
-      const until = performance.now() + 5000;
-      let sends = window.__bench.sends.length;
-      let quietSince = performance.now();
-      while (performance.now() < until && performance.now() - quietSince < 500) {
-        await new Promise((r) => setTimeout(r, 50));
-        if (window.__bench.sends.length !== sends) {
-          sends = window.__bench.sends.length;
-          quietSince = performance.now();
-        }
-      }
     });
+    // As the bench does: a second snapshot may follow when the link is welcomed.
+    await page.evaluate(quiet);
     const run = async (nonce) => {
       await page.evaluate((n) => window.__bench.expectEnd(n), nonce);
-      if (kind === 'bench') {
-        await page.evaluate(runWorkload, nonce);
-      } else {
-        const n = Number(perTask || (kind === 'inserts' ? 5 : 20));
-        await page.evaluate(kind === 'inserts' ? inserts : attributes, kind === 'inserts' ? { rows: n, tasks: 200 } : { changes: n, tasks: 200 });
-        await page.evaluate((n2) => {
-          window.__bench.scan = true;
-          document.getElementById('bench-work').setAttribute('data-bench-end', n2);
-        }, nonce);
-      }
+      if (kind === 'bench') await page.evaluate(runWorkload, nonce);
+      else await page.evaluate(storm, { kind, perTask, tasks: 200, nonce });
       await page.evaluate(() => window.__bench.within(window.__bench.endSent, 'the end nonce frame'));
     };
     if (warm) {
       await run(`warm-${round}`);
-      // Its last frames leave, and the socket goes quiet, before the timed run.
-      await page.evaluate(() => new Promise((r) => setTimeout(r, 500)));
+      await page.evaluate(quiet);
     }
     await page.evaluate(() => { window.__callbacks.on = true; });
     const t0 = Date.now();
